@@ -1,0 +1,25 @@
+// The fast exact evaluator: the same hardmax forward pass as evaluate_reference, token for
+// token, computed by exploiting structure (tests/evaluate_fast_test.cpp proves the two equal
+// on thousands of random models):
+//  - attention whose score matrix Q^T K has rank <= 1, s_il = (a.z_i)(b.z_l): a token with a
+//    positive query attends to the argmax of the keys, negative to the argmin, zero to all:
+//    O(n d) per sequence instead of O(n^2 h); and sum_{l in C} V z_l = V sum_{l in C} z_l;
+//  - feed-forward layers whose U has rank <= 1 are a piecewise-linear function of one projection
+//    t = u.z; pieces are precomputed, so a token costs O(d + log w), not O(w d); with eta = 1,
+//    tokens on zero pieces do not move, and a sorted index over t finds the ones that do;
+//  - between attention layers tokens evolve independently, so equal tokens (across sequences)
+//    are computed once; sequences and tokens are spread over the cores.
+#pragma once
+
+#include "interpcert/model.hpp"
+
+#include <vector>
+
+namespace interpcert {
+
+/// The exact output tokens of a hardmax model on every sequence (threads = 0: all cores).
+/// Throws std::invalid_argument for a softmax model.
+std::vector<std::vector<Vec>> evaluate_fast(const Model& model, std::vector<std::vector<Vec>> sequences,
+                                            unsigned threads = 0);
+
+}  // namespace interpcert

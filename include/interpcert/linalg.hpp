@@ -1,0 +1,44 @@
+// Exact vectors and matrices over the rationals. Every operation is exact.
+#pragma once
+
+#include "interpcert/rational.hpp"
+
+#include <cstddef>
+#include <vector>
+
+namespace interpcert {
+
+using Vec = std::vector<Rational>;
+
+/// A dense row-major matrix of exact rationals.
+struct Matrix {
+  std::size_t rows = 0, cols = 0;
+  std::vector<Rational> a;
+
+  Matrix() = default;
+  Matrix(std::size_t r, std::size_t c) : rows(r), cols(c), a(r * c) {}
+  Rational& operator()(std::size_t i, std::size_t j) { return a[i * cols + j]; }
+  const Rational& operator()(std::size_t i, std::size_t j) const { return a[i * cols + j]; }
+  bool operator==(const Matrix&) const = default;
+};
+
+/// x . y (same length). Exact.
+Rational dot(const Vec& x, const Vec& y);
+/// Row i of m dotted with x. Exact.
+Rational row_dot(const Matrix& m, std::size_t i, const Vec& x);
+/// m x. Exact.
+Vec matvec(const Matrix& m, const Vec& x);
+/// a b. Exact.
+Matrix matmul(const Matrix& a, const Matrix& b);
+/// a^T. Exact.
+Matrix transpose(const Matrix& a);
+/// y += s x. Exact.
+void axpy(Vec& y, const Rational& s, const Vec& x);
+/// Hash of an exact vector (equal vectors hash equally).
+struct VecHash {
+  std::size_t operator()(const Vec& v) const;
+};
+/// Lexicographic order of exact vectors of equal length.
+bool lex_less(const Vec& x, const Vec& y);
+
+}  // namespace interpcert

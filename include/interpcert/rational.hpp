@@ -1,0 +1,35 @@
+// Exact rational numbers: the number type every claim of interpcert rests on.
+#pragma once
+
+#include <boost/multiprecision/gmp.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace interpcert {
+
+/// An exact rational (GMP mpq), always in lowest terms. Expression templates are off so that
+/// `auto x = a * b;` is a value, never a dangling expression.
+using Rational =
+    boost::multiprecision::number<boost::multiprecision::gmp_rational, boost::multiprecision::et_off>;
+/// An exact integer (GMP mpz).
+using Integer =
+    boost::multiprecision::number<boost::multiprecision::gmp_int, boost::multiprecision::et_off>;
+
+/// Parses "p", "p/q", "-p/q" (decimal integers, q > 0) or a decimal "1.25", "-3e-2", ".5"
+/// meaning its exact decimal value. Returns nullopt and sets `why` on anything else
+/// (NaN, Infinity, empty text, zero denominator, spaces, exponents beyond +-100000).
+std::optional<Rational> rational_parse(std::string_view text, std::string* why = nullptr);
+
+/// Lowest-terms text: "p" when the denominator is 1, otherwise "p/q". Exact.
+std::string rational_to_string(const Rational& q);
+
+/// Bit length of the larger of |numerator| and denominator (0 for zero). Exact.
+std::size_t rational_bits(const Rational& q);
+
+/// A 64-bit hash of the exact value, for hash maps of tokens. Equal values hash equally.
+std::size_t rational_hash(const Rational& q);
+
+}  // namespace interpcert

@@ -1,0 +1,18 @@
+// Small text helpers shared by the canonical-text and JSON writers.
+#pragma once
+
+#include "interpcert/linalg.hpp"
+
+#include <string>
+#include <vector>
+
+namespace interpcert {
+
+/// Appends the numbers of v in lowest terms, separated by one space, then "\n".
+void append_numbers_line(std::string& out, const Vec& v);
+/// Appends [["p/q", ...], ...] for a list of rows.
+void append_json_matrix(std::string& out, const std::vector<Vec>& rows);
+/// Appends "\"p/q\"".
+void append_json_number(std::string& out, const Rational& q);
+
+}  // namespace interpcert

@@ -1,0 +1,131 @@
+#include "feed_forward_plan.hpp"
+
+#include <gmp.h>
+
+#include <algorithm>
+#include <numeric>
+
+namespace interpcert {
+
+std::optional<Vec> rank_one_direction(const Matrix& U) {
+  const std::size_t d = U.cols;
+  std::size_t r0 = U.rows, p = d;
+  for (std::size_t i = 0; i < U.rows && r0 == U.rows; ++i)
+    for (std::size_t j = 0; j < d; ++j)
+      if (U(i, j) != 0) {
+        r0 = i;
+        p = j;
+        break;
+      }
+  if (r0 == U.rows) return Vec{};
+  Vec u(d);
+  for (std::size_t j = 0; j < d; ++j) u[j] = U(r0, j) / U(r0, p);
+  for (std::size_t i = 0; i < U.rows; ++i)
+    for (std::size_t j = 0; j < d; ++j)
+      if (U(i, j) != U(i, p) * u[j]) return std::nullopt;
+  return u;
+}
+
+namespace {
+
+bool is_zero(const Vec& v) {
+  for (const auto& x : v)
+    if (x != 0) return false;
+  return true;
+}
+
+void add_column(Vec& acc, const Matrix& W, std::size_t j, const Rational& s, int sign) {
+  if (s == 0) return;
+  for (std::size_t c = 0; c < acc.size(); ++c) {
+    if (sign > 0) acc[c] += W(c, j) * s;
+    else acc[c] -= W(c, j) * s;
+  }
+}
+
+}  // namespace
+
+FeedForwardPlan plan_feed_forward(const FeedForward& ff) {
+  FeedForwardPlan plan;
+  auto dir = rank_one_direction(ff.U);
+  if (!dir) return plan;
+  plan.rank_one = true;
+  plan.u = std::move(*dir);
+  const std::size_t w = ff.U.rows, d = ff.W.rows;
+  // Neuron j computes relu(c_j t + b_j) with c_j = U(j, p) for the pivot column p of u.
+  std::vector<Rational> c(w);
+  if (!plan.u.empty()) {
+    std::size_t p = 0;
+    while (plan.u[p] == 0) ++p;
+    for (std::size_t j = 0; j < w; ++j) c[j] = ff.U(j, p);
+  }
+  std::vector<Rational> beta(w);
+  std::vector<std::size_t> order;
+  for (std::size_t j = 0; j < w; ++j)
+    if (c[j] != 0) {
+      beta[j] = -ff.b[j] / c[j];
+      order.push_back(j);
+    }
+  std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return beta[x] < beta[y]; });
+  for (auto j : order)
+    if (plan.breaks.empty() || plan.breaks.back() != beta[j]) plan.breaks.push_back(beta[j]);
+
+  // Leftmost piece (t -> -inf): neurons with c_j < 0 are active, and constant ones with b_j > 0.
+  Vec A(d), B(d);
+  for (std::size_t j = 0; j < w; ++j) {
+    if (c[j] < 0 || (c[j] == 0 && ff.b[j] > 0)) {
+      add_column(A, ff.W, j, c[j], +1);
+      add_column(B, ff.W, j, ff.b[j], +1);
+    }
+  }
+  auto push = [&] {
+    bool zero = is_zero(A) && is_zero(B);
+    plan.A.push_back(zero ? Vec{} : A);
+    plan.B.push_back(zero ? Vec{} : B);
+  };
+  push();
+  // Crossing a breakpoint left to right: c_j > 0 neurons switch on, c_j < 0 switch off.
+  std::size_t at = 0;
+  for (const auto& bp : plan.breaks) {
+    while (at < order.size() && beta[order[at]] == bp) {
+      std::size_t j = order[at++];
+      int sgn = c[j] > 0 ? +1 : -1;
+      add_column(A, ff.W, j, c[j], sgn);
+      add_column(B, ff.W, j, ff.b[j], sgn);
+    }
+    push();
+  }
+  return plan;
+}
+
+std::size_t FeedForwardPlan::piece_of(const Rational& t) const {
+  return static_cast<std::size_t>(std::lower_bound(breaks.begin(), breaks.end(), t) - breaks.begin());
+}
+
+void add_piece(const FeedForwardPlan& plan, std::size_t k, const Rational& t, Vec& z) {
+  if (plan.piece_is_zero(k)) return;
+  Rational s;
+  for (std::size_t c = 0; c < z.size(); ++c) {
+    mpq_mul(s.backend().data(), plan.A[k][c].backend().data(), t.backend().data());
+    mpq_add(z[c].backend().data(), z[c].backend().data(), s.backend().data());
+    mpq_add(z[c].backend().data(), z[c].backend().data(), plan.B[k][c].backend().data());
+  }
+}
+
+Vec apply_feed_forward_fast(const FeedForward& ff, const FeedForwardPlan& plan, const Vec& z) {
+  Vec out = z;
+  if (ff.eta != 1)
+    for (auto& x : out) x *= ff.eta;
+  if (plan.rank_one) {
+    Rational t = plan.u.empty() ? Rational(0) : dot(plan.u, z);
+    add_piece(plan, plan.u.empty() ? 0 : plan.piece_of(t), t, out);
+    return out;
+  }
+  for (std::size_t j = 0; j < ff.U.rows; ++j) {
+    Rational h = row_dot(ff.U, j, z) + ff.b[j];
+    if (h <= 0) continue;
+    for (std::size_t c = 0; c < out.size(); ++c) out[c] += ff.W(c, j) * h;
+  }
+  return out;
+}
+
+}  // namespace interpcert

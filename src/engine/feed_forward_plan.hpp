@@ -1,0 +1,37 @@
+// Private to the fast evaluator: a feed-forward layer whose U has rank <= 1, U = c u^T, is
+// f(z) = eta z + g(u.z) with g piecewise linear; its pieces are precomputed here.
+#pragma once
+
+#include "interpcert/model.hpp"
+
+#include <optional>
+#include <vector>
+
+namespace interpcert {
+
+struct FeedForwardPlan {
+  bool rank_one = false;
+  Vec u;                         ///< direction, first nonzero coordinate 1; empty when U = 0
+  std::vector<Rational> breaks;  ///< sorted distinct breakpoints of g in t = u.z
+  /// Piece k covers [breaks[k-1], breaks[k]] (unbounded at the ends); g(t) = A[k] t + B[k].
+  /// A zero piece is stored as empty A and B.
+  std::vector<Vec> A, B;
+  /// Index of a piece containing t (at a breakpoint both neighbours agree: g is continuous).
+  std::size_t piece_of(const Rational& t) const;
+  bool piece_is_zero(std::size_t k) const { return A[k].empty(); }
+};
+
+/// The normalized direction u of a rank-one U (first nonzero coordinate 1), nullopt if U has
+/// rank >= 2, an empty vector if U = 0. Exact.
+std::optional<Vec> rank_one_direction(const Matrix& U);
+
+/// Precomputes the pieces when U has rank <= 1 (otherwise rank_one = false).
+FeedForwardPlan plan_feed_forward(const FeedForward& ff);
+
+/// eta z + W relu(U z + b), through the pieces when the plan is rank-one. Exact.
+Vec apply_feed_forward_fast(const FeedForward& ff, const FeedForwardPlan& plan, const Vec& z);
+
+/// The plan's g(t) added to z: z + A t + B for t = u.z on piece k (eta = 1 layers). Exact.
+void add_piece(const FeedForwardPlan& plan, std::size_t k, const Rational& t, Vec& z);
+
+}  // namespace interpcert

@@ -1,0 +1,124 @@
+#include "interpcert/dataset.hpp"
+
+#include "interpcert/sha256.hpp"
+#include "interpcert/text_util.hpp"
+
+#include <limits>
+
+namespace interpcert {
+namespace {
+
+Vec read_token(const JsonNode& node, std::size_t d) {
+  std::size_t len = node.array_size();
+  if (len != d)
+    node.fail("token has " + std::to_string(len) + " numbers, expected d = " + std::to_string(d));
+  Vec v(d);
+  for (std::size_t i = 0; i < d; ++i) v[i] = node.at(i).rational();
+  return v;
+}
+
+}  // namespace
+
+std::size_t Dataset::total_outputs() const {
+  std::size_t s = 0;
+  for (const auto& q : sequences) s += q.output.size();
+  return s;
+}
+
+std::size_t Dataset::total_tokens() const {
+  std::size_t s = 0;
+  for (const auto& q : sequences) s += q.input.size();
+  return s;
+}
+
+Dataset dataset_from_json(const JsonNode& root) {
+  root.only_keys({"format", "version", "d", "readout", "sequences", "comment", "name"});
+  if (root.at("format").string() != "interpcert-dataset")
+    root.at("format").fail("expected \"interpcert-dataset\"");
+  if (root.at("version").integer(0, std::numeric_limits<int>::max()) != 1)
+    root.at("version").fail("unsupported dataset version (this tool reads version 1)");
+  Dataset ds;
+  ds.d = static_cast<std::size_t>(root.at("d").integer(1, 1 << 20));
+  std::string readout = "last";
+  if (root.has("readout")) {
+    readout = root.at("readout").string();
+    if (readout != "last" && readout != "first") root.at("readout").fail("expected \"last\" or \"first\"");
+  }
+  JsonNode seqs = root.at("sequences");
+  std::size_t count = seqs.nonempty_array_size();
+  ds.sequences.resize(count);
+  for (std::size_t j = 0; j < count; ++j) {
+    JsonNode s = seqs.at(j);
+    s.only_keys({"input", "output", "positions", "comment", "name"});
+    Sequence& out = ds.sequences[j];
+    JsonNode in = s.at("input");
+    std::size_t n = in.nonempty_array_size();
+    out.input.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) out.input.push_back(read_token(in.at(i), ds.d));
+    JsonNode tg = s.at("output");
+    std::size_t m = tg.nonempty_array_size();
+    if (m > n)
+      tg.fail("m_j = " + std::to_string(m) + " output tokens but only n_j = " + std::to_string(n) +
+              " input tokens (need 1 <= m_j <= n_j)");
+    out.output.reserve(m);
+    for (std::size_t k = 0; k < m; ++k) out.output.push_back(read_token(tg.at(k), ds.d));
+    if (s.has("positions")) {
+      JsonNode ps = s.at("positions");
+      if (ps.array_size() != m)
+        ps.fail("has " + std::to_string(ps.array_size()) + " entries, expected one per output token (" +
+                std::to_string(m) + ")");
+      std::vector<bool> seen(n, false);
+      for (std::size_t k = 0; k < m; ++k) {
+        auto p = static_cast<std::size_t>(ps.at(k).integer(0, static_cast<std::int64_t>(n) - 1));
+        if (seen[p]) ps.at(k).fail("position " + std::to_string(p) + " repeated (positions must be distinct)");
+        seen[p] = true;
+        out.positions.push_back(p);
+      }
+    } else {
+      for (std::size_t k = 0; k < m; ++k) out.positions.push_back(readout == "last" ? n - m + k : k);
+    }
+  }
+  return ds;
+}
+
+Dataset dataset_load(const std::string& file) {
+  JsonDocument doc = json_load(file);
+  return dataset_from_json(JsonNode::root_of(doc));
+}
+
+std::string dataset_canonical_text(const Dataset& ds) {
+  std::string t = "interpcert-dataset 1\n";
+  t += "d " + std::to_string(ds.d) + "\n";
+  t += "sequences " + std::to_string(ds.sequences.size()) + "\n";
+  for (const auto& s : ds.sequences) {
+    t += "seq " + std::to_string(s.input.size()) + " " + std::to_string(s.output.size()) + "\n";
+    for (const auto& z : s.input) append_numbers_line(t, z);
+    for (const auto& y : s.output) append_numbers_line(t, y);
+    t += "positions";
+    for (auto p : s.positions) t += " " + std::to_string(p);
+    t += "\n";
+  }
+  return t;
+}
+
+std::string dataset_digest(const Dataset& ds) { return sha256_hex(dataset_canonical_text(ds)); }
+
+std::string dataset_to_json_text(const Dataset& ds) {
+  std::string t = "{\n  \"format\": \"interpcert-dataset\", \"version\": 1,\n  \"d\": " +
+                  std::to_string(ds.d) + ",\n  \"sequences\": [\n";
+  for (std::size_t j = 0; j < ds.sequences.size(); ++j) {
+    const auto& s = ds.sequences[j];
+    t += "    {\"input\": ";
+    append_json_matrix(t, s.input);
+    t += ",\n     \"output\": ";
+    append_json_matrix(t, s.output);
+    t += ", \"positions\": [";
+    for (std::size_t k = 0; k < s.positions.size(); ++k) t += (k ? ", " : "") + std::to_string(s.positions[k]);
+    t += "]}";
+    t += j + 1 < ds.sequences.size() ? ",\n" : "\n";
+  }
+  t += "  ]\n}\n";
+  return t;
+}
+
+}  // namespace interpcert

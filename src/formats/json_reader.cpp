@@ -1,0 +1,228 @@
+#include "interpcert/json_reader.hpp"
+
+#include "interpcert/errors.hpp"
+
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+namespace interpcert {
+namespace {
+
+using nlohmann::json;
+
+// Builds a json tree from SAX events. Floats keep their text (stored as a JSON string: every
+// number field accepts strings too, with the same exact meaning), and the builder knows the
+// path of the value being parsed, so a syntax error can name it.
+class ExactBuilder : public nlohmann::json_sax<json> {
+ public:
+  explicit ExactBuilder(std::string file) : file_(std::move(file)) {}
+  json root;
+
+  bool null() override { return put(json(nullptr)); }
+  bool boolean(bool v) override { return put(json(v)); }
+  bool number_integer(number_integer_t v) override { return put(json(v)); }
+  bool number_unsigned(number_unsigned_t v) override { return put(json(v)); }
+  bool number_float(number_float_t, const string_t& text) override { return put(json(text)); }
+  bool string(string_t& v) override { return put(json(std::move(v))); }
+  bool binary(binary_t&) override { return put(json(nullptr)); }
+  bool start_object(std::size_t) override {
+    json* slot = insert(json::object());
+    open_.push_back(slot);
+    return true;
+  }
+  bool key(string_t& k) override {
+    if (open_.back()->contains(k)) {
+      throw InputError(file_, path_here() + "/" + json_pointer_escape(k), "duplicate key \"" + k + "\"");
+    }
+    keys_.back() = k;
+    has_key_.back() = true;
+    return true;
+  }
+  bool end_object() override { return close(); }
+  bool start_array(std::size_t) override {
+    json* slot = insert(json::array());
+    open_.push_back(slot);
+    return true;
+  }
+  bool end_array() override { return close(); }
+  bool parse_error(std::size_t position, const std::string& last_token,
+                   const nlohmann::detail::exception& ex) override {
+    std::string what = ex.what();
+    // nlohmann's messages start with "[json.exception.parse_error.101] parse error at ...".
+    if (auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
+    if (what.find("number overflow") != std::string::npos)
+      what += " (a JSON number literal beyond the double range: write it as a string, e.g. \"1e400\", "
+              "which is read exactly)";
+    std::string where = path_here();
+    throw InputError(file_, where.empty() ? "/" : where,
+                     "invalid JSON at byte " + std::to_string(position) + " near '" + last_token +
+                         "': " + what);
+  }
+
+  // The path of the next value to be inserted (or of the container being filled).
+  std::string path_here() const {
+    std::string p;
+    for (std::size_t i = 1; i < segments_.size(); ++i) p += "/" + segments_[i];
+    if (!open_.empty()) {
+      const json* top = open_.back();
+      if (top->is_array()) p += "/" + std::to_string(top->size());
+      else if (has_key_.back()) p += "/" + json_pointer_escape(keys_.back());
+    }
+    return p;
+  }
+
+ private:
+  std::string file_;
+  std::vector<json*> open_;
+  std::vector<std::string> segments_;  // path segment of each open container ("" for the root)
+  std::vector<std::string> keys_;      // pending key of each open container (objects)
+  std::vector<bool> has_key_;
+
+  json* insert(json v) {
+    json* slot;
+    std::string segment;
+    if (open_.empty()) {
+      root = std::move(v);
+      slot = &root;
+    } else if (open_.back()->is_array()) {
+      segment = std::to_string(open_.back()->size());
+      open_.back()->push_back(std::move(v));
+      slot = &open_.back()->back();
+    } else {
+      segment = json_pointer_escape(keys_.back());
+      slot = &((*open_.back())[keys_.back()] = std::move(v));
+      has_key_.back() = false;
+    }
+    if (slot->is_structured()) {
+      segments_.push_back(segment);
+      keys_.emplace_back();
+      has_key_.push_back(false);
+    }
+    return slot;
+  }
+  bool put(json v) {
+    insert(std::move(v));
+    return true;
+  }
+  bool close() {
+    open_.pop_back();
+    keys_.pop_back();
+    has_key_.pop_back();
+    segments_.pop_back();
+    return true;
+  }
+};
+
+const char* type_name(const json& v) {
+  switch (v.type()) {
+    case json::value_t::null: return "null";
+    case json::value_t::object: return "an object";
+    case json::value_t::array: return "an array";
+    case json::value_t::string: return "a string";
+    case json::value_t::boolean: return "a boolean";
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned:
+    case json::value_t::number_float: return "a number";
+    default: return "an unsupported value";
+  }
+}
+
+}  // namespace
+
+std::string json_pointer_escape(std::string_view key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
+  }
+  return out;
+}
+
+JsonDocument json_parse(std::string_view text, const std::string& file) {
+  ExactBuilder builder(file);
+  bool ok = json::sax_parse(text.begin(), text.end(), &builder, nlohmann::detail::input_format_t::json,
+                            /*strict=*/true);
+  if (!ok) throw InputError(file, "", "invalid JSON");
+  return JsonDocument{file, std::move(builder.root)};
+}
+
+JsonDocument json_load(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw InputError(file, "", "cannot open file for reading");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw InputError(file, "", "error while reading file");
+  return json_parse(ss.str(), file);
+}
+
+bool JsonNode::has(std::string_view key) const { return v_->is_object() && v_->contains(key); }
+
+JsonNode JsonNode::at(std::string_view key) const {
+  if (!v_->is_object()) fail(std::string("expected an object, found ") + type_name(*v_));
+  auto it = v_->find(key);
+  if (it == v_->end())
+    throw InputError(file_, path_ + "/" + json_pointer_escape(key), "missing required field \"" + std::string(key) + "\"");
+  return JsonNode(*it, file_, path_ + "/" + json_pointer_escape(key));
+}
+
+JsonNode JsonNode::at(std::size_t i) const {
+  if (!v_->is_array()) fail(std::string("expected an array, found ") + type_name(*v_));
+  if (i >= v_->size()) fail("index " + std::to_string(i) + " out of range");
+  return JsonNode((*v_)[i], file_, path_ + "/" + std::to_string(i));
+}
+
+std::size_t JsonNode::array_size() const {
+  if (!v_->is_array()) fail(std::string("expected an array, found ") + type_name(*v_));
+  return v_->size();
+}
+
+std::size_t JsonNode::nonempty_array_size() const {
+  std::size_t n = array_size();
+  if (n == 0) fail("expected a non-empty array");
+  return n;
+}
+
+void JsonNode::only_keys(std::initializer_list<std::string_view> allowed) const {
+  if (!v_->is_object()) fail(std::string("expected an object, found ") + type_name(*v_));
+  for (auto it = v_->begin(); it != v_->end(); ++it) {
+    bool ok = false;
+    for (auto a : allowed) ok = ok || it.key() == a;
+    if (!ok) {
+      std::string list;
+      for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      throw InputError(file_, path_ + "/" + json_pointer_escape(it.key()),
+                       "unknown field \"" + it.key() + "\" (expected one of: " + list + ")");
+    }
+  }
+}
+
+Rational JsonNode::rational() const {
+  std::string text;
+  if (v_->is_string()) text = v_->get<std::string>();
+  else if (v_->is_number_integer()) text = v_->dump();
+  else fail(std::string("expected a number (\"p/q\", \"p\" or a decimal), found ") + type_name(*v_));
+  std::string why;
+  auto q = rational_parse(text, &why);
+  if (!q) fail("invalid number \"" + text + "\": " + why);
+  return *q;
+}
+
+std::int64_t JsonNode::integer(std::int64_t lo, std::int64_t hi) const {
+  if (!v_->is_number_integer()) fail(std::string("expected an integer, found ") + type_name(*v_));
+  if (v_->is_number_unsigned() && v_->get<std::uint64_t>() > static_cast<std::uint64_t>(hi))
+    fail("integer out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  std::int64_t x = v_->get<std::int64_t>();
+  if (x < lo || x > hi) fail("integer " + std::to_string(x) + " out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  return x;
+}
+
+std::string JsonNode::string() const {
+  if (!v_->is_string()) fail(std::string("expected a string, found ") + type_name(*v_));
+  return v_->get<std::string>();
+}
+
+void JsonNode::fail(const std::string& message) const { throw InputError(file_, path_, message); }
+
+}  // namespace interpcert

@@ -1,0 +1,73 @@
+#include "interpcert/linalg.hpp"
+
+#include <gmp.h>
+
+namespace interpcert {
+
+Rational dot(const Vec& x, const Vec& y) {
+  Rational s, t;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    mpq_mul(t.backend().data(), x[i].backend().data(), y[i].backend().data());
+    mpq_add(s.backend().data(), s.backend().data(), t.backend().data());
+  }
+  return s;
+}
+
+Rational row_dot(const Matrix& m, std::size_t i, const Vec& x) {
+  Rational s, t;
+  const Rational* row = &m.a[i * m.cols];
+  for (std::size_t j = 0; j < m.cols; ++j) {
+    if (mpq_sgn(row[j].backend().data()) == 0) continue;
+    mpq_mul(t.backend().data(), row[j].backend().data(), x[j].backend().data());
+    mpq_add(s.backend().data(), s.backend().data(), t.backend().data());
+  }
+  return s;
+}
+
+Vec matvec(const Matrix& m, const Vec& x) {
+  Vec y(m.rows);
+  for (std::size_t i = 0; i < m.rows; ++i) y[i] = row_dot(m, i, x);
+  return y;
+}
+
+Matrix matmul(const Matrix& a, const Matrix& b) {
+  Matrix c(a.rows, b.cols);
+  for (std::size_t i = 0; i < a.rows; ++i)
+    for (std::size_t k = 0; k < a.cols; ++k) {
+      if (a(i, k) == 0) continue;
+      for (std::size_t j = 0; j < b.cols; ++j) c(i, j) += a(i, k) * b(k, j);
+    }
+  return c;
+}
+
+Matrix transpose(const Matrix& a) {
+  Matrix t(a.cols, a.rows);
+  for (std::size_t i = 0; i < a.rows; ++i)
+    for (std::size_t j = 0; j < a.cols; ++j) t(j, i) = a(i, j);
+  return t;
+}
+
+void axpy(Vec& y, const Rational& s, const Vec& x) {
+  if (s == 0) return;
+  Rational t;
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    mpq_mul(t.backend().data(), s.backend().data(), x[i].backend().data());
+    mpq_add(y[i].backend().data(), y[i].backend().data(), t.backend().data());
+  }
+}
+
+std::size_t VecHash::operator()(const Vec& v) const {
+  std::size_t h = v.size();
+  for (const auto& x : v) h ^= rational_hash(x) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  return h;
+}
+
+bool lex_less(const Vec& x, const Vec& y) {
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    int c = mpq_cmp(x[i].backend().data(), y[i].backend().data());
+    if (c != 0) return c < 0;
+  }
+  return false;
+}
+
+}  // namespace interpcert

@@ -1,0 +1,128 @@
+#include "interpcert/rational.hpp"
+
+#include <gmp.h>
+
+#include <cstdint>
+
+namespace interpcert {
+namespace {
+
+bool all_digits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+Integer integer_from_digits(std::string_view digits) {
+  Integer z;
+  std::string buf(digits);
+  mpz_set_str(z.backend().data(), buf.c_str(), 10);
+  return z;
+}
+
+// The exponent bound keeps a hostile "1e999999999" from exhausting memory; 10^100000 is
+// still only 332,193 bits, far beyond any sensible input.
+constexpr long kMaxExponent = 100000;
+
+std::optional<Rational> fail(std::string* why, const char* reason) {
+  if (why) *why = reason;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<Rational> rational_parse(std::string_view text, std::string* why) {
+  if (text.empty()) return fail(why, "empty number");
+  std::string_view s = text;
+  bool negative = false;
+  if (s.front() == '-') {
+    negative = true;
+    s.remove_prefix(1);
+  }
+  if (s.empty()) return fail(why, "a sign without digits");
+
+  if (auto slash = s.find('/'); slash != std::string_view::npos) {
+    std::string_view p = s.substr(0, slash), q = s.substr(slash + 1);
+    if (!all_digits(p) || !all_digits(q))
+      return fail(why, "expected p/q with decimal integers p and q > 0");
+    Integer den = integer_from_digits(q);
+    if (den == 0) return fail(why, "zero denominator");
+    Rational r(integer_from_digits(p), den);  // canonicalised by the constructor
+    return negative ? Rational(-r) : r;
+  }
+
+  // Decimal: digits [. digits] [(e|E) [+|-] digits], at least one mantissa digit.
+  std::string_view mant = s, expo;
+  if (auto e = s.find_first_of("eE"); e != std::string_view::npos) {
+    mant = s.substr(0, e);
+    expo = s.substr(e + 1);
+    if (expo.empty()) return fail(why, "exponent without digits");
+  }
+  std::string_view int_part = mant, frac_part;
+  if (auto dot = mant.find('.'); dot != std::string_view::npos) {
+    int_part = mant.substr(0, dot);
+    frac_part = mant.substr(dot + 1);
+  }
+  if (int_part.empty() && frac_part.empty()) return fail(why, "not a number");
+  if ((!int_part.empty() && !all_digits(int_part)) || (!frac_part.empty() && !all_digits(frac_part)))
+    return fail(why, "not a number (expected \"p/q\", \"p\" or a decimal such as \"1.25\")");
+  long exponent = 0;
+  if (!expo.empty()) {
+    bool eneg = false;
+    if (expo.front() == '+' || expo.front() == '-') {
+      eneg = expo.front() == '-';
+      expo.remove_prefix(1);
+    }
+    if (!all_digits(expo)) return fail(why, "malformed exponent");
+    if (expo.size() > 7) return fail(why, "exponent out of the supported range (|e| <= 100000)");
+    exponent = std::stol(std::string(expo));
+    if (exponent > kMaxExponent) return fail(why, "exponent out of the supported range (|e| <= 100000)");
+    if (eneg) exponent = -exponent;
+  }
+  std::string digits = std::string(int_part) + std::string(frac_part);
+  exponent -= static_cast<long>(frac_part.size());
+  Integer m = integer_from_digits(digits);
+  Integer p10;
+  mpz_ui_pow_ui(p10.backend().data(), 10, static_cast<unsigned long>(exponent < 0 ? -exponent : exponent));
+  Rational r = exponent >= 0 ? Rational(m * p10) : Rational(m, p10);
+  return negative ? Rational(-r) : r;
+}
+
+std::string rational_to_string(const Rational& q) {
+  const mpq_t& v = q.backend().data();
+  // mpz_sizeinbase may overestimate by one; +2 leaves room for the sign and the NUL.
+  std::string out(mpz_sizeinbase(mpq_numref(v), 10) + mpz_sizeinbase(mpq_denref(v), 10) + 4, '\0');
+  char* at = out.data();
+  mpz_get_str(at, 10, mpq_numref(v));
+  at += std::char_traits<char>::length(at);
+  if (mpz_cmp_ui(mpq_denref(v), 1) != 0) {
+    *at++ = '/';
+    mpz_get_str(at, 10, mpq_denref(v));
+    at += std::char_traits<char>::length(at);
+  }
+  out.resize(static_cast<std::size_t>(at - out.data()));
+  return out;
+}
+
+std::size_t rational_bits(const Rational& q) {
+  const mpq_t& v = q.backend().data();
+  if (mpq_sgn(v) == 0) return 0;
+  std::size_t a = mpz_sizeinbase(mpq_numref(v), 2), b = mpz_sizeinbase(mpq_denref(v), 2);
+  return a > b ? a : b;
+}
+
+std::size_t rational_hash(const Rational& q) {
+  const mpq_t& v = q.backend().data();
+  auto mix = [](std::uint64_t h, std::uint64_t x) {
+    h ^= x + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    return h;
+  };
+  std::uint64_t h = static_cast<std::uint64_t>(mpq_numref(v)->_mp_size);
+  if (mpq_numref(v)->_mp_size != 0) h = mix(h, mpz_getlimbn(mpq_numref(v), 0));
+  h = mix(h, static_cast<std::uint64_t>(mpq_denref(v)->_mp_size));
+  h = mix(h, mpz_getlimbn(mpq_denref(v), 0));
+  return static_cast<std::size_t>(h);
+}
+
+}  // namespace interpcert

@@ -1,0 +1,88 @@
+#include "interpcert/evaluate_fast.hpp"
+#include "interpcert/evaluate_reference.hpp"
+#include "random_model.hpp"
+
+#include <doctest/doctest.h>
+
+#include <iostream>
+
+using namespace interpcert;
+
+namespace {
+
+std::string show(const std::vector<Vec>& seq) {
+  std::string s;
+  for (const auto& z : seq) {
+    s += "(";
+    for (std::size_t i = 0; i < z.size(); ++i) s += (i ? " " : "") + rational_to_string(z[i]);
+    s += ") ";
+  }
+  return s;
+}
+
+void expect_agreement(std::uint64_t seed, std::size_t models, std::size_t max_d, std::size_t max_L,
+                      unsigned threads) {
+  std::mt19937_64 rng(seed);
+  for (std::size_t t = 0; t < models; ++t) {
+    std::size_t d = 1 + rng() % max_d, L = 1 + rng() % max_L;
+    Model m = testing::random_model(rng, d, L);
+    auto seqs = testing::random_sequences(rng, d, 1 + rng() % 4, 6);
+    auto fast = evaluate_fast(m, seqs, threads);
+    for (std::size_t s = 0; s < seqs.size(); ++s) {
+      auto ref = evaluate_reference(m, seqs[s]);
+      if (ref != fast[s]) {
+        std::cerr << "seed " << seed << " model " << t << " sequence " << s << "\ninput " << show(seqs[s])
+                  << "\nreference " << show(ref) << "\nfast " << show(fast[s]) << "\nmodel:\n"
+                  << model_to_json_text(m);
+      }
+      REQUIRE(ref == fast[s]);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("evaluate_fast::equals the reference on thousands of random models") {
+  expect_agreement(1, 3000, 4, 5, 1);
+}
+
+TEST_CASE("evaluate_fast::equals the reference with several threads and deeper models") {
+  expect_agreement(2, 300, 3, 12, 2);
+}
+
+TEST_CASE("evaluate_fast::stacks of hats along one direction use the index and agree") {
+  // Many eta = 1 layers, each one hat along u = (1, 1): the indexed path.
+  std::mt19937_64 rng(3);
+  for (int trial = 0; trial < 50; ++trial) {
+    Model m;
+    m.d = 2;
+    for (int l = 0; l < 20; ++l) {
+      FeedForward ff;
+      ff.eta = 1;
+      Rational t0(static_cast<long>(rng() % 9) - 4, 2), delta(1 + static_cast<long>(rng() % 3), 2);
+      ff.U = Matrix(3, 2);
+      for (std::size_t j = 0; j < 3; ++j) ff.U(j, 0) = ff.U(j, 1) = 1;
+      ff.b = {delta - t0, -t0, -delta - t0};
+      ff.W = Matrix(2, 3);
+      Rational dx = testing::random_small(rng), dy = testing::random_small(rng);
+      Rational cs[] = {Rational(1), Rational(-2), Rational(1)};
+      for (std::size_t j = 0; j < 3; ++j) {
+        ff.W(0, j) = dx * cs[j] / delta;
+        ff.W(1, j) = dy * cs[j] / delta;
+      }
+      m.blocks.push_back(Block{std::nullopt, ff});
+    }
+    auto seqs = testing::random_sequences(rng, 2, 5, 8);
+    auto fast = evaluate_fast(m, seqs, 1);
+    for (std::size_t s = 0; s < seqs.size(); ++s) REQUIRE(evaluate_reference(m, seqs[s]) == fast[s]);
+  }
+}
+
+TEST_CASE("evaluate_fast::refuses softmax") {
+  Model m;
+  m.d = 1;
+  m.attention = AttentionKind::Softmax;
+  m.beta = Rational(1);
+  CHECK_THROWS_AS(evaluate_fast(m, {}), std::invalid_argument);
+  CHECK_THROWS_AS(evaluate_reference(m, {}), std::invalid_argument);
+}

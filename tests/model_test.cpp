@@ -1,0 +1,63 @@
+#include "interpcert/errors.hpp"
+#include "interpcert/model.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace interpcert;
+
+namespace {
+const char* kModel = R"({
+  "format": "interpcert-model", "version": 1, "d": 2, "attention": "hardmax",
+  "blocks": [
+    {"sa": null, "ff": {"eta": "1", "U": [["0", "0"]], "b": ["1"], "W": [["2"], ["1/3"]]}},
+    {"sa": {"rho": 1, "Q": [["1", "2"]], "K": [["1", "2"]], "V": {"left": [["2"], ["-1"]], "right": [["1", "2"]]}},
+     "ff": null},
+    {"sa": {"rho": "1/2", "Q": [["1", "0"], ["0", "1"]], "K": [["1", "0"], ["0", "1"]], "V": [["1", "0"], ["0", "1"]]},
+     "ff": null}
+  ]
+})";
+Model parse(const std::string& t) { return model_from_json(JsonNode::root_of(json_parse(t, "m.json"))); }
+std::string error_path(const std::string& text) {
+  try {
+    parse(text);
+  } catch (const InputError& e) {
+    return e.json_path();
+  }
+  return "<no error>";
+}
+std::string with(const std::string& a, const std::string& b) {
+  std::string t = kModel;
+  t.replace(t.find(a), a.size(), b);
+  return t;
+}
+}  // namespace
+
+TEST_CASE("model::canonical_text follows formats.md") {
+  Model m = parse(kModel);
+  CHECK(model_canonical_text(m) ==
+        "interpcert-model 1\nd 2\nattention hardmax\nblocks 3\n"
+        "block 0\nsa none\nff eta 1\nU 1 2\n0 0\nb 1 1\n1\nW 2 1\n2\n1/3\n"
+        "block 1\nsa rho 1\nQ 1 2\n1 2\nK 1 2\n1 2\nVleft 2 1\n2\n-1\nVright 1 2\n1 2\nff none\n"
+        "block 2\nsa rho 1/2\nQ 2 2\n1 0\n0 1\nK 2 2\n1 0\n0 1\nV 2 2\n1 0\n0 1\nff none\n");
+}
+
+TEST_CASE("model::to_json_text round-trips to the same digest") {
+  Model m = parse(kModel);
+  CHECK(model_digest(parse(model_to_json_text(m))) == model_digest(m));
+  CHECK(model_to_json_text(parse(model_to_json_text(m))) == model_to_json_text(m));
+}
+
+TEST_CASE("model::from_json rejects malformed models with the JSON path") {
+  CHECK(error_path(with(R"("W": [["2"], ["1/3"]])", R"("W": [["2"]])")) == "/blocks/0/ff/W");
+  CHECK(error_path(with(R"("b": ["1"])", R"("b": ["1", "2"])")) == "/blocks/0/ff/b");
+  CHECK(error_path(with(R"("K": [["1", "2"]])", R"("K": [["1", "2"], ["1", "1"]])")) == "/blocks/1/sa/K");
+  CHECK(error_path(with(R"("right": [["1", "2"]])", R"("right": [["1", "Infinity"]])")) ==
+        "/blocks/1/sa/V/right/0/1");
+  CHECK(error_path(with(R"("rho": "1/2")", R"("rhoo": "1/2")")) == "/blocks/2/sa/rhoo");
+  CHECK(error_path(with(R"("attention": "hardmax")", R"("attention": "softmax")")) == "/beta");
+  CHECK(error_path(with(R"("attention": "hardmax")", R"("attention": "hardmax", "beta": "2")")) == "/beta");
+  CHECK(error_path(with(R"("eta": "1")", R"("eta": null)")) == "/blocks/0/ff/eta");
+  Model soft = parse(with(R"("attention": "hardmax")", R"("attention": "softmax", "beta": "40")"));
+  CHECK(soft.beta == Rational(40));
+  CHECK(model_canonical_text(soft).find("attention softmax\nbeta 40\n") != std::string::npos);
+}

@@ -1,0 +1,55 @@
+#include "interpcert/rational.hpp"
+
+#include <doctest/doctest.h>
+
+#include <random>
+
+using namespace interpcert;
+
+TEST_CASE("rational::parse accepts the forms of formats.md, exactly") {
+  CHECK(*rational_parse("3") == Rational(3));
+  CHECK(*rational_parse("-3/6") == Rational(-1, 2));
+  CHECK(*rational_parse("0.1") == Rational(1, 10));
+  CHECK(*rational_parse("1.25") == Rational(5, 4));
+  CHECK(*rational_parse("-3e-2") == Rational(-3, 100));
+  CHECK(*rational_parse("2E3") == Rational(2000));
+  CHECK(*rational_parse("1e+2") == Rational(100));
+  CHECK(*rational_parse(".5") == Rational(1, 2));
+  CHECK(*rational_parse("0") == Rational(0));
+  CHECK(*rational_parse("-0") == Rational(0));
+  // A 300-digit integer survives exactly.
+  std::string big(300, '7');
+  CHECK(rational_to_string(*rational_parse(big)) == big);
+  CHECK(rational_to_string(*rational_parse("123456789012345678901234567890/3")) == "41152263004115226300411522630");
+}
+
+TEST_CASE("rational::parse rejects everything else with a reason") {
+  for (const char* bad : {"", "NaN", "nan", "Infinity", "-Infinity", "inf", "1/0", "-", "1/", "/2", "1 /2", " 1",
+                          "1.2.3", "e5", "1e", "0x10", "1/-2", "+1", "1e1000000", "--1", "1/2/3", "."}) {
+    std::string why;
+    CHECK_MESSAGE(!rational_parse(bad, &why).has_value(), bad);
+    CHECK_MESSAGE(!why.empty(), bad);
+  }
+}
+
+TEST_CASE("rational::to_string prints lowest terms and round-trips on random values") {
+  CHECK(rational_to_string(Rational(-6, 4)) == "-3/2");
+  CHECK(rational_to_string(Rational(10, 5)) == "2");
+  std::uint64_t seed = 20261128;
+  std::mt19937_64 rng(seed);
+  INFO("seed " << seed);
+  for (int i = 0; i < 2000; ++i) {
+    long p = static_cast<long>(rng() % 2000001) - 1000000;
+    long q = static_cast<long>(rng() % 1000) + 1;
+    Rational r(p, q);
+    std::string s = rational_to_string(r);
+    CHECK(*rational_parse(s) == r);
+    CHECK(rational_hash(*rational_parse(s)) == rational_hash(r));
+  }
+}
+
+TEST_CASE("rational::bits") {
+  CHECK(rational_bits(Rational(0)) == 0);
+  CHECK(rational_bits(Rational(1, 8)) == 4);
+  CHECK(rational_bits(Rational(255, 2)) == 8);
+}
