@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
     auto after = app.get_subcommands({});
     runners[after.back()] = std::move(r);
   };
+  add(cli::add_check_command);
+  add(cli::add_construct_command);
   add(cli::add_run_command);
   add(cli::add_digest_command);
   try {

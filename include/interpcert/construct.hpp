@@ -1,0 +1,91 @@
+// The construction of construction.md: leader codes and hats. From a dataset that satisfies
+// H1-H4, a hardmax transformer that interpolates it exactly, built in exact arithmetic with
+// deterministic choices (the same dataset always gives the same model, byte for byte).
+#pragma once
+
+#include "interpcert/dataset.hpp"
+#include "interpcert/model.hpp"
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace interpcert {
+
+struct ConstructOptions {
+  /// Cap on the neurons of a feed-forward layer (0: none). Hats take 3 neurons, so a cap must be
+  /// >= 3; 4 gives the shape of the authors' code (one head, four ReLU neurons per block).
+  std::size_t max_ff_width = 0;
+};
+
+/// One code layer: the lambda chosen, each context's leader and code afterwards.
+struct CodeRound {
+  Rational lambda;
+  std::vector<std::size_t> leader;       ///< per context: the token id of its leader
+  std::vector<Rational> leader_height;   ///< per context: k . leader
+  std::vector<Rational> code;            ///< per context: the code after this layer
+  std::vector<std::size_t> class_of;     ///< per context: its class (equal codes) afterwards
+  std::size_t classes = 0;
+  std::size_t conflicted_classes = 0;    ///< classes holding a conflict afterwards
+  std::size_t lambdas_tried = 1;         ///< lambda candidates examined (rejected ones merge classes)
+};
+
+/// One promotion: in a class with a conflict, token p's shared position moves up along k.
+struct Promotion {
+  std::size_t round = 0;      ///< promoted after code layer `round`
+  std::size_t class_label = 0;
+  std::vector<std::size_t> contexts_with, contexts_without;  ///< how the class splits
+  std::size_t token = 0;      ///< token id of p
+  std::size_t conflict_token = 0;  ///< the token whose targets conflicted
+  std::size_t separated_pairs = 0;
+  Rational from_height, to_height, t0, delta;
+  std::size_t layer = 0;  ///< index of the block holding its hat
+};
+
+/// One interpolation hat: a requirement position moved onto its target.
+struct InterpolationHat {
+  Vec from, to;
+  Rational t0, delta;
+  std::size_t layer = 0;
+  std::vector<std::size_t> sequences;  ///< the sequences whose output tokens sit at `from`
+};
+
+/// Every choice the construction made, for `explain` and for tests.
+struct ConstructionTrace {
+  std::vector<Vec> tokens;                      ///< distinct tokens, ids by first appearance
+  std::vector<std::vector<std::size_t>> contexts;  ///< per context: its token ids (sorted)
+  std::vector<std::size_t> context_of_sequence;
+  std::size_t requirements = 0;       ///< distinct (context, token) requirements
+  bool uses_attention = false;        ///< false: no token needs different targets (no code layers)
+  std::size_t key_t = 0;              ///< k = (1, t, t^2, ...)
+  Vec k, w;
+  Rational translation;               ///< c: every token moved by c k (0: no translate layer)
+  std::vector<CodeRound> rounds;
+  std::vector<Promotion> promotions;
+  std::size_t interpolation_s = 0;    ///< u = (1, s, s^2, ...)
+  Vec u;
+  std::vector<InterpolationHat> hats;
+  std::size_t attempts = 1;           ///< lambda schedules tried (capped width only)
+};
+
+struct Construction {
+  Model model;
+  ConstructionTrace trace;
+};
+
+/// Thrown when the dataset is outside the construction's hypotheses (check_preconditions says
+/// why) or the options are invalid.
+class ConstructionError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Builds the transformer. Requires H1-H4 (throws ConstructionError otherwise). The result
+/// is not yet verified: callers run an evaluator on it (construct and certify do).
+Construction construct_model(const Dataset& ds, const ConstructOptions& options = {});
+
+/// The lambda schedule 1, 2, 1/2, 3, 1/3, ... (index i, 0-based).
+Rational lambda_candidate(std::size_t i);
+
+}  // namespace interpcert

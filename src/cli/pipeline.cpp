@@ -1,0 +1,91 @@
+#include "commands.hpp"
+#include "format_util.hpp"
+#include "pipeline.hpp"
+
+#include "interpcert/errors.hpp"
+
+#include <chrono>
+#include <iostream>
+
+namespace interpcert::cli {
+namespace {
+double since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+// Below this many exact operations the plain reference evaluator is affordable (seconds).
+constexpr double kReferenceBudget = 2e7;
+}  // namespace
+
+void add_pipeline_options(CLI::App* cmd, PipelineOptions& opt) {
+  cmd->add_option("--max-ff-width", opt.construct.max_ff_width,
+                  "cap on ReLU neurons per feed-forward layer (0 = no cap; >= 3; 4 = the authors' shape)");
+  cmd->add_option("--verify", opt.verify,
+                  "exact evaluator that verifies the model: reference, fast (proved equal by differential tests), "
+                  "or auto (reference when affordable)")
+      ->check(CLI::IsMember({"auto", "reference", "fast"}));
+  cmd->add_option("--threads", opt.threads, "worker threads (0 = all cores)");
+  cmd->add_flag("-q,--quiet", opt.quiet, "print only the summary lines");
+}
+
+std::optional<BuiltModel> build_and_verify(const Dataset& ds, const std::string& dataset_file,
+                                           const PipelineOptions& opt, std::ostream& os, int& exit_status) {
+  BuiltModel b;
+  os << "dataset: " << dataset_file << " (N = " << ds.sequences.size() << " sequences, d = " << ds.d
+     << ", sum m_j = " << ds.total_outputs() << ", " << ds.total_tokens() << " tokens)\n";
+  b.preconditions = check_preconditions(ds);
+  if (b.preconditions.verdict() != Applicability::Applies) {
+    os << "preconditions (exact):\n";
+    print_precondition_report(b.preconditions, os);
+    exit_status = verdict_exit_status(b.preconditions, os);
+    os << "no model built.\n";
+    return std::nullopt;
+  }
+  os << "preconditions: H1-H4 hold (decided exactly); no obstruction.\n";
+  auto t0 = std::chrono::steady_clock::now();
+  b.construction = construct_model(ds, opt.construct);
+  b.construct_seconds = since(t0);
+  b.stats = model_stats(b.construction.model);
+  const ConstructionTrace& tr = b.construction.trace;
+  os << "construction (exact rational arithmetic, " << b.construct_seconds << " s):\n";
+  if (tr.uses_attention) {
+    os << "  key direction k = (1, t, t^2, ...) with t = " << tr.key_t << ", w = " << vec_text(tr.w) << "\n"
+       << "  translation: " << (tr.translation == 0 ? std::string("not needed (k.z >= 1 already)")
+                                                    : "every token moved by " + rational_to_string(tr.translation) + " k")
+       << "\n"
+       << "  code layers: " << tr.rounds.size() << ", promotions: " << tr.promotions.size() << " in "
+       << tr.rounds.size() - 1 << " rounds, contexts: " << tr.contexts.size() << "\n";
+  } else {
+    os << "  attention not needed: no token must reach two different targets, so hats alone interpolate\n";
+  }
+  os << "  interpolation hats: " << tr.hats.size() << " (u = (1, s, s^2, ...) with s = " << tr.interpolation_s
+     << ")\n";
+  os << "  blocks L = " << b.stats.blocks << "   [guarantee sum m_j + N = " << construction_block_bound(ds)
+     << "; paper's hardmax bound 2 sum m_j + 2N + 1 = " << paper_hardmax_block_bound(ds) << "]\n"
+     << "  parameters P = " << b.stats.parameters << ", widest feed-forward layer: " << b.stats.max_ff_width
+     << " neurons, attention: " << b.stats.max_heads << " head(s), rank(Q^T K) <= " << b.stats.max_score_rank
+     << ", rank(V) <= " << b.stats.max_value_rank << "\n"
+     << "  |theta|^2 = " << rational_to_string(b.stats.squared_norm)
+     << " (exact; so min J_eps <= eps |theta|^2 for the Tikhonov objective)\n";
+
+  Evaluator which = Evaluator::Fast;
+  if (opt.verify == "reference" ||
+      (opt.verify == "auto" && reference_cost_estimate(b.construction.model, ds) <= kReferenceBudget))
+    which = Evaluator::Reference;
+  b.evaluator = which == Evaluator::Reference ? "reference" : "fast";
+  t0 = std::chrono::steady_clock::now();
+  auto out = evaluate_dataset(b.construction.model, ds, which, opt.threads);
+  b.verify_seconds = since(t0);
+  if (auto bad = first_mismatch(ds, out)) {
+    os << "verification FAILED (" << b.evaluator << " evaluator, exact): sequence " << bad->sequence << ", position "
+       << bad->position << ": " << vec_text(bad->value) << " != target " << vec_text(bad->target) << "\n"
+       << "This is a bug in the construction; the model was not written. Please report it with the dataset.\n";
+    exit_status = kExitRefuted;
+    return std::nullopt;
+  }
+  os << "verification: all " << ds.total_outputs() << " output tokens equal their targets (" << b.evaluator
+     << " evaluator, exact rational arithmetic, " << b.verify_seconds << " s)\n";
+  exit_status = kExitOk;
+  return b;
+}
+
+}  // namespace interpcert::cli

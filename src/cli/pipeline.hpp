@@ -1,0 +1,42 @@
+// The steps `construct` and `certify` share: preconditions, construction, exact verification.
+#pragma once
+
+#include "interpcert/construct.hpp"
+#include "interpcert/interpolation.hpp"
+#include "interpcert/model_stats.hpp"
+#include "interpcert/preconditions.hpp"
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+
+namespace interpcert::cli {
+
+struct PipelineOptions {
+  ConstructOptions construct;
+  std::string verify = "auto";  ///< reference | fast | auto (reference when affordable)
+  unsigned threads = 0;
+  bool quiet = false;
+};
+
+struct BuiltModel {
+  PreconditionReport preconditions;
+  Construction construction;
+  ModelStats stats;
+  std::string evaluator;  ///< which exact evaluator verified it
+  double construct_seconds = 0, verify_seconds = 0;
+};
+
+/// Checks preconditions, constructs, verifies exactly; prints a report to `os`. On failure
+/// returns nullopt and sets `exit_status` (1 impossible, 3 outside, 1 failed verification).
+std::optional<BuiltModel> build_and_verify(const Dataset& ds, const std::string& dataset_file,
+                                           const PipelineOptions& opt, std::ostream& os, int& exit_status);
+
+/// The report of precondition checks (shared with `check`).
+void print_precondition_report(const PreconditionReport& rep, std::ostream& os);
+int verdict_exit_status(const PreconditionReport& rep, std::ostream& os);
+
+/// Adds the options shared by construct and certify.
+void add_pipeline_options(CLI::App* cmd, PipelineOptions& opt);
+
+}  // namespace interpcert::cli

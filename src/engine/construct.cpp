@@ -1,0 +1,536 @@
+// The construction (construction.md, steps 1-7). Notation: k the key direction, w = (k_2, -k_1,
+// 0, ...) with k.w = 0. Every token x of context g sits at x + s k + code_g w with s >= 0
+// (translation, promotions), so a position is determined by the pair (k.pos, w.pos): equal k.pos
+// means the same token (projections k.x are distinct, and promotion heights are fresh), and
+// then w.pos fixes the code. Genericity checks for promotions therefore run on these scalar
+// pairs, not on d-vectors.
+#include "interpcert/construct.hpp"
+
+#include "hat.hpp"
+#include "interpcert/preconditions.hpp"
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace interpcert {
+namespace {
+
+// ---- The dataset seen as contexts and requirements -------------------------------------------
+
+struct Requirement {
+  std::size_t context, token, target;
+  std::vector<std::size_t> sequences;
+};
+
+struct Problem {
+  std::size_t d = 0;
+  std::vector<Vec> tokens, targets;
+  std::vector<std::vector<std::size_t>> contexts;  // sorted token ids
+  std::vector<std::size_t> context_of_sequence;
+  std::vector<Requirement> requirements;           // distinct (context, token)
+};
+
+Problem prepare(const Dataset& ds) {
+  Problem pb;
+  pb.d = ds.d;
+  std::unordered_map<Vec, std::size_t, VecHash> token_id, target_id;
+  std::map<std::vector<std::size_t>, std::size_t> context_id;
+  std::map<std::pair<std::size_t, std::size_t>, std::size_t> req_id;
+  for (std::size_t j = 0; j < ds.sequences.size(); ++j) {
+    const Sequence& s = ds.sequences[j];
+    std::vector<std::size_t> ids;
+    for (const auto& z : s.input) {
+      auto [it, fresh] = token_id.try_emplace(z, pb.tokens.size());
+      if (fresh) pb.tokens.push_back(z);
+      ids.push_back(it->second);
+    }
+    std::vector<std::size_t> set = ids;
+    std::sort(set.begin(), set.end());
+    auto [cit, cfresh] = context_id.try_emplace(set, pb.contexts.size());
+    if (cfresh) pb.contexts.push_back(set);
+    std::size_t g = cit->second;
+    pb.context_of_sequence.push_back(g);
+    for (std::size_t k = 0; k < s.output.size(); ++k) {
+      auto [tit, tfresh] = target_id.try_emplace(s.output[k], pb.targets.size());
+      if (tfresh) pb.targets.push_back(s.output[k]);
+      std::size_t x = ids[s.positions[k]];
+      auto [rit, rfresh] = req_id.try_emplace({g, x}, pb.requirements.size());
+      if (rfresh) pb.requirements.push_back({g, x, tit->second, {}});
+      // H4 guarantees the same target for the same (context, token).
+      pb.requirements[rit->second].sequences.push_back(j);
+    }
+  }
+  return pb;
+}
+
+// ---- Step 1: key direction --------------------------------------------------------------------
+
+Vec moment_curve(std::size_t d, std::size_t t) {
+  Vec v(d);
+  Rational p(1);
+  for (std::size_t i = 0; i < d; ++i, p *= Rational(static_cast<long>(t))) v[i] = p;
+  return v;
+}
+
+bool all_distinct(std::vector<Rational> v) {
+  std::sort(v.begin(), v.end());
+  return std::adjacent_find(v.begin(), v.end()) == v.end();
+}
+
+// ---- Interpolation hats (step 6) ---------------------------------------------------------------
+
+struct Move {
+  Vec from, to;
+  std::vector<std::size_t> sequences;
+};
+
+struct HatPlan {
+  std::vector<FeedForward> layers;
+  std::size_t s = 0;
+  Vec u;
+  std::vector<InterpolationHat> hats;
+};
+
+// Hats moving every `from` to its `to`. The windows avoid every requirement position, and with a
+// width cap also every target: then the layers can run in any order that moves a position before
+// the hat whose target it is. Returns nullopt when those dependencies form a cycle (capped only).
+std::optional<HatPlan> plan_interpolation(const std::vector<Move>& moves, std::size_t d, std::size_t per_layer,
+                                          bool capped) {
+  std::unordered_set<Vec, VecHash> seen;
+  std::vector<const Vec*> points;
+  for (const auto& m : moves)
+    if (seen.insert(m.from).second) points.push_back(&m.from);
+  if (capped)
+    for (const auto& m : moves)
+      if (seen.insert(m.to).second) points.push_back(&m.to);
+
+  // Order: a hat whose target is another moving position runs after that position's hat.
+  std::unordered_map<Vec, std::size_t, VecHash> moving_at;
+  for (std::size_t i = 0; i < moves.size(); ++i)
+    if (moves[i].from != moves[i].to) moving_at.emplace(moves[i].from, i);
+  std::vector<std::size_t> order;
+  if (capped) {
+    std::vector<int> state(moves.size(), 0);  // 0 new, 1 on the stack, 2 done
+    for (std::size_t start = 0; start < moves.size(); ++start) {
+      if (moves[start].from == moves[start].to || state[start]) continue;
+      std::vector<std::size_t> chain;  // follow the unique dependency edge
+      std::size_t at = start;
+      while (true) {
+        if (state[at] == 2) break;
+        if (state[at] == 1) return std::nullopt;  // a cycle of targets
+        state[at] = 1;
+        chain.push_back(at);
+        auto it = moving_at.find(moves[at].to);
+        if (it == moving_at.end() || it->second == at) break;
+        at = it->second;
+      }
+      for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+        state[*it] = 2;
+        order.push_back(*it);
+      }
+    }
+  } else {
+    for (std::size_t i = 0; i < moves.size(); ++i)
+      if (moves[i].from != moves[i].to) order.push_back(i);
+  }
+
+  HatPlan plan;
+  std::vector<Rational> proj;
+  for (std::size_t s = 1;; ++s) {
+    plan.u = moment_curve(d, s);
+    proj.clear();
+    for (const Vec* p : points) proj.push_back(dot(plan.u, *p));
+    std::sort(proj.begin(), proj.end());
+    if (std::adjacent_find(proj.begin(), proj.end()) == proj.end()) {
+      plan.s = s;
+      break;
+    }
+  }
+  std::vector<Hat> batch;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const Move& m = moves[order[i]];
+    Hat hat{plan.u, dot(plan.u, m.from), Rational(0), Vec(d)};
+    hat.delta = nearest_gap(proj, hat.t0);
+    for (std::size_t c = 0; c < d; ++c) hat.displacement[c] = m.to[c] - m.from[c];
+    plan.hats.push_back({m.from, m.to, hat.t0, hat.delta, plan.layers.size(), m.sequences});
+    batch.push_back(std::move(hat));
+    if (batch.size() == per_layer || i + 1 == order.size()) {
+      plan.layers.push_back(hats_layer(batch));
+      batch.clear();
+    }
+  }
+  return plan;
+}
+
+// ---- The attention route (steps 2-5) ----------------------------------------------------------
+
+class AttentionRoute {
+ public:
+  AttentionRoute(const Problem& pb, const ConstructOptions& opt, ConstructionTrace& trace)
+      : pb_(pb), capped_(opt.max_ff_width != 0), per_layer_(capped_ ? opt.max_ff_width / 3 : SIZE_MAX), tr_(trace) {}
+
+  Model build() {
+    choose_key();
+    translate();
+    const std::size_t G = pb_.contexts.size();
+    code_.assign(G, Rational(0));
+    promoted_.assign(G, {});
+    class_of_.assign(G, 0);
+    leader_.resize(G);
+    height_.resize(G);
+    for (std::size_t g = 0; g < G; ++g) {
+      leader_[g] = *std::max_element(pb_.contexts[g].begin(), pb_.contexts[g].end(),
+                                     [&](std::size_t a, std::size_t b) { return kz_[a] < kz_[b]; });
+      height_[g] = kz_[leader_[g]];
+    }
+    for (std::size_t r = 0;; ++r) {
+      // The classes after this code layer do not depend on lambda (as long as lambda merges no two
+      // of them): contexts with the same old class and the same leader height.
+      std::vector<std::size_t> next_class = refine_classes();
+      auto conflicts = find_conflicts(next_class);
+      bool last = conflicts.empty();
+      std::optional<HatPlan> hats;
+      CodeRound round;
+      for (std::size_t i = 0;; ++i) {
+        round.lambda = lambda_candidate(i);
+        round.lambdas_tried = i + 1;
+        std::vector<Rational> code = code_;
+        for (std::size_t g = 0; g < G; ++g) code[g] += round.lambda * height_[g];
+        if (!codes_separate(code, next_class)) continue;
+        if (last) {
+          hats = plan_interpolation(requirement_moves(code), pb_.d, per_layer_, capped_);
+          if (!hats) continue;  // a cycle of targets for this lambda; the next one shifts positions
+        }
+        code_ = std::move(code);
+        break;
+      }
+      class_of_ = std::move(next_class);
+      round.leader = leader_;
+      round.leader_height = height_;
+      round.code = code_;
+      round.class_of = class_of_;
+      round.classes = 1 + *std::max_element(class_of_.begin(), class_of_.end());
+      round.conflicted_classes = conflicts.size();
+      tr_.rounds.push_back(round);
+      SelfAttention sa = code_layer(round.lambda);
+      std::vector<FeedForward> ffs;
+      if (last) {
+        ffs = std::move(hats->layers);
+        tr_.interpolation_s = hats->s;
+        tr_.u = hats->u;
+        tr_.hats = std::move(hats->hats);
+        for (auto& h : tr_.hats) h.layer += model_.blocks.size();
+      } else {
+        ffs = promote(r, conflicts);
+      }
+      model_.blocks.push_back(Block{std::move(sa), std::nullopt});
+      for (std::size_t i = 0; i < ffs.size(); ++i) {
+        if (i == 0) model_.blocks.back().ff = std::move(ffs[0]);
+        else model_.blocks.push_back(Block{std::nullopt, std::move(ffs[i])});
+      }
+      if (last) break;
+    }
+    return std::move(model_);
+  }
+
+ private:
+  const Problem& pb_;
+  bool capped_;
+  std::size_t per_layer_;
+  ConstructionTrace& tr_;
+  Model model_;
+  Vec k_, w_;
+  Rational kk_, ww_;                   // |k|^2, |w|^2
+  std::vector<Rational> kx_, kz_, wz_;  // per token: k.x, k.x + c|k|^2, w.x
+  std::vector<Rational> code_, height_;
+  std::vector<std::size_t> leader_, class_of_;
+  std::vector<std::map<std::size_t, Rational>> promoted_;  // per context: token -> its k.pos
+
+  // Step 1: k = (1, t, t^2, ...) with distinct projections of the tokens; w = (k_2, -k_1, 0, ...).
+  void choose_key() {
+    const std::size_t d = pb_.d;
+    for (std::size_t t = 1;; ++t) {
+      k_ = moment_curve(d, t);
+      kx_.assign(pb_.tokens.size(), Rational(0));
+      for (std::size_t x = 0; x < pb_.tokens.size(); ++x) kx_[x] = dot(k_, pb_.tokens[x]);
+      if (all_distinct(kx_)) {
+        tr_.key_t = t;
+        break;
+      }
+    }
+    w_.assign(d, Rational(0));
+    w_[0] = k_[1];
+    w_[1] = -k_[0];
+    kk_ = dot(k_, k_);
+    ww_ = dot(w_, w_);
+    wz_.resize(pb_.tokens.size());
+    for (std::size_t x = 0; x < pb_.tokens.size(); ++x) wz_[x] = dot(w_, pb_.tokens[x]);
+    tr_.k = k_;
+    tr_.w = w_;
+  }
+
+  // Step 2: move every token by c k, c the least natural number with k.z >= 1 afterwards.
+  void translate() {
+    Rational lo = *std::min_element(kx_.begin(), kx_.end());
+    Rational c(0);
+    if (lo < 1) {
+      Rational need = (Rational(1) - lo) / kk_;
+      Integer q = numerator(need) / denominator(need);
+      c = Rational(q);
+      if (c < need) c += 1;
+    }
+    tr_.translation = c;
+    kz_ = kx_;
+    if (c == 0) return;
+    for (auto& v : kz_) v += c * kk_;
+    FeedForward ff;
+    ff.eta = 1;
+    ff.U = Matrix(1, pb_.d);
+    ff.b = {Rational(1)};
+    ff.W = Matrix(pb_.d, 1);
+    for (std::size_t i = 0; i < pb_.d; ++i) ff.W(i, 0) = c * k_[i];
+    model_.blocks.push_back(Block{std::nullopt, std::move(ff)});
+  }
+
+  // Step 3: scores (k.z_i)(k.z_l), all queries positive: each token attends to its context's
+  // leader and moves by lambda (k.leader) w.
+  SelfAttention code_layer(const Rational& lambda) const {
+    SelfAttention sa;
+    sa.rho = 1;
+    sa.Q = Matrix(1, pb_.d);
+    sa.K = Matrix(1, pb_.d);
+    sa.factored = true;
+    sa.Vleft = Matrix(pb_.d, 1);
+    sa.Vright = Matrix(1, pb_.d);
+    for (std::size_t i = 0; i < pb_.d; ++i) {
+      sa.Q(0, i) = sa.K(0, i) = sa.Vright(0, i) = k_[i];
+      sa.Vleft(i, 0) = lambda * w_[i];
+    }
+    return sa;
+  }
+
+  const Rational& kpos(std::size_t g, std::size_t x) const {
+    auto it = promoted_[g].find(x);
+    return it == promoted_[g].end() ? kz_[x] : it->second;
+  }
+  Rational wpos(std::size_t g, std::size_t x, const std::vector<Rational>& code) const {
+    return wz_[x] + code[g] * ww_;
+  }
+
+  std::vector<std::size_t> refine_classes() const {
+    std::map<std::pair<std::size_t, Rational>, std::size_t> label;
+    std::vector<std::size_t> next(pb_.contexts.size());
+    for (std::size_t g = 0; g < next.size(); ++g)
+      next[g] = label.try_emplace({class_of_[g], height_[g]}, label.size()).first->second;
+    return next;
+  }
+
+  // Distinct classes must get distinct codes (codes of one class are equal by construction).
+  static bool codes_separate(const std::vector<Rational>& code, const std::vector<std::size_t>& cls) {
+    std::map<Rational, std::size_t> owner;
+    for (std::size_t g = 0; g < code.size(); ++g) {
+      auto [it, fresh] = owner.try_emplace(code[g], cls[g]);
+      if (!fresh && it->second != cls[g]) return false;
+    }
+    return true;
+  }
+
+  // Step 4: per class with a conflict, its conflicting tokens and their target groups.
+  struct Conflict {
+    std::size_t class_label;
+    // token -> target -> contexts requiring that target (only tokens with >= 2 targets)
+    std::map<std::size_t, std::map<std::size_t, std::vector<std::size_t>>> groups;
+  };
+  std::vector<Conflict> find_conflicts(const std::vector<std::size_t>& cls) const {
+    std::map<std::size_t, std::map<std::size_t, std::map<std::size_t, std::vector<std::size_t>>>> by;
+    for (const auto& r : pb_.requirements) by[cls[r.context]][r.token][r.target].push_back(r.context);
+    std::vector<Conflict> out;
+    for (auto& [c, tokens] : by) {
+      Conflict cf{c, {}};
+      for (auto& [x, targets] : tokens)
+        if (targets.size() > 1) cf.groups.emplace(x, std::move(targets));
+      if (!cf.groups.empty()) out.push_back(std::move(cf));
+    }
+    return out;
+  }
+
+  bool contains(std::size_t g, std::size_t x) const {
+    return std::binary_search(pb_.contexts[g].begin(), pb_.contexts[g].end(), x);
+  }
+
+  // Step 5: pick, per conflicted class, the token of a conflicting pair's symmetric difference
+  // that separates the most conflicting pairs; move its shared position above every token.
+  std::vector<FeedForward> promote(std::size_t round, const std::vector<Conflict>& conflicts) {
+    std::vector<Promotion> promos;
+    Rational top = *std::max_element(height_.begin(), height_.end());
+    Rational base = Rational(numerator(top) / denominator(top)) + 1;  // floor(top) + 1 > top
+    for (const auto& cf : conflicts) {
+      const auto& [x, targets] = *cf.groups.begin();
+      std::size_t g = targets.begin()->second.front(), h = std::next(targets.begin())->second.front();
+      std::vector<std::size_t> candidates;
+      std::set_symmetric_difference(pb_.contexts[g].begin(), pb_.contexts[g].end(), pb_.contexts[h].begin(),
+                                    pb_.contexts[h].end(), std::back_inserter(candidates));
+      std::size_t best = candidates.front(), best_score = 0;
+      for (auto p : candidates) {
+        std::size_t score = 0;
+        for (const auto& [tok, tg] : cf.groups) {
+          std::vector<std::pair<std::size_t, std::size_t>> a;  // (with p, without p) per target group
+          for (const auto& [y, ctxs] : tg) {
+            std::size_t with = 0;
+            for (auto c : ctxs) with += contains(c, p);
+            a.push_back({with, ctxs.size() - with});
+          }
+          for (std::size_t i = 0; i < a.size(); ++i)
+            for (std::size_t j = i + 1; j < a.size(); ++j)
+              score += a[i].first * a[j].second + a[i].second * a[j].first;
+        }
+        if (score > best_score) best = p, best_score = score;
+      }
+      Promotion pr;
+      pr.round = round;
+      pr.class_label = cf.class_label;
+      pr.token = best;
+      pr.conflict_token = x;
+      pr.separated_pairs = best_score;
+      for (std::size_t c = 0; c < pb_.contexts.size(); ++c)
+        if (class_of_[c] == cf.class_label) (contains(c, best) ? pr.contexts_with : pr.contexts_without).push_back(c);
+      pr.from_height = kpos(pr.contexts_with.front(), best);
+      pr.to_height = base + Rational(static_cast<long>(promos.size()));
+      promos.push_back(std::move(pr));
+    }
+    std::vector<FeedForward> layers;
+    for (std::size_t lo = 0; lo < promos.size(); lo += per_layer_) {
+      std::size_t hi = std::min(promos.size(), lo + (per_layer_ == SIZE_MAX ? promos.size() : per_layer_));
+      layers.push_back(promotion_layer(promos, lo, hi, layers.size()));
+    }
+    for (auto& pr : promos) {
+      for (auto c : pr.contexts_with) {
+        leader_[c] = pr.token;
+        height_[c] = pr.to_height;
+      }
+      tr_.promotions.push_back(std::move(pr));
+    }
+    return layers;
+  }
+
+  // One feed-forward layer of promotion hats along u = k + alpha w, alpha generic for the
+  // current positions (checked exactly on the pairs (k.pos, w.pos)).
+  FeedForward promotion_layer(std::vector<Promotion>& promos, std::size_t lo, std::size_t hi, std::size_t nth) {
+    std::vector<std::pair<Rational, Rational>> pos;
+    for (std::size_t g = 0; g < pb_.contexts.size(); ++g)
+      for (auto x : pb_.contexts[g]) pos.emplace_back(kpos(g, x), wpos(g, x, code_));
+    std::sort(pos.begin(), pos.end());
+    pos.erase(std::unique(pos.begin(), pos.end()), pos.end());
+    std::vector<Rational> proj(pos.size());
+    Rational alpha;
+    for (std::size_t i = 0;; ++i) {
+      alpha = lambda_candidate(i);
+      for (std::size_t p = 0; p < pos.size(); ++p) proj[p] = pos[p].first + alpha * pos[p].second;
+      std::sort(proj.begin(), proj.end());
+      if (std::adjacent_find(proj.begin(), proj.end()) == proj.end()) break;
+    }
+    Vec u(pb_.d);
+    for (std::size_t i = 0; i < pb_.d; ++i) u[i] = k_[i] + alpha * w_[i];
+    std::vector<Hat> hats;
+    for (std::size_t i = lo; i < hi; ++i) {
+      Promotion& pr = promos[i];
+      std::size_t g = pr.contexts_with.front();
+      Hat hat{u, kpos(g, pr.token) + alpha * wpos(g, pr.token, code_), Rational(0), Vec(pb_.d)};
+      hat.delta = nearest_gap(proj, hat.t0);
+      Rational along = (pr.to_height - pr.from_height) / kk_;
+      for (std::size_t c = 0; c < pb_.d; ++c) hat.displacement[c] = along * k_[c];
+      pr.t0 = hat.t0;
+      pr.delta = hat.delta;
+      pr.layer = model_.blocks.size() + nth;  // the code layer's block, then one block per extra layer
+      hats.push_back(std::move(hat));
+    }
+    // Later layers of the same round see these positions moved.
+    for (std::size_t i = lo; i < hi; ++i)
+      for (auto c : promos[i].contexts_with) promoted_[c][promos[i].token] = promos[i].to_height;
+    return hats_layer(hats);
+  }
+
+  // Step 6 input: every distinct requirement position (as a vector) with its target.
+  std::vector<Move> requirement_moves(const std::vector<Rational>& code) const {
+    std::map<std::pair<Rational, Rational>, std::size_t> at;
+    std::vector<Move> moves;
+    for (const auto& r : pb_.requirements) {
+      const Rational& kp = kpos(r.context, r.token);
+      auto [it, fresh] = at.try_emplace({kp, wpos(r.context, r.token, code)}, moves.size());
+      if (!fresh) {
+        auto& seqs = moves[it->second].sequences;
+        seqs.insert(seqs.end(), r.sequences.begin(), r.sequences.end());
+        continue;
+      }
+      Vec from = pb_.tokens[r.token];
+      axpy(from, (kp - kx_[r.token]) / kk_, k_);
+      axpy(from, code[r.context], w_);
+      moves.push_back({std::move(from), pb_.targets[r.target], r.sequences});
+    }
+    return moves;
+  }
+};
+
+}  // namespace
+
+Rational lambda_candidate(std::size_t i) {
+  // 1, 2, 1/2, 3, 1/3, ...
+  if (i == 0) return Rational(1);
+  long n = static_cast<long>((i + 1) / 2 + 1);
+  return i % 2 == 1 ? Rational(n) : Rational(1, n);
+}
+
+Construction construct_model(const Dataset& ds, const ConstructOptions& options) {
+  if (options.max_ff_width != 0 && options.max_ff_width < 3)
+    throw ConstructionError("--max-ff-width must be 0 (no cap) or at least 3: a hat needs three ReLU neurons");
+  PreconditionReport pre = check_preconditions(ds);
+  if (pre.verdict() != Applicability::Applies) {
+    for (const auto& h : pre.hypotheses)
+      if (!h.holds) throw ConstructionError("hypothesis " + h.id + " fails: " + h.witness.text);
+    throw ConstructionError("the dataset is outside the theorem's hypotheses");
+  }
+  Problem pb = prepare(ds);
+  Construction out;
+  ConstructionTrace& tr = out.trace;
+  tr.tokens = pb.tokens;
+  tr.contexts = pb.contexts;
+  tr.context_of_sequence = pb.context_of_sequence;
+  tr.requirements = pb.requirements.size();
+  const bool capped = options.max_ff_width != 0;
+  const std::size_t per_layer = capped ? options.max_ff_width / 3 : SIZE_MAX;
+
+  // If no token needs two different targets, attention is not needed: hats alone interpolate.
+  std::map<std::size_t, std::size_t> target_of_token;
+  bool token_conflict = false;
+  for (const auto& r : pb.requirements) {
+    auto [it, fresh] = target_of_token.try_emplace(r.token, r.target);
+    token_conflict = token_conflict || it->second != r.target;
+  }
+  if (!token_conflict) {
+    std::vector<Move> moves;
+    std::map<std::size_t, std::size_t> move_of_token;
+    for (const auto& r : pb.requirements) {
+      auto [it, fresh] = move_of_token.try_emplace(r.token, moves.size());
+      if (fresh) moves.push_back({pb.tokens[r.token], pb.targets[r.target], {}});
+      auto& seqs = moves[it->second].sequences;
+      seqs.insert(seqs.end(), r.sequences.begin(), r.sequences.end());
+    }
+    if (auto plan = plan_interpolation(moves, ds.d, per_layer, capped)) {
+      out.model.d = ds.d;
+      for (auto& ff : plan->layers) out.model.blocks.push_back(Block{std::nullopt, std::move(ff)});
+      tr.interpolation_s = plan->s;
+      tr.u = plan->u;
+      tr.hats = std::move(plan->hats);
+      return out;
+    }
+    // A cycle of targets under a width cap: the attention route shifts positions off the targets.
+  }
+  tr.uses_attention = true;
+  out.model = AttentionRoute(pb, options, tr).build();
+  out.model.d = ds.d;
+  return out;
+}
+
+}  // namespace interpcert

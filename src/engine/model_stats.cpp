@@ -1,0 +1,71 @@
+#include "interpcert/model_stats.hpp"
+
+#include <algorithm>
+
+namespace interpcert {
+namespace {
+
+void add_scalars(ModelStats& s, const Rational* first, std::size_t count) {
+  s.parameters += count;
+  for (std::size_t i = 0; i < count; ++i) {
+    s.squared_norm += first[i] * first[i];
+    s.max_bits = std::max(s.max_bits, rational_bits(first[i]));
+  }
+}
+void add_matrix(ModelStats& s, const Matrix& m) { add_scalars(s, m.a.data(), m.a.size()); }
+
+}  // namespace
+
+std::size_t exact_rank(Matrix m) {
+  std::size_t rank = 0;
+  for (std::size_t col = 0; col < m.cols && rank < m.rows; ++col) {
+    std::size_t piv = rank;
+    while (piv < m.rows && m(piv, col) == 0) ++piv;
+    if (piv == m.rows) continue;
+    for (std::size_t j = 0; j < m.cols; ++j) std::swap(m(piv, j), m(rank, j));
+    for (std::size_t i = rank + 1; i < m.rows; ++i) {
+      if (m(i, col) == 0) continue;
+      Rational f = m(i, col) / m(rank, col);
+      for (std::size_t j = col; j < m.cols; ++j) m(i, j) -= f * m(rank, j);
+    }
+    ++rank;
+  }
+  return rank;
+}
+
+ModelStats model_stats(const Model& m) {
+  ModelStats s;
+  s.blocks = m.blocks.size();
+  for (const Block& b : m.blocks) {
+    if (b.sa) {
+      ++s.attention_layers;
+      add_scalars(s, &b.sa->rho, 1);
+      add_matrix(s, b.sa->Q);
+      add_matrix(s, b.sa->K);
+      if (b.sa->factored) {
+        add_matrix(s, b.sa->Vleft);
+        add_matrix(s, b.sa->Vright);
+      } else {
+        add_matrix(s, b.sa->V);
+      }
+      s.max_heads = std::max(s.max_heads, b.sa->Q.rows);
+      s.max_score_rank = std::max(s.max_score_rank, exact_rank(matmul(transpose(b.sa->Q), b.sa->K)));
+      s.max_value_rank = std::max(s.max_value_rank, exact_rank(b.sa->value_matrix()));
+    }
+    if (b.ff) {
+      ++s.feed_forward_layers;
+      add_scalars(s, &b.ff->eta, 1);
+      add_matrix(s, b.ff->U);
+      add_scalars(s, b.ff->b.data(), b.ff->b.size());
+      add_matrix(s, b.ff->W);
+      s.max_ff_width = std::max(s.max_ff_width, b.ff->U.rows);
+    }
+  }
+  return s;
+}
+
+std::size_t paper_hardmax_block_bound(const Dataset& ds) { return 2 * ds.total_outputs() + 2 * ds.sequences.size() + 1; }
+std::size_t paper_softmax_block_bound(const Dataset& ds) { return 2 * ds.total_outputs() + 3 * ds.sequences.size(); }
+std::size_t construction_block_bound(const Dataset& ds) { return ds.total_outputs() + ds.sequences.size(); }
+
+}  // namespace interpcert

@@ -1,0 +1,231 @@
+#include "interpcert/preconditions.hpp"
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+#include <unordered_map>
+
+namespace interpcert {
+namespace {
+
+std::string vtext(const Vec& v) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + rational_to_string(v[i]);
+  return s + ")";
+}
+
+// Gives every distinct token an id, in order of first appearance (deterministic).
+struct TokenIds {
+  std::unordered_map<Vec, std::size_t, VecHash> id_of;
+  std::vector<std::vector<std::size_t>> seq;  // seq[j][i]: id of token i of sequence j
+  explicit TokenIds(const Dataset& ds) {
+    seq.resize(ds.sequences.size());
+    for (std::size_t j = 0; j < ds.sequences.size(); ++j)
+      for (const auto& z : ds.sequences[j].input) seq[j].push_back(id_of.try_emplace(z, id_of.size()).first->second);
+  }
+};
+
+// The empirical distribution of a sequence as a key: sorted (id, count / gcd of counts).
+// Two sequences have the same distribution iff their keys are equal.
+std::vector<std::size_t> distribution_key(const std::vector<std::size_t>& ids) {
+  std::map<std::size_t, std::size_t> count;
+  for (auto id : ids) ++count[id];
+  std::size_t g = 0;
+  for (auto& [id, c] : count) g = std::gcd(g, c);
+  std::vector<std::size_t> key;
+  for (auto& [id, c] : count) {
+    key.push_back(id);
+    key.push_back(c / g);
+  }
+  return key;
+}
+
+// The set of tokens of a sequence as a key.
+std::vector<std::size_t> set_key(const std::vector<std::size_t>& ids) {
+  std::vector<std::size_t> key = ids;
+  std::sort(key.begin(), key.end());
+  key.erase(std::unique(key.begin(), key.end()), key.end());
+  return key;
+}
+
+struct VecKeyHash {
+  std::size_t operator()(const std::vector<std::size_t>& v) const {
+    std::size_t h = v.size();
+    for (auto x : v) h ^= x + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    return h;
+  }
+};
+
+struct Requirement {
+  std::size_t sequence, position, target_index;
+};
+
+// Requirements (output positions) on the same token, among sequences grouped by `key_of`, with
+// different targets. Mode kSameSequence looks inside each sequence (O1), kCrossSequence only at
+// pairs from two different sequences (O2), kAny at both (H4). Returns how many (group, token)
+// pairs conflict; `first` gets a witness pair for the first of them.
+enum class PairMode { kSameSequence, kCrossSequence, kAny };
+
+template <class KeyOf>
+std::size_t find_target_conflicts(const Dataset& ds, const TokenIds& ids, KeyOf key_of, PairMode mode,
+                                  Witness& first) {
+  std::unordered_map<std::vector<std::size_t>, std::size_t, VecKeyHash> group_of;
+  std::map<std::pair<std::size_t, std::size_t>, std::vector<Requirement>> by_group_token;  // ordered: deterministic
+  for (std::size_t j = 0; j < ds.sequences.size(); ++j) {
+    std::size_t g = mode == PairMode::kSameSequence ? j : group_of.try_emplace(key_of(ids.seq[j]), group_of.size()).first->second;
+    const Sequence& s = ds.sequences[j];
+    for (std::size_t k = 0; k < s.output.size(); ++k)
+      by_group_token[{g, ids.seq[j][s.positions[k]]}].push_back({j, s.positions[k], k});
+  }
+  auto target = [&](const Requirement& r) -> const Vec& { return ds.sequences[r.sequence].output[r.target_index]; };
+  std::size_t conflicts = 0;
+  std::pair<const Requirement*, const Requirement*> best{nullptr, nullptr};
+  std::size_t best_seq = SIZE_MAX;
+  for (const auto& [key, reqs] : by_group_token) {
+    const Requirement& r0 = reqs[0];
+    const Requirement* other = nullptr;  // a requirement whose target differs from r0's
+    for (const auto& r : reqs)
+      if (target(r) != target(r0)) {
+        other = &r;
+        break;
+      }
+    if (!other) continue;
+    std::pair<const Requirement*, const Requirement*> pair{&r0, other};
+    if (mode == PairMode::kCrossSequence && other->sequence == r0.sequence) {
+      // r0 and `other` share a sequence; a requirement from another sequence differs from one of them.
+      const Requirement* third = nullptr;
+      for (const auto& r : reqs)
+        if (r.sequence != r0.sequence) {
+          third = &r;
+          break;
+        }
+      if (!third) continue;
+      pair = target(*third) != target(r0) ? std::make_pair(&r0, third) : std::make_pair(other, third);
+    }
+    ++conflicts;
+    // Report the conflict that appears first in file order.
+    std::size_t at = std::max(pair.first->sequence, pair.second->sequence);
+    if (at < best_seq) {
+      best_seq = at;
+      best = pair;
+    }
+  }
+  if (best.first) {
+    if (best.first->sequence > best.second->sequence ||
+        (best.first->sequence == best.second->sequence && best.first->position > best.second->position))
+      std::swap(best.first, best.second);
+    first.sequences = {best.first->sequence, best.second->sequence};
+    first.positions = {best.first->position, best.second->position};
+    first.token = ds.sequences[best.first->sequence].input[best.first->position];
+    first.targets = {target(*best.first), target(*best.second)};
+  }
+  return conflicts;
+}
+
+}  // namespace
+
+Applicability PreconditionReport::verdict() const {
+  for (const auto& o : obstructions)
+    if (o.found) return Applicability::Impossible;
+  for (const auto& h : hypotheses)
+    if (!h.holds) return Applicability::Outside;
+  return Applicability::Applies;
+}
+
+std::string theorem_statement() {
+  return "For N input sequences in R^d (d >= 2) with pairwise distinct tokens and output lengths "
+         "1 <= m_j <= n_j, and consistent targets, there is a transformer (hardmax attention; and, with "
+         "softmax, a family converging to it) of depth and size depending on sum(m_j) and N but not on "
+         "the input lengths that maps every sequence to its targets exactly "
+         "(Alcalde, Fantuzzi & Zuazua, arXiv:2502.02270).";
+}
+
+PreconditionReport check_preconditions(const Dataset& ds) {
+  PreconditionReport rep;
+  TokenIds ids(ds);
+
+  HypothesisCheck h1{"H1", "the token dimension d is at least 2", ds.d >= 2, ds.d >= 2 ? 0u : 1u, {}};
+  if (!h1.holds)
+    h1.witness.text = "d = " + std::to_string(ds.d) +
+                      ": the construction needs a direction w != 0 orthogonal to the key direction k, "
+                      "which does not exist in dimension 1";
+  rep.hypotheses.push_back(h1);
+
+  // H2 is enforced by the dataset format itself (1 <= m_j <= n_j is validated on reading).
+  rep.hypotheses.push_back({"H2", "every sequence has 1 <= m_j <= n_j output tokens", true, 0, {}});
+
+  HypothesisCheck h3{"H3", "the tokens of each sequence are pairwise distinct", true, 0, {}};
+  for (std::size_t j = 0; j < ds.sequences.size(); ++j) {
+    std::unordered_map<std::size_t, std::size_t> first_pos;
+    for (std::size_t i = 0; i < ids.seq[j].size(); ++i) {
+      auto [it, fresh] = first_pos.try_emplace(ids.seq[j][i], i);
+      if (fresh) continue;
+      if (h3.violations++ == 0) {
+        h3.witness.sequences = {j, j};
+        h3.witness.positions = {it->second, i};
+        h3.witness.token = ds.sequences[j].input[i];
+        h3.witness.text = "sequence " + std::to_string(j) + " holds the token " + vtext(h3.witness.token) +
+                          " at positions " + std::to_string(it->second) + " and " + std::to_string(i);
+      }
+    }
+  }
+  h3.holds = h3.violations == 0;
+  rep.hypotheses.push_back(h3);
+
+  HypothesisCheck h4{"H4", "sequences with the same set of tokens give the same token the same target", true, 0, {}};
+  h4.violations = find_target_conflicts(ds, ids, set_key, PairMode::kAny, h4.witness);
+  h4.holds = h4.violations == 0;
+  if (!h4.holds) {
+    const Witness& w = h4.witness;
+    h4.witness.text = "sequences " + std::to_string(w.sequences[0]) + " and " + std::to_string(w.sequences[1]) +
+                      " have the same set of tokens; the token " + vtext(w.token) + " (positions " +
+                      std::to_string(w.positions[0]) + " and " + std::to_string(w.positions[1]) +
+                      ") has targets " + vtext(w.targets[0]) + " and " + vtext(w.targets[1]);
+  }
+  rep.hypotheses.push_back(h4);
+
+  ObstructionCheck o1{"O1", "one sequence holds the same token at two output positions with different targets",
+                      false, {}, {}};
+  o1.found = find_target_conflicts(ds, ids, set_key, PairMode::kSameSequence, o1.witness) > 0;
+  if (o1.found) {
+    const Witness& w = o1.witness;
+    o1.witness.text = "sequence " + std::to_string(w.sequences[0]) + " holds " + vtext(w.token) +
+                      " at output positions " + std::to_string(w.positions[0]) + " and " +
+                      std::to_string(w.positions[1]) + " with targets " + vtext(w.targets[0]) + " and " +
+                      vtext(w.targets[1]);
+    o1.proof =
+        "Every layer maps a token by a function of the token itself and of its sequence (attention: "
+        "out_i = rho z_i + sum_l a_il V z_l, where a_il depends on z_i and the z_l only; feed-forward: "
+        "token-wise). By induction over the layers, two equal tokens of one sequence stay equal after "
+        "every layer, so positions " + std::to_string(w.positions[0]) + " and " + std::to_string(w.positions[1]) +
+        " end at the same point, which cannot equal two different targets. This holds for hardmax and "
+        "softmax attention, any depth and any width.";
+  }
+  rep.obstructions.push_back(o1);
+
+  ObstructionCheck o2{"O2",
+                      "two sequences with the same empirical distribution of tokens put the same token at output "
+                      "positions with different targets",
+                      false, {}, {}};
+  Witness w2;
+  if (find_target_conflicts(ds, ids, distribution_key, PairMode::kCrossSequence, w2) > 0) {
+    o2.found = true;
+    o2.witness = w2;
+    o2.witness.text = "sequences " + std::to_string(w2.sequences[0]) + " and " + std::to_string(w2.sequences[1]) +
+                      " have the same empirical distribution of tokens; the token " + vtext(w2.token) +
+                      " (positions " + std::to_string(w2.positions[0]) + " and " + std::to_string(w2.positions[1]) +
+                      ") has targets " + vtext(w2.targets[0]) + " and " + vtext(w2.targets[1]);
+    o2.proof =
+        "Attention sees a sequence only through its empirical distribution: out_i = rho z_i + "
+        "sum_l a_il V z_l with weights a_il that depend on z_i and z_l, normalized over the sequence, so "
+        "repeating or permuting tokens in the same proportions changes nothing (hardmax averages over the "
+        "maximizing tokens with their multiplicities; softmax likewise). By induction over the layers, a token "
+        "with the same value in two sequences of the same distribution stays equal in both, and the two "
+        "sequences keep equal distributions. So the token " + vtext(w2.token) +
+        " ends at the same point in both sequences, which cannot equal two different targets.";
+  }
+  rep.obstructions.push_back(o2);
+  return rep;
+}
+
+}  // namespace interpcert

@@ -1,0 +1,120 @@
+#include "dataset_families.hpp"
+#include "interpcert/construct.hpp"
+#include "interpcert/evaluate_reference.hpp"
+#include "interpcert/interpolation.hpp"
+#include "interpcert/model_stats.hpp"
+#include "interpcert/preconditions.hpp"
+
+#include <doctest/doctest.h>
+
+#include <iostream>
+
+using namespace interpcert;
+using testing::Family;
+
+namespace {
+
+// Constructs, then verifies with the reference evaluator, the block bound, determinism.
+void expect_interpolates(const Dataset& ds, std::size_t cap, const std::string& label) {
+  INFO(label);
+  REQUIRE(check_preconditions(ds).verdict() == Applicability::Applies);
+  Construction c = construct_model(ds, {cap});
+  auto out = evaluate_dataset(c.model, ds, Evaluator::Reference, 1);
+  auto bad = first_mismatch(ds, out);
+  if (bad) std::cerr << label << ": mismatch at sequence " << bad->sequence << "\n" << dataset_to_json_text(ds);
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(c.model.blocks.size() <= construction_block_bound(ds));
+  ModelStats st = model_stats(c.model);
+  if (cap) CHECK(st.max_ff_width <= cap);
+  CHECK(st.max_heads <= 1);
+  CHECK(st.max_score_rank <= 1);
+  CHECK(st.max_value_rank <= 1);
+  // Determinism: the same dataset gives the same model text.
+  CHECK(model_to_json_text(construct_model(ds, {cap}).model) == model_to_json_text(c.model));
+}
+
+}  // namespace
+
+TEST_CASE("construct::every family interpolates exactly, uncapped and with width 4") {
+  std::uint64_t seed = 7;
+  std::mt19937_64 rng(seed);
+  for (Family f : testing::kAllFamilies)
+    for (std::size_t d : {2, 3, 5})
+      for (int rep = 0; rep < 6; ++rep) {
+        std::size_t nseq = 2 + rng() % 7, len = 3 + rng() % 5;
+        Dataset ds = testing::make_family(f, rng, d, nseq, len);
+        std::string label = "seed " + std::to_string(seed) + " family " + testing::family_name(f) + " d " +
+                            std::to_string(d) + " rep " + std::to_string(rep);
+        expect_interpolates(ds, 0, label + " uncapped");
+        expect_interpolates(ds, 4, label + " width 4");
+      }
+}
+
+TEST_CASE("construct::conflicts force promotions and the classes split") {
+  // Five sequences share the top token (9, 9) and the output token (0, 0) with five targets.
+  Dataset ds;
+  ds.d = 2;
+  for (long j = 0; j < 5; ++j) {
+    Sequence s;
+    s.input = {{Rational(9), Rational(9)}, {Rational(0), Rational(0)}, {Rational(j + 1), Rational(-j)}};
+    s.output = {{Rational(j), Rational(j * j)}};
+    s.positions = {1};
+    ds.sequences.push_back(s);
+  }
+  Construction c = construct_model(ds);
+  CHECK(c.trace.uses_attention);
+  CHECK(c.trace.promotions.size() >= 1);
+  CHECK(c.trace.rounds.back().classes == 5);
+  CHECK(c.trace.rounds.back().conflicted_classes == 0);
+  CHECK(c.trace.rounds.size() <= 5);  // R <= G - 1 promotion rounds, plus the first code layer
+  CHECK_FALSE(first_mismatch(ds, evaluate_dataset(c.model, ds, Evaluator::Reference, 1)).has_value());
+  // With the width capped at 4, the same holds with one hat per layer.
+  Construction c4 = construct_model(ds, {4});
+  CHECK(model_stats(c4.model).max_ff_width <= 4);
+  CHECK_FALSE(first_mismatch(ds, evaluate_dataset(c4.model, ds, Evaluator::Reference, 1)).has_value());
+}
+
+TEST_CASE("construct::a swap of two tokens under a width cap takes the attention route") {
+  Dataset ds;
+  ds.d = 2;
+  Sequence s;
+  Vec a = {Rational(1), Rational(2)}, b = {Rational(3), Rational(-1)};
+  s.input = {a, b};
+  s.output = {b, a};
+  s.positions = {0, 1};
+  ds.sequences.push_back(s);
+  Construction free = construct_model(ds);
+  CHECK_FALSE(free.trace.uses_attention);  // one layer of two hats swaps them
+  CHECK(free.model.blocks.size() == 1);
+  Construction capped = construct_model(ds, {4});
+  CHECK(capped.trace.uses_attention);  // a cycle of targets: code shifts break it
+  CHECK_FALSE(first_mismatch(ds, evaluate_dataset(capped.model, ds, Evaluator::Reference, 1)).has_value());
+  CHECK(capped.model.blocks.size() <= construction_block_bound(ds));
+}
+
+TEST_CASE("construct::wide tokens (d = 64) and the fast evaluator agree") {
+  std::mt19937_64 rng(64);
+  Dataset ds = testing::make_family(Family::SharedTop, rng, 64, 6, 5);
+  expect_interpolates(ds, 0, "d 64");
+  Construction c = construct_model(ds);
+  CHECK(evaluate_dataset(c.model, ds, Evaluator::Fast, 2) == evaluate_dataset(c.model, ds, Evaluator::Reference, 1));
+}
+
+TEST_CASE("construct::refuses datasets outside the hypotheses and bad widths") {
+  Dataset ds;
+  ds.d = 1;
+  ds.sequences.push_back({{{Rational(1)}}, {{Rational(2)}}, {0}});
+  CHECK_THROWS_AS(construct_model(ds), ConstructionError);
+  ds.d = 2;
+  ds.sequences[0] = {{{Rational(1), Rational(0)}}, {{Rational(2), Rational(0)}}, {0}};
+  CHECK_THROWS_AS(construct_model(ds, {2}), ConstructionError);
+  CHECK_NOTHROW(construct_model(ds, {3}));
+}
+
+TEST_CASE("construct::lambda_candidate enumerates 1, 2, 1/2, 3, 1/3") {
+  CHECK(lambda_candidate(0) == 1);
+  CHECK(lambda_candidate(1) == 2);
+  CHECK(lambda_candidate(2) == Rational(1, 2));
+  CHECK(lambda_candidate(3) == 3);
+  CHECK(lambda_candidate(4) == Rational(1, 3));
+}
