@@ -53,7 +53,9 @@ struct InterpolationHat {
 
 /// Every choice the construction made, for `explain` and for tests.
 struct ConstructionTrace {
-  std::vector<Vec> tokens;                      ///< distinct tokens, ids by first appearance
+  /// Distinct tokens, ids by first appearance; they point into the dataset given to
+  /// construct_model, which must outlive the trace.
+  std::vector<const Vec*> tokens;
   std::vector<std::vector<std::size_t>> contexts;  ///< per context: its token ids (sorted)
   std::vector<std::size_t> context_of_sequence;
   std::size_t requirements = 0;       ///< distinct (context, token) requirements
@@ -81,9 +83,13 @@ class ConstructionError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+struct PreconditionReport;
+
 /// Builds the transformer. Requires H1-H4 (throws ConstructionError otherwise). The result
 /// is not yet verified: callers run an evaluator on it (construct and certify do).
 Construction construct_model(const Dataset& ds, const ConstructOptions& options = {});
+/// The same, given check_preconditions(ds) already computed by the caller.
+Construction construct_model(const Dataset& ds, const ConstructOptions& options, const PreconditionReport& checked);
 
 /// The lambda schedule 1, 2, 1/2, 3, 1/3, ... (index i, 0-based).
 Rational lambda_candidate(std::size_t i);

@@ -13,9 +13,27 @@
 
 #include "interpcert/model.hpp"
 
+#include <memory>
 #include <vector>
 
 namespace interpcert {
+
+/// The fast evaluator with every layer's structure analysed once, for evaluating many batches
+/// of sequences with one model. Throws std::invalid_argument for a softmax model.
+class FastEvaluator {
+ public:
+  explicit FastEvaluator(const Model& model);
+  ~FastEvaluator();
+  FastEvaluator(const FastEvaluator&) = delete;
+  FastEvaluator& operator=(const FastEvaluator&) = delete;
+  /// The exact output tokens of every sequence (threads = 0: all cores).
+  std::vector<std::vector<Vec>> run(std::vector<std::vector<Vec>> sequences, unsigned threads = 0) const;
+
+ private:
+  struct Plans;
+  const Model& model_;
+  std::unique_ptr<Plans> plans_;
+};
 
 /// The exact output tokens of a hardmax model on every sequence (threads = 0: all cores).
 /// Throws std::invalid_argument for a softmax model.

@@ -29,6 +29,16 @@ std::optional<Mismatch> first_mismatch(const Dataset& ds, const std::vector<std:
 /// The number of output tokens that differ from their targets.
 std::size_t count_mismatches(const Dataset& ds, const std::vector<std::vector<Vec>>& final_tokens);
 
+/// The outcome of running a model on every sequence and comparing with the targets.
+struct InterpolationCheck {
+  std::optional<Mismatch> first;  ///< nullopt: every output token equals its target exactly
+  std::size_t mismatches = 0;
+};
+
+/// Runs the model on the dataset in batches of sequences (so only one batch of token states
+/// is held at a time) and compares every output token with its target, exactly.
+InterpolationCheck check_interpolation(const Model& model, const Dataset& ds, Evaluator which, unsigned threads = 0);
+
 /// A rough count of the exact operations the reference evaluator would do (to decide whether it
 /// is affordable): sum over sequences of L * (n^2 h + n d^2 + n w d).
 double reference_cost_estimate(const Model& model, const Dataset& ds);

@@ -37,19 +37,19 @@ Runner add_run_command(CLI::App& app) {
                        "certified softmax evaluation is planned");
     auto t0 = std::chrono::steady_clock::now();
     auto which = o->evaluator == "fast" ? Evaluator::Fast : Evaluator::Reference;
-    auto out = evaluate_dataset(model, ds, which, o->threads);
+    InterpolationCheck verdict = check_interpolation(model, ds, which, o->threads);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::cout << "model: " << o->model << " (" << model.blocks.size() << " blocks, hardmax)\n"
               << "dataset: " << o->dataset << " (" << ds.sequences.size() << " sequences, " << ds.total_tokens()
               << " tokens, " << ds.total_outputs() << " output tokens)\n"
               << "evaluator: " << o->evaluator << ", exact rational arithmetic, " << secs << " s\n";
-    auto bad = first_mismatch(ds, out);
+    const auto& bad = verdict.first;
     if (!bad) {
       std::cout << "result: EXACT INTERPOLATION: all " << ds.total_outputs()
                 << " output tokens equal their targets (checked exactly)\n";
       return static_cast<int>(kExitOk);
     }
-    std::cout << "result: NOT INTERPOLATED: " << count_mismatches(ds, out) << " of " << ds.total_outputs()
+    std::cout << "result: NOT INTERPOLATED: " << verdict.mismatches << " of " << ds.total_outputs()
               << " output tokens differ from their targets (checked exactly)\n"
               << "first mismatch: sequence " << bad->sequence << ", target " << bad->target_index << " at position "
               << bad->position << ": value " << vec_text(bad->value) << " != target " << vec_text(bad->target)

@@ -42,7 +42,7 @@ std::optional<BuiltModel> build_and_verify(const Dataset& ds, const std::string&
   }
   os << "preconditions: H1-H4 hold (decided exactly); no obstruction.\n";
   auto t0 = std::chrono::steady_clock::now();
-  b.construction = construct_model(ds, opt.construct);
+  b.construction = construct_model(ds, opt.construct, b.preconditions);
   b.construct_seconds = since(t0);
   b.stats = model_stats(b.construction.model);
   const ConstructionTrace& tr = b.construction.trace;
@@ -73,9 +73,9 @@ std::optional<BuiltModel> build_and_verify(const Dataset& ds, const std::string&
     which = Evaluator::Reference;
   b.evaluator = which == Evaluator::Reference ? "reference" : "fast";
   t0 = std::chrono::steady_clock::now();
-  auto out = evaluate_dataset(b.construction.model, ds, which, opt.threads);
+  InterpolationCheck verdict = check_interpolation(b.construction.model, ds, which, opt.threads);
   b.verify_seconds = since(t0);
-  if (auto bad = first_mismatch(ds, out)) {
+  if (auto& bad = verdict.first) {
     os << "verification FAILED (" << b.evaluator << " evaluator, exact): sequence " << bad->sequence << ", position "
        << bad->position << ": " << vec_text(bad->value) << " != target " << vec_text(bad->target) << "\n"
        << "This is a bug in the construction; the model was not written. Please report it with the dataset.\n";

@@ -24,9 +24,16 @@ struct Requirement {
   std::vector<std::size_t> sequences;
 };
 
+struct PtrHash {
+  std::size_t operator()(const Vec* v) const { return VecHash{}(*v); }
+};
+struct PtrEq {
+  bool operator()(const Vec* a, const Vec* b) const { return *a == *b; }
+};
+
 struct Problem {
   std::size_t d = 0;
-  std::vector<Vec> tokens, targets;
+  std::vector<const Vec*> tokens, targets;  // point into the dataset: nothing is copied
   std::vector<std::vector<std::size_t>> contexts;  // sorted token ids
   std::vector<std::size_t> context_of_sequence;
   std::vector<Requirement> requirements;           // distinct (context, token)
@@ -35,15 +42,15 @@ struct Problem {
 Problem prepare(const Dataset& ds) {
   Problem pb;
   pb.d = ds.d;
-  std::unordered_map<Vec, std::size_t, VecHash> token_id, target_id;
+  std::unordered_map<const Vec*, std::size_t, PtrHash, PtrEq> token_id, target_id;
   std::map<std::vector<std::size_t>, std::size_t> context_id;
   std::map<std::pair<std::size_t, std::size_t>, std::size_t> req_id;
   for (std::size_t j = 0; j < ds.sequences.size(); ++j) {
     const Sequence& s = ds.sequences[j];
     std::vector<std::size_t> ids;
     for (const auto& z : s.input) {
-      auto [it, fresh] = token_id.try_emplace(z, pb.tokens.size());
-      if (fresh) pb.tokens.push_back(z);
+      auto [it, fresh] = token_id.try_emplace(&z, pb.tokens.size());
+      if (fresh) pb.tokens.push_back(&z);
       ids.push_back(it->second);
     }
     std::vector<std::size_t> set = ids;
@@ -53,8 +60,8 @@ Problem prepare(const Dataset& ds) {
     std::size_t g = cit->second;
     pb.context_of_sequence.push_back(g);
     for (std::size_t k = 0; k < s.output.size(); ++k) {
-      auto [tit, tfresh] = target_id.try_emplace(s.output[k], pb.targets.size());
-      if (tfresh) pb.targets.push_back(s.output[k]);
+      auto [tit, tfresh] = target_id.try_emplace(&s.output[k], pb.targets.size());
+      if (tfresh) pb.targets.push_back(&s.output[k]);
       std::size_t x = ids[s.positions[k]];
       auto [rit, rfresh] = req_id.try_emplace({g, x}, pb.requirements.size());
       if (rfresh) pb.requirements.push_back({g, x, tit->second, {}});
@@ -254,7 +261,7 @@ class AttentionRoute {
     for (std::size_t t = 1;; ++t) {
       k_ = moment_curve(d, t);
       kx_.assign(pb_.tokens.size(), Rational(0));
-      for (std::size_t x = 0; x < pb_.tokens.size(); ++x) kx_[x] = dot(k_, pb_.tokens[x]);
+      for (std::size_t x = 0; x < pb_.tokens.size(); ++x) kx_[x] = dot(k_, *pb_.tokens[x]);
       if (all_distinct(kx_)) {
         tr_.key_t = t;
         break;
@@ -266,7 +273,7 @@ class AttentionRoute {
     kk_ = dot(k_, k_);
     ww_ = dot(w_, w_);
     wz_.resize(pb_.tokens.size());
-    for (std::size_t x = 0; x < pb_.tokens.size(); ++x) wz_[x] = dot(w_, pb_.tokens[x]);
+    for (std::size_t x = 0; x < pb_.tokens.size(); ++x) wz_[x] = dot(w_, *pb_.tokens[x]);
     tr_.k = k_;
     tr_.w = w_;
   }
@@ -464,10 +471,10 @@ class AttentionRoute {
         seqs.insert(seqs.end(), r.sequences.begin(), r.sequences.end());
         continue;
       }
-      Vec from = pb_.tokens[r.token];
+      Vec from = *pb_.tokens[r.token];
       axpy(from, (kp - kx_[r.token]) / kk_, k_);
       axpy(from, code[r.context], w_);
-      moves.push_back({std::move(from), pb_.targets[r.target], r.sequences});
+      moves.push_back({std::move(from), *pb_.targets[r.target], r.sequences});
     }
     return moves;
   }
@@ -483,9 +490,12 @@ Rational lambda_candidate(std::size_t i) {
 }
 
 Construction construct_model(const Dataset& ds, const ConstructOptions& options) {
+  return construct_model(ds, options, check_preconditions(ds));
+}
+
+Construction construct_model(const Dataset& ds, const ConstructOptions& options, const PreconditionReport& pre) {
   if (options.max_ff_width != 0 && options.max_ff_width < 3)
     throw ConstructionError("--max-ff-width must be 0 (no cap) or at least 3: a hat needs three ReLU neurons");
-  PreconditionReport pre = check_preconditions(ds);
   if (pre.verdict() != Applicability::Applies) {
     for (const auto& h : pre.hypotheses)
       if (!h.holds) throw ConstructionError("hypothesis " + h.id + " fails: " + h.witness.text);
@@ -513,7 +523,7 @@ Construction construct_model(const Dataset& ds, const ConstructOptions& options)
     std::map<std::size_t, std::size_t> move_of_token;
     for (const auto& r : pb.requirements) {
       auto [it, fresh] = move_of_token.try_emplace(r.token, moves.size());
-      if (fresh) moves.push_back({pb.tokens[r.token], pb.targets[r.target], {}});
+      if (fresh) moves.push_back({*pb.tokens[r.token], *pb.targets[r.target], {}});
       auto& seqs = moves[it->second].sequences;
       seqs.insert(seqs.end(), r.sequences.begin(), r.sequences.end());
     }

@@ -8,17 +8,21 @@
 #include <stdexcept>
 
 namespace interpcert {
+
+struct FastEvaluator::Plans {
+  std::vector<AttentionPlan> attention;   // per block (unused where sa is null)
+  std::vector<FeedForwardPlan> feed_forward;  // per block (unused where ff is null)
+};
+
 namespace {
 
 // Worth indexing: an eta = 1 rank-one layer that the index already serves, or whose direction the
 // next layer of the run shares (building costs one pass over the pool, as a direct evaluation).
 bool use_index(const FeedForward& ff, const FeedForwardPlan& plan, const ProjectionIndex& index,
-               const FeedForward* next) {
+               const FeedForward* next, const FeedForwardPlan* next_plan) {
   if (!plan.rank_one || plan.u.empty() || ff.eta != 1) return false;
   if (index.built_for(plan.u)) return true;
-  if (!next || next->eta != 1) return false;
-  auto next_dir = rank_one_direction(next->U);
-  return next_dir && *next_dir == plan.u;
+  return next && next->eta == 1 && next_plan->rank_one && next_plan->u == plan.u;
 }
 
 void apply_indexed(const FeedForwardPlan& plan, TokenPool& pool, ProjectionIndex& index) {
@@ -43,49 +47,63 @@ void apply_indexed(const FeedForwardPlan& plan, TokenPool& pool, ProjectionIndex
   for (auto id : moving) index.update(id, pool.values[id]);
 }
 
-void apply_feed_forward_run(const std::vector<const FeedForward*>& run, std::vector<std::vector<Vec>>& seqs,
-                            unsigned threads) {
-  TokenPool pool;
-  pool.gather(seqs);
-  ProjectionIndex index;
-  for (std::size_t i = 0; i < run.size(); ++i) {
-    const FeedForward& ff = *run[i];
-    FeedForwardPlan plan = plan_feed_forward(ff);
-    if (use_index(ff, plan, index, i + 1 < run.size() ? run[i + 1] : nullptr)) {
-      if (!index.built_for(plan.u)) index.build(plan.u, pool.values, threads);
-      apply_indexed(plan, pool, index);
-    } else {
-      index.invalidate();
-      parallel_for(pool.values.size(), threads,
-                   [&](std::size_t v) { pool.values[v] = apply_feed_forward_fast(ff, plan, pool.values[v]); });
-    }
+}  // namespace
+
+FastEvaluator::FastEvaluator(const Model& model) : model_(model), plans_(std::make_unique<Plans>()) {
+  if (model.attention != AttentionKind::Hardmax)
+    throw std::invalid_argument("the exact evaluator runs hardmax models only");
+  plans_->attention.resize(model.blocks.size());
+  plans_->feed_forward.resize(model.blocks.size());
+  for (std::size_t i = 0; i < model.blocks.size(); ++i) {
+    if (model.blocks[i].sa) plans_->attention[i] = plan_attention(*model.blocks[i].sa);
+    if (model.blocks[i].ff) plans_->feed_forward[i] = plan_feed_forward(*model.blocks[i].ff);
   }
-  pool.scatter(seqs);
 }
 
-}  // namespace
+FastEvaluator::~FastEvaluator() = default;
+
+std::vector<std::vector<Vec>> FastEvaluator::run(std::vector<std::vector<Vec>> seqs, unsigned threads) const {
+  const auto& blocks = model_.blocks;
+  for (std::size_t i = 0; i < blocks.size();) {
+    if (blocks[i].sa) {
+      const AttentionPlan& plan = plans_->attention[i];
+      parallel_for(seqs.size(), threads, [&](std::size_t s) { apply_attention_fast(*blocks[i].sa, plan, seqs[s]); });
+    }
+    // The feed-forward layers up to the next attention layer act token by token: one run, on the
+    // distinct token values only.
+    std::vector<std::size_t> run;
+    std::size_t j = i;
+    do {
+      if (blocks[j].ff) run.push_back(j);
+      ++j;
+    } while (j < blocks.size() && !blocks[j].sa);
+    i = j;
+    if (run.empty()) continue;
+    TokenPool pool;
+    pool.gather(seqs);
+    ProjectionIndex index;
+    for (std::size_t r = 0; r < run.size(); ++r) {
+      const FeedForward& ff = *blocks[run[r]].ff;
+      const FeedForwardPlan& plan = plans_->feed_forward[run[r]];
+      bool has_next = r + 1 < run.size();
+      if (use_index(ff, plan, index, has_next ? &*blocks[run[r + 1]].ff : nullptr,
+                    has_next ? &plans_->feed_forward[run[r + 1]] : nullptr)) {
+        if (!index.built_for(plan.u)) index.build(plan.u, pool.values, threads);
+        apply_indexed(plan, pool, index);
+      } else {
+        index.invalidate();
+        parallel_for(pool.values.size(), threads,
+                     [&](std::size_t v) { apply_feed_forward_in_place(ff, plan, pool.values[v]); });
+      }
+    }
+    pool.scatter(seqs);
+  }
+  return seqs;
+}
 
 std::vector<std::vector<Vec>> evaluate_fast(const Model& model, std::vector<std::vector<Vec>> seqs,
                                             unsigned threads) {
-  if (model.attention != AttentionKind::Hardmax)
-    throw std::invalid_argument("the exact evaluator runs hardmax models only");
-  const auto& blocks = model.blocks;
-  for (std::size_t i = 0; i < blocks.size();) {
-    if (blocks[i].sa) {
-      AttentionPlan plan = plan_attention(*blocks[i].sa);
-      parallel_for(seqs.size(), threads, [&](std::size_t s) { apply_attention_fast(*blocks[i].sa, plan, seqs[s]); });
-    }
-    // The feed-forward layers up to the next attention layer act token by token: one run.
-    std::vector<const FeedForward*> run;
-    std::size_t j = i;
-    do {
-      if (blocks[j].ff) run.push_back(&*blocks[j].ff);
-      ++j;
-    } while (j < blocks.size() && !blocks[j].sa);
-    if (!run.empty()) apply_feed_forward_run(run, seqs, threads);
-    i = j;
-  }
-  return seqs;
+  return FastEvaluator(model).run(std::move(seqs), threads);
 }
 
 }  // namespace interpcert

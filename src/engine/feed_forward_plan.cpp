@@ -111,21 +111,23 @@ void add_piece(const FeedForwardPlan& plan, std::size_t k, const Rational& t, Ve
   }
 }
 
-Vec apply_feed_forward_fast(const FeedForward& ff, const FeedForwardPlan& plan, const Vec& z) {
-  Vec out = z;
-  if (ff.eta != 1)
-    for (auto& x : out) x *= ff.eta;
+void apply_feed_forward_in_place(const FeedForward& ff, const FeedForwardPlan& plan, Vec& z) {
   if (plan.rank_one) {
     Rational t = plan.u.empty() ? Rational(0) : dot(plan.u, z);
-    add_piece(plan, plan.u.empty() ? 0 : plan.piece_of(t), t, out);
-    return out;
+    std::size_t k = plan.u.empty() ? 0 : plan.piece_of(t);
+    if (ff.eta != 1)
+      for (auto& x : z) x *= ff.eta;
+    add_piece(plan, k, t, z);
+    return;
   }
+  std::vector<Rational> h(ff.U.rows);
+  for (std::size_t j = 0; j < ff.U.rows; ++j) h[j] = row_dot(ff.U, j, z) + ff.b[j];
+  if (ff.eta != 1)
+    for (auto& x : z) x *= ff.eta;
   for (std::size_t j = 0; j < ff.U.rows; ++j) {
-    Rational h = row_dot(ff.U, j, z) + ff.b[j];
-    if (h <= 0) continue;
-    for (std::size_t c = 0; c < out.size(); ++c) out[c] += ff.W(c, j) * h;
+    if (h[j] <= 0) continue;
+    for (std::size_t c = 0; c < z.size(); ++c) z[c] += ff.W(c, j) * h[j];
   }
-  return out;
 }
 
 }  // namespace interpcert

@@ -28,8 +28,9 @@ std::optional<Vec> rank_one_direction(const Matrix& U);
 /// Precomputes the pieces when U has rank <= 1 (otherwise rank_one = false).
 FeedForwardPlan plan_feed_forward(const FeedForward& ff);
 
-/// eta z + W relu(U z + b), through the pieces when the plan is rank-one. Exact.
-Vec apply_feed_forward_fast(const FeedForward& ff, const FeedForwardPlan& plan, const Vec& z);
+/// z <- eta z + W relu(U z + b), through the pieces when the plan is rank-one; a token on a
+/// zero piece of an eta = 1 layer is left untouched. Exact.
+void apply_feed_forward_in_place(const FeedForward& ff, const FeedForwardPlan& plan, Vec& z);
 
 /// The plan's g(t) added to z: z + A t + B for t = u.z on piece k (eta = 1 layers). Exact.
 void add_piece(const FeedForwardPlan& plan, std::size_t k, const Rational& t, Vec& z);

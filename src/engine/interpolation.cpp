@@ -4,6 +4,8 @@
 #include "interpcert/evaluate_reference.hpp"
 #include "interpcert/parallel.hpp"
 
+#include <memory>
+
 namespace interpcert {
 
 std::vector<std::vector<Vec>> evaluate_dataset(const Model& model, const Dataset& ds, Evaluator which,
@@ -34,6 +36,37 @@ std::size_t count_mismatches(const Dataset& ds, const std::vector<std::vector<Ve
     for (std::size_t k = 0; k < q.output.size(); ++k) bad += final_tokens[s][q.positions[k]] != q.output[k];
   }
   return bad;
+}
+
+InterpolationCheck check_interpolation(const Model& model, const Dataset& ds, Evaluator which, unsigned threads) {
+  // About this many tokens in flight per batch: large enough that the pool of distinct tokens
+  // pays off, small enough that memory stays a fraction of the dataset's own.
+  constexpr std::size_t kBatchTokens = 1 << 17;
+  InterpolationCheck result;
+  std::unique_ptr<FastEvaluator> fast;
+  if (which == Evaluator::Fast) fast = std::make_unique<FastEvaluator>(model);
+  for (std::size_t lo = 0; lo < ds.sequences.size();) {
+    std::size_t hi = lo, tokens = 0;
+    while (hi < ds.sequences.size() && (hi == lo || tokens + ds.sequences[hi].input.size() <= kBatchTokens))
+      tokens += ds.sequences[hi++].input.size();
+    std::vector<std::vector<Vec>> batch(hi - lo);
+    for (std::size_t s = lo; s < hi; ++s) batch[s - lo] = ds.sequences[s].input;
+    if (fast) {
+      batch = fast->run(std::move(batch), threads);
+    } else {
+      parallel_for(batch.size(), threads, [&](std::size_t s) { batch[s] = evaluate_reference(model, std::move(batch[s])); });
+    }
+    for (std::size_t s = lo; s < hi; ++s) {
+      const Sequence& q = ds.sequences[s];
+      for (std::size_t k = 0; k < q.output.size(); ++k) {
+        const Vec& v = batch[s - lo][q.positions[k]];
+        if (v == q.output[k]) continue;
+        if (result.mismatches++ == 0) result.first = Mismatch{s, k, q.positions[k], v, q.output[k]};
+      }
+    }
+    lo = hi;
+  }
+  return result;
 }
 
 double reference_cost_estimate(const Model& model, const Dataset& ds) {

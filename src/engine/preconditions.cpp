@@ -14,29 +14,41 @@ std::string vtext(const Vec& v) {
   return s + ")";
 }
 
+struct PtrHash {
+  std::size_t operator()(const Vec* v) const { return VecHash{}(*v); }
+};
+struct PtrEq {
+  bool operator()(const Vec* a, const Vec* b) const { return *a == *b; }
+};
+
 // Gives every distinct token an id, in order of first appearance (deterministic).
 struct TokenIds {
-  std::unordered_map<Vec, std::size_t, VecHash> id_of;
   std::vector<std::vector<std::size_t>> seq;  // seq[j][i]: id of token i of sequence j
   explicit TokenIds(const Dataset& ds) {
+    // Keyed by pointers into the dataset: no token is copied.
+    std::unordered_map<const Vec*, std::size_t, PtrHash, PtrEq> id_of;
     seq.resize(ds.sequences.size());
     for (std::size_t j = 0; j < ds.sequences.size(); ++j)
-      for (const auto& z : ds.sequences[j].input) seq[j].push_back(id_of.try_emplace(z, id_of.size()).first->second);
+      for (const auto& z : ds.sequences[j].input) seq[j].push_back(id_of.try_emplace(&z, id_of.size()).first->second);
   }
 };
 
 // The empirical distribution of a sequence as a key: sorted (id, count / gcd of counts).
 // Two sequences have the same distribution iff their keys are equal.
 std::vector<std::size_t> distribution_key(const std::vector<std::size_t>& ids) {
-  std::map<std::size_t, std::size_t> count;
-  for (auto id : ids) ++count[id];
-  std::size_t g = 0;
-  for (auto& [id, c] : count) g = std::gcd(g, c);
-  std::vector<std::size_t> key;
-  for (auto& [id, c] : count) {
-    key.push_back(id);
-    key.push_back(c / g);
+  std::vector<std::size_t> sorted = ids;
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<std::size_t> key;  // (id, count) pairs
+  for (std::size_t i = 0; i < sorted.size();) {
+    std::size_t j = i;
+    while (j < sorted.size() && sorted[j] == sorted[i]) ++j;
+    key.push_back(sorted[i]);
+    key.push_back(j - i);
+    i = j;
   }
+  std::size_t g = 0;
+  for (std::size_t i = 1; i < key.size(); i += 2) g = std::gcd(g, key[i]);
+  for (std::size_t i = 1; i < key.size(); i += 2) key[i] /= g;
   return key;
 }
 

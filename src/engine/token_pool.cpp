@@ -31,10 +31,17 @@ void TokenPool::gather(std::vector<std::vector<Vec>>& sequences) {
   }
 }
 
-void TokenPool::scatter(std::vector<std::vector<Vec>>& sequences) const {
+void TokenPool::scatter(std::vector<std::vector<Vec>>& sequences) {
+  std::vector<std::uint32_t> uses(values.size(), 0);
+  for (const auto& seq : ids)
+    for (auto id : seq) ++uses[id];
   for (std::size_t s = 0; s < sequences.size(); ++s) {
     sequences[s].resize(ids[s].size());
-    for (std::size_t i = 0; i < ids[s].size(); ++i) sequences[s][i] = values[ids[s][i]];
+    for (std::size_t i = 0; i < ids[s].size(); ++i) {
+      std::uint32_t id = ids[s][i];
+      if (--uses[id] == 0) sequences[s][i] = std::move(values[id]);  // its last use
+      else sequences[s][i] = values[id];
+    }
   }
 }
 

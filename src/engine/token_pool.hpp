@@ -18,8 +18,8 @@ class TokenPool {
 
   /// Moves the tokens of every sequence into the pool, one copy per distinct value.
   void gather(std::vector<std::vector<Vec>>& sequences);
-  /// Writes the pooled values back into the sequences.
-  void scatter(std::vector<std::vector<Vec>>& sequences) const;
+  /// Writes the pooled values back into the sequences (moved where used once, copied otherwise).
+  void scatter(std::vector<std::vector<Vec>>& sequences);
 };
 
 /// The pool's values sorted by t = u.z for one direction u.
