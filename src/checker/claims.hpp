@@ -1,0 +1,28 @@
+// The checker's sections, run in a fixed order; each re-derives its claim from the certificate's
+// model and the dataset alone and says VERIFIED or REFUTED with the reason.
+#pragma once
+
+#include "interpcert/dataset.hpp"
+#include "interpcert/json_reader.hpp"
+
+#include <string>
+#include <vector>
+
+namespace interpcert::checker {
+
+struct Finding {
+  std::string claim;
+  bool verified = false;
+  std::string detail;
+};
+
+/// The certificate format versions this checker knows.
+inline constexpr int kKnownMajorVersion = 1;
+
+/// Checks every claim of the certificate against the dataset. Throws InputError when the
+/// certificate cannot be read (malformed, unknown major version): exit status 2.
+/// `shard`/`shards` restrict the forward pass to sequences j with j % shards == shard.
+std::vector<Finding> check_certificate(const JsonDocument& cert, const Dataset& ds, unsigned threads,
+                                       std::size_t shard = 0, std::size_t shards = 1);
+
+}  // namespace interpcert::checker

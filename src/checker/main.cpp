@@ -1,0 +1,98 @@
+// interpcert-check: the independent checker. It reads a certificate and the dataset, recomputes
+// every claim with its own code (it shares only the number types and parsers with interpcert),
+// prints one line per claim and a verdict. Exit 0: all verified; 1: a claim refuted;
+// 2: unreadable input or an unknown major version.
+#include "claims.hpp"
+
+#include "interpcert/errors.hpp"
+
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <thread>
+
+namespace {
+
+const char* kUsage =
+    "usage: interpcert-check CERT DATASET [--threads N] [--shard I/K] [--quiet]\n"
+    "\n"
+    "Re-verifies an interpcert certificate (proofs/certificate-v1.md) from the certificate and the\n"
+    "dataset alone: the dataset and model digests, the hypotheses H1-H4, exact interpolation by its\n"
+    "own exact forward pass, the block and parameter counts and |theta|^2.\n"
+    "  --threads N   worker threads for the forward pass (default: all cores)\n"
+    "  --shard I/K   check only sequences j with j mod K = I (for splitting a large job; every\n"
+    "                shard's verdict must be VERIFIED for the whole to be)\n"
+    "  --quiet       print only the verdict line\n"
+    "Exit status: 0 every claim VERIFIED, 1 a claim REFUTED, 2 unreadable input or unknown version.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace interpcert;
+  std::string cert_file, dataset_file;
+  unsigned threads = std::thread::hardware_concurrency();
+  std::size_t shard = 0, shards = 1;
+  bool quiet = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "-h" || a == "--help") {
+      std::cout << kUsage;
+      return 0;
+    } else if (a == "--quiet" || a == "-q") {
+      quiet = true;
+    } else if (a == "--threads" && i + 1 < argc) {
+      threads = static_cast<unsigned>(std::stoul(argv[++i]));
+    } else if (a == "--shard" && i + 1 < argc) {
+      std::string v = argv[++i];
+      auto slash = v.find('/');
+      try {
+        if (slash == std::string::npos) throw std::invalid_argument(v);
+        shard = std::stoul(v.substr(0, slash));
+        shards = std::stoul(v.substr(slash + 1));
+      } catch (const std::exception&) {
+        shards = 0;
+      }
+      if (shards == 0 || shard >= shards) {
+        std::cerr << "interpcert-check: --shard expects I/K with 0 <= I < K\n";
+        return kExitInvalidInput;
+      }
+    } else if (!a.empty() && a[0] == '-') {
+      std::cerr << "interpcert-check: unknown option " << a << "\n" << kUsage;
+      return kExitInvalidInput;
+    } else if (cert_file.empty()) {
+      cert_file = a;
+    } else if (dataset_file.empty()) {
+      dataset_file = a;
+    } else {
+      std::cerr << kUsage;
+      return kExitInvalidInput;
+    }
+  }
+  if (dataset_file.empty()) {
+    std::cerr << kUsage;
+    return kExitInvalidInput;
+  }
+  try {
+    JsonDocument cert = json_load(cert_file);
+    Dataset ds = dataset_load(dataset_file);
+    auto findings = checker::check_certificate(cert, ds, threads ? threads : 1, shard, shards);
+    const checker::Finding* first_failure = nullptr;
+    for (const auto& f : findings) {
+      if (!quiet) std::cout << f.claim << ": " << (f.verified ? "VERIFIED" : "REFUTED") << " (" << f.detail << ")\n";
+      if (!f.verified && !first_failure) first_failure = &f;
+    }
+    if (first_failure) {
+      std::cout << "NOT VERIFIED (first failure: " << first_failure->claim << ")\n";
+      return kExitRefuted;
+    }
+    std::cout << "VERIFIED (" << findings.size() << " claims"
+              << (shards > 1 ? ", shard " + std::to_string(shard) + "/" + std::to_string(shards) : std::string()) << ")\n";
+    return kExitOk;
+  } catch (const InputError& e) {
+    std::cerr << "interpcert-check: error: " << e.what() << "\n";
+    return kExitInvalidInput;
+  } catch (const std::exception& e) {
+    std::cerr << "interpcert-check: error: " << e.what() << "\n";
+    return kExitInvalidInput;
+  }
+}

@@ -1,0 +1,126 @@
+// The independent checker against certificates from the engine: valid ones verify, and
+// tampered ones are refuted exactly when the engine's own reference evaluator says the claim is
+// false (two independent implementations of the semantics must agree).
+#include "../src/checker/claims.hpp"
+#include "dataset_families.hpp"
+#include "interpcert/certificate.hpp"
+#include "interpcert/construct.hpp"
+#include "interpcert/errors.hpp"
+#include "interpcert/interpolation.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace interpcert;
+
+namespace {
+
+struct Verdict {
+  bool all = true;
+  std::string first;  // first refuted claim
+};
+
+Verdict check(const std::string& cert_text, const Dataset& ds) {
+  JsonDocument doc = json_parse(cert_text, "cert.json");
+  Verdict v;
+  for (const auto& f : checker::check_certificate(doc, ds, 1)) {
+    if (!f.verified && v.all) v.first = f.claim;
+    v.all = v.all && f.verified;
+  }
+  return v;
+}
+
+std::string certify(const Dataset& ds, const Model& m) {
+  return certificate_text(ds, m, model_stats(m), check_preconditions(ds));
+}
+
+// Changes one stored scalar of the model (the i-th, in file order) by +delta.
+bool tamper(Model& m, std::size_t i, const Rational& delta) {
+  for (Block& b : m.blocks) {
+    std::vector<Rational*> slots;
+    if (b.sa) {
+      slots.push_back(&b.sa->rho);
+      for (auto* mat : {&b.sa->Q, &b.sa->K, &b.sa->V, &b.sa->Vleft, &b.sa->Vright})
+        for (auto& x : mat->a) slots.push_back(&x);
+    }
+    if (b.ff) {
+      slots.push_back(&b.ff->eta);
+      for (auto& x : b.ff->U.a) slots.push_back(&x);
+      for (auto& x : b.ff->b) slots.push_back(&x);
+      for (auto& x : b.ff->W.a) slots.push_back(&x);
+    }
+    if (i < slots.size()) {
+      *slots[i] += delta;
+      return true;
+    }
+    i -= slots.size();
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("checker::certificates of every family verify; tampered parameters are refuted iff they break interpolation") {
+  std::uint64_t seed = 11;
+  std::mt19937_64 rng(seed);
+  std::size_t refuted = 0, harmless = 0;
+  for (auto f : testing::kAllFamilies)
+    for (int rep = 0; rep < 4; ++rep) {
+      Dataset ds = testing::make_family(f, rng, 2 + rng() % 3, 2 + rng() % 5, 4);
+      Construction c = construct_model(ds, {rng() % 2 ? 4u : 0u});
+      INFO("seed " << seed << " family " << testing::family_name(f) << " rep " << rep);
+      Verdict ok = check(certify(ds, c.model), ds);
+      CHECK(ok.all);
+      std::size_t P = model_stats(c.model).parameters;
+      for (int t = 0; t < 8; ++t) {
+        Model m = c.model;
+        std::size_t which = rng() % P;
+        REQUIRE(tamper(m, which, Rational(1, 1 + static_cast<long>(rng() % 5))));
+        // Digest, counts and |theta|^2 are recomputed: only the interpolation claim can fail.
+        Verdict v = check(certify(ds, m), ds);
+        bool engine_says_exact = !check_interpolation(m, ds, Evaluator::Reference, 1).first.has_value();
+        CHECK(v.all == engine_says_exact);
+        if (!v.all) CHECK(v.first == "interpolation");
+        (v.all ? harmless : refuted) += 1;
+      }
+    }
+  CHECK(refuted > 100);  // most single-parameter changes break exactness
+  MESSAGE("tampered models refuted: " << refuted << ", harmless (still exact, agreed by both): " << harmless);
+}
+
+TEST_CASE("checker::a changed target, another dataset, edited claims and versions") {
+  std::mt19937_64 rng(12);
+  Dataset ds = testing::make_family(testing::Family::SharedTop, rng, 2, 4, 4);
+  Construction c = construct_model(ds);
+  std::string cert = certify(ds, c.model);
+  REQUIRE(check(cert, ds).all);
+
+  Dataset changed = ds;
+  changed.sequences[0].output[0][0] += 1;
+  Verdict v = check(cert, changed);
+  CHECK_FALSE(v.all);
+  CHECK(v.first == "dataset-digest");
+
+  auto edit = [&](const std::string& from, const std::string& to) {
+    std::string t = cert;
+    auto at = t.find(from);
+    REQUIRE(at != std::string::npos);
+    return t.replace(at, from.size(), to);
+  };
+  CHECK(check(edit("\"H3\": true", "\"H3\": false"), ds).first == "hypotheses");
+  std::string blocks = "\"blocks\": " + std::to_string(c.model.blocks.size());
+  CHECK(check(edit(blocks, "\"blocks\": " + std::to_string(c.model.blocks.size() + 1)), ds).first == "counts");
+  CHECK(check(edit("\"squared_norm\": \"", "\"squared_norm\": \"1"), ds).first == "squared_norm");
+  CHECK(check(edit("\"claims\": {", "\"claims\": {\"fast\": true, "), ds).first == "fast");
+  CHECK_THROWS_AS(check(edit("\"version\": 1", "\"version\": 2"), ds), InputError);
+  CHECK_THROWS_AS(check(cert.substr(0, cert.size() / 2), ds), InputError);
+}
+
+TEST_CASE("checker::sharding covers every sequence exactly once") {
+  std::mt19937_64 rng(13);
+  Dataset ds = testing::make_family(testing::Family::NestedChain, rng, 3, 7, 4);
+  Construction c = construct_model(ds);
+  JsonDocument doc = json_parse(certify(ds, c.model), "cert.json");
+  for (std::size_t k : {1u, 2u, 3u})
+    for (std::size_t i = 0; i < k; ++i)
+      for (const auto& f : checker::check_certificate(doc, ds, 1, i, k)) CHECK(f.verified);
+}
