@@ -75,5 +75,14 @@ expect 2 "usage" -- "$chk" only-one-argument
 expect 0 "usage" -- "$chk" --help
 expect 0 "certify" -- "$ic" --help
 
+# explain: the walk-through, one step, the HTML page, and the stop at the preconditions.
+expect 0 "CONCLUSION: by Lemmas 1-7" -- "$ic" explain "$root/examples/shared_top.json"
+expect 0 "Step 2. Key direction" -- "$ic" explain "$root/examples/shared_top.json" --step 2
+expect 2 "this explanation has" -- "$ic" explain "$root/examples/shared_top.json" --step 99
+expect 0 "wrote" -- "$ic" explain "$root/examples/shared_top.json" --html "$tmp/ex.html"
+grep -q "<svg" "$tmp/ex.html" && ok || bad "explain --html wrote no figure"
+expect 3 "Why H3 matters" -- "$ic" explain "$root/examples/outside.json"
+expect 1 "O2 FOUND" -- "$ic" explain "$root/examples/impossible.json"
+
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]

@@ -16,5 +16,6 @@ Runner add_check_command(CLI::App& app);
 Runner add_construct_command(CLI::App& app);
 Runner add_certify_command(CLI::App& app);
 Runner add_digest_command(CLI::App& app);
+Runner add_explain_command(CLI::App& app);
 
 }  // namespace interpcert::cli

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   add(cli::add_check_command);
   add(cli::add_construct_command);
   add(cli::add_certify_command);
+  add(cli::add_explain_command);
   add(cli::add_run_command);
   add(cli::add_digest_command);
   try {
