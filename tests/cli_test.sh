@@ -59,7 +59,16 @@ expect 1 "first mismatch: sequence 0" -- "$ic" run "$tmp/hand_rho1.json" "$root/
 echo '{"format": "interpcert-dataset", "version": 1, "d": 1, "sequences": [{"input": [["1"]], "output": [["2"]]}]}' > "$tmp/d1.json"
 expect 2 "has d = 2" -- "$ic" run "$root/examples/hand/model.json" "$tmp/d1.json"
 sed 's/"attention": "hardmax"/"attention": "softmax", "beta": "10"/' "$root/examples/hand/model.json" > "$tmp/soft.json"
-expect 2 "softmax models are not supported yet" -- "$ic" run "$tmp/soft.json" "$root/examples/hand/dataset.json"
+expect 0 "certified bound: max |output - target| <=" -- "$ic" run "$tmp/soft.json" "$root/examples/hand/dataset.json"
+expect 0 "WITHIN" -- "$ic" run "$tmp/soft.json" "$root/examples/hand/dataset.json" --epsilon 1/1000
+expect 1 "NOT CERTIFIED WITHIN" -- "$ic" run "$tmp/soft.json" "$root/examples/hand/dataset.json" --epsilon 1e-100
+# certify --softmax: at a given beta, and the least beta for an epsilon; the checker's own route agrees.
+expect 0 "claim: max |output - target| <=" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/s.json" --softmax --beta 10
+expect 0 "VERIFIED (6 claims)" -- "$chk" "$tmp/s.json" "$root/examples/shared_top.json"
+expect 0 "least beta" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/e.json" --softmax --epsilon 1e-30
+expect 0 "VERIFIED (6 claims)" -- "$chk" "$tmp/e.json" "$root/examples/shared_top.json"
+expect 2 "exactly one of --beta" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/x.json" --softmax
+expect 2 "need --softmax" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/x.json" --beta 3
 
 # certify: byte-identical certificates, re-checked independently; the digest test vector.
 expect 0 "wrote certificate" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/c1.json"

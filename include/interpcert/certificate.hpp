@@ -6,6 +6,7 @@
 #include "interpcert/model.hpp"
 #include "interpcert/model_stats.hpp"
 #include "interpcert/preconditions.hpp"
+#include "interpcert/softmax_eval.hpp"
 
 #include <string>
 
@@ -14,9 +15,10 @@ namespace interpcert {
 /// The version of interpcert that writes certificates (recorded in them).
 inline constexpr const char* kProducerVersion = "0.1.0";
 
-/// The certificate of exact interpolation of `ds` by the hardmax model `m`, as JSON text
-/// (deterministic: the same inputs give the same bytes). The caller has verified the claims.
+/// The certificate of interpolation of `ds` by `m`, as JSON text (deterministic: the same inputs
+/// give the same bytes). Hardmax: exact interpolation. Softmax (`softmax` given): max |output -
+/// target| <= softmax->bound at softmax->precision bits. The caller has verified the claims.
 std::string certificate_text(const Dataset& ds, const Model& m, const ModelStats& stats,
-                             const PreconditionReport& pre);
+                             const PreconditionReport& pre, const SoftmaxBound* softmax = nullptr);
 
 }  // namespace interpcert

@@ -4,8 +4,10 @@
 #include "hypotheses.hpp"
 #include "interpcert/errors.hpp"
 #include "interpcert/model.hpp"
+#include "softmax.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -62,17 +64,38 @@ Sizes sizes_of(const Model& m) {
 Finding check_exact_interpolation(const JsonNode& claim, const Model& m, const Dataset& ds, unsigned threads,
                                   std::size_t shard, std::size_t shards) {
   const std::string name = "interpolation";
-  claim.only_keys({"kind", "outputs"});
-  if (claim.at("kind").string() != "exact") claim.at("kind").fail("this checker verifies \"exact\" interpolation");
+  claim.only_keys({"kind", "outputs", "bound", "precision"});
+  std::string kind = claim.at("kind").string();
+  if (kind != "exact" && kind != "bounded") claim.at("kind").fail("expected \"exact\" or \"bounded\"");
   std::size_t outputs = 0;
   for (const auto& s : ds.sequences) outputs += s.output.size();
   auto claimed = static_cast<std::size_t>(claim.at("outputs").integer(0, INT64_MAX));
   if (claimed != outputs)
     return refuted(name, "the certificate counts " + std::to_string(claimed) + " output tokens, the dataset has " +
                              std::to_string(outputs));
-  if (m.attention != AttentionKind::Hardmax) return refuted(name, "exact interpolation is claimed for a softmax model");
   if (m.d != ds.d)
     return refuted(name, "the model has d = " + std::to_string(m.d) + ", the dataset d = " + std::to_string(ds.d));
+  if (kind == "bounded") {
+    if (m.attention != AttentionKind::Softmax) return refuted(name, "a bounded error is claimed for a hardmax model");
+    Rational claimed_bound = claim.at("bound").rational();
+    long precision = static_cast<long>(claim.at("precision").integer(2, 1 << 20));
+    bool finite = true;
+    Rational own = softmax_error_bound(m, ds, precision, threads, shard, shards, finite);
+    if (!finite) return refuted(name, "an enclosure is unbounded at " + std::to_string(precision) + " bits");
+    char approx[48];
+    std::snprintf(approx, sizeof approx, "%.3g", own.convert_to<double>());
+    std::string own_text = std::string("~") + approx + " (exact comparison)";
+    if (own > claimed_bound)
+      return refuted(name, "the checker certifies max |output - target| <= " + own_text + " (MPFI intervals, " +
+                               std::to_string(precision) + " bits), which does not establish the claimed bound " +
+                               rational_to_string(claimed_bound));
+    return verified(name, "max |output - target| <= " + own_text + " <= the claimed " + rational_to_string(claimed_bound) +
+                              " over " + std::to_string(outputs) + " output tokens (softmax, beta = " +
+                              rational_to_string(*m.beta) + ", MPFI intervals at " + std::to_string(precision) +
+                              " bits, outward rounding)");
+  }
+  if (claim.has("bound") || claim.has("precision")) claim.fail("\"bound\" and \"precision\" belong to \"bounded\" claims");
+  if (m.attention != AttentionKind::Hardmax) return refuted(name, "exact interpolation is claimed for a softmax model");
   // Sequences are independent: spread them over threads; report the first mismatch in order.
   std::vector<std::size_t> mine;
   for (std::size_t j = shard; j < ds.sequences.size(); j += shards) mine.push_back(j);
@@ -114,7 +137,7 @@ Finding check_exact_interpolation(const JsonNode& claim, const Model& m, const D
 Finding check_counts(const JsonNode& claim, const Sizes& sz, const Dataset& ds) {
   const std::string name = "counts";
   claim.only_keys({"N", "sum_m", "blocks", "parameters", "max_ff_width", "max_heads", "block_bound",
-                   "paper_hardmax_block_bound"});
+                   "paper_hardmax_block_bound", "paper_softmax_block_bound"});
   std::size_t N = ds.sequences.size(), sum_m = 0;
   for (const auto& s : ds.sequences) sum_m += s.output.size();
   const std::pair<const char*, std::size_t> actual[] = {
@@ -126,6 +149,7 @@ Finding check_counts(const JsonNode& claim, const Sizes& sz, const Dataset& ds) 
       {"max_heads", sz.max_heads},
       {"block_bound", sum_m + N},
       {"paper_hardmax_block_bound", 2 * sum_m + 2 * N + 1},
+      {"paper_softmax_block_bound", 2 * sum_m + 3 * N},
   };
   std::string shown;
   for (const auto& [key, value] : actual) {
@@ -139,6 +163,8 @@ Finding check_counts(const JsonNode& claim, const Sizes& sz, const Dataset& ds) 
     return refuted(name, "blocks = " + std::to_string(sz.blocks) + " exceeds sum m_j + N = " + std::to_string(sum_m + N));
   if (claim.has("paper_hardmax_block_bound") && sz.blocks > 2 * sum_m + 2 * N + 1)
     return refuted(name, "blocks exceed the paper's bound 2 sum m_j + 2N + 1");
+  if (claim.has("paper_softmax_block_bound") && sz.blocks > 2 * sum_m + 3 * N)
+    return refuted(name, "blocks exceed the paper's softmax bound 2 sum m_j + 3N");
   return verified(name, shown + (claim.has("block_bound") ? "; blocks <= every stated bound" : ""));
 }
 

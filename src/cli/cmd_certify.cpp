@@ -4,8 +4,10 @@
 #include "interpcert/atomic_file.hpp"
 #include "interpcert/certificate.hpp"
 #include "interpcert/errors.hpp"
+#include "interpcert/softmax_search.hpp"
 
 #include <iostream>
+#include <optional>
 
 namespace interpcert::cli {
 
@@ -19,7 +21,9 @@ Runner add_certify_command(CLI::App& app) {
       "Exit 0: written. 1: impossible (obstruction) or failed verification. 2: invalid input.\n"
       "3: outside the theorem's hypotheses.");
   struct Opts {
-    std::string dataset, output, model_out;
+    std::string dataset, output, model_out, beta, epsilon;
+    bool softmax = false;
+    long precision = 256;
     PipelineOptions pipe;
   };
   auto o = std::make_shared<Opts>();
@@ -27,19 +31,84 @@ Runner add_certify_command(CLI::App& app) {
   cmd->add_option("-o,--output", o->output, "where to write the certificate")->required();
   cmd->add_option("--model-out", o->model_out, "also write the model on its own");
   add_pipeline_options(cmd, o->pipe);
+  cmd->add_flag("--softmax", o->softmax,
+                "certify the same weights with softmax attention: a rigorous bound on max |output - target|");
+  cmd->add_option("--beta", o->beta, "with --softmax: the inverse temperature (exact rational)");
+  cmd->add_option("--epsilon", o->epsilon,
+                  "with --softmax: find the least beta (within a factor 1 + 1/16) whose certified bound is <= this");
+  cmd->add_option("--precision", o->precision, "with --softmax: starting precision in bits (default 256)")
+      ->check(CLI::Range(16L, 1L << 20));
   return [o] {
+    auto parse_rational = [](const std::string& opt, const std::string& text) {
+      std::string why;
+      auto q = rational_parse(text, &why);
+      if (!q || *q <= 0) throw InputError(opt, "", "expected a positive rational, got \"" + text + "\" " + why);
+      return *q;
+    };
+    if (o->softmax && o->beta.empty() == o->epsilon.empty())
+      throw InputError("--softmax", "", "give exactly one of --beta B and --epsilon E");
+    if (!o->softmax && !(o->beta.empty() && o->epsilon.empty()))
+      throw InputError("--beta/--epsilon", "", "these options need --softmax");
     Dataset ds = dataset_load(o->dataset);
     int status = kExitOk;
     auto built = build_and_verify(ds, o->dataset, o->pipe, std::cout, status);
     if (!built) return status;
-    const Model& m = built->construction.model;
-    write_file_atomically(o->output, certificate_text(ds, m, built->stats, built->preconditions));
+    Model m = built->construction.model;
+    std::optional<SoftmaxBound> soft;
+    if (o->softmax) {
+      // The claim is twice the producer's bound (rounded up): room for an independent checker's
+      // own enclosure, which need not be as tight as ours.
+      m.attention = AttentionKind::Softmax;
+      SoftmaxBound b;
+      if (!o->beta.empty()) {
+        m.beta = parse_rational("--beta", o->beta);
+        b = certify_softmax_error(m, ds, o->precision, o->pipe.threads);
+      } else {
+        Rational eps = parse_rational("--epsilon", o->epsilon);
+        std::cout << "searching beta for a certified bound <= " << rational_to_string(eps / 2)
+                  << " (half of epsilon: the claim keeps a factor 2 for the checker):\n";
+        BetaSearch found = find_least_beta(m, ds, eps / 2, o->precision, o->pipe.threads,
+                                           [](const Rational& beta, const SoftmaxBound& r) {
+                                             std::cout << "  beta = " << rational_to_string(beta) << ": bound "
+                                                       << (r.finite ? rational_to_string(r.bound) : "unbounded") << " ("
+                                                       << r.precision << " bits)\n" << std::flush;
+                                           });
+        if (!found.found) {
+          std::cout << "no beta up to 2^62 certifies epsilon = " << o->epsilon << "; no certificate written\n";
+          return static_cast<int>(kExitRefuted);
+        }
+        m.beta = found.beta;
+        b = found.bound;
+        std::cout << "least beta: " << rational_to_string(found.beta) << " (beta / " << rational_to_string(found.factor)
+                  << " does not certify)\n";
+        Rational claim = round_up_3_digits(b.bound * 2);
+        if (claim > eps) claim = eps;
+        b.bound = claim;
+        soft = b;
+      }
+      if (!soft) {
+        if (!b.finite) {
+          std::cout << "softmax: an enclosure is unbounded at " << b.precision << " bits; no certificate written\n";
+          return static_cast<int>(kExitRefuted);
+        }
+        std::cout << "softmax, beta = " << rational_to_string(*m.beta) << ": certified max |output - target| <= "
+                  << rational_to_string(b.bound) << " (~" << b.bound.convert_to<double>() << ", Arb balls, "
+                  << b.precision << " bits)\n";
+        b.bound = round_up_3_digits(b.bound * 2);
+        soft = b;
+      }
+      std::cout << "claim: max |output - target| <= " << rational_to_string(soft->bound) << " (~"
+                << soft->bound.convert_to<double>() << ") at beta = " << rational_to_string(*m.beta) << ", "
+                << soft->precision << " bits; L = " << built->stats.blocks
+                << " <= the paper's softmax bound 2 sum m_j + 3N = " << paper_softmax_block_bound(ds) << "\n";
+    }
+    write_file_atomically(o->output, certificate_text(ds, m, built->stats, built->preconditions, soft ? &*soft : nullptr));
     if (!o->model_out.empty()) write_file_atomically(o->model_out, model_to_json_text(m));
-    std::cout << "claims: H1-H4 hold; exact interpolation of all " << ds.total_outputs()
+    if (!soft) std::cout << "claims: H1-H4 hold; exact interpolation of all " << ds.total_outputs()
               << " output tokens; L = " << built->stats.blocks << " <= sum m_j + N = " << construction_block_bound(ds)
               << " <= 2 sum m_j + 2N + 1 = " << paper_hardmax_block_bound(ds) << "; P = " << built->stats.parameters
-              << "; |theta|^2 = " << rational_to_string(built->stats.squared_norm) << "\n"
-              << "wrote certificate " << o->output << "\n"
+              << "; |theta|^2 = " << rational_to_string(built->stats.squared_norm) << "\n";
+    std::cout << "wrote certificate " << o->output << "\n"
               << "  dataset digest " << dataset_digest(ds) << "\n"
               << "  model digest   " << model_digest(m) << "\n"
               << "check it independently: interpcert-check " << o->output << " " << o->dataset << "\n";

@@ -4,8 +4,10 @@
 #include "interpcert/errors.hpp"
 #include "interpcert/interpolation.hpp"
 #include "interpcert/sha256.hpp"
+#include "interpcert/softmax_eval.hpp"
 
 #include <chrono>
+#include <optional>
 #include <iostream>
 
 namespace interpcert::cli {
@@ -16,8 +18,9 @@ Runner add_run_command(CLI::App& app) {
       "Hardmax models are evaluated exactly in rational arithmetic. Exit 0 iff every output token\n"
       "equals its target exactly; 1 otherwise (the first mismatch is printed); 2 on invalid input.");
   struct Opts {
-    std::string model, dataset, evaluator = "fast";
+    std::string model, dataset, evaluator = "fast", epsilon;
     unsigned threads = 0;
+    long precision = 256;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("MODEL", o->model, "model file (interpcert-model JSON)")->required();
@@ -25,16 +28,45 @@ Runner add_run_command(CLI::App& app) {
   cmd->add_option("--evaluator", o->evaluator, "fast (structure-exploiting) or reference (plain formulas); both exact")
       ->check(CLI::IsMember({"fast", "reference"}));
   cmd->add_option("--threads", o->threads, "worker threads (0 = all cores)");
+  cmd->add_option("--epsilon", o->epsilon, "softmax: exit 0 iff the certified bound is <= this (exact rational)");
+  cmd->add_option("--precision", o->precision, "softmax: working precision in bits (default 256)")
+      ->check(CLI::Range(16L, 1L << 20));
   return [o] {
     Model model = model_load(o->model);
     Dataset ds = dataset_load(o->dataset);
     if (model.d != ds.d)
       throw InputError(o->model, "/d", "model has d = " + std::to_string(model.d) + " but dataset " + o->dataset +
                                            " has d = " + std::to_string(ds.d));
-    if (model.attention == AttentionKind::Softmax)
-      throw InputError(o->model, "/attention",
-                       "softmax models are not supported yet: this version evaluates hardmax models exactly; "
-                       "certified softmax evaluation is planned");
+    if (model.attention == AttentionKind::Softmax) {
+      std::optional<Rational> eps;
+      if (!o->epsilon.empty()) {
+        std::string why;
+        eps = rational_parse(o->epsilon, &why);
+        if (!eps || *eps < 0) throw InputError("--epsilon", "", "expected a nonnegative rational: " + why);
+      }
+      auto t0 = std::chrono::steady_clock::now();
+      SoftmaxBound b = certify_softmax_error(model, ds, o->precision, o->threads);
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::cout << "model: " << o->model << " (" << model.blocks.size() << " blocks, softmax, beta = "
+                << rational_to_string(*model.beta) << ")\n"
+                << "dataset: " << o->dataset << " (" << ds.sequences.size() << " sequences, " << ds.total_outputs()
+                << " output tokens)\n"
+                << "evaluation: ball arithmetic (Arb), " << b.precision << " bits, every rounding outward, " << secs
+                << " s\n";
+      if (!b.finite) {
+        std::cout << "result: NO BOUND: an enclosure is unbounded at this precision (try --precision)\n";
+        return static_cast<int>(kExitRefuted);
+      }
+      std::cout << "certified bound: max |output - target| <= " << rational_to_string(b.bound) << " (~"
+                << b.bound.convert_to<double>() << "; rigorous upper bound, rounded up to 3 digits)\n";
+      if (eps) {
+        bool ok = b.bound <= *eps;
+        std::cout << "result: " << (ok ? "WITHIN" : "NOT CERTIFIED WITHIN") << " epsilon = " << rational_to_string(*eps)
+                  << "\n";
+        return static_cast<int>(ok ? kExitOk : kExitRefuted);
+      }
+      return static_cast<int>(kExitOk);
+    }
     auto t0 = std::chrono::steady_clock::now();
     auto which = o->evaluator == "fast" ? Evaluator::Fast : Evaluator::Reference;
     InterpolationCheck verdict = check_interpolation(model, ds, which, o->threads);

@@ -58,6 +58,8 @@ ex = os.path.join(here, "..", "..", "examples")
 top_ds, top = certify(os.path.join(ex, "shared_top.json"), "shared_top")
 two_ds, two = certify(os.path.join(ex, "two_sequences.json"), "two_sequences", ["--max-ff-width", "4"])
 expect("shared_top.cert.json", top_ds, 0, "VERIFIED (6 claims)")
+soft_ds, soft = certify(os.path.join(ex, "shared_top.json"), "shared_top_softmax", ["--softmax", "--beta", "8"])
+expect("shared_top_softmax.cert.json", soft_ds, 0, "VERIFIED (6 claims)")
 expect("two_sequences.cert.json", two_ds, 0, "VERIFIED (6 claims)")
 
 def variant(name, text, dataset, status, must):
@@ -92,6 +94,13 @@ c = json.loads(top); c["claims"]["interpolation"]["outputs"] = 5
 variant("outputs_edited", json.dumps(c, indent=1), top_ds, 1, "interpolation: REFUTED")
 c = json.loads(top); c["claims"]["softmax_bound"] = "0"
 variant("unknown_claim", json.dumps(c, indent=1), top_ds, 1, "softmax_bound: REFUTED")
+# Softmax: a claimed bound far below what can be certified; beta lowered with the digest recomputed.
+c = json.loads(soft); c["claims"]["interpolation"]["bound"] = "1/10000000000000000000000000000000000000000000000000"
+variant("softmax_bound_too_small", json.dumps(c, indent=1), soft_ds, 1, "interpolation: REFUTED")
+def lower_beta(m): m["beta"] = "1"
+variant("softmax_beta_lowered", redigest(soft, lower_beta), soft_ds, 1, "interpolation: REFUTED")
+c = json.loads(soft); c["claims"]["interpolation"] = {"kind": "exact", "outputs": 4}
+variant("softmax_claimed_exact", json.dumps(c, indent=1), soft_ds, 1, "interpolation: REFUTED")
 # The digest of another dataset.
 c = json.loads(top); c["dataset"]["digest"] = json.loads(two)["dataset"]["digest"]
 variant("other_dataset_digest", json.dumps(c, indent=1), top_ds, 1, "dataset-digest: REFUTED")

@@ -1,0 +1,26 @@
+// Finding the inverse temperature beta at which a softmax transformer's error is certified small.
+#pragma once
+
+#include "interpcert/softmax_eval.hpp"
+
+#include <functional>
+#include <string>
+
+namespace interpcert {
+
+struct BetaSearch {
+  Rational beta;      ///< the least beta found (within `factor` of the least that certifies)
+  Rational factor;    ///< beta / factor did not certify (1 + 1/16 after bisection)
+  SoftmaxBound bound; ///< the certified bound at beta
+  std::size_t evaluations = 0;
+  bool found = false;
+};
+
+/// With the weights of `model` (any attention kind) under softmax: doubles beta from 1 until the
+/// certified bound is <= target, raising the precision when the bound stalls at the precision's
+/// floor, then bisects between beta/2 and beta to within a factor 1 + 1/16. `progress` is
+/// called after each certified evaluation.
+BetaSearch find_least_beta(const Model& model, const Dataset& ds, const Rational& target, long precision,
+                           unsigned threads, const std::function<void(const Rational&, const SoftmaxBound&)>& progress = {});
+
+}  // namespace interpcert

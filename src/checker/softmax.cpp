@@ -1,0 +1,195 @@
+#include "softmax.hpp"
+
+#include <mpfi.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace interpcert::checker {
+namespace {
+
+// An MPFI interval with value semantics at a fixed precision.
+struct Iv {
+  mpfi_t v;
+  explicit Iv(long prec) { mpfi_init2(v, prec); }
+  Iv(const Iv& o) {
+    mpfi_init2(v, mpfi_get_prec(o.v));
+    mpfi_set(v, o.v);
+  }
+  Iv& operator=(const Iv& o) {
+    mpfi_set(v, o.v);
+    return *this;
+  }
+  ~Iv() { mpfi_clear(v); }
+};
+using IvVec = std::vector<Iv>;
+
+IvVec of(const Vec& x, long prec) {
+  IvVec out(x.size(), Iv(prec));
+  for (std::size_t i = 0; i < x.size(); ++i) mpfi_set_q(out[i].v, x[i].backend().data());  // encloses x exactly
+  return out;
+}
+
+// y = M x with M exact: every product and sum rounded outward by MPFI.
+IvVec mul(const Matrix& M, const IvVec& x, long prec) {
+  IvVec y(M.rows, Iv(prec));
+  Iv t(prec), m(prec);
+  for (std::size_t i = 0; i < M.rows; ++i) {
+    mpfi_set_ui(y[i].v, 0);
+    for (std::size_t j = 0; j < M.cols; ++j) {
+      if (M(i, j) == 0) continue;
+      mpfi_set_q(m.v, M(i, j).backend().data());
+      mpfi_mul(t.v, m.v, x[j].v);
+      mpfi_add(y[i].v, y[i].v, t.v);
+    }
+  }
+  return y;
+}
+
+IvVec value(const SelfAttention& sa, const IvVec& x, long prec) {
+  return sa.factored ? mul(sa.Vleft, mul(sa.Vright, x, prec), prec) : mul(sa.V, x, prec);
+}
+
+// Softmax attention: out_i = rho z_i + V z_p + sum_{l != p} a_il (V z_l - V z_p), with p the token
+// of largest midpoint score and a_il = E_l / (1 + sum_{r != p} E_r), E_l = exp(beta (s_il - s_ip)):
+// the same real number as sum_l a_il V z_l because the weights sum to 1.
+std::vector<IvVec> attention(const SelfAttention& sa, const Rational& beta_q, const std::vector<IvVec>& z, long prec) {
+  const std::size_t n = z.size(), d = z[0].size();
+  std::vector<IvVec> q(n), k(n), vz(n), out(n);
+  for (std::size_t l = 0; l < n; ++l) {
+    q[l] = mul(sa.Q, z[l], prec);
+    k[l] = mul(sa.K, z[l], prec);
+    vz[l] = value(sa, z[l], prec);
+  }
+  Iv beta(prec), rho(prec), t(prec), sum(prec), a(prec);
+  mpfi_set_q(beta.v, beta_q.backend().data());
+  mpfi_set_q(rho.v, sa.rho.backend().data());
+  IvVec s(n, Iv(prec)), e(n, Iv(prec));
+  mpfr_t mid, best;
+  mpfr_init2(mid, prec);
+  mpfr_init2(best, prec);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::size_t p = 0;
+    for (std::size_t l = 0; l < n; ++l) {
+      mpfi_set_ui(s[l].v, 0);
+      for (std::size_t r = 0; r < q[i].size(); ++r) {
+        mpfi_mul(t.v, q[i][r].v, k[l][r].v);
+        mpfi_add(s[l].v, s[l].v, t.v);
+      }
+      mpfi_mid(mid, s[l].v);
+      if (l == 0 || mpfr_cmp(mid, best) > 0) p = l, mpfr_set(best, mid, MPFR_RNDN);
+    }
+    mpfi_set_ui(sum.v, 1);
+    for (std::size_t l = 0; l < n; ++l) {
+      if (l == p) continue;
+      mpfi_sub(t.v, s[l].v, s[p].v);
+      mpfi_mul(t.v, t.v, beta.v);
+      mpfi_exp(e[l].v, t.v);
+      mpfi_add(sum.v, sum.v, e[l].v);
+    }
+    out[i] = IvVec(d, Iv(prec));
+    for (std::size_t c = 0; c < d; ++c) {
+      mpfi_mul(out[i][c].v, rho.v, z[i][c].v);
+      mpfi_add(out[i][c].v, out[i][c].v, vz[p][c].v);
+    }
+    for (std::size_t l = 0; l < n; ++l) {
+      if (l == p) continue;
+      mpfi_div(a.v, e[l].v, sum.v);
+      for (std::size_t c = 0; c < d; ++c) {
+        mpfi_sub(t.v, vz[l][c].v, vz[p][c].v);
+        mpfi_mul(t.v, t.v, a.v);
+        mpfi_add(out[i][c].v, out[i][c].v, t.v);
+      }
+    }
+  }
+  mpfr_clear(mid);
+  mpfr_clear(best);
+  return out;
+}
+
+// relu over an interval: [0, 0] if it is <= 0, itself if >= 0, else [0, right].
+void relu(mpfi_t h, long prec) {
+  mpfr_t lo, hi;
+  mpfr_inits2(prec, lo, hi, static_cast<mpfr_ptr>(nullptr));
+  mpfi_get_left(lo, h);
+  mpfi_get_right(hi, h);
+  if (mpfr_sgn(hi) <= 0) {
+    mpfi_set_ui(h, 0);
+  } else if (mpfr_sgn(lo) < 0) {
+    mpfr_set_ui(lo, 0, MPFR_RNDD);
+    mpfi_interv_fr(h, lo, hi);
+  }
+  mpfr_clears(lo, hi, static_cast<mpfr_ptr>(nullptr));
+}
+
+void feed_forward(const FeedForward& ff, IvVec& z, long prec) {
+  IvVec h = mul(ff.U, z, prec);
+  Iv b(prec);
+  for (std::size_t j = 0; j < h.size(); ++j) {
+    mpfi_set_q(b.v, ff.b[j].backend().data());
+    mpfi_add(h[j].v, h[j].v, b.v);
+    relu(h[j].v, prec);
+  }
+  IvVec out = mul(ff.W, h, prec);
+  Iv eta(prec), t(prec);
+  mpfi_set_q(eta.v, ff.eta.backend().data());
+  for (std::size_t c = 0; c < z.size(); ++c) {
+    mpfi_mul(t.v, eta.v, z[c].v);
+    mpfi_add(out[c].v, out[c].v, t.v);
+  }
+  z = std::move(out);
+}
+
+}  // namespace
+
+Rational softmax_error_bound(const Model& m, const Dataset& ds, long prec, unsigned threads, std::size_t shard,
+                             std::size_t shards, bool& finite) {
+  // exp(-10^9) and smaller must not underflow: the widest exponent range MPFR allows.
+  mpfr_set_emin(mpfr_get_emin_min());
+  mpfr_set_emax(mpfr_get_emax_max());
+  std::vector<std::size_t> mine;
+  for (std::size_t j = shard; j < ds.sequences.size(); j += shards) mine.push_back(j);
+  std::atomic<std::size_t> next{0};
+  std::mutex mu;
+  Rational worst(0);
+  finite = true;
+  auto work = [&] {
+    mpfr_t mag;
+    mpfr_init2(mag, prec);
+    for (std::size_t i; (i = next++) < mine.size();) {
+      const Sequence& s = ds.sequences[mine[i]];
+      std::vector<IvVec> z;
+      for (const auto& x : s.input) z.push_back(of(x, prec));
+      for (const Block& b : m.blocks) {
+        if (b.sa) z = attention(*b.sa, *m.beta, z, prec);
+        if (b.ff)
+          for (auto& t : z) feed_forward(*b.ff, t, prec);
+      }
+      Iv diff(prec), target(prec);
+      for (std::size_t k = 0; k < s.output.size(); ++k)
+        for (std::size_t c = 0; c < ds.d; ++c) {
+          mpfi_set_q(target.v, s.output[k][c].backend().data());
+          mpfi_sub(diff.v, z[s.positions[k]][c].v, target.v);
+          mpfi_mag(mag, diff.v);  // max |endpoint|, rounded up
+          std::lock_guard<std::mutex> g(mu);
+          if (!mpfr_number_p(mag) || mpfi_nan_p(diff.v)) {
+            finite = false;
+            continue;
+          }
+          Rational r;
+          mpfr_get_q(r.backend().data(), mag);  // exact: a binary floating-point number
+          if (r > worst) worst = r;
+        }
+    }
+    mpfr_clear(mag);
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < std::max(1u, threads); ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  return worst;
+}
+
+}  // namespace interpcert::checker

@@ -1,0 +1,125 @@
+// Certified softmax evaluation: enclosures contain the truth (checked against an independent
+// implementation at much higher precision), bounds shrink as beta grows, the beta search is
+// sound, and the checker refutes tampered softmax claims.
+#include "../src/checker/claims.hpp"
+#include "../src/checker/softmax.hpp"
+#include "dataset_families.hpp"
+#include "interpcert/certificate.hpp"
+#include "interpcert/construct.hpp"
+#include "interpcert/softmax_eval.hpp"
+#include "interpcert/softmax_search.hpp"
+
+#include <doctest/doctest.h>
+#include <mpfr.h>
+
+using namespace interpcert;
+
+namespace {
+Model softmax_of(const Model& hard, const Rational& beta) {
+  Model m = hard;
+  m.attention = AttentionKind::Softmax;
+  m.beta = beta;
+  return m;
+}
+}  // namespace
+
+TEST_CASE("softmax_eval::exp enclosures overlap a 4096-bit MPFR enclosure; exp(a) exp(b) overlaps exp(a + b)") {
+  std::uint64_t seed = 31;
+  std::mt19937_64 rng(seed);
+  INFO("seed " << seed);
+  mpfr_t x, L, U;
+  mpfr_inits2(4096, x, L, U, static_cast<mpfr_ptr>(nullptr));
+  for (int t = 0; t < 300; ++t) {
+    Rational a(static_cast<long>(rng() % 200001) - 100000, 1 + static_cast<long>(rng() % 997));
+    Rational lo, hi;
+    softmax_exp_enclosure(a, 128, lo, hi);
+    REQUIRE(lo <= hi);
+    // exp(a) in [L, U]: a rounded down then exp rounded down, and likewise up (exp is increasing).
+    mpfr_set_q(x, a.backend().data(), MPFR_RNDD);
+    mpfr_exp(L, x, MPFR_RNDD);
+    mpfr_set_q(x, a.backend().data(), MPFR_RNDU);
+    mpfr_exp(U, x, MPFR_RNDU);
+    Rational Lq, Uq;
+    mpfr_get_q(Lq.backend().data(), L);
+    mpfr_get_q(Uq.backend().data(), U);
+    CHECK(lo <= Uq);
+    CHECK(hi >= Lq);
+    Rational b(static_cast<long>(rng() % 2001) - 1000, 7), l1, h1, l2, h2, l3, h3;
+    softmax_exp_enclosure(a, 128, l1, h1);
+    softmax_exp_enclosure(b, 128, l2, h2);
+    softmax_exp_enclosure(a + b, 128, l3, h3);
+    CHECK(l1 * l2 <= h3);
+    CHECK(h1 * h2 >= l3);
+  }
+  mpfr_clears(x, L, U, static_cast<mpfr_ptr>(nullptr));
+}
+
+TEST_CASE("softmax_eval::bounds contain the error found by the checker's interval code at 4096 bits") {
+  std::mt19937_64 rng(32);
+  for (auto f : {testing::Family::SharedTop, testing::Family::NestedChain, testing::Family::EqualMeans}) {
+    Dataset ds = testing::make_family(f, rng, 2 + rng() % 2, 4, 4);
+    Construction c = construct_model(ds);
+    for (const Rational beta : {Rational(1), Rational(3), Rational(7, 2)}) {
+      Model m = softmax_of(c.model, beta);
+      SoftmaxBound b = certify_softmax_error(m, ds, 256, 1);
+      bool finite = true;
+      Rational tight = checker::softmax_error_bound(m, ds, 4096, 1, 0, 1, finite);
+      REQUIRE(finite);
+      INFO(testing::family_name(f) << " beta " << rational_to_string(beta));
+      // tight >= the true error and exceeds it by a relative 2^-4000 or so: containment of the
+      // true error in b's bound means b >= tight up to that sliver.
+      CHECK(b.bound * Rational(1000001, 1000000) >= tight);
+    }
+  }
+}
+
+TEST_CASE("softmax_eval::bounds shrink as beta grows, and the beta search is sound") {
+  std::mt19937_64 rng(33);
+  Dataset ds = testing::make_family(testing::Family::SharedTop, rng, 2, 4, 4);
+  Construction c = construct_model(ds);
+  Rational previous(-1);
+  for (long beta : {1, 2, 4, 8}) {
+    SoftmaxBound b = certify_softmax_error(softmax_of(c.model, Rational(beta)), ds, 512, 0);
+    if (previous >= 0) CHECK(b.bound < previous);
+    previous = b.bound;
+  }
+  Rational target(1, 1000000000);
+  BetaSearch s = find_least_beta(c.model, ds, target, 256, 0);
+  REQUIRE(s.found);
+  CHECK(certify_softmax_error(softmax_of(c.model, s.beta), ds, s.bound.precision, 0).bound <= target);
+  CHECK(s.factor <= Rational(17, 16));
+  if (s.factor > 1)
+    CHECK(certify_softmax_error(softmax_of(c.model, s.beta / s.factor), ds, s.bound.precision, 0).bound > target);
+}
+
+TEST_CASE("softmax_eval::the checker verifies softmax certificates and refutes tampered ones") {
+  std::mt19937_64 rng(34);
+  Dataset ds = testing::make_family(testing::Family::NestedChain, rng, 3, 4, 4);
+  Construction c = construct_model(ds);
+  Model m = softmax_of(c.model, Rational(6));
+  SoftmaxBound b = certify_softmax_error(m, ds, 256, 0);
+  auto verdict = [&](const Model& model, const SoftmaxBound& claim) {
+    std::string text = certificate_text(ds, model, model_stats(model), check_preconditions(ds), &claim);
+    std::string first;
+    for (const auto& f : checker::check_certificate(json_parse(text, "c.json"), ds, 1))
+      if (!f.verified && first.empty()) first = f.claim;
+    return first;
+  };
+  SoftmaxBound claim = b;
+  claim.bound = round_up_3_digits(b.bound * 2);
+  CHECK(verdict(m, claim).empty());
+  SoftmaxBound too_small = b;
+  too_small.bound = b.bound / 1000;
+  CHECK(verdict(m, too_small) == "interpolation");
+  // A lower temperature with the same claimed bound (digest recomputed): the error grows.
+  CHECK(verdict(softmax_of(c.model, Rational(2)), claim) == "interpolation");
+  // A bounded claim for a hardmax model is refuted.
+  CHECK(verdict(c.model, claim) == "interpolation");
+}
+
+TEST_CASE("softmax_eval::round_up_3_digits") {
+  CHECK(round_up_3_digits(Rational(12345)) == 12400);
+  CHECK(round_up_3_digits(Rational(1, 3)) == Rational(334, 1000));
+  CHECK(round_up_3_digits(Rational(250)) == 250);
+  CHECK(round_up_3_digits(Rational(0)) == 0);
+}
