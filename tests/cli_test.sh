@@ -67,6 +67,10 @@ expect 0 "claim: max |output - target| <=" -- "$ic" certify "$root/examples/shar
 expect 0 "VERIFIED (6 claims)" -- "$chk" "$tmp/s.json" "$root/examples/shared_top.json"
 expect 0 "least beta" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/e.json" --softmax --epsilon 1e-30
 expect 0 "VERIFIED (6 claims)" -- "$chk" "$tmp/e.json" "$root/examples/shared_top.json"
+expect 0 "claim: EXACT interpolation under softmax" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/x.json" --softmax --exact
+expect 0 "VERIFIED (6 claims)" -- "$chk" "$tmp/x.json" "$root/examples/shared_top.json"
+expect 1 "NOT certified exact" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/y.json" --softmax --exact --beta 1/100
+[[ ! -e "$tmp/y.json" ]] && ok || bad "a failed --exact wrote a certificate"
 expect 2 "exactly one of --beta" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/x.json" --softmax
 expect 2 "need --softmax" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/x.json" --beta 3
 

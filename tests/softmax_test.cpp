@@ -6,6 +6,7 @@
 #include "dataset_families.hpp"
 #include "interpcert/certificate.hpp"
 #include "interpcert/construct.hpp"
+#include "interpcert/interpolation.hpp"
 #include "interpcert/softmax_eval.hpp"
 #include "interpcert/softmax_search.hpp"
 
@@ -59,7 +60,7 @@ TEST_CASE("softmax_eval::bounds contain the error found by the checker's interva
   for (auto f : {testing::Family::SharedTop, testing::Family::NestedChain, testing::Family::EqualMeans}) {
     Dataset ds = testing::make_family(f, rng, 2 + rng() % 2, 4, 4);
     Construction c = construct_model(ds);
-    for (const Rational beta : {Rational(1), Rational(3), Rational(7, 2)}) {
+    for (const Rational& beta : {Rational(1), Rational(3), Rational(7, 2)}) {
       Model m = softmax_of(c.model, beta);
       SoftmaxBound b = certify_softmax_error(m, ds, 256, 1);
       bool finite = true;
@@ -122,4 +123,35 @@ TEST_CASE("softmax_eval::round_up_3_digits") {
   CHECK(round_up_3_digits(Rational(1, 3)) == Rational(334, 1000));
   CHECK(round_up_3_digits(Rational(250)) == 250);
   CHECK(round_up_3_digits(Rational(0)) == 0);
+}
+
+TEST_CASE("softmax_eval::exactness under softmax with a staircase layer, and its refutations") {
+  std::mt19937_64 rng(35);
+  for (auto f : {testing::Family::SharedTop, testing::Family::TargetsAreTokens, testing::Family::Random}) {
+    Dataset ds = testing::make_family(f, rng, 2 + rng() % 2, 4, 4);
+    ConstructOptions opt;
+    opt.staircase = true;
+    Construction c = construct_model(ds, opt);
+    INFO(testing::family_name(f));
+    // The staircase maps every target to itself: the hardmax model still interpolates exactly.
+    CHECK_FALSE(check_interpolation(c.model, ds, Evaluator::Reference, 1).first.has_value());
+    ExactBetaSearch s = find_least_exact_beta(c.model, ds, 256, 0);
+    REQUIRE(s.found);
+    Model m = softmax_of(c.model, s.beta);
+    auto verdict = [&](const Model& model) {
+      std::string text = certificate_text_softmax_exact(ds, model, model_stats(model), check_preconditions(ds), 256);
+      std::string first;
+      for (const auto& fd : checker::check_certificate(json_parse(text, "c.json"), ds, 1))
+        if (!fd.verified && first.empty()) first = fd.claim;
+      return first;
+    };
+    CHECK(verdict(m).empty());
+    // Far too hot: tokens land outside their plateaus (or on the wrong one) -- unless the model has
+    // no attention layer at all, when beta is irrelevant and the claim stays true.
+    CHECK(verdict(softmax_of(c.model, Rational(1, 1000))) == (c.trace.uses_attention ? "interpolation" : ""));
+    // Without the staircase layer the claim cannot be established.
+    Model cut = m;
+    cut.blocks.pop_back();
+    CHECK(verdict(cut) == "interpolation");
+  }
 }

@@ -20,5 +20,9 @@ inline constexpr const char* kProducerVersion = "0.1.0";
 /// target| <= softmax->bound at softmax->precision bits. The caller has verified the claims.
 std::string certificate_text(const Dataset& ds, const Model& m, const ModelStats& stats,
                              const PreconditionReport& pre, const SoftmaxBound* softmax = nullptr);
+/// The certificate of exact interpolation of `ds` by the softmax model `m` (ending in a staircase
+/// layer), checked at `precision` bits.
+std::string certificate_text_softmax_exact(const Dataset& ds, const Model& m, const ModelStats& stats,
+                                           const PreconditionReport& pre, long precision);
 
 }  // namespace interpcert

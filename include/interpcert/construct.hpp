@@ -17,6 +17,9 @@ struct ConstructOptions {
   /// Cap on the neurons of a feed-forward layer (0: none). Hats take 3 neurons, so a cap must be
   /// >= 3; 4 gives the shape of the authors' code (one head, four ReLU neurons per block).
   std::size_t max_ff_width = 0;
+  /// Append a final staircase layer (eta = 0, staircase.hpp) so that the model is exact under
+  /// softmax for large beta; one more block, of 2K - 1 neurons for K distinct targets.
+  bool staircase = false;
 };
 
 /// One code layer: the lambda chosen, each context's leader and code afterwards.

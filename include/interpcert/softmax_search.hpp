@@ -23,4 +23,14 @@ struct BetaSearch {
 BetaSearch find_least_beta(const Model& model, const Dataset& ds, const Rational& target, long precision,
                            unsigned threads, const std::function<void(const Rational&, const SoftmaxBound&)>& progress = {});
 
+/// The least beta (within a factor 1 + 1/16, by doubling from 1 then bisection) at which the
+/// model, under softmax, is certified to interpolate exactly (certify_softmax_exact).
+struct ExactBetaSearch {
+  Rational beta, factor;
+  SoftmaxExactness result;
+  bool found = false;
+};
+ExactBetaSearch find_least_exact_beta(const Model& model, const Dataset& ds, long precision, unsigned threads,
+                                      const std::function<void(const Rational&, const SoftmaxExactness&)>& progress = {});
+
 }  // namespace interpcert

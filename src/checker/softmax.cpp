@@ -142,13 +142,92 @@ void feed_forward(const FeedForward& ff, IvVec& z, long prec) {
   z = std::move(out);
 }
 
-}  // namespace
+// Encloses the tokens of one sequence after the first `blocks` blocks.
+std::vector<IvVec> run(const Model& m, const Sequence& s, std::size_t blocks, long prec) {
+  std::vector<IvVec> z;
+  for (const auto& x : s.input) z.push_back(of(x, prec));
+  for (std::size_t b = 0; b < blocks; ++b) {
+    if (m.blocks[b].sa) z = attention(*m.blocks[b].sa, *m.beta, z, prec);
+    if (m.blocks[b].ff)
+      for (auto& t : z) feed_forward(*m.blocks[b].ff, t, prec);
+  }
+  return z;
+}
 
-Rational softmax_error_bound(const Model& m, const Dataset& ds, long prec, unsigned threads, std::size_t shard,
-                             std::size_t shards, bool& finite) {
+void widen_exponent_range() {
   // exp(-10^9) and smaller must not underflow: the widest exponent range MPFR allows.
   mpfr_set_emin(mpfr_get_emin_min());
   mpfr_set_emax(mpfr_get_emax_max());
+}
+
+}  // namespace
+
+std::size_t softmax_exact_failures(const Model& m, const Dataset& ds, long prec, unsigned threads, std::size_t shard,
+                                   std::size_t shards, std::string& first) {
+  widen_exponent_range();
+  std::size_t outputs = 0;
+  for (std::size_t j = shard; j < ds.sequences.size(); j += shards) outputs += ds.sequences[j].output.size();
+  if (m.blocks.empty() || m.blocks.back().sa || !m.blocks.back().ff || m.blocks.back().ff->eta != 0) {
+    first = "the model does not end in one feed-forward layer with eta = 0";
+    return outputs;
+  }
+  const FeedForward& last = *m.blocks.back().ff;
+  std::vector<std::size_t> mine;
+  for (std::size_t j = shard; j < ds.sequences.size(); j += shards) mine.push_back(j);
+  std::atomic<std::size_t> next{0};
+  std::mutex mu;
+  std::size_t failures = 0, first_at = SIZE_MAX;
+  auto work = [&] {
+    for (std::size_t i; (i = next++) < mine.size();) {
+      const Sequence& s = ds.sequences[mine[i]];
+      std::vector<IvVec> z = run(m, s, m.blocks.size() - 1, prec);
+      for (std::size_t k = 0; k < s.output.size(); ++k) {
+        IvVec h = mul(last.U, z[s.positions[k]], prec);
+        Iv b(prec);
+        std::vector<bool> active(h.size());
+        std::string why;
+        for (std::size_t j = 0; j < h.size() && why.empty(); ++j) {
+          mpfi_set_q(b.v, last.b[j].backend().data());
+          mpfi_add(h[j].v, h[j].v, b.v);
+          if (mpfi_is_strictly_pos(h[j].v)) active[j] = true;
+          else if (mpfi_is_nonpos(h[j].v)) active[j] = false;
+          else why = "neuron " + std::to_string(j) + " of the last layer has no known sign";
+        }
+        if (why.empty()) {
+          // Output = sum over active j of W_j (U_j z + b_j): constant iff sum W_j U_j = 0.
+          for (std::size_t r = 0; r < last.W.rows && why.empty(); ++r) {
+            for (std::size_t c = 0; c < last.U.cols && why.empty(); ++c) {
+              Rational lin;
+              for (std::size_t j = 0; j < active.size(); ++j)
+                if (active[j]) lin += last.W(r, j) * last.U(j, c);
+              if (lin != 0) why = "the selected affine map is not constant";
+            }
+            Rational value;
+            for (std::size_t j = 0; j < active.size(); ++j)
+              if (active[j]) value += last.W(r, j) * last.b[j];
+            if (why.empty() && value != s.output[k][r]) why = "the constant output differs from the target";
+          }
+        }
+        if (why.empty()) continue;
+        std::lock_guard<std::mutex> g(mu);
+        ++failures;
+        if (mine[i] < first_at) {
+          first_at = mine[i];
+          first = "sequence " + std::to_string(mine[i]) + ", position " + std::to_string(s.positions[k]) + ": " + why;
+        }
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < std::max(1u, threads); ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  return failures;
+}
+
+Rational softmax_error_bound(const Model& m, const Dataset& ds, long prec, unsigned threads, std::size_t shard,
+                             std::size_t shards, bool& finite) {
+  widen_exponent_range();
   std::vector<std::size_t> mine;
   for (std::size_t j = shard; j < ds.sequences.size(); j += shards) mine.push_back(j);
   std::atomic<std::size_t> next{0};
@@ -160,13 +239,7 @@ Rational softmax_error_bound(const Model& m, const Dataset& ds, long prec, unsig
     mpfr_init2(mag, prec);
     for (std::size_t i; (i = next++) < mine.size();) {
       const Sequence& s = ds.sequences[mine[i]];
-      std::vector<IvVec> z;
-      for (const auto& x : s.input) z.push_back(of(x, prec));
-      for (const Block& b : m.blocks) {
-        if (b.sa) z = attention(*b.sa, *m.beta, z, prec);
-        if (b.ff)
-          for (auto& t : z) feed_forward(*b.ff, t, prec);
-      }
+      std::vector<IvVec> z = run(m, s, m.blocks.size(), prec);
       Iv diff(prec), target(prec);
       for (std::size_t k = 0; k < s.output.size(); ++k)
         for (std::size_t c = 0; c < ds.d; ++c) {

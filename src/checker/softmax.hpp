@@ -6,6 +6,7 @@
 #include "interpcert/model.hpp"
 
 #include <cstddef>
+#include <string>
 
 namespace interpcert::checker {
 
@@ -14,5 +15,13 @@ namespace interpcert::checker {
 /// is false if some interval was unbounded.
 Rational softmax_error_bound(const Model& m, const Dataset& ds, long precision, unsigned threads, std::size_t shard,
                              std::size_t shards, bool& finite);
+
+/// How many output tokens (of the shard) are NOT shown to equal their targets exactly under
+/// softmax: the last block must be one feed-forward layer with eta = 0 (else every token fails);
+/// on each token's enclosure every neuron of it must have a known sign, and the affine map those
+/// signs select must be constant (its linear part exactly zero) and equal to the target, in exact
+/// rationals. `first` describes the first failure.
+std::size_t softmax_exact_failures(const Model& m, const Dataset& ds, long precision, unsigned threads,
+                                   std::size_t shard, std::size_t shards, std::string& first);
 
 }  // namespace interpcert::checker

@@ -22,7 +22,7 @@ Runner add_certify_command(CLI::App& app) {
       "3: outside the theorem's hypotheses.");
   struct Opts {
     std::string dataset, output, model_out, beta, epsilon;
-    bool softmax = false;
+    bool softmax = false, exact = false;
     long precision = 256;
     PipelineOptions pipe;
   };
@@ -36,6 +36,9 @@ Runner add_certify_command(CLI::App& app) {
   cmd->add_option("--beta", o->beta, "with --softmax: the inverse temperature (exact rational)");
   cmd->add_option("--epsilon", o->epsilon,
                   "with --softmax: find the least beta (within a factor 1 + 1/16) whose certified bound is <= this");
+  cmd->add_flag("--exact", o->exact,
+                "with --softmax: append a staircase layer (eta = 0) and certify EXACT interpolation under softmax "
+                "at --beta B, or at the least beta found (within a factor 1 + 1/16)");
   cmd->add_option("--precision", o->precision, "with --softmax: starting precision in bits (default 256)")
       ->check(CLI::Range(16L, 1L << 20));
   return [o] {
@@ -45,8 +48,11 @@ Runner add_certify_command(CLI::App& app) {
       if (!q || *q <= 0) throw InputError(opt, "", "expected a positive rational, got \"" + text + "\" " + why);
       return *q;
     };
-    if (o->softmax && o->beta.empty() == o->epsilon.empty())
+    if (o->exact && !o->softmax) throw InputError("--exact", "", "--exact needs --softmax");
+    if (o->exact && !o->epsilon.empty()) throw InputError("--exact", "", "--exact takes --beta B or no beta, not --epsilon");
+    if (o->softmax && !o->exact && o->beta.empty() == o->epsilon.empty())
       throw InputError("--softmax", "", "give exactly one of --beta B and --epsilon E");
+    o->pipe.construct.staircase = o->exact;
     if (!o->softmax && !(o->beta.empty() && o->epsilon.empty()))
       throw InputError("--beta/--epsilon", "", "these options need --softmax");
     Dataset ds = dataset_load(o->dataset);
@@ -55,6 +61,46 @@ Runner add_certify_command(CLI::App& app) {
     if (!built) return status;
     Model m = built->construction.model;
     std::optional<SoftmaxBound> soft;
+    if (o->exact) {
+      m.attention = AttentionKind::Softmax;
+      SoftmaxExactness r;
+      if (!o->beta.empty()) {
+        m.beta = parse_rational("--beta", o->beta);
+        r = certify_softmax_exact(m, ds, o->precision, o->pipe.threads);
+      } else {
+        std::cout << "searching the least beta at which softmax interpolation is certified exact:\n";
+        ExactBetaSearch found = find_least_exact_beta(m, ds, o->precision, o->pipe.threads,
+                                                      [](const Rational& beta, const SoftmaxExactness& x) {
+                                                        std::cout << "  beta = " << rational_to_string(beta) << ": "
+                                                                  << (x.exact ? std::string("exact")
+                                                                           : std::to_string(x.undecided) + " undecided, " +
+                                                                                 std::to_string(x.wrong) + " wrong") << "\n" << std::flush;
+                                                      });
+        if (!found.found) {
+          std::cout << "no beta up to 2^62 certifies exactness; no certificate written\n";
+          return static_cast<int>(kExitRefuted);
+        }
+        m.beta = found.beta;
+        r = found.result;
+        std::cout << "least beta: " << rational_to_string(found.beta) << " (beta / " << rational_to_string(found.factor)
+                  << " does not certify)\n";
+      }
+      if (!r.exact) {
+        std::cout << "softmax, beta = " << rational_to_string(*m.beta) << ": NOT certified exact (" << r.undecided
+                  << " output tokens with a neuron of unknown sign, " << r.wrong
+                  << " wrong); try a larger beta or omit --beta. No certificate written.\n";
+        return static_cast<int>(kExitRefuted);
+      }
+      std::cout << "claim: EXACT interpolation under softmax at beta = " << rational_to_string(*m.beta) << " ("
+                << r.precision << "-bit Arb enclosures; every neuron of the final eta = 0 layer has a known sign on "
+                << "every output token's enclosure); L = " << built->stats.blocks
+                << " <= the paper's softmax bound 2 sum m_j + 3N = " << paper_softmax_block_bound(ds) << "\n";
+      write_file_atomically(o->output,
+                            certificate_text_softmax_exact(ds, m, built->stats, built->preconditions, r.precision));
+      std::cout << "wrote certificate " << o->output << "\ncheck it independently: interpcert-check " << o->output << " "
+                << o->dataset << "\n";
+      return static_cast<int>(kExitOk);
+    }
     if (o->softmax) {
       // The claim is twice the producer's bound (rounded up): room for an independent checker's
       // own enclosure, which need not be as tight as ours.

@@ -8,6 +8,7 @@
 
 #include "hat.hpp"
 #include "interpcert/preconditions.hpp"
+#include "interpcert/staircase.hpp"
 
 #include <algorithm>
 #include <map>
@@ -493,7 +494,18 @@ Construction construct_model(const Dataset& ds, const ConstructOptions& options)
   return construct_model(ds, options, check_preconditions(ds));
 }
 
+namespace {
+Construction construct_hardmax(const Dataset& ds, const ConstructOptions& options, const PreconditionReport& pre);
+}
+
 Construction construct_model(const Dataset& ds, const ConstructOptions& options, const PreconditionReport& pre) {
+  Construction c = construct_hardmax(ds, options, pre);
+  if (options.staircase) c.model.blocks.push_back(Block{std::nullopt, staircase_layer(ds)});
+  return c;
+}
+
+namespace {
+Construction construct_hardmax(const Dataset& ds, const ConstructOptions& options, const PreconditionReport& pre) {
   if (options.max_ff_width != 0 && options.max_ff_width < 3)
     throw ConstructionError("--max-ff-width must be 0 (no cap) or at least 3: a hat needs three ReLU neurons");
   if (pre.verdict() != Applicability::Applies) {
@@ -542,5 +554,6 @@ Construction construct_model(const Dataset& ds, const ConstructOptions& options,
   out.model.d = ds.d;
   return out;
 }
+}  // namespace
 
 }  // namespace interpcert

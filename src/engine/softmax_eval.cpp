@@ -1,6 +1,7 @@
 #include "interpcert/softmax_eval.hpp"
 
 #include "interpcert/parallel.hpp"
+#include "interpcert/staircase.hpp"
 
 #include <arb.h>
 #include <flint/fmpq.h>
@@ -131,6 +132,55 @@ void feed_forward(const FeedForwardBalls& ff, BallVec& z, long prec) {
   z = std::move(out);
 }
 
+// The model's parameters as balls, once.
+struct PreparedModel {
+  Ball beta;
+  std::vector<AttentionBalls> sas;
+  std::vector<FeedForwardBalls> ffs;
+  PreparedModel(const Model& model, long prec) : sas(model.blocks.size()), ffs(model.blocks.size()) {
+    set_rational(beta.v, *model.beta, prec);
+    for (std::size_t i = 0; i < model.blocks.size(); ++i) {
+      if (const auto& sa = model.blocks[i].sa) {
+        set_rational(sas[i].rho.v, sa->rho, prec);
+        sas[i].Q = BallMatrix(sa->Q, prec);
+        sas[i].K = BallMatrix(sa->K, prec);
+        sas[i].factored = sa->factored;
+        if (sa->factored) {
+          sas[i].Vl = BallMatrix(sa->Vleft, prec);
+          sas[i].Vr = BallMatrix(sa->Vright, prec);
+        } else {
+          sas[i].V = BallMatrix(sa->V, prec);
+        }
+      }
+      if (const auto& ff = model.blocks[i].ff) {
+        set_rational(ffs[i].eta.v, ff->eta, prec);
+        ffs[i].U = BallMatrix(ff->U, prec);
+        ffs[i].W = BallMatrix(ff->W, prec);
+        ffs[i].b.resize(ff->b.size());
+        for (std::size_t j = 0; j < ff->b.size(); ++j) set_rational(ffs[i].b[j].v, ff->b[j], prec);
+      }
+    }
+  }
+  // Encloses the tokens of one sequence after the first `blocks` blocks (all: model.blocks.size()).
+  std::vector<BallVec> run(const Model& model, const Sequence& seq, std::size_t blocks, long prec) const {
+    const std::size_t d = model.d;
+    std::vector<BallVec> z(seq.input.size(), BallVec(d));
+    for (std::size_t i = 0; i < z.size(); ++i)
+      for (std::size_t c = 0; c < d; ++c) set_rational(z[i][c].v, seq.input[i][c], prec);
+    for (std::size_t b = 0; b < blocks; ++b) {
+      if (model.blocks[b].sa) z = attention(sas[b], beta, z, prec);
+      if (model.blocks[b].ff)
+        for (auto& t : z) feed_forward(ffs[b], t, prec);
+    }
+    return z;
+  }
+};
+
+void require_softmax(const Model& model) {
+  if (model.attention != AttentionKind::Softmax || !model.beta)
+    throw std::invalid_argument("certified softmax evaluation needs a softmax model with beta");
+}
+
 }  // namespace
 
 Rational round_up_3_digits(const Rational& x) {
@@ -160,33 +210,8 @@ void softmax_exp_enclosure(const Rational& x, long precision, Rational& lo, Rati
 }
 
 SoftmaxBound certify_softmax_error(const Model& model, const Dataset& ds, long prec, unsigned threads) {
-  if (model.attention != AttentionKind::Softmax || !model.beta)
-    throw std::invalid_argument("certified softmax evaluation needs a softmax model with beta");
-  Ball beta;
-  set_rational(beta.v, *model.beta, prec);
-  std::vector<AttentionBalls> sas(model.blocks.size());
-  std::vector<FeedForwardBalls> ffs(model.blocks.size());
-  for (std::size_t i = 0; i < model.blocks.size(); ++i) {
-    if (const auto& sa = model.blocks[i].sa) {
-      set_rational(sas[i].rho.v, sa->rho, prec);
-      sas[i].Q = BallMatrix(sa->Q, prec);
-      sas[i].K = BallMatrix(sa->K, prec);
-      sas[i].factored = sa->factored;
-      if (sa->factored) {
-        sas[i].Vl = BallMatrix(sa->Vleft, prec);
-        sas[i].Vr = BallMatrix(sa->Vright, prec);
-      } else {
-        sas[i].V = BallMatrix(sa->V, prec);
-      }
-    }
-    if (const auto& ff = model.blocks[i].ff) {
-      set_rational(ffs[i].eta.v, ff->eta, prec);
-      ffs[i].U = BallMatrix(ff->U, prec);
-      ffs[i].W = BallMatrix(ff->W, prec);
-      ffs[i].b.resize(ff->b.size());
-      for (std::size_t j = 0; j < ff->b.size(); ++j) set_rational(ffs[i].b[j].v, ff->b[j], prec);
-    }
-  }
+  require_softmax(model);
+  PreparedModel pm(model, prec);
   SoftmaxBound result;
   result.precision = prec;
   result.outputs = ds.total_outputs();
@@ -195,14 +220,7 @@ SoftmaxBound certify_softmax_error(const Model& model, const Dataset& ds, long p
   bool finite = true;
   parallel_for(ds.sequences.size(), threads, [&](std::size_t s) {
     const Sequence& seq = ds.sequences[s];
-    std::vector<BallVec> z(seq.input.size(), BallVec(ds.d));
-    for (std::size_t i = 0; i < z.size(); ++i)
-      for (std::size_t c = 0; c < ds.d; ++c) set_rational(z[i][c].v, seq.input[i][c], prec);
-    for (std::size_t b = 0; b < model.blocks.size(); ++b) {
-      if (model.blocks[b].sa) z = attention(sas[b], beta, z, prec);
-      if (model.blocks[b].ff)
-        for (auto& t : z) feed_forward(ffs[b], t, prec);
-    }
+    std::vector<BallVec> z = pm.run(model, seq, model.blocks.size(), prec);
     Rational local(0);
     bool ok = true;
     Ball target, diff;
@@ -228,6 +246,49 @@ SoftmaxBound certify_softmax_error(const Model& model, const Dataset& ds, long p
   result.finite = finite;
   result.bound = round_up_3_digits(worst);
   return result;
+}
+
+}  // namespace interpcert
+
+namespace interpcert {
+
+SoftmaxExactness certify_softmax_exact(const Model& model, const Dataset& ds, long prec, unsigned threads) {
+  require_softmax(model);
+  if (model.blocks.empty() || model.blocks.back().sa || !model.blocks.back().ff || model.blocks.back().ff->eta != 0)
+    throw std::invalid_argument("exactness under softmax needs a last block that is one feed-forward layer with eta = 0");
+  PreparedModel pm(model, prec);
+  const FeedForward& last = *model.blocks.back().ff;
+  const FeedForwardBalls& last_balls = pm.ffs.back();
+  SoftmaxExactness out;
+  out.precision = prec;
+  std::mutex mu;
+  parallel_for(ds.sequences.size(), threads, [&](std::size_t s) {
+    const Sequence& seq = ds.sequences[s];
+    std::vector<BallVec> z = pm.run(model, seq, model.blocks.size() - 1, prec);
+    std::size_t undecided = 0, wrong = 0;
+    for (std::size_t k = 0; k < seq.output.size(); ++k) {
+      BallVec h = last_balls.U.apply(z[seq.positions[k]], prec);
+      std::vector<bool> active(h.size());
+      bool known = true;
+      for (std::size_t j = 0; j < h.size(); ++j) {
+        arb_add(h[j].v, h[j].v, last_balls.b[j].v, prec);
+        if (arb_is_positive(h[j].v)) active[j] = true;
+        else if (arb_is_nonpositive(h[j].v)) active[j] = false;
+        else known = false;
+      }
+      if (!known) {
+        ++undecided;
+        continue;
+      }
+      auto y = constant_output(last, active);
+      if (!y || *y != seq.output[k]) ++wrong;
+    }
+    std::lock_guard<std::mutex> g(mu);
+    out.undecided += undecided;
+    out.wrong += wrong;
+  });
+  out.exact = out.undecided == 0 && out.wrong == 0;
+  return out;
 }
 
 }  // namespace interpcert

@@ -49,4 +49,37 @@ BetaSearch find_least_beta(const Model& weights, const Dataset& ds, const Ration
   return out;
 }
 
+ExactBetaSearch find_least_exact_beta(const Model& weights, const Dataset& ds, long precision, unsigned threads,
+                                      const std::function<void(const Rational&, const SoftmaxExactness&)>& progress) {
+  Model m = weights;
+  m.attention = AttentionKind::Softmax;
+  auto eval = [&](const Rational& beta) {
+    m.beta = beta;
+    SoftmaxExactness r = certify_softmax_exact(m, ds, precision, threads);
+    if (progress) progress(beta, r);
+    return r;
+  };
+  ExactBetaSearch out;
+  Rational beta(1), lo(0);
+  SoftmaxExactness r = eval(beta);
+  while (!r.exact) {
+    if (beta > Rational(Integer(1) << 62)) return out;
+    lo = beta;
+    beta *= 2;
+    r = eval(beta);
+  }
+  SoftmaxExactness best = r;
+  while (lo > 0 && (beta - lo) * 16 > lo) {
+    Rational mid = (lo + beta) / 2;
+    SoftmaxExactness rm = eval(mid);
+    if (rm.exact) beta = mid, best = rm;
+    else lo = mid;
+  }
+  out.beta = beta;
+  out.factor = lo > 0 ? beta / lo : Rational(1);
+  out.result = best;
+  out.found = true;
+  return out;
+}
+
 }  // namespace interpcert

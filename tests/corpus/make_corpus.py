@@ -94,6 +94,10 @@ c = json.loads(top); c["claims"]["interpolation"]["outputs"] = 5
 variant("outputs_edited", json.dumps(c, indent=1), top_ds, 1, "interpolation: REFUTED")
 c = json.loads(top); c["claims"]["softmax_bound"] = "0"
 variant("unknown_claim", json.dumps(c, indent=1), top_ds, 1, "softmax_bound: REFUTED")
+exact_ds, exact = certify(os.path.join(ex, "shared_top.json"), "shared_top_softmax_exact", ["--softmax", "--exact"])
+expect("shared_top_softmax_exact.cert.json", exact_ds, 0, "exactly under softmax")
+variant("softmax_exact_beta_lowered", redigest(exact, lower_beta_tiny := (lambda m: m.__setitem__("beta", "1/100"))), exact_ds, 1,
+        "interpolation: REFUTED")
 # Softmax: a claimed bound far below what can be certified; beta lowered with the digest recomputed.
 c = json.loads(soft); c["claims"]["interpolation"]["bound"] = "1/10000000000000000000000000000000000000000000000000"
 variant("softmax_bound_too_small", json.dumps(c, indent=1), soft_ds, 1, "interpolation: REFUTED")
