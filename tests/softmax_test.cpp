@@ -7,6 +7,7 @@
 #include "interpcert/certificate.hpp"
 #include "interpcert/construct.hpp"
 #include "interpcert/interpolation.hpp"
+#include "interpcert/softmax_apriori.hpp"
 #include "interpcert/softmax_eval.hpp"
 #include "interpcert/softmax_search.hpp"
 
@@ -154,4 +155,42 @@ TEST_CASE("softmax_eval::exactness under softmax with a staircase layer, and its
     cut.blocks.pop_back();
     CHECK(verdict(cut) == "interpolation");
   }
+}
+
+TEST_CASE("softmax_apriori::the a-priori bound is sound and shrinks; its beta certifies") {
+  std::mt19937_64 rng(36);
+  // (Not huge integers: there the true error is near e^(-10^200), below what a 4096-bit reference
+  // enclosure can resolve, so it cannot witness containment.)
+  for (auto f : {testing::Family::SharedTop, testing::Family::NestedChain, testing::Family::EqualMeans}) {
+    Dataset ds = testing::make_family(f, rng, 2, 4, 4);
+    Construction c = construct_model(ds);
+    INFO(testing::family_name(f));
+    Rational previous(-1);
+    std::size_t available = 0;
+    for (long beta : {4, 16, 64, 256}) {
+      AprioriBound a = softmax_a_priori_bound(c.model, ds, Rational(beta));
+      if (!a.available) continue;
+      ++available;
+      bool finite = true;
+      Rational tight = checker::softmax_error_bound(softmax_of(c.model, Rational(beta)), ds, 4096, 1, 0, 1, finite);
+      REQUIRE(finite);
+      CHECK(a.bound * Rational(1000001, 1000000) >= tight);  // never below the true error
+      if (previous >= 0) CHECK(a.bound <= previous);
+      previous = a.bound;
+    }
+    CHECK(available > 0);
+    auto beta = a_priori_beta(c.model, ds, Rational(1, 1000));
+    REQUIRE(beta.has_value());
+    CHECK(certify_softmax_error(softmax_of(c.model, *beta), ds, 256, 0).bound <= Rational(1, 1000));
+  }
+  // Not a code-layer model: unavailable, with the reason.
+  Model m;
+  m.d = 2;
+  SelfAttention sa;
+  sa.rho = 2;
+  sa.Q = sa.K = Matrix(1, 2);
+  sa.V = Matrix(2, 2);
+  m.blocks.push_back(Block{sa, std::nullopt});
+  Dataset ds{2, {{{{Rational(1), Rational(0)}}, {{Rational(1), Rational(0)}}, {0}}}};
+  CHECK_FALSE(softmax_a_priori_bound(m, ds, Rational(10)).available);
 }

@@ -4,12 +4,23 @@
 #include "interpcert/atomic_file.hpp"
 #include "interpcert/certificate.hpp"
 #include "interpcert/errors.hpp"
+#include "interpcert/softmax_apriori.hpp"
 #include "interpcert/softmax_search.hpp"
 
 #include <iostream>
 #include <optional>
+#include <sstream>
 
 namespace interpcert::cli {
+
+namespace {
+std::string approx(const Rational& q) {
+  std::ostringstream s;
+  s.precision(3);
+  s << q.convert_to<double>();
+  return s.str();
+}
+}  // namespace
 
 Runner add_certify_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("certify", "Construct, verify and write a certificate of exact interpolation.");
@@ -142,6 +153,18 @@ Runner add_certify_command(CLI::App& app) {
                   << b.precision << " bits)\n";
         b.bound = round_up_3_digits(b.bound * 2);
         soft = b;
+      }
+      AprioriBound ap = softmax_a_priori_bound(built->construction.model, ds, *m.beta);
+      std::cout << "a-priori bound (proofs/softmax-bound.md, from leader gaps, queries and hat slopes): "
+                << (ap.available ? "max |output - target| <= " + rational_to_string(ap.bound) + " (~" +
+                                       approx(ap.bound) + ")"
+                                 : "not available: " + ap.reason)
+                << "\n";
+      if (!o->epsilon.empty()) {
+        auto need = a_priori_beta(built->construction.model, ds, parse_rational("--epsilon", o->epsilon));
+        std::cout << "a-priori beta for epsilon: "
+                  << (need ? rational_to_string(*need) : std::string("none up to 2^62"))
+                  << "\n";
       }
       std::cout << "claim: max |output - target| <= " << rational_to_string(soft->bound) << " (~"
                 << soft->bound.convert_to<double>() << ") at beta = " << rational_to_string(*m.beta) << ", "

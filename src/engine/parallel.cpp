@@ -14,7 +14,8 @@ unsigned worker_count(unsigned requested) {
   return hc ? hc : 1;
 }
 
-void parallel_for(std::size_t n, unsigned threads, const std::function<void(std::size_t)>& fn) {
+void parallel_for(std::size_t n, unsigned threads, const std::function<void(std::size_t)>& fn,
+                  const std::function<void()>& on_worker_exit) {
   unsigned t = std::min<std::size_t>(worker_count(threads), std::max<std::size_t>(n, 1));
   if (t <= 1 || n < 2) {
     for (std::size_t i = 0; i < n; ++i) fn(i);
@@ -34,6 +35,7 @@ void parallel_for(std::size_t n, unsigned threads, const std::function<void(std:
         std::lock_guard<std::mutex> g(mu);
         if (!first) first = std::current_exception();
       }
+      if (on_worker_exit) on_worker_exit();
     });
   }
   for (auto& th : pool) th.join();

@@ -5,6 +5,7 @@
 
 #include <arb.h>
 #include <flint/fmpq.h>
+#include <mpfr.h>
 
 #include <algorithm>
 #include <mutex>
@@ -176,6 +177,13 @@ struct PreparedModel {
   }
 };
 
+// Arb and MPFR keep per-thread caches (exp, constants); free them before a thread ends, and after
+// a computation in the calling thread, so that nothing outlives its use.
+void free_thread_caches() {
+  flint_cleanup();
+  mpfr_free_cache();
+}
+
 void require_softmax(const Model& model) {
   if (model.attention != AttentionKind::Softmax || !model.beta)
     throw std::invalid_argument("certified softmax evaluation needs a softmax model with beta");
@@ -197,6 +205,9 @@ Rational round_up_3_digits(const Rational& x) {
 }
 
 void softmax_exp_enclosure(const Rational& x, long precision, Rational& lo, Rational& hi) {
+  struct Cleanup {
+    ~Cleanup() { free_thread_caches(); }
+  } cleanup;
   Ball b, e;
   set_rational(b.v, x, precision);
   arb_exp(e.v, b.v, precision);
@@ -235,6 +246,12 @@ SoftmaxBound certify_softmax_error(const Model& model, const Dataset& ds, long p
           continue;
         }
         arb_get_abs_ubound_arf(u, diff.v, prec);
+        if (!arf_is_finite(u) || arf_cmpabs_2exp_si(u, 100000) > 0) {  // no useful rational bound
+          ok = false;
+          continue;
+        }
+        // Below 2^-100000 round the upper bound up to 2^-100000 (its exponent may be a bignum).
+        if (!arf_is_zero(u) && arf_cmpabs_2exp_si(u, -100000) < 0) arf_one(u), arf_mul_2exp_si(u, u, -100000);
         Rational r = rational_of(u);
         if (r > local) local = r;
       }
@@ -242,7 +259,8 @@ SoftmaxBound certify_softmax_error(const Model& model, const Dataset& ds, long p
     std::lock_guard<std::mutex> g(mu);
     if (local > worst) worst = local;
     finite = finite && ok;
-  });
+  }, free_thread_caches);
+  free_thread_caches();
   result.finite = finite;
   result.bound = round_up_3_digits(worst);
   return result;
@@ -286,7 +304,8 @@ SoftmaxExactness certify_softmax_exact(const Model& model, const Dataset& ds, lo
     std::lock_guard<std::mutex> g(mu);
     out.undecided += undecided;
     out.wrong += wrong;
-  });
+  }, free_thread_caches);
+  free_thread_caches();
   out.exact = out.undecided == 0 && out.wrong == 0;
   return out;
 }

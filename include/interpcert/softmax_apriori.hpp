@@ -1,0 +1,27 @@
+// The a-priori error bound of proofs/softmax-bound.md for a constructed model run with softmax
+// attention: from the leader gaps, the query sizes and the Lipschitz constants of the hat layers,
+// without evaluating the softmax model. Rigorous (ball arithmetic, upper bounds), and far looser
+// than the a-posteriori certified bound of certify_softmax_error.
+#pragma once
+
+#include "interpcert/dataset.hpp"
+#include "interpcert/model.hpp"
+
+#include <string>
+
+namespace interpcert {
+
+struct AprioriBound {
+  bool available = false;
+  Rational bound;      ///< max |output - target| <= bound (rounded up to 3 digits), when available
+  std::string reason;  ///< why it is not available (beta too small, not a code-layer model)
+};
+
+/// The bound at inverse temperature beta for the weights of `model` (its attention layers must be
+/// code layers: rho = 1, Q = K = k^T, V = (lambda w) k^T with k.w = 0).
+AprioriBound softmax_a_priori_bound(const Model& model, const Dataset& ds, const Rational& beta);
+
+/// The least beta (within a factor 1 + 1/16) at which the a-priori bound is <= epsilon.
+std::optional<Rational> a_priori_beta(const Model& model, const Dataset& ds, const Rational& epsilon);
+
+}  // namespace interpcert
