@@ -88,6 +88,19 @@ expect 2 "usage" -- "$chk" only-one-argument
 expect 0 "usage" -- "$chk" --help
 expect 0 "certify" -- "$ic" --help
 
+# Sharding: three shards of run and of the checker, merged; a missing or foreign shard is refused.
+"$ic" construct "$root/examples/shared_top.json" -o "$tmp/m.json" >/dev/null
+for i in 0 1 2; do
+  expect 0 "EXACT INTERPOLATION" -- "$ic" run "$tmp/m.json" "$root/examples/shared_top.json" --shard $i/3 --verdict-out "$tmp/r$i.json"
+  expect 0 "VERIFIED" -- "$chk" "$tmp/c1.json" "$root/examples/shared_top.json" --shard $i/3 --verdict-out "$tmp/k$i.json"
+done
+expect 0 "VERIFIED: all 3 shards of \`run\`" -- "$ic" merge "$tmp/r0.json" "$tmp/r1.json" "$tmp/r2.json"
+expect 0 "VERIFIED: all 3 shards of \`check\`" -- "$ic" merge "$tmp/k0.json" "$tmp/k1.json" "$tmp/k2.json"
+expect 1 "shard 2/3 is missing" -- "$ic" merge "$tmp/r0.json" "$tmp/r1.json"
+expect 1 "another verification" -- "$ic" merge "$tmp/r0.json" "$tmp/k1.json" "$tmp/r2.json"
+expect 1 "appears twice" -- "$ic" merge "$tmp/r0.json" "$tmp/r0.json" "$tmp/r2.json"
+expect 2 "expected I/K" -- "$ic" run "$tmp/m.json" "$root/examples/shared_top.json" --shard 3/3
+
 # explain: the walk-through, one step, the HTML page, and the stop at the preconditions.
 expect 0 "CONCLUSION: by Lemmas 1-7" -- "$ic" explain "$root/examples/shared_top.json"
 expect 0 "Step 2. Key direction" -- "$ic" explain "$root/examples/shared_top.json" --step 2

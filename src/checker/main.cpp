@@ -4,7 +4,13 @@
 // 2: unreadable input or an unknown major version.
 #include "claims.hpp"
 
+#include "interpcert/atomic_file.hpp"
 #include "interpcert/errors.hpp"
+#include "interpcert/sha256.hpp"
+#include "interpcert/verdict.hpp"
+
+#include <fstream>
+#include <sstream>
 
 #include <cstring>
 #include <iostream>
@@ -22,6 +28,7 @@ const char* kUsage =
     "  --threads N   worker threads for the forward pass (default: all cores)\n"
     "  --shard I/K   check only sequences j with j mod K = I (for splitting a large job; every\n"
     "                shard's verdict must be VERIFIED for the whole to be)\n"
+    "  --verdict-out F  also write the verdict as JSON, for `interpcert merge`\n"
     "  --quiet       print only the verdict line\n"
     "Exit status: 0 every claim VERIFIED, 1 a claim REFUTED, 2 unreadable input or unknown version.\n";
 
@@ -33,6 +40,7 @@ int main(int argc, char** argv) {
   unsigned threads = std::thread::hardware_concurrency();
   std::size_t shard = 0, shards = 1;
   bool quiet = false;
+  std::string verdict_out;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "-h" || a == "--help") {
@@ -42,6 +50,8 @@ int main(int argc, char** argv) {
       quiet = true;
     } else if (a == "--threads" && i + 1 < argc) {
       threads = static_cast<unsigned>(std::stoul(argv[++i]));
+    } else if (a == "--verdict-out" && i + 1 < argc) {
+      verdict_out = argv[++i];
     } else if (a == "--shard" && i + 1 < argc) {
       std::string v = argv[++i];
       auto slash = v.find('/');
@@ -77,6 +87,17 @@ int main(int argc, char** argv) {
     Dataset ds = dataset_load(dataset_file);
     auto findings = checker::check_certificate(cert, ds, threads ? threads : 1, shard, shards);
     const checker::Finding* first_failure = nullptr;
+    if (!verdict_out.empty()) {
+      std::ifstream in(cert_file, std::ios::binary);
+      std::ostringstream bytes;
+      bytes << in.rdbuf();
+      std::size_t outputs = 0;
+      for (std::size_t j = shard; j < ds.sequences.size(); j += shards) outputs += ds.sequences[j].output.size();
+      bool all = true;
+      for (const auto& f : findings) all = all && f.verified;
+      write_file_atomically(verdict_out, verdict_to_json_text({"check", dataset_digest(ds), sha256_hex(bytes.str()), shard,
+                                                               shards, outputs, all}));
+    }
     for (const auto& f : findings) {
       if (!quiet) std::cout << f.claim << ": " << (f.verified ? "VERIFIED" : "REFUTED") << " (" << f.detail << ")\n";
       if (!f.verified && !first_failure) first_failure = &f;

@@ -5,6 +5,8 @@
 #include "interpcert/interpolation.hpp"
 #include "interpcert/sha256.hpp"
 #include "interpcert/softmax_eval.hpp"
+#include "interpcert/atomic_file.hpp"
+#include "interpcert/verdict.hpp"
 
 #include <chrono>
 #include <optional>
@@ -18,7 +20,7 @@ Runner add_run_command(CLI::App& app) {
       "Hardmax models are evaluated exactly in rational arithmetic. Exit 0 iff every output token\n"
       "equals its target exactly; 1 otherwise (the first mismatch is printed); 2 on invalid input.");
   struct Opts {
-    std::string model, dataset, evaluator = "fast", epsilon;
+    std::string model, dataset, evaluator = "fast", epsilon, shard, verdict_out;
     unsigned threads = 0;
     long precision = 256;
   };
@@ -28,6 +30,8 @@ Runner add_run_command(CLI::App& app) {
   cmd->add_option("--evaluator", o->evaluator, "fast (structure-exploiting) or reference (plain formulas); both exact")
       ->check(CLI::IsMember({"fast", "reference"}));
   cmd->add_option("--threads", o->threads, "worker threads (0 = all cores)");
+  cmd->add_option("--shard", o->shard, "hardmax: verify only sequences j with j mod K = I (I/K); see `merge`");
+  cmd->add_option("--verdict-out", o->verdict_out, "hardmax: also write this run's verdict (JSON) for `merge`");
   cmd->add_option("--epsilon", o->epsilon, "softmax: exit 0 iff the certified bound is <= this (exact rational)");
   cmd->add_option("--precision", o->precision, "softmax: working precision in bits (default 256)")
       ->check(CLI::Range(16L, 1L << 20));
@@ -67,6 +71,17 @@ Runner add_run_command(CLI::App& app) {
       }
       return static_cast<int>(kExitOk);
     }
+    std::size_t shard = 0, shards = 1;
+    if (!o->shard.empty()) parse_shard(o->shard, shard, shards);
+    ShardVerdict verdict_file{"run", dataset_digest(ds), model_digest(model), shard, shards, 0, false};
+    if (shards > 1) {
+      Dataset part;
+      part.d = ds.d;
+      for (std::size_t j = shard; j < ds.sequences.size(); j += shards) part.sequences.push_back(ds.sequences[j]);
+      ds = std::move(part);
+      std::cout << "shard " << shard << "/" << shards << ": " << ds.sequences.size() << " sequences (j mod " << shards
+                << " = " << shard << "; sequence numbers below are within the shard)\n";
+    }
     auto t0 = std::chrono::steady_clock::now();
     auto which = o->evaluator == "fast" ? Evaluator::Fast : Evaluator::Reference;
     InterpolationCheck verdict = check_interpolation(model, ds, which, o->threads);
@@ -76,6 +91,9 @@ Runner add_run_command(CLI::App& app) {
               << " tokens, " << ds.total_outputs() << " output tokens)\n"
               << "evaluator: " << o->evaluator << ", exact rational arithmetic, " << secs << " s\n";
     const auto& bad = verdict.first;
+    verdict_file.outputs = ds.total_outputs();
+    verdict_file.verified = !bad;
+    if (!o->verdict_out.empty()) write_file_atomically(o->verdict_out, verdict_to_json_text(verdict_file));
     if (!bad) {
       std::cout << "result: EXACT INTERPOLATION: all " << ds.total_outputs()
                 << " output tokens equal their targets (checked exactly)\n";
@@ -87,6 +105,49 @@ Runner add_run_command(CLI::App& app) {
               << bad->position << ": value " << vec_text(bad->value) << " != target " << vec_text(bad->target)
               << "\n";
     return static_cast<int>(kExitRefuted);
+  };
+}
+
+Runner add_merge_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("merge", "Combine the verdicts of the K shards of one verification into one.");
+  cmd->footer(
+      "Each VERDICT comes from `interpcert run --shard I/K --verdict-out F` or `interpcert-check --shard\n"
+      "I/K --verdict-out F`. The whole is VERIFIED (exit 0) iff all come from the same tool, dataset and\n"
+      "model or certificate, every shard 0..K-1 appears exactly once, and every shard verified.\n"
+      "Exit 1 otherwise (with the reason); 2 for an unreadable verdict.");
+  auto files = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("VERDICT", *files, "verdict files (JSON)")->required();
+  return [files] {
+    std::vector<ShardVerdict> vs;
+    for (const auto& f : *files) vs.push_back(verdict_load(f));
+    const ShardVerdict& a = vs.front();
+    std::vector<int> seen(a.shards, 0);
+    std::size_t outputs = 0;
+    std::string problem;
+    for (std::size_t i = 0; i < vs.size(); ++i) {
+      const ShardVerdict& v = vs[i];
+      if (v.tool != a.tool || v.dataset != a.dataset || v.subject != a.subject || v.shards != a.shards)
+        problem = (*files)[i] + " is about another verification (tool, dataset, subject or K differ)";
+      else if (seen[v.shard]++)
+        problem = "shard " + std::to_string(v.shard) + " appears twice";
+      else if (!v.verified)
+        problem = "shard " + std::to_string(v.shard) + " (" + (*files)[i] + ") did not verify";
+      if (!problem.empty()) break;
+      outputs += v.outputs;
+    }
+    if (problem.empty())
+      for (std::size_t s = 0; s < a.shards; ++s)
+        if (!seen[s]) {
+          problem = "shard " + std::to_string(s) + "/" + std::to_string(a.shards) + " is missing";
+          break;
+        }
+    if (!problem.empty()) {
+      std::cout << "NOT VERIFIED: " << problem << "\n";
+      return static_cast<int>(kExitRefuted);
+    }
+    std::cout << "VERIFIED: all " << a.shards << " shards of `" << a.tool << "` verified, " << outputs
+              << " output tokens in all (dataset " << a.dataset << ")\n";
+    return static_cast<int>(kExitOk);
   };
 }
 

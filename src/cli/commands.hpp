@@ -17,5 +17,6 @@ Runner add_construct_command(CLI::App& app);
 Runner add_certify_command(CLI::App& app);
 Runner add_digest_command(CLI::App& app);
 Runner add_explain_command(CLI::App& app);
+Runner add_merge_command(CLI::App& app);
 
 }  // namespace interpcert::cli

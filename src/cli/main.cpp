@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   add(cli::add_certify_command);
   add(cli::add_explain_command);
   add(cli::add_run_command);
+  add(cli::add_merge_command);
   add(cli::add_digest_command);
   try {
     app.parse(argc, argv);

@@ -1,0 +1,26 @@
+// Shard verdicts: `run --shard I/K` and `interpcert-check --shard I/K` each verify a slice of a
+// large dataset (sequences j with j mod K = I); `interpcert merge` combines the K verdicts.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace interpcert {
+
+/// One shard's verdict, as written with --verdict-out (JSON, format "interpcert-verdict" v1).
+struct ShardVerdict {
+  std::string tool;     ///< "run" or "check"
+  std::string dataset;  ///< the dataset's canonical digest
+  std::string subject;  ///< the model's canonical digest (run) or the certificate file's SHA-256 (check)
+  std::size_t shard = 0, shards = 1, outputs = 0;
+  bool verified = false;
+};
+
+/// The verdict as JSON text.
+std::string verdict_to_json_text(const ShardVerdict& v);
+/// Reads a verdict file; throws InputError naming the file and JSON path.
+ShardVerdict verdict_load(const std::string& file);
+/// Parses "I/K" (0 <= I < K); throws InputError(option) otherwise.
+void parse_shard(const std::string& text, std::size_t& shard, std::size_t& shards);
+
+}  // namespace interpcert
