@@ -25,6 +25,8 @@ std::optional<Rational> rational_parse(std::string_view text, std::string* why =
 
 /// Lowest-terms text: "p" when the denominator is 1, otherwise "p/q". Exact.
 std::string rational_to_string(const Rational& q);
+/// Appends the same text to `out` (no temporary string: canonical texts hold millions of numbers).
+void append_rational(std::string& out, const Rational& q);
 
 /// Bit length of the larger of |numerator| and denominator (0 for zero). Exact.
 std::size_t rational_bits(const Rational& q);

@@ -4,9 +4,19 @@
 #include "interpcert/softmax_eval.hpp"
 
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace interpcert {
+
+/// The least beta, by doubling from 1 then bisection to within `factor` <= 1 + 1/16, for which
+/// `passes(beta)` holds (assumed to keep holding for larger beta); nullopt beyond 2^62.
+/// `retry(beta)`, when given, may ask to evaluate the same beta again (e.g. at a higher precision).
+struct LeastBeta {
+  Rational beta, factor;
+};
+std::optional<LeastBeta> least_passing_beta(const std::function<bool(const Rational&)>& passes,
+                                            const std::function<bool(const Rational&)>& retry = {});
 
 struct BetaSearch {
   Rational beta;      ///< the least beta found (within `factor` of the least that certifies)

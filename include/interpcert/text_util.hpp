@@ -12,6 +12,8 @@ namespace interpcert {
 void append_numbers_line(std::string& out, const Vec& v);
 /// Appends [["p/q", ...], ...] for a list of rows.
 void append_json_matrix(std::string& out, const std::vector<Vec>& rows);
+/// "(p/q, r, ...)" for people. Exact.
+std::string vec_text(const Vec& v);
 /// Appends "\"p/q\"".
 void append_json_number(std::string& out, const Rational& q);
 

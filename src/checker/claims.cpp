@@ -4,6 +4,7 @@
 #include "hypotheses.hpp"
 #include "interpcert/errors.hpp"
 #include "interpcert/model.hpp"
+#include "interpcert/text_util.hpp"
 #include "softmax.hpp"
 
 #include <algorithm>
@@ -18,11 +19,6 @@ namespace {
 Finding verified(std::string claim, std::string detail) { return {std::move(claim), true, std::move(detail)}; }
 Finding refuted(std::string claim, std::string detail) { return {std::move(claim), false, std::move(detail)}; }
 
-std::string text_of(const Vec& v) {
-  std::string s = "(";
-  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + rational_to_string(v[i]);
-  return s + ")";
-}
 
 // The sizes the checker recomputes on its own.
 struct Sizes {
@@ -126,7 +122,7 @@ Finding check_exact_interpolation(const JsonNode& claim, const Model& m, const D
         if (j < first_bad) {
           first_bad = j;
           first_detail = "sequence " + std::to_string(j) + ", position " + std::to_string(s.positions[k]) + ": " +
-                         text_of(out[s.positions[k]]) + " != target " + text_of(s.output[k]);
+                         vec_text(out[s.positions[k]]) + " != target " + vec_text(s.output[k]);
         }
       }
     }

@@ -1,13 +1,8 @@
-// Printing exact values for people.
+// Printing exact values for people (the shared vec_text of the formats library).
 #pragma once
 
-#include "interpcert/linalg.hpp"
-
-#include <string>
+#include "interpcert/text_util.hpp"
 
 namespace interpcert::cli {
-
-/// "(p/q, r, ...)", exact.
-std::string vec_text(const Vec& v);
-
+using interpcert::vec_text;
 }  // namespace interpcert::cli

@@ -7,6 +7,7 @@
 #include "interpcert/interpolation.hpp"
 #include "interpcert/model_stats.hpp"
 #include "interpcert/preconditions.hpp"
+#include "interpcert/text_util.hpp"
 
 #include <algorithm>
 #include <map>
@@ -16,11 +17,6 @@
 namespace interpcert {
 namespace {
 
-std::string vt(const Vec& v) {
-  std::string s = "(";
-  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + rational_to_string(v[i]);
-  return s + ")";
-}
 std::string q(const Rational& r) { return rational_to_string(r); }
 double f(const Rational& r) { return r.convert_to<double>(); }
 
@@ -95,7 +91,7 @@ Figure figure_of(const Ctx& c, const std::vector<std::vector<Vec>>& state) {
       auto [x, y] = xy(c, state[g][i]);
       fig.points.push_back({x, y, static_cast<int>(g), 'o',
                             "context " + std::to_string(g) + " (sequence " + std::to_string(c.rep[g]) + "), token " +
-                                vt(c.ds.sequences[c.rep[g]].input[i]) + " now at " + vt(state[g][i])});
+                                vec_text(c.ds.sequences[c.rep[g]].input[i]) + " now at " + vec_text(state[g][i])});
     }
   return fig;
 }
@@ -159,7 +155,7 @@ ExplainStep key_step(const Ctx& c) {
   s.lemma = "Some k = (1, t, t^2, ...) gives the distinct tokens pairwise distinct projections k.p; w = (k_2, -k_1, "
             "0, ...) is orthogonal to k. This is where d >= 2 is used.";
   std::ostringstream h;
-  h << "  t = " << c.tr.key_t << ": k = " << vt(c.tr.k) << ", w = " << vt(c.tr.w) << "\n  projections k.p:";
+  h << "  t = " << c.tr.key_t << ": k = " << vec_text(c.tr.k) << ", w = " << vec_text(c.tr.w) << "\n  projections k.p:";
   std::set<std::string> shown;
   std::vector<Rational> proj;
   std::set<Vec, bool (*)(const Vec&, const Vec&)> tokens(lex_less);
@@ -168,7 +164,7 @@ ExplainStep key_step(const Ctx& c) {
   std::size_t listed = 0;
   for (const auto& z : tokens) {
     proj.push_back(dot(c.tr.k, z));
-    if (listed++ < c.opt.max_listed) h << "  " << vt(z) << " -> " << q(proj.back()) << ";";
+    if (listed++ < c.opt.max_listed) h << "  " << vec_text(z) << " -> " << q(proj.back()) << ";";
   }
   if (tokens.size() > c.opt.max_listed) h << "  ... (" << tokens.size() << " tokens)";
   s.here = h.str() + "\n";
@@ -184,7 +180,7 @@ ExplainStep key_step(const Ctx& c) {
   for (std::size_t g = 0; g < c.rep.size(); ++g)
     for (const auto& z : c.ds.sequences[c.rep[g]].input) {
       auto [x, y] = xy(c, z);
-      fig.points.push_back({x, y, static_cast<int>(g), 'o', vt(z) + ", k.z = " + q(dot(c.tr.k, z))});
+      fig.points.push_back({x, y, static_cast<int>(g), 'o', vec_text(z) + ", k.z = " + q(dot(c.tr.k, z))});
     }
   if (c.plane) fig.x_label = "k.z / |k|", fig.y_label = "w.z / |w|";
   s.svg = fig.svg();
@@ -282,7 +278,7 @@ Explanation explain_dataset(const Dataset& ds, const std::string& name, const Ex
         << (rd.lambdas_tried > 1 ? " (" + std::to_string(rd.lambdas_tried - 1) + " earlier candidates would merge classes)" : "")
         << "\n";
       for (std::size_t g = 0; g < tr.contexts.size() && g < opt.max_listed; ++g)
-        h << "  context " << g << " (sequences " << list_of(seqs_of[g], 6) << "): leader " << vt(*tr.tokens[rd.leader[g]])
+        h << "  context " << g << " (sequences " << list_of(seqs_of[g], 6) << "): leader " << vec_text(*tr.tokens[rd.leader[g]])
           << " with k.leader = " << q(rd.leader_height[g]) << ", code " << q(rd.code[g]) << ", class " << rd.class_of[g] << "\n";
       if (tr.contexts.size() > opt.max_listed) h << "  ... (" << tr.contexts.size() << " contexts)\n";
       h << "  afterwards: " << rd.classes << " class(es), " << rd.conflicted_classes << " with a conflict\n";
@@ -351,8 +347,8 @@ Explanation explain_dataset(const Dataset& ds, const std::string& name, const Ex
       for (std::size_t i = 0; i < promos.size(); ++i) {
         const Promotion& p = *promos[i];
         if (i < opt.max_listed)
-          ph << "  class " << p.class_label << ": token " << vt(*tr.tokens[p.conflict_token]) << " has conflicting targets; promote "
-             << vt(*tr.tokens[p.token]) << ", held by contexts " << list_of(p.contexts_with, 6) << " but not "
+          ph << "  class " << p.class_label << ": token " << vec_text(*tr.tokens[p.conflict_token]) << " has conflicting targets; promote "
+             << vec_text(*tr.tokens[p.token]) << ", held by contexts " << list_of(p.contexts_with, 6) << " but not "
              << list_of(p.contexts_without, 6) << " (separates " << p.separated_pairs << " conflicting pairs); height "
              << q(p.from_height) << " -> " << q(p.to_height) << "; hat window t0 = " << q(p.t0) << " +- " << q(p.delta)
              << " in block " << p.layer << "\n";
@@ -414,7 +410,7 @@ Explanation explain_dataset(const Dataset& ds, const std::string& name, const Ex
   std::ostringstream ih;
   ih << "  u = (1, s, s^2, ...) with s = " << tr.interpolation_s << "; " << tr.hats.size() << " hat(s):\n";
   for (std::size_t i = 0; i < tr.hats.size() && i < opt.max_listed; ++i)
-    ih << "  " << vt(tr.hats[i].from) << " -> " << vt(tr.hats[i].to) << "  (sequences " << list_of(tr.hats[i].sequences, 6)
+    ih << "  " << vec_text(tr.hats[i].from) << " -> " << vec_text(tr.hats[i].to) << "  (sequences " << list_of(tr.hats[i].sequences, 6)
        << "; window " << q(tr.hats[i].t0) << " +- " << q(tr.hats[i].delta) << ", block " << tr.hats[i].layer << ")\n";
   if (tr.hats.size() > opt.max_listed) ih << "  ... (" << tr.hats.size() << " hats)\n";
   hs.here = ih.str();
@@ -433,8 +429,8 @@ Explanation explain_dataset(const Dataset& ds, const std::string& name, const Ex
       auto [x0, y0] = xy(c, h.from);
       auto [x1, y1] = xy(c, h.to);
       int col = h.sequences.empty() ? 0 : static_cast<int>(tr.context_of_sequence[h.sequences[0]]);
-      fig.points.push_back({x0, y0, col, 'o', "requirement position " + vt(h.from)});
-      fig.points.push_back({x1, y1, col, 'x', "target " + vt(h.to)});
+      fig.points.push_back({x0, y0, col, 'o', "requirement position " + vec_text(h.from)});
+      fig.points.push_back({x1, y1, col, 'x', "target " + vec_text(h.to)});
       fig.arrows.push_back({x0, y0, x1, y1, col});
       if (!c.plane && tr.hats.size() <= 40) fig.strips.push_back({f(tr.u[0]), f(tr.u[1]), f(h.t0 - h.delta), f(h.t0 + h.delta)});
     }

@@ -1,4 +1,5 @@
 #include "interpcert/preconditions.hpp"
+#include "interpcert/text_util.hpp"
 
 #include <algorithm>
 #include <map>
@@ -8,11 +9,6 @@
 namespace interpcert {
 namespace {
 
-std::string vtext(const Vec& v) {
-  std::string s = "(";
-  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + rational_to_string(v[i]);
-  return s + ")";
-}
 
 struct PtrHash {
   std::size_t operator()(const Vec* v) const { return VecHash{}(*v); }
@@ -176,7 +172,7 @@ PreconditionReport check_preconditions(const Dataset& ds) {
         h3.witness.sequences = {j, j};
         h3.witness.positions = {it->second, i};
         h3.witness.token = ds.sequences[j].input[i];
-        h3.witness.text = "sequence " + std::to_string(j) + " holds the token " + vtext(h3.witness.token) +
+        h3.witness.text = "sequence " + std::to_string(j) + " holds the token " + vec_text(h3.witness.token) +
                           " at positions " + std::to_string(it->second) + " and " + std::to_string(i);
       }
     }
@@ -190,9 +186,9 @@ PreconditionReport check_preconditions(const Dataset& ds) {
   if (!h4.holds) {
     const Witness& w = h4.witness;
     h4.witness.text = "sequences " + std::to_string(w.sequences[0]) + " and " + std::to_string(w.sequences[1]) +
-                      " have the same set of tokens; the token " + vtext(w.token) + " (positions " +
+                      " have the same set of tokens; the token " + vec_text(w.token) + " (positions " +
                       std::to_string(w.positions[0]) + " and " + std::to_string(w.positions[1]) +
-                      ") has targets " + vtext(w.targets[0]) + " and " + vtext(w.targets[1]);
+                      ") has targets " + vec_text(w.targets[0]) + " and " + vec_text(w.targets[1]);
   }
   rep.hypotheses.push_back(h4);
 
@@ -201,10 +197,10 @@ PreconditionReport check_preconditions(const Dataset& ds) {
   o1.found = find_target_conflicts(ds, ids, set_key, PairMode::kSameSequence, o1.witness) > 0;
   if (o1.found) {
     const Witness& w = o1.witness;
-    o1.witness.text = "sequence " + std::to_string(w.sequences[0]) + " holds " + vtext(w.token) +
+    o1.witness.text = "sequence " + std::to_string(w.sequences[0]) + " holds " + vec_text(w.token) +
                       " at output positions " + std::to_string(w.positions[0]) + " and " +
-                      std::to_string(w.positions[1]) + " with targets " + vtext(w.targets[0]) + " and " +
-                      vtext(w.targets[1]);
+                      std::to_string(w.positions[1]) + " with targets " + vec_text(w.targets[0]) + " and " +
+                      vec_text(w.targets[1]);
     o1.proof =
         "Every layer maps a token by a function of the token itself and of its sequence (attention: "
         "out_i = rho z_i + sum_l a_il V z_l, where a_il depends on z_i and the z_l only; feed-forward: "
@@ -224,16 +220,16 @@ PreconditionReport check_preconditions(const Dataset& ds) {
     o2.found = true;
     o2.witness = w2;
     o2.witness.text = "sequences " + std::to_string(w2.sequences[0]) + " and " + std::to_string(w2.sequences[1]) +
-                      " have the same empirical distribution of tokens; the token " + vtext(w2.token) +
+                      " have the same empirical distribution of tokens; the token " + vec_text(w2.token) +
                       " (positions " + std::to_string(w2.positions[0]) + " and " + std::to_string(w2.positions[1]) +
-                      ") has targets " + vtext(w2.targets[0]) + " and " + vtext(w2.targets[1]);
+                      ") has targets " + vec_text(w2.targets[0]) + " and " + vec_text(w2.targets[1]);
     o2.proof =
         "Attention sees a sequence only through its empirical distribution: out_i = rho z_i + "
         "sum_l a_il V z_l with weights a_il that depend on z_i and z_l, normalized over the sequence, so "
         "repeating or permuting tokens in the same proportions changes nothing (hardmax averages over the "
         "maximizing tokens with their multiplicities; softmax likewise). By induction over the layers, a token "
         "with the same value in two sequences of the same distribution stays equal in both, and the two "
-        "sequences keep equal distributions. So the token " + vtext(w2.token) +
+        "sequences keep equal distributions. So the token " + vec_text(w2.token) +
         " ends at the same point in both sequences, which cannot equal two different targets.";
   }
   rep.obstructions.push_back(o2);

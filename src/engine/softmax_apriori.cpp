@@ -2,6 +2,9 @@
 
 #include "interpcert/evaluate_fast.hpp"
 #include "interpcert/softmax_eval.hpp"
+#include "interpcert/softmax_search.hpp"
+
+#include "arb_ball.hpp"
 
 #include <arb.h>
 #include <flint/fmpq.h>
@@ -15,55 +18,20 @@ namespace {
 
 constexpr long kPrec = 128;
 
-struct Ball {
-  arb_t v;
-  Ball() { arb_init(v); }
-  explicit Ball(const Rational& q) {
-    arb_init(v);
-    fmpq_t f;
-    fmpq_init(f);
-    fmpq_set_mpq(f, q.backend().data());
-    arb_set_fmpq(v, f, kPrec);
-    fmpq_clear(f);
-  }
-  Ball(const Ball& o) {
-    arb_init(v);
-    arb_set(v, o.v);
-  }
-  Ball& operator=(const Ball& o) {
-    arb_set(v, o.v);
-    return *this;
-  }
-  ~Ball() { arb_clear(v); }
-};
-
 // |x| (Euclidean) of an exact vector, as a ball.
 Ball norm(const std::vector<Rational>& x) {
   Rational s;
   for (const auto& c : x) s += c * c;
-  Ball b(s);
+  Ball b(s, kPrec);
   arb_sqrt(b.v, b.v, kPrec);
   return b;
 }
 
-// An exact upper bound, or nullopt when it is infinite or beyond 2^100000 (not worth a rational).
 std::optional<Rational> upper(const Ball& b) {
   arf_t u;
   arf_init(u);
   arb_get_ubound_arf(u, b.v, kPrec);
-  if (!arf_is_finite(u) || arf_cmpabs_2exp_si(u, 100000) > 0) {
-    arf_clear(u);
-    return std::nullopt;
-  }
-  // Below 2^-100000 the exponent may be a bignum that no rational conversion accepts: round the
-  // upper bound up to 2^-100000 (still an upper bound).
-  if (!arf_is_zero(u) && arf_cmpabs_2exp_si(u, -100000) < 0) arf_one(u), arf_mul_2exp_si(u, u, -100000);
-  fmpq_t f;
-  fmpq_init(f);
-  arf_get_fmpq(f, u);
-  Rational r;
-  fmpq_get_mpq(r.backend().data(), f);
-  fmpq_clear(f);
+  auto r = arf_upper_rational(u);
   arf_clear(u);
   return r;
 }
@@ -103,7 +71,7 @@ AprioriBound softmax_a_priori_bound(const Model& model, const Dataset& ds, const
   for (const auto& s : ds.sequences) states.push_back(s.input);
   Ball e;  // the current error bound (Euclidean, per token), starts at 0
   arb_zero(e.v);
-  Ball bbeta(beta);
+  Ball bbeta(beta, kPrec);
   for (const Block& blk : model.blocks) {
     if (blk.sa) {
       const SelfAttention& sa = *blk.sa;
@@ -125,14 +93,14 @@ AprioriBound softmax_a_priori_bound(const Model& model, const Dataset& ds, const
       // e' = e (1 + lambda|w| |k|) + lambda|w| (n - 1) G e^{-beta q G}, G = gap - 2|k|e, q = query - |k|e.
       Ball lw = norm(std::vector<Rational>(sa.Vleft.a.begin(), sa.Vleft.a.end())), kn = norm(k), t, G, q, term;
       arb_mul(t.v, kn.v, e.v, kPrec);
-      Ball gap(cd.min_gap), query(cd.min_query);
+      Ball gap(cd.min_gap, kPrec), query(cd.min_query, kPrec);
       arb_submul_si(G.v, t.v, 2, kPrec);
       arb_add(G.v, G.v, gap.v, kPrec);
       arb_sub(q.v, query.v, t.v, kPrec);
       Ball bq;
       arb_mul(bq.v, bbeta.v, q.v, kPrec);
       arb_mul(bq.v, bq.v, G.v, kPrec);
-      if (!arb_is_positive(G.v) || !arb_is_positive(q.v) || !arb_ge(bq.v, Ball(Rational(1)).v)) {
+      if (!arb_is_positive(G.v) || !arb_is_positive(q.v) || !arb_ge(bq.v, Ball(Rational(1), kPrec).v)) {
         out.reason = "beta too small for the bound's argument (needs beta q' gap' >= 1 at every code layer)";
         return out;
       }
@@ -154,7 +122,7 @@ AprioriBound softmax_a_priori_bound(const Model& model, const Dataset& ds, const
     if (blk.ff) {
       // Lipschitz constant |eta| + sum_j |W_j| |U_j| (each relu is 1-Lipschitz).
       const FeedForward& ff = *blk.ff;
-      Ball lip(ff.eta < 0 ? Rational(-ff.eta) : ff.eta);
+      Ball lip(ff.eta < 0 ? Rational(-ff.eta) : ff.eta, kPrec);
       for (std::size_t j = 0; j < ff.U.rows; ++j) {
         std::vector<Rational> wj, uj;
         for (std::size_t c = 0; c < ff.W.rows; ++c) wj.push_back(ff.W(c, j));
@@ -180,22 +148,13 @@ AprioriBound softmax_a_priori_bound(const Model& model, const Dataset& ds, const
 }
 
 std::optional<Rational> a_priori_beta(const Model& model, const Dataset& ds, const Rational& epsilon) {
-  Rational beta(1), lo(0);
-  auto ok = [&](const Rational& b) {
+  // The bound decreases in beta: each fresh term does, and the amplifications do not depend on it.
+  auto found = least_passing_beta([&](const Rational& b) {
     AprioriBound a = softmax_a_priori_bound(model, ds, b);
     return a.available && a.bound <= epsilon;
-  };
-  while (!ok(beta)) {
-    if (beta > Rational(Integer(1) << 62)) return std::nullopt;
-    lo = beta;
-    beta *= 2;
-  }
-  while (lo > 0 && (beta - lo) * 16 > lo) {
-    Rational mid = (lo + beta) / 2;
-    if (ok(mid)) beta = mid;
-    else lo = mid;
-  }
-  return beta;
+  });
+  if (!found) return std::nullopt;
+  return found->beta;
 }
 
 }  // namespace interpcert

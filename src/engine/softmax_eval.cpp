@@ -1,5 +1,7 @@
 #include "interpcert/softmax_eval.hpp"
 
+#include "arb_ball.hpp"
+
 #include "interpcert/parallel.hpp"
 #include "interpcert/staircase.hpp"
 
@@ -14,30 +16,9 @@
 namespace interpcert {
 namespace {
 
-// An Arb ball with value semantics.
-class Ball {
- public:
-  arb_t v;
-  Ball() { arb_init(v); }
-  ~Ball() { arb_clear(v); }
-  Ball(const Ball& o) {
-    arb_init(v);
-    arb_set(v, o.v);
-  }
-  Ball& operator=(const Ball& o) {
-    arb_set(v, o.v);
-    return *this;
-  }
-};
 using BallVec = std::vector<Ball>;
 
-void set_rational(arb_t out, const Rational& q, long prec) {
-  fmpq_t f;
-  fmpq_init(f);
-  fmpq_set_mpq(f, q.backend().data());
-  arb_set_fmpq(out, f, prec);  // encloses q (exactly, when it is representable)
-  fmpq_clear(f);
-}
+void set_rational(arb_t out, const Rational& q, long prec) { Ball::set(out, q, prec); }
 
 Rational rational_of(const arf_t x) {
   fmpq_t f;
@@ -246,14 +227,12 @@ SoftmaxBound certify_softmax_error(const Model& model, const Dataset& ds, long p
           continue;
         }
         arb_get_abs_ubound_arf(u, diff.v, prec);
-        if (!arf_is_finite(u) || arf_cmpabs_2exp_si(u, 100000) > 0) {  // no useful rational bound
+        auto r = arf_upper_rational(u);
+        if (!r) {  // infinite or astronomically large: no useful bound
           ok = false;
           continue;
         }
-        // Below 2^-100000 round the upper bound up to 2^-100000 (its exponent may be a bignum).
-        if (!arf_is_zero(u) && arf_cmpabs_2exp_si(u, -100000) < 0) arf_one(u), arf_mul_2exp_si(u, u, -100000);
-        Rational r = rational_of(u);
-        if (r > local) local = r;
+        if (*r > local) local = *r;
       }
     arf_clear(u);
     std::lock_guard<std::mutex> g(mu);

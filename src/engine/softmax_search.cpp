@@ -1,8 +1,25 @@
 #include "interpcert/softmax_search.hpp"
 
+#include <map>
 #include <optional>
 
 namespace interpcert {
+std::optional<LeastBeta> least_passing_beta(const std::function<bool(const Rational&)>& passes,
+                                            const std::function<bool(const Rational&)>& retry) {
+  Rational beta(1), lo(0);
+  while (!passes(beta)) {
+    if (retry && retry(beta)) continue;
+    if (beta > Rational(Integer(1) << 62)) return std::nullopt;
+    lo = beta;
+    beta *= 2;
+  }
+  while (lo > 0 && (beta - lo) * 16 > lo) {
+    Rational mid = (lo + beta) / 2;
+    if (passes(mid)) beta = mid;
+    else lo = mid;
+  }
+  return LeastBeta{beta, lo > 0 ? beta / lo : Rational(1)};
+}
 
 BetaSearch find_least_beta(const Model& weights, const Dataset& ds, const Rational& target, long precision,
                            unsigned threads, const std::function<void(const Rational&, const SoftmaxBound&)>& progress) {
@@ -10,41 +27,33 @@ BetaSearch find_least_beta(const Model& weights, const Dataset& ds, const Ration
   Model m = weights;
   m.attention = AttentionKind::Softmax;
   BetaSearch out;
-  auto eval = [&](const Rational& beta) {
+  SoftmaxBound last;
+  std::optional<Rational> previous;  // the bound at beta / 2, while doubling
+  std::map<Rational, SoftmaxBound> seen;
+  auto passes = [&](const Rational& beta) {
     m.beta = beta;
-    SoftmaxBound b = certify_softmax_error(m, ds, precision, threads);
+    last = certify_softmax_error(m, ds, precision, threads);
     ++out.evaluations;
-    if (progress) progress(beta, b);
-    return b;
+    if (progress) progress(beta, last);
+    seen[beta] = last;
+    return last.finite && last.bound <= target;
   };
-  Rational beta(1), lo(0);
-  SoftmaxBound b = eval(beta);
-  std::optional<Rational> previous;  // the bound at beta / 2, once beta has been doubled
-  while (!(b.finite && b.bound <= target)) {
-    // Stalled (doubling beta no longer halves the bound): the precision, not beta, limits it.
-    if (previous && b.finite && b.bound * 2 > *previous && precision < kMaxPrecision) {
+  // Doubling beta no longer halves the bound: the precision, not beta, limits it.
+  auto retry = [&](const Rational&) {
+    bool stalled = previous && last.finite && last.bound * 2 > *previous && precision < kMaxPrecision;
+    if (stalled) {
       precision *= 2;
-      b = eval(beta);
       previous.reset();
-      continue;
+    } else {
+      previous = last.bound;
     }
-    if (beta > Rational(Integer(1) << 62)) return out;  // beyond any sensible temperature
-    previous = b.bound;
-    lo = beta;
-    beta *= 2;
-    b = eval(beta);
-  }
-  // Invariant: beta certifies; lo = 0 or lo does not.
-  SoftmaxBound best = b;
-  while (lo > 0 && (beta - lo) * 16 > lo) {
-    Rational mid = (lo + beta) / 2;
-    SoftmaxBound bm = eval(mid);
-    if (bm.finite && bm.bound <= target) beta = mid, best = bm;
-    else lo = mid;
-  }
-  out.beta = beta;
-  out.factor = lo > 0 ? beta / lo : Rational(1);
-  out.bound = best;
+    return stalled;
+  };
+  auto found = least_passing_beta(passes, retry);
+  if (!found) return out;
+  out.beta = found->beta;
+  out.factor = found->factor;
+  out.bound = seen[found->beta];
   out.found = true;
   return out;
 }
@@ -53,31 +62,19 @@ ExactBetaSearch find_least_exact_beta(const Model& weights, const Dataset& ds, l
                                       const std::function<void(const Rational&, const SoftmaxExactness&)>& progress) {
   Model m = weights;
   m.attention = AttentionKind::Softmax;
-  auto eval = [&](const Rational& beta) {
+  std::map<Rational, SoftmaxExactness> seen;
+  auto found = least_passing_beta([&](const Rational& beta) {
     m.beta = beta;
     SoftmaxExactness r = certify_softmax_exact(m, ds, precision, threads);
     if (progress) progress(beta, r);
-    return r;
-  };
+    seen[beta] = r;
+    return r.exact;
+  });
   ExactBetaSearch out;
-  Rational beta(1), lo(0);
-  SoftmaxExactness r = eval(beta);
-  while (!r.exact) {
-    if (beta > Rational(Integer(1) << 62)) return out;
-    lo = beta;
-    beta *= 2;
-    r = eval(beta);
-  }
-  SoftmaxExactness best = r;
-  while (lo > 0 && (beta - lo) * 16 > lo) {
-    Rational mid = (lo + beta) / 2;
-    SoftmaxExactness rm = eval(mid);
-    if (rm.exact) beta = mid, best = rm;
-    else lo = mid;
-  }
-  out.beta = beta;
-  out.factor = lo > 0 ? beta / lo : Rational(1);
-  out.result = best;
+  if (!found) return out;
+  out.beta = found->beta;
+  out.factor = found->factor;
+  out.result = seen[found->beta];
   out.found = true;
   return out;
 }

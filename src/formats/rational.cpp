@@ -89,19 +89,25 @@ std::optional<Rational> rational_parse(std::string_view text, std::string* why) 
   return negative ? Rational(-r) : r;
 }
 
-std::string rational_to_string(const Rational& q) {
+void append_rational(std::string& out, const Rational& q) {
   const mpq_t& v = q.backend().data();
-  // mpz_sizeinbase may overestimate by one; +2 leaves room for the sign and the NUL.
-  std::string out(mpz_sizeinbase(mpq_numref(v), 10) + mpz_sizeinbase(mpq_denref(v), 10) + 4, '\0');
-  char* at = out.data();
-  mpz_get_str(at, 10, mpq_numref(v));
-  at += std::char_traits<char>::length(at);
+  std::size_t at = out.size();
+  // mpz_sizeinbase may overestimate by one; the extra room holds the sign, '/' and the NUL.
+  out.resize(at + mpz_sizeinbase(mpq_numref(v), 10) + mpz_sizeinbase(mpq_denref(v), 10) + 3);
+  char* p = out.data() + at;
+  mpz_get_str(p, 10, mpq_numref(v));
+  p += std::char_traits<char>::length(p);
   if (mpz_cmp_ui(mpq_denref(v), 1) != 0) {
-    *at++ = '/';
-    mpz_get_str(at, 10, mpq_denref(v));
-    at += std::char_traits<char>::length(at);
+    *p++ = '/';
+    mpz_get_str(p, 10, mpq_denref(v));
+    p += std::char_traits<char>::length(p);
   }
-  out.resize(static_cast<std::size_t>(at - out.data()));
+  out.resize(static_cast<std::size_t>(p - out.data()));
+}
+
+std::string rational_to_string(const Rational& q) {
+  std::string out;
+  append_rational(out, q);
   return out;
 }
 

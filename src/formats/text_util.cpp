@@ -5,15 +5,24 @@ namespace interpcert {
 void append_numbers_line(std::string& out, const Vec& v) {
   for (std::size_t i = 0; i < v.size(); ++i) {
     if (i) out += ' ';
-    out += rational_to_string(v[i]);
+    append_rational(out, v[i]);
   }
   out += '\n';
 }
 
 void append_json_number(std::string& out, const Rational& q) {
   out += '"';
-  out += rational_to_string(q);
+  append_rational(out, q);
   out += '"';
+}
+
+std::string vec_text(const Vec& v) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) s += ", ";
+    append_rational(s, v[i]);
+  }
+  return s + ")";
 }
 
 void append_json_matrix(std::string& out, const std::vector<Vec>& rows) {
