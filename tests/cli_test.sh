@@ -79,6 +79,7 @@ expect 0 "wrote certificate" -- "$ic" certify "$root/examples/shared_top.json" -
 expect 0 "wrote certificate" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/c2.json"
 cmp -s "$tmp/c1.json" "$tmp/c2.json" && ok || bad "certify is not deterministic"
 expect 0 "VERIFIED (6 claims)" -- "$chk" "$tmp/c1.json" "$root/examples/shared_top.json"
+expect 0 "VERIFIED (6 claims, structured evaluation --fast)" -- "$chk" --fast "$tmp/c1.json" "$root/examples/shared_top.json"
 expect 0 "30461886a26c79f4c1b802e6fe92dcdf610fc69c73ae3d8dc33e86bb240b4bcf" -- "$ic" digest "$root/examples/two_sequences.json"
 # The bundled example certificates (proofs/examples) still verify.
 expect 0 "VERIFIED" -- "$chk" "$root/proofs/examples/shared_top.cert.json" "$root/examples/shared_top.json"

@@ -22,7 +22,9 @@ inline constexpr int kKnownMajorVersion = 1;
 /// Checks every claim of the certificate against the dataset. Throws InputError when the
 /// certificate cannot be read (malformed, unknown major version): exit status 2.
 /// `shard`/`shards` restrict the forward pass to sequences j with j % shards == shard.
+/// `structured`: the hardmax forward pass uses forward_fast.hpp (tested equal to the plain one),
+/// and the interpolation finding says so.
 std::vector<Finding> check_certificate(const JsonDocument& cert, const Dataset& ds, unsigned threads,
-                                       std::size_t shard = 0, std::size_t shards = 1);
+                                       std::size_t shard = 0, std::size_t shards = 1, bool structured = false);
 
 }  // namespace interpcert::checker

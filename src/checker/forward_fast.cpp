@@ -1,0 +1,133 @@
+#include "forward_fast.hpp"
+
+#include "forward.hpp"
+
+#include <algorithm>
+
+namespace interpcert::checker {
+
+// g(t) = sum_j W_j relu(c_j t + b_j) = slope[p] t + offset[p] for t in piece p, where piece p lies
+// between breaks[p-1] and breaks[p]. g is continuous, so at a breakpoint either piece is right.
+struct StructuredModel::Layer {
+  Vec u;
+  std::vector<Rational> breaks;
+  std::vector<Vec> slope, offset;
+};
+
+namespace {
+
+std::unique_ptr<StructuredModel::Layer> tabulate(const FeedForward& ff) {
+  const std::size_t w = ff.U.rows, d = ff.U.cols, dout = ff.W.rows;
+  std::size_t r0 = w, piv = d;  // first nonzero row and its first nonzero column
+  for (std::size_t j = 0; j < w && r0 == w; ++j)
+    for (std::size_t c = 0; c < d; ++c)
+      if (ff.U(j, c) != 0) {
+        r0 = j, piv = c;
+        break;
+      }
+  auto layer = std::make_unique<StructuredModel::Layer>();
+  layer->u.assign(d, Rational(0));
+  std::vector<Rational> coef(w);  // row j = coef[j] * u
+  if (r0 < w) {
+    for (std::size_t c = 0; c < d; ++c) layer->u[c] = ff.U(r0, c);
+    for (std::size_t j = 0; j < w; ++j) {
+      coef[j] = ff.U(j, piv) / ff.U(r0, piv);
+      for (std::size_t c = 0; c < d; ++c)
+        if (ff.U(j, c) != coef[j] * layer->u[c]) return nullptr;  // not rank one: plain evaluation
+    }
+  }
+  for (std::size_t j = 0; j < w; ++j)
+    if (coef[j] != 0) layer->breaks.push_back(-ff.b[j] / coef[j]);
+  std::sort(layer->breaks.begin(), layer->breaks.end());
+  layer->breaks.erase(std::unique(layer->breaks.begin(), layer->breaks.end()), layer->breaks.end());
+  // Each piece's slope and offset, from a point inside it (the sign of c_j t + b_j is constant there).
+  const std::size_t pieces = layer->breaks.size() + 1;
+  for (std::size_t p = 0; p < pieces; ++p) {
+    Rational inside;
+    if (layer->breaks.empty()) inside = 0;
+    else if (p == 0) inside = layer->breaks[0] - 1;
+    else if (p == pieces - 1) inside = layer->breaks.back() + 1;
+    else inside = (layer->breaks[p - 1] + layer->breaks[p]) / 2;
+    Vec slope(dout), offset(dout);
+    for (std::size_t j = 0; j < w; ++j) {
+      if (coef[j] * inside + ff.b[j] <= 0) continue;
+      for (std::size_t r = 0; r < dout; ++r) {
+        slope[r] += ff.W(r, j) * coef[j];
+        offset[r] += ff.W(r, j) * ff.b[j];
+      }
+    }
+    layer->slope.push_back(std::move(slope));
+    layer->offset.push_back(std::move(offset));
+  }
+  return layer;
+}
+
+void attention_one_head(const SelfAttention& sa, std::vector<Vec>& z) {
+  const std::size_t n = z.size();
+  Vec q(sa.Q.a.begin(), sa.Q.a.end()), k(sa.K.a.begin(), sa.K.a.end());
+  std::vector<Rational> key(n);
+  for (std::size_t l = 0; l < n; ++l) key[l] = dot(k, z[l]);
+  Rational hi = *std::max_element(key.begin(), key.end()), lo = *std::min_element(key.begin(), key.end());
+  auto value_of_mean = [&](auto pick) {
+    Vec mean(z[0].size());
+    long count = 0;
+    for (std::size_t l = 0; l < n; ++l)
+      if (pick(key[l])) {
+        ++count;
+        for (std::size_t c = 0; c < mean.size(); ++c) mean[c] += z[l][c];
+      }
+    for (auto& x : mean) x /= Rational(count);
+    return sa.factored ? matvec(sa.Vleft, matvec(sa.Vright, mean)) : matvec(sa.V, mean);
+  };
+  Vec to_max = value_of_mean([&](const Rational& x) { return x == hi; });
+  Vec to_min = value_of_mean([&](const Rational& x) { return x == lo; });
+  Vec to_all = value_of_mean([](const Rational&) { return true; });
+  for (auto& t : z) {
+    int sign = dot(q, t).sign();
+    const Vec& v = sign > 0 ? to_max : sign < 0 ? to_min : to_all;
+    for (std::size_t c = 0; c < t.size(); ++c) t[c] = sa.rho * t[c] + v[c];
+  }
+}
+
+}  // namespace
+
+StructuredModel::StructuredModel(const Model& m) : m_(m), ff_(m.blocks.size()) {
+  for (std::size_t i = 0; i < m.blocks.size(); ++i)
+    if (m.blocks[i].ff) ff_[i] = tabulate(*m.blocks[i].ff);
+}
+
+StructuredModel::~StructuredModel() = default;
+
+std::vector<Vec> StructuredModel::forward(std::vector<Vec> z) const {
+  for (std::size_t i = 0; i < m_.blocks.size(); ++i) {
+    const Block& b = m_.blocks[i];
+    if (b.sa) {
+      if (b.sa->Q.rows == 1) {
+        attention_one_head(*b.sa, z);
+      } else {
+        Model one;
+        one.d = m_.d;
+        one.blocks.push_back(Block{b.sa, std::nullopt});
+        z = forward_hardmax(one, std::move(z));
+      }
+    }
+    if (!b.ff) continue;
+    const Layer* layer = ff_[i].get();
+    if (!layer) {
+      Model one;
+      one.d = m_.d;
+      one.blocks.push_back(Block{std::nullopt, b.ff});
+      z = forward_hardmax(one, std::move(z));
+      continue;
+    }
+    for (auto& t : z) {
+      Rational s = dot(layer->u, t);
+      std::size_t p = static_cast<std::size_t>(std::lower_bound(layer->breaks.begin(), layer->breaks.end(), s) -
+                                               layer->breaks.begin());
+      for (std::size_t c = 0; c < t.size(); ++c) t[c] = b.ff->eta * t[c] + layer->slope[p][c] * s + layer->offset[p][c];
+    }
+  }
+  return z;
+}
+
+}  // namespace interpcert::checker
