@@ -53,3 +53,13 @@ TEST_CASE("rational::bits") {
   CHECK(rational_bits(Rational(1, 8)) == 4);
   CHECK(rational_bits(Rational(255, 2)) == 8);
 }
+
+TEST_CASE("rational::approx and short forms") {
+  CHECK(rational_approx(Rational(12345)) == "~1.23e+4");
+  CHECK(rational_approx(Rational(-1, 3)) == "~-3.33e-1");
+  CHECK(rational_approx(Rational(1000)) == "~1.00e+3");
+  CHECK(rational_approx(*rational_parse("1e400") * 7) == "~7.00e+400");
+  CHECK(rational_approx(*rational_parse("2.5e-500")) == "~2.50e-500");
+  CHECK(rational_short(Rational(5, 4)) == "5/4");
+  CHECK(rational_short(*rational_parse("1e100") / 3).find("~3.33e+99 (exact value: ") == 0);
+}

@@ -28,6 +28,12 @@ std::string rational_to_string(const Rational& q);
 /// Appends the same text to `out` (no temporary string: canonical texts hold millions of numbers).
 void append_rational(std::string& out, const Rational& q);
 
+/// A short approximation for people, "~1.23e+45" (`digits` significant digits, truncated toward
+/// zero; computed in integers, so any magnitude works). Never used in a claim.
+std::string rational_approx(const Rational& q, int digits = 3);
+/// "p/q" when it has at most `max_chars` characters, else the approximation and the digit count.
+std::string rational_short(const Rational& q, std::size_t max_chars = 60);
+
 /// Bit length of the larger of |numerator| and denominator (0 for zero). Exact.
 std::size_t rational_bits(const Rational& q);
 

@@ -247,9 +247,9 @@ std::vector<Finding> check_certificate(const JsonDocument& doc, const Dataset& d
   if (claims.has("squared_norm")) {
     Rational claimed = claims.at("squared_norm").rational();
     out.push_back(claimed == sz.squared_norm
-                      ? verified("squared_norm", "|theta|^2 = " + rational_to_string(sz.squared_norm) + " (exact)")
-                      : refuted("squared_norm", "|theta|^2 is " + rational_to_string(sz.squared_norm) +
-                                                    ", the certificate says " + rational_to_string(claimed)));
+                      ? verified("squared_norm", "|theta|^2 = " + rational_short(sz.squared_norm) + ", equal to the claim (exact)")
+                      : refuted("squared_norm", "|theta|^2 is " + rational_short(sz.squared_norm) +
+                                                    ", the certificate says " + rational_short(claimed)));
   }
   return out;
 }

@@ -36,28 +36,30 @@ std::unique_ptr<StructuredModel::Layer> tabulate(const FeedForward& ff) {
         if (ff.U(j, c) != coef[j] * layer->u[c]) return nullptr;  // not rank one: plain evaluation
     }
   }
-  for (std::size_t j = 0; j < w; ++j)
-    if (coef[j] != 0) layer->breaks.push_back(-ff.b[j] / coef[j]);
-  std::sort(layer->breaks.begin(), layer->breaks.end());
-  layer->breaks.erase(std::unique(layer->breaks.begin(), layer->breaks.end()), layer->breaks.end());
-  // Each piece's slope and offset, from a point inside it (the sign of c_j t + b_j is constant there).
-  const std::size_t pieces = layer->breaks.size() + 1;
-  for (std::size_t p = 0; p < pieces; ++p) {
-    Rational inside;
-    if (layer->breaks.empty()) inside = 0;
-    else if (p == 0) inside = layer->breaks[0] - 1;
-    else if (p == pieces - 1) inside = layer->breaks.back() + 1;
-    else inside = (layer->breaks[p - 1] + layer->breaks[p]) / 2;
-    Vec slope(dout), offset(dout);
-    for (std::size_t j = 0; j < w; ++j) {
-      if (coef[j] * inside + ff.b[j] <= 0) continue;
-      for (std::size_t r = 0; r < dout; ++r) {
-        slope[r] += ff.W(r, j) * coef[j];
-        offset[r] += ff.W(r, j) * ff.b[j];
-      }
+  // Sweep left to right. Far left (t -> -inf) a neuron is on iff c_j < 0, or c_j = 0 and b_j > 0;
+  // at its breakpoint -b_j / c_j a neuron with c_j > 0 switches on, one with c_j < 0 off.
+  std::vector<std::pair<Rational, std::size_t>> at;  // (breakpoint, neuron)
+  Vec slope(dout), offset(dout);
+  auto toggle = [&](std::size_t j, int sign) {
+    for (std::size_t r = 0; r < dout; ++r) {
+      Rational ws = ff.W(r, j) * coef[j], wb = ff.W(r, j) * ff.b[j];
+      if (sign > 0) slope[r] += ws, offset[r] += wb;
+      else slope[r] -= ws, offset[r] -= wb;
     }
-    layer->slope.push_back(std::move(slope));
-    layer->offset.push_back(std::move(offset));
+  };
+  for (std::size_t j = 0; j < w; ++j) {
+    if (coef[j] != 0) at.push_back({-ff.b[j] / coef[j], j});
+    if (coef[j] < 0 || (coef[j] == 0 && ff.b[j] > 0)) toggle(j, +1);
+  }
+  std::sort(at.begin(), at.end());
+  layer->slope.push_back(slope);
+  layer->offset.push_back(offset);
+  for (std::size_t i = 0; i < at.size();) {
+    const Rational beta = at[i].first;
+    for (; i < at.size() && at[i].first == beta; ++i) toggle(at[i].second, coef[at[i].second] > 0 ? +1 : -1);
+    layer->breaks.push_back(beta);
+    layer->slope.push_back(slope);
+    layer->offset.push_back(offset);
   }
   return layer;
 }

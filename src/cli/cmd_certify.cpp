@@ -176,7 +176,7 @@ Runner add_certify_command(CLI::App& app) {
     if (!soft) std::cout << "claims: H1-H4 hold; exact interpolation of all " << ds.total_outputs()
               << " output tokens; L = " << built->stats.blocks << " <= sum m_j + N = " << construction_block_bound(ds)
               << " <= 2 sum m_j + 2N + 1 = " << paper_hardmax_block_bound(ds) << "; P = " << built->stats.parameters
-              << "; |theta|^2 = " << rational_to_string(built->stats.squared_norm) << "\n";
+              << "; |theta|^2 = " << rational_short(built->stats.squared_norm) << "\n";
     std::cout << "wrote certificate " << o->output << "\n"
               << "  dataset digest " << dataset_digest(ds) << "\n"
               << "  model digest   " << model_digest(m) << "\n"

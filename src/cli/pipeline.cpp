@@ -64,7 +64,7 @@ std::optional<BuiltModel> build_and_verify(const Dataset& ds, const std::string&
      << "  parameters P = " << b.stats.parameters << ", widest feed-forward layer: " << b.stats.max_ff_width
      << " neurons, attention: " << b.stats.max_heads << " head(s), rank(Q^T K) <= " << b.stats.max_score_rank
      << ", rank(V) <= " << b.stats.max_value_rank << "\n"
-     << "  |theta|^2 = " << rational_to_string(b.stats.squared_norm)
+     << "  |theta|^2 = " << rational_short(b.stats.squared_norm)
      << " (exact; so min J_eps <= eps |theta|^2 for the Tikhonov objective)\n";
 
   Evaluator which = Evaluator::Fast;

@@ -448,7 +448,7 @@ Explanation explain_dataset(const Dataset& ds, const std::string& name, const Ex
   kh << "  L = " << st.blocks << " blocks (" << st.attention_layers << " attention, " << st.feed_forward_layers
      << " feed-forward layers); P = " << st.parameters << " parameters; widest layer " << st.max_ff_width
      << " neurons; rank(Q^T K) <= " << st.max_score_rank << ", rank(V) <= " << st.max_value_rank
-     << "\n  |theta|^2 = " << q(st.squared_norm) << " (so the Tikhonov objective has min J_eps <= eps |theta|^2)\n"
+     << "\n  |theta|^2 = " << rational_short(st.squared_norm) << " (so the Tikhonov objective has min J_eps <= eps |theta|^2)\n"
      << "  bounds: sum m_j + N = " << construction_block_bound(ds) << " (this construction), 2 sum m_j + 2N + 1 = "
      << paper_hardmax_block_bound(ds) << " (the paper, hardmax)\n";
   ks.here = kh.str();

@@ -111,6 +111,34 @@ std::string rational_to_string(const Rational& q) {
   return out;
 }
 
+std::string rational_approx(const Rational& q, int digits) {
+  if (q == 0) return "0";
+  Rational a = q < 0 ? Rational(-q) : q;
+  // e = floor(log10 a), from the digit counts, then corrected by exact comparisons.
+  long e = static_cast<long>(mpz_sizeinbase(mpq_numref(a.backend().data()), 10)) -
+           static_cast<long>(mpz_sizeinbase(mpq_denref(a.backend().data()), 10));
+  auto pow10 = [](long k) {
+    Integer p;
+    mpz_ui_pow_ui(p.backend().data(), 10, static_cast<unsigned long>(k < 0 ? -k : k));
+    return k < 0 ? Rational(Integer(1), p) : Rational(p);
+  };
+  while (a < pow10(e)) --e;
+  while (a >= pow10(e + 1)) ++e;
+  Rational scaled = a * pow10(digits - 1 - e);  // in [10^(digits-1), 10^digits)
+  Integer m = numerator(scaled) / denominator(scaled);
+  std::string ds = m.str();
+  std::string out = q < 0 ? "~-" : "~";
+  out += ds.substr(0, 1);
+  if (ds.size() > 1) out += "." + ds.substr(1);
+  return out + "e" + (e < 0 ? "-" : "+") + std::to_string(e < 0 ? -e : e);
+}
+
+std::string rational_short(const Rational& q, std::size_t max_chars) {
+  std::string exact = rational_to_string(q);
+  if (exact.size() <= max_chars) return exact;
+  return rational_approx(q) + " (exact value: " + std::to_string(exact.size()) + " characters)";
+}
+
 std::size_t rational_bits(const Rational& q) {
   const mpq_t& v = q.backend().data();
   if (mpq_sgn(v) == 0) return 0;
