@@ -1,5 +1,5 @@
 #include "commands.hpp"
-#include "format_util.hpp"
+#include "interpcert/text_util.hpp"
 #include "pipeline.hpp"
 
 #include "interpcert/errors.hpp"
