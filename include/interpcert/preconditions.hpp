@@ -47,6 +47,9 @@ struct PreconditionReport {
 /// Decides H1-H4, O1 and O2 exactly. Linear time in the dataset size (hashing).
 PreconditionReport check_preconditions(const Dataset& ds);
 
+/// The report for people: one line per hypothesis and obstruction, with witnesses and proofs.
+std::string precondition_report_text(const PreconditionReport& rep);
+
 /// The theorem's statement, for reports.
 std::string theorem_statement();
 

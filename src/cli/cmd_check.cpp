@@ -8,22 +8,7 @@
 
 namespace interpcert::cli {
 
-void print_precondition_report(const PreconditionReport& rep, std::ostream& os) {
-  for (const auto& h : rep.hypotheses) {
-    os << "  " << h.id << (h.holds ? " holds:  " : " FAILS:  ") << h.statement << "\n";
-    if (!h.holds) {
-      os << "      witness: " << h.witness.text << "\n";
-      if (h.violations > 1) os << "      (" << h.violations << " violations in all; the first is shown)\n";
-    }
-  }
-  for (const auto& o : rep.obstructions) {
-    os << "  " << o.id << (o.found ? " FOUND:  " : " absent: ") << o.statement << "\n";
-    if (o.found) {
-      os << "      witness: " << o.witness.text << "\n"
-         << "      proof: " << o.proof << "\n";
-    }
-  }
-}
+void print_precondition_report(const PreconditionReport& rep, std::ostream& os) { os << precondition_report_text(rep); }
 
 int verdict_exit_status(const PreconditionReport& rep, std::ostream& os) {
   switch (rep.verdict()) {

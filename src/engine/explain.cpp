@@ -114,14 +114,7 @@ ExplainStep preconditions_step(const PreconditionReport& rep) {
   s.lemma = "The theorem needs H1-H4. Obstructions O1 and O2 make interpolation impossible for every transformer "
             "of this class (proofs/theorem.md, sections 2-3).";
   std::ostringstream h;
-  for (const auto& x : rep.hypotheses) {
-    h << "  " << x.id << (x.holds ? " holds: " : " FAILS: ") << x.statement << "\n";
-    if (!x.holds) h << "     witness: " << x.witness.text << "\n";
-  }
-  for (const auto& o : rep.obstructions) {
-    h << "  " << o.id << (o.found ? " FOUND: " : " absent: ") << o.statement << "\n";
-    if (o.found) h << "     witness: " << o.witness.text << "\n     proof: " << o.proof << "\n";
-  }
+  h << precondition_report_text(rep);
   for (const auto& x : rep.hypotheses) {
     if (x.holds) continue;
     h << "  Why " << x.id << " matters: ";
@@ -156,7 +149,6 @@ ExplainStep key_step(const Ctx& c) {
             "0, ...) is orthogonal to k. This is where d >= 2 is used.";
   std::ostringstream h;
   h << "  t = " << c.tr.key_t << ": k = " << vec_text(c.tr.k) << ", w = " << vec_text(c.tr.w) << "\n  projections k.p:";
-  std::set<std::string> shown;
   std::vector<Rational> proj;
   std::set<Vec, bool (*)(const Vec&, const Vec&)> tokens(lex_less);
   for (const auto& sq : c.ds.sequences)

@@ -140,6 +140,21 @@ Applicability PreconditionReport::verdict() const {
   return Applicability::Applies;
 }
 
+std::string precondition_report_text(const PreconditionReport& rep) {
+  std::string t;
+  for (const auto& h : rep.hypotheses) {
+    t += "  " + h.id + (h.holds ? " holds:  " : " FAILS:  ") + h.statement + "\n";
+    if (h.holds) continue;
+    t += "      witness: " + h.witness.text + "\n";
+    if (h.violations > 1) t += "      (" + std::to_string(h.violations) + " violations in all; the first is shown)\n";
+  }
+  for (const auto& o : rep.obstructions) {
+    t += "  " + o.id + (o.found ? " FOUND:  " : " absent: ") + o.statement + "\n";
+    if (o.found) t += "      witness: " + o.witness.text + "\n      proof: " + o.proof + "\n";
+  }
+  return t;
+}
+
 std::string theorem_statement() {
   return "For N input sequences in R^d (d >= 2) with pairwise distinct tokens and output lengths "
          "1 <= m_j <= n_j, and consistent targets, there is a transformer (hardmax attention; and, with "
@@ -186,9 +201,9 @@ PreconditionReport check_preconditions(const Dataset& ds) {
   if (!h4.holds) {
     const Witness& w = h4.witness;
     h4.witness.text = "sequences " + std::to_string(w.sequences[0]) + " and " + std::to_string(w.sequences[1]) +
-                      " have the same set of tokens; the token " + vec_text(w.token) + " (positions " +
-                      std::to_string(w.positions[0]) + " and " + std::to_string(w.positions[1]) +
-                      ") has targets " + vec_text(w.targets[0]) + " and " + vec_text(w.targets[1]);
+                      " have the same set of tokens; the token " + vec_text(w.token) + " (at position " +
+                      std::to_string(w.positions[0]) + " of the first, " + std::to_string(w.positions[1]) +
+                      " of the second) has targets " + vec_text(w.targets[0]) + " and " + vec_text(w.targets[1]);
   }
   rep.hypotheses.push_back(h4);
 
@@ -221,8 +236,9 @@ PreconditionReport check_preconditions(const Dataset& ds) {
     o2.witness = w2;
     o2.witness.text = "sequences " + std::to_string(w2.sequences[0]) + " and " + std::to_string(w2.sequences[1]) +
                       " have the same empirical distribution of tokens; the token " + vec_text(w2.token) +
-                      " (positions " + std::to_string(w2.positions[0]) + " and " + std::to_string(w2.positions[1]) +
-                      ") has targets " + vec_text(w2.targets[0]) + " and " + vec_text(w2.targets[1]);
+                      " (at position " + std::to_string(w2.positions[0]) + " of the first, " +
+                      std::to_string(w2.positions[1]) + " of the second) has targets " + vec_text(w2.targets[0]) +
+                      " and " + vec_text(w2.targets[1]);
     o2.proof =
         "Attention sees a sequence only through its empirical distribution: out_i = rho z_i + "
         "sum_l a_il V z_l with weights a_il that depend on z_i and z_l, normalized over the sequence, so "
