@@ -79,4 +79,5 @@ echo
 echo "Exact fast vs Python fractions: **$(echo "$ftotal / $base_fast" | bc -l | xargs printf "%.0f")x** faster."
 [[ -n "$tt" ]] && echo "Exact fast vs float64 PyTorch: time ratio fast/torch = **$(echo "$base_fast / $tt" | bc -l | xargs printf "%.2f")** (PyTorch's float64 outputs are not exact)."
 } >> "$res"
+bash bench/plot.sh || true   # bench/scaling.svg, when gnuplot is installed
 cat "$res"
