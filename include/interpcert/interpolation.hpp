@@ -26,9 +26,6 @@ struct Mismatch {
 /// target exactly.
 std::optional<Mismatch> first_mismatch(const Dataset& ds, const std::vector<std::vector<Vec>>& final_tokens);
 
-/// The number of output tokens that differ from their targets.
-std::size_t count_mismatches(const Dataset& ds, const std::vector<std::vector<Vec>>& final_tokens);
-
 /// The outcome of running a model on every sequence and comparing with the targets.
 struct InterpolationCheck {
   std::optional<Mismatch> first;  ///< nullopt: every output token equals its target exactly

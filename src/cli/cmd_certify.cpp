@@ -53,12 +53,6 @@ Runner add_certify_command(CLI::App& app) {
   cmd->add_option("--precision", o->precision, "with --softmax: starting precision in bits (default 256)")
       ->check(CLI::Range(16L, 1L << 20));
   return [o] {
-    auto parse_rational = [](const std::string& opt, const std::string& text) {
-      std::string why;
-      auto q = rational_parse(text, &why);
-      if (!q || *q <= 0) throw InputError(opt, "", "expected a positive rational, got \"" + text + "\" " + why);
-      return *q;
-    };
     if (o->exact && !o->softmax) throw InputError("--exact", "", "--exact needs --softmax");
     if (o->exact && !o->epsilon.empty()) throw InputError("--exact", "", "--exact takes --beta B or no beta, not --epsilon");
     if (o->softmax && !o->exact && o->beta.empty() == o->epsilon.empty())
@@ -76,7 +70,7 @@ Runner add_certify_command(CLI::App& app) {
       m.attention = AttentionKind::Softmax;
       SoftmaxExactness r;
       if (!o->beta.empty()) {
-        m.beta = parse_rational("--beta", o->beta);
+        m.beta = rational_option("--beta", o->beta);
         r = certify_softmax_exact(m, ds, o->precision, o->pipe.threads);
       } else {
         std::cout << "searching the least beta at which softmax interpolation is certified exact:\n";
@@ -118,10 +112,10 @@ Runner add_certify_command(CLI::App& app) {
       m.attention = AttentionKind::Softmax;
       SoftmaxBound b;
       if (!o->beta.empty()) {
-        m.beta = parse_rational("--beta", o->beta);
+        m.beta = rational_option("--beta", o->beta);
         b = certify_softmax_error(m, ds, o->precision, o->pipe.threads);
       } else {
-        Rational eps = parse_rational("--epsilon", o->epsilon);
+        Rational eps = rational_option("--epsilon", o->epsilon);
         std::cout << "searching beta for a certified bound <= " << rational_to_string(eps / 2)
                   << " (half of epsilon: the claim keeps a factor 2 for the checker):\n";
         BetaSearch found = find_least_beta(m, ds, eps / 2, o->precision, o->pipe.threads,
@@ -161,7 +155,7 @@ Runner add_certify_command(CLI::App& app) {
                                  : "not available: " + ap.reason)
                 << "\n";
       if (!o->epsilon.empty()) {
-        auto need = a_priori_beta(built->construction.model, ds, parse_rational("--epsilon", o->epsilon));
+        auto need = a_priori_beta(built->construction.model, ds, rational_option("--epsilon", o->epsilon));
         std::cout << "a-priori beta for epsilon: "
                   << (need ? rational_to_string(*need) : std::string("none up to 2^62"))
                   << "\n";

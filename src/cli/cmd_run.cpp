@@ -1,4 +1,5 @@
 #include "commands.hpp"
+#include "pipeline.hpp"
 #include "interpcert/text_util.hpp"
 
 #include "interpcert/errors.hpp"
@@ -43,11 +44,7 @@ Runner add_run_command(CLI::App& app) {
                                            " has d = " + std::to_string(ds.d));
     if (model.attention == AttentionKind::Softmax) {
       std::optional<Rational> eps;
-      if (!o->epsilon.empty()) {
-        std::string why;
-        eps = rational_parse(o->epsilon, &why);
-        if (!eps || *eps < 0) throw InputError("--epsilon", "", "expected a nonnegative rational: " + why);
-      }
+      if (!o->epsilon.empty()) eps = rational_option("--epsilon", o->epsilon, /*allow_zero=*/true);
       auto t0 = std::chrono::steady_clock::now();
       SoftmaxBound b = certify_softmax_error(model, ds, o->precision, o->threads);
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

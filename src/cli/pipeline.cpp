@@ -16,6 +16,16 @@ double since(std::chrono::steady_clock::time_point t0) {
 constexpr double kReferenceBudget = 2e7;
 }  // namespace
 
+Rational rational_option(const std::string& option, const std::string& text, bool allow_zero) {
+  std::string why;
+  auto q = rational_parse(text, &why);
+  if (!q) throw InputError(option, "", "expected an exact rational (\"p/q\", \"p\" or a decimal), got \"" + text + "\": " + why);
+  if (allow_zero ? *q < 0 : *q <= 0)
+    throw InputError(option, "", std::string("expected a ") + (allow_zero ? "nonnegative" : "positive") +
+                                     " rational, got \"" + text + "\"");
+  return *q;
+}
+
 void add_pipeline_options(CLI::App* cmd, PipelineOptions& opt) {
   cmd->add_option("--max-ff-width", opt.construct.max_ff_width,
                   "cap on ReLU neurons per feed-forward layer (0 = no cap; >= 3; 4 = the authors' shape)");

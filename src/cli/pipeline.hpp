@@ -36,6 +36,10 @@ std::optional<BuiltModel> build_and_verify(const Dataset& ds, const std::string&
 void print_precondition_report(const PreconditionReport& rep, std::ostream& os);
 int verdict_exit_status(const PreconditionReport& rep, std::ostream& os);
 
+/// An exact rational from a command-line option (as formats.md numbers); > 0, or >= 0 when
+/// `allow_zero`. Throws InputError naming the option.
+Rational rational_option(const std::string& option, const std::string& text, bool allow_zero = false);
+
 /// Adds the options shared by construct and certify.
 void add_pipeline_options(CLI::App* cmd, PipelineOptions& opt);
 

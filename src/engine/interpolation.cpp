@@ -29,15 +29,6 @@ std::optional<Mismatch> first_mismatch(const Dataset& ds, const std::vector<std:
   return std::nullopt;
 }
 
-std::size_t count_mismatches(const Dataset& ds, const std::vector<std::vector<Vec>>& final_tokens) {
-  std::size_t bad = 0;
-  for (std::size_t s = 0; s < ds.sequences.size(); ++s) {
-    const Sequence& q = ds.sequences[s];
-    for (std::size_t k = 0; k < q.output.size(); ++k) bad += final_tokens[s][q.positions[k]] != q.output[k];
-  }
-  return bad;
-}
-
 InterpolationCheck check_interpolation(const Model& model, const Dataset& ds, Evaluator which, unsigned threads) {
   // About this many tokens in flight per batch: large enough that the pool of distinct tokens
   // pays off, small enough that memory stays a fraction of the dataset's own.
