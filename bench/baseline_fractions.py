@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Baseline (b): the hardmax forward pass in plain Python with fractions.Fraction, written the
-way a researcher would, straight from the formulas of formats.md.
+way a researcher would, straight from the formulas of proofs/formats-v1.md.
 Usage: baseline_fractions.py MODEL DATASET [SEQUENCES]  -- times the first SEQUENCES sequences
 (default: all) and prints: sequences, seconds, seconds per sequence, and whether outputs are exact."""
 import json, sys, time

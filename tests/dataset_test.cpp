@@ -30,7 +30,7 @@ std::string error_path(const std::string& text) {
 }
 }  // namespace
 
-TEST_CASE("dataset::canonical_text reproduces the test vector of formats.md") {
+TEST_CASE("dataset::canonical_text reproduces the test vector of proofs/formats-v1.md") {
   Dataset ds = parse(kExample);
   CHECK(dataset_canonical_text(ds) ==
         "interpcert-dataset 1\nd 2\nsequences 2\nseq 3 1\n0 1\n1/2 3\n2 -1\n5 5\npositions 2\n"

@@ -32,7 +32,7 @@ std::string with(const std::string& a, const std::string& b) {
 }
 }  // namespace
 
-TEST_CASE("model::canonical_text follows formats.md") {
+TEST_CASE("model::canonical_text follows proofs/formats-v1.md") {
   Model m = parse(kModel);
   CHECK(model_canonical_text(m) ==
         "interpcert-model 1\nd 2\nattention hardmax\nblocks 3\n"

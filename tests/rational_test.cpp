@@ -6,7 +6,7 @@
 
 using namespace interpcert;
 
-TEST_CASE("rational::parse accepts the forms of formats.md, exactly") {
+TEST_CASE("rational::parse accepts the forms of proofs/formats-v1.md, exactly") {
   CHECK(*rational_parse("3") == Rational(3));
   CHECK(*rational_parse("-3/6") == Rational(-1, 2));
   CHECK(*rational_parse("0.1") == Rational(1, 10));

@@ -1,4 +1,4 @@
-// The construction of construction.md: leader codes and hats. From a dataset that satisfies
+// The construction of proofs/construction.md: leader codes and hats. From a dataset that satisfies
 // H1-H4, a hardmax transformer that interpolates it exactly, built in exact arithmetic with
 // deterministic choices (the same dataset always gives the same model, byte for byte).
 #pragma once

@@ -1,4 +1,4 @@
-// Datasets (formats.md, "Dataset"): N input sequences in Q^d and their target output tokens.
+// Datasets (proofs/formats-v1.md, "Dataset"): N input sequences in Q^d and their target output tokens.
 #pragma once
 
 #include "interpcert/json_reader.hpp"
@@ -30,7 +30,7 @@ struct Dataset {
 Dataset dataset_from_json(const JsonNode& root);
 /// Reads a dataset file.
 Dataset dataset_load(const std::string& file);
-/// The canonical text of formats.md (lowest terms, one field separator, "\n" line ends).
+/// The canonical text of proofs/formats-v1.md (lowest terms, one field separator, "\n" line ends).
 std::string dataset_canonical_text(const Dataset& ds);
 /// SHA-256 (lowercase hex) of the canonical text.
 std::string dataset_digest(const Dataset& ds);

@@ -1,4 +1,4 @@
-// The reference evaluator: the hardmax forward pass written straight from formats.md.
+// The reference evaluator: the hardmax forward pass written straight from proofs/formats-v1.md.
 // It is the definition the fast evaluator is tested against; it favours obviousness over speed.
 #pragma once
 

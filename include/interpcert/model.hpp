@@ -1,4 +1,4 @@
-// Transformers (formats.md, "Model"): blocks of self-attention then feed-forward.
+// Transformers (proofs/formats-v1.md, "Model"): blocks of self-attention then feed-forward.
 #pragma once
 
 #include "interpcert/json_reader.hpp"
@@ -50,7 +50,7 @@ Model model_from_json(const JsonNode& root);
 Model model_load(const std::string& file);
 /// The model as JSON text: numbers in lowest terms as strings, one block per line.
 std::string model_to_json_text(const Model& m);
-/// The canonical text of formats.md.
+/// The canonical text of proofs/formats-v1.md.
 std::string model_canonical_text(const Model& m);
 /// SHA-256 (lowercase hex) of the canonical text.
 std::string model_digest(const Model& m);

@@ -10,7 +10,7 @@ namespace interpcert {
 
 struct ModelStats {
   std::size_t blocks = 0, attention_layers = 0, feed_forward_layers = 0;
-  std::size_t parameters = 0;      ///< scalars stored (formats.md), rho and eta included
+  std::size_t parameters = 0;      ///< scalars stored (proofs/formats-v1.md), rho and eta included
   std::size_t max_ff_width = 0;    ///< most ReLU neurons in one feed-forward layer
   std::size_t max_heads = 0;       ///< most rows of Q in one attention layer
   std::size_t max_score_rank = 0;  ///< largest rank of Q^T K

@@ -1,4 +1,4 @@
-// The theorem's hypotheses H1-H4 and the two obstructions O1, O2 (construction.md,
+// The theorem's hypotheses H1-H4 and the two obstructions O1, O2 (proofs/construction.md,
 // "Preconditions"), each decided exactly with a witness.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Exactness under softmax (construction.md, "Softmax"): a final feed-forward layer with eta = 0
+// Exactness under softmax (proofs/construction.md, "Softmax"): a final feed-forward layer with eta = 0
 // that is a staircase in a generic projection v: constant, equal to each target, on a plateau
 // around that target's projection. A token whose enclosure lies inside a plateau leaves this
 // layer exactly at the target.

@@ -11,7 +11,7 @@ namespace interpcert::cli {
 Runner add_construct_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("construct", "Build a hardmax transformer that interpolates a dataset exactly.");
   cmd->footer(
-      "Checks the hypotheses, builds the model of construction.md (leader codes and hats) in exact\n"
+      "Checks the hypotheses, builds the model of proofs/construction.md (leader codes and hats) in exact\n"
       "arithmetic, verifies it with an exact evaluator, and only then writes it. The output is\n"
       "deterministic: the same dataset gives the same file, byte for byte.\n"
       "Exit 0: written. 1: impossible (obstruction) or failed verification. 2: invalid input.\n"

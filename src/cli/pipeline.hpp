@@ -36,7 +36,7 @@ std::optional<BuiltModel> build_and_verify(const Dataset& ds, const std::string&
 void print_precondition_report(const PreconditionReport& rep, std::ostream& os);
 int verdict_exit_status(const PreconditionReport& rep, std::ostream& os);
 
-/// An exact rational from a command-line option (as formats.md numbers); > 0, or >= 0 when
+/// An exact rational from a command-line option (as proofs/formats-v1.md numbers); > 0, or >= 0 when
 /// `allow_zero`. Throws InputError naming the option.
 Rational rational_option(const std::string& option, const std::string& text, bool allow_zero = false);
 

@@ -1,4 +1,4 @@
-// The construction (construction.md, steps 1-7). Notation: k the key direction, w = (k_2, -k_1,
+// The construction (proofs/construction.md, steps 1-7). Notation: k the key direction, w = (k_2, -k_1,
 // 0, ...) with k.w = 0. Every token x of context g sits at x + s k + code_g w with s >= 0
 // (translation, promotions), so a position is determined by the pair (k.pos, w.pos): equal k.pos
 // means the same token (projections k.x are distinct, and promotion heights are fresh), and
