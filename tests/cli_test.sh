@@ -71,6 +71,15 @@ expect 0 "claim: EXACT interpolation under softmax" -- "$ic" certify "$root/exam
 expect 0 "VERIFIED (6 claims)" -- "$chk" "$tmp/x.json" "$root/examples/shared_top.json"
 expect 1 "NOT certified exact" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/y.json" --softmax --exact --beta 1/100
 [[ ! -e "$tmp/y.json" ]] && ok || bad "a failed --exact wrote a certificate"
+# --model-out writes the certified model, the one the certificate embeds, in every mode.
+for mode in "" "--softmax --beta 10" "--softmax --exact"; do
+  rm -f "$tmp/mo.model.json"
+  expect 0 "wrote model" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/mo.json" --model-out "$tmp/mo.model.json" $mode
+  digest=$("$ic" digest "$tmp/mo.model.json" 2>/dev/null | cut -d' ' -f1)
+  [[ -n "$digest" ]] && grep -q "\"model\": {\"digest\": \"$digest\"" "$tmp/mo.json" && ok \
+    || bad "certify $mode --model-out: the model written is not the one the certificate embeds"
+done
+grep -q '"attention": "softmax"' "$tmp/mo.model.json" && ok || bad "certify --softmax --exact --model-out wrote no softmax model"
 expect 2 "exactly one of --beta" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/x.json" --softmax
 expect 2 "need --softmax" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/x.json" --beta 3
 

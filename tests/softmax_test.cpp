@@ -7,6 +7,7 @@
 #include "interpcert/certificate.hpp"
 #include "interpcert/construct.hpp"
 #include "interpcert/interpolation.hpp"
+#include "interpcert/interpolation_claim.hpp"
 #include "interpcert/softmax_apriori.hpp"
 #include "interpcert/softmax_eval.hpp"
 #include "interpcert/softmax_search.hpp"
@@ -100,23 +101,35 @@ TEST_CASE("softmax_eval::the checker verifies softmax certificates and refutes t
   Construction c = construct_model(ds);
   Model m = softmax_of(c.model, Rational(6));
   SoftmaxBound b = certify_softmax_error(m, ds, 256, 0);
-  auto verdict = [&](const Model& model, const SoftmaxBound& claim) {
-    std::string text = certificate_text(ds, model, model_stats(model), check_preconditions(ds), &claim);
+  // The certificate of `claim` about `weights` (its model: the weights under the claim's beta).
+  auto verdict_of_text = [&](const std::string& text) {
     std::string first;
     for (const auto& f : checker::check_certificate(json_parse(text, "c.json"), ds, 1))
       if (!f.verified && first.empty()) first = f.claim;
     return first;
   };
-  SoftmaxBound claim = b;
-  claim.bound = round_up_3_digits(b.bound * 2);
-  CHECK(verdict(m, claim).empty());
-  SoftmaxBound too_small = b;
+  auto verdict = [&](const Model& weights, const InterpolationClaim& claim) {
+    Model model = claim_model(claim, weights);
+    return verdict_of_text(certificate_text(ds, model, model_stats(model), check_preconditions(ds), claim));
+  };
+  SoftmaxBounded claim{Rational(6), round_up_3_digits(b.bound * 2), b.precision};
+  CHECK(verdict(c.model, claim).empty());
+  SoftmaxBounded too_small = claim;
   too_small.bound = b.bound / 1000;
-  CHECK(verdict(m, too_small) == "interpolation");
+  CHECK(verdict(c.model, too_small) == "interpolation");
   // A lower temperature with the same claimed bound (digest recomputed): the error grows.
-  CHECK(verdict(softmax_of(c.model, Rational(2)), claim) == "interpolation");
-  // A bounded claim for a hardmax model is refuted.
-  CHECK(verdict(c.model, claim) == "interpolation");
+  SoftmaxBounded hotter = claim;
+  hotter.beta = 2;
+  CHECK(verdict(c.model, hotter) == "interpolation");
+  // The writer refuses a model the claim is not about; a forger's bounded claim for the hardmax
+  // model (edited into a hardmax certificate) is refuted.
+  CHECK_THROWS_AS(certificate_text(ds, c.model, model_stats(c.model), check_preconditions(ds), claim),
+                  std::invalid_argument);
+  std::string hard = certificate_text(ds, c.model, model_stats(c.model), check_preconditions(ds));
+  std::string exact_json = ExactHardmax{}.json(ds);
+  REQUIRE(hard.find(exact_json) != std::string::npos);
+  hard.replace(hard.find(exact_json), exact_json.size(), claim.json(ds));
+  CHECK(verdict_of_text(hard) == "interpolation");
 }
 
 TEST_CASE("softmax_eval::round_up_3_digits") {
@@ -138,22 +151,54 @@ TEST_CASE("softmax_eval::exactness under softmax with a staircase layer, and its
     CHECK_FALSE(check_interpolation(c.model, ds, Evaluator::Reference, 1).first.has_value());
     ExactBetaSearch s = find_least_exact_beta(c.model, ds, 256, 0);
     REQUIRE(s.found);
-    Model m = softmax_of(c.model, s.beta);
-    auto verdict = [&](const Model& model) {
-      std::string text = certificate_text_softmax_exact(ds, model, model_stats(model), check_preconditions(ds), 256);
+    auto verdict = [&](const Model& weights, const Rational& beta) {
+      SoftmaxExact claim{beta, 256};
+      Model model = claim_model(claim, weights);
+      std::string text = certificate_text(ds, model, model_stats(model), check_preconditions(ds), claim);
       std::string first;
       for (const auto& fd : checker::check_certificate(json_parse(text, "c.json"), ds, 1))
         if (!fd.verified && first.empty()) first = fd.claim;
       return first;
     };
-    CHECK(verdict(m).empty());
+    CHECK(verdict(c.model, s.beta).empty());
     // Far too hot: tokens land outside their plateaus (or on the wrong one) -- unless the model has
     // no attention layer at all, when beta is irrelevant and the claim stays true.
-    CHECK(verdict(softmax_of(c.model, Rational(1, 1000))) == (c.trace.uses_attention ? "interpolation" : ""));
+    CHECK(verdict(c.model, Rational(1, 1000)) == (c.trace.uses_attention ? "interpolation" : ""));
     // Without the staircase layer the claim cannot be established.
-    Model cut = m;
+    Model cut = c.model;
     cut.blocks.pop_back();
-    CHECK(verdict(cut) == "interpolation");
+    CHECK(verdict(cut, s.beta) == "interpolation");
+  }
+}
+
+TEST_CASE("softmax_eval::each kind of interpolation claim is checked by its own function") {
+  std::mt19937_64 rng(36);
+  Dataset ds = testing::make_family(testing::Family::SharedTop, rng, 3, 4, 4);
+  ConstructOptions opt;
+  opt.staircase = true;
+  Construction c = construct_model(ds, opt);
+  ExactBetaSearch s = find_least_exact_beta(c.model, ds, 256, 0);
+  REQUIRE(s.found);
+  SoftmaxBound b = certify_softmax_error(softmax_of(c.model, s.beta), ds, 256, 0);
+  const std::pair<InterpolationClaim, const char*> cases[] = {
+      {ExactHardmax{}, "hardmax forward pass in exact rational arithmetic"},
+      {SoftmaxBounded{s.beta, round_up_3_digits(b.bound * 2), 256}, "MPFI intervals at 256 bits, outward rounding"},
+      {SoftmaxExact{s.beta, 256}, "every neuron of the final eta = 0 layer has a known sign"},
+  };
+  for (const auto& [claim, detail] : cases) {
+    Model m = claim_model(claim, c.model);
+    // beta is not a parameter (formats-v1.md): P and |theta|^2 are those of the hardmax weights.
+    CHECK(model_stats(m).parameters == model_stats(c.model).parameters);
+    CHECK(model_stats(m).squared_norm == model_stats(c.model).squared_norm);
+    std::string text = certificate_text(ds, m, model_stats(m), check_preconditions(ds), claim);
+    bool seen = false;
+    for (const auto& f : checker::check_certificate(json_parse(text, "c.json"), ds, 1)) {
+      CHECK_MESSAGE(f.verified, (f.claim + ": " + f.detail));
+      if (f.claim != "interpolation") continue;
+      seen = true;
+      CHECK_MESSAGE(f.detail.find(detail) != std::string::npos, f.detail);
+    }
+    CHECK(seen);
   }
 }
 

@@ -3,10 +3,10 @@
 #pragma once
 
 #include "interpcert/dataset.hpp"
+#include "interpcert/interpolation_claim.hpp"
 #include "interpcert/model.hpp"
 #include "interpcert/model_stats.hpp"
 #include "interpcert/preconditions.hpp"
-#include "interpcert/softmax_eval.hpp"
 
 #include <string>
 
@@ -15,14 +15,11 @@ namespace interpcert {
 /// The version of interpcert that writes certificates (recorded in them).
 inline constexpr const char* kProducerVersion = "0.1.0";
 
-/// The certificate of interpolation of `ds` by `m`, as JSON text (deterministic: the same inputs
-/// give the same bytes). Hardmax: exact interpolation. Softmax (`softmax` given): max |output -
-/// target| <= softmax->bound at softmax->precision bits. The caller has verified the claims.
+/// The certificate of `claim` about `ds` and the model `m`, as JSON text (deterministic: the same
+/// inputs give the same bytes). `m` must be the claim's model (claim_model(claim, weights)):
+/// std::invalid_argument otherwise. `stats` are m's (beta is not a parameter: formats-v1.md). The
+/// caller has established the claim (interpolation_claim.hpp); this only writes it.
 std::string certificate_text(const Dataset& ds, const Model& m, const ModelStats& stats,
-                             const PreconditionReport& pre, const SoftmaxBound* softmax = nullptr);
-/// The certificate of exact interpolation of `ds` by the softmax model `m` (ending in a staircase
-/// layer), checked at `precision` bits.
-std::string certificate_text_softmax_exact(const Dataset& ds, const Model& m, const ModelStats& stats,
-                                           const PreconditionReport& pre, long precision);
+                             const PreconditionReport& pre, const InterpolationClaim& claim = ExactHardmax{});
 
 }  // namespace interpcert
