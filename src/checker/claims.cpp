@@ -59,61 +59,35 @@ Sizes sizes_of(const Model& m) {
   return s;
 }
 
-Finding check_exact_interpolation(const JsonNode& claim, const Model& m, const Dataset& ds, unsigned threads,
-                                  std::size_t shard, std::size_t shards, bool structured) {
-  const std::string name = "interpolation";
-  claim.only_keys({"kind", "outputs", "bound", "precision"});
-  std::string kind = claim.at("kind").string();
-  if (kind != "exact" && kind != "bounded") claim.at("kind").fail("expected \"exact\" or \"bounded\"");
-  std::size_t outputs = 0;
-  for (const auto& s : ds.sequences) outputs += s.output.size();
-  auto claimed = static_cast<std::size_t>(claim.at("outputs").integer(0, INT64_MAX));
-  if (claimed != outputs)
-    return refuted(name, "the certificate counts " + std::to_string(claimed) + " output tokens, the dataset has " +
-                             std::to_string(outputs));
-  if (m.d != ds.d)
-    return refuted(name, "the model has d = " + std::to_string(m.d) + ", the dataset d = " + std::to_string(ds.d));
-  if (kind == "bounded") {
-    if (m.attention != AttentionKind::Softmax) return refuted(name, "a bounded error is claimed for a hardmax model");
-    Rational claimed_bound = claim.at("bound").rational();
-    long precision = static_cast<long>(claim.at("precision").integer(2, 1 << 20));
-    bool finite = true;
-    Rational own = softmax_error_bound(m, ds, precision, threads, shard, shards, finite);
-    if (!finite) return refuted(name, "an enclosure is unbounded at " + std::to_string(precision) + " bits");
-    char approx[48];
-    std::snprintf(approx, sizeof approx, "%.3g", own.convert_to<double>());
-    std::string own_text = std::string("~") + approx + " (exact comparison)";
-    if (own > claimed_bound)
-      return refuted(name, "the checker certifies max |output - target| <= " + own_text + " (MPFI intervals, " +
-                               std::to_string(precision) + " bits), which does not establish the claimed bound " +
-                               rational_to_string(claimed_bound));
-    return verified(name, "max |output - target| <= " + own_text + " <= the claimed " + rational_to_string(claimed_bound) +
-                              " over " + std::to_string(outputs) + " output tokens (softmax, beta = " +
-                              rational_to_string(*m.beta) + ", MPFI intervals at " + std::to_string(precision) +
-                              " bits, outward rounding)");
-  }
-  if (claim.has("bound")) claim.at("bound").fail("\"bound\" belongs to \"bounded\" claims");
-  if (m.attention == AttentionKind::Softmax) {
-    if (!claim.has("precision")) return refuted(name, "exact interpolation under softmax needs a \"precision\"");
-    long precision = static_cast<long>(claim.at("precision").integer(2, 1 << 20));
-    std::string first;
-    std::size_t bad = softmax_exact_failures(m, ds, precision, threads, shard, shards, first);
-    if (bad) return refuted(name, std::to_string(bad) + " output token(s) not shown exact; first: " + first);
-    return verified(name, "all " + std::to_string(outputs) + " output tokens equal their targets exactly under softmax "
-                              "(beta = " + rational_to_string(*m.beta) + "): on each token's MPFI enclosure (" +
-                              std::to_string(precision) + " bits) every neuron of the final eta = 0 layer has a known "
-                              "sign, and the affine map they select is the constant target (exact rationals)");
-  }
-  if (claim.has("precision")) claim.at("precision").fail("\"precision\" belongs to softmax claims");
+// What every interpolation check is given: the claim's JSON, the embedded model, the dataset,
+// Σ m_j, and which sequences to run (j % shards == shard).
+struct InterpolationInput {
+  const JsonNode& claim;
+  const Model& m;
+  const Dataset& ds;
+  std::size_t outputs;
+  unsigned threads;
+  std::size_t shard, shards;
+  bool structured;
+};
+
+const std::string kInterpolation = "interpolation";
+
+long precision_of(const JsonNode& claim) { return static_cast<long>(claim.at("precision").integer(2, 1 << 20)); }
+
+// kind "exact", hardmax model: the exact rational forward pass on every sequence.
+Finding check_exact_hardmax(const InterpolationInput& in) {
+  const Model& m = in.m;
+  const Dataset& ds = in.ds;
   // Sequences are independent: spread them over threads; report the first mismatch in order.
   std::vector<std::size_t> mine;
-  for (std::size_t j = shard; j < ds.sequences.size(); j += shards) mine.push_back(j);
+  for (std::size_t j = in.shard; j < ds.sequences.size(); j += in.shards) mine.push_back(j);
   std::atomic<std::size_t> next{0};
   std::mutex mu;
   std::size_t first_bad = SIZE_MAX, bad_count = 0;
   std::string first_detail;
   std::unique_ptr<StructuredModel> fast;
-  if (structured) fast = std::make_unique<StructuredModel>(m);
+  if (in.structured) fast = std::make_unique<StructuredModel>(m);
   auto work = [&] {
     for (std::size_t i; (i = next++) < mine.size();) {
       std::size_t j = mine[i];
@@ -132,18 +106,123 @@ Finding check_exact_interpolation(const JsonNode& claim, const Model& m, const D
     }
   };
   std::vector<std::thread> pool;
-  for (unsigned t = 1; t < std::max(1u, threads); ++t) pool.emplace_back(work);
+  for (unsigned t = 1; t < std::max(1u, in.threads); ++t) pool.emplace_back(work);
   work();
   for (auto& t : pool) t.join();
   std::size_t checked = 0;
   for (auto j : mine) checked += ds.sequences[j].output.size();
   if (bad_count)
-    return refuted(name, std::to_string(bad_count) + " output token(s) differ from their targets; first: " + first_detail);
-  std::string scope = shards == 1 ? "all " + std::to_string(outputs) + " output tokens"
-                                  : std::to_string(checked) + " output tokens of shard " + std::to_string(shard) +
-                                        "/" + std::to_string(shards);
-  return verified(name, scope + " equal their targets (hardmax forward pass in exact rational arithmetic" +
-                            (structured ? ", structured evaluation --fast" : "") + ")");
+    return refuted(kInterpolation,
+                   std::to_string(bad_count) + " output token(s) differ from their targets; first: " + first_detail);
+  std::string scope = in.shards == 1 ? "all " + std::to_string(in.outputs) + " output tokens"
+                                     : std::to_string(checked) + " output tokens of shard " + std::to_string(in.shard) +
+                                           "/" + std::to_string(in.shards);
+  return verified(kInterpolation, scope + " equal their targets (hardmax forward pass in exact rational arithmetic" +
+                                      (in.structured ? ", structured evaluation --fast" : "") + ")");
+}
+
+// kind "exact", softmax model: the last layer (eta = 0) has known signs on every output token's
+// MPFI enclosure and selects the constant target.
+Finding check_exact_softmax(const InterpolationInput& in) {
+  long precision = precision_of(in.claim);
+  std::string first;
+  std::size_t bad = softmax_exact_failures(in.m, in.ds, precision, in.threads, in.shard, in.shards, first);
+  if (bad) return refuted(kInterpolation, std::to_string(bad) + " output token(s) not shown exact; first: " + first);
+  return verified(kInterpolation, "all " + std::to_string(in.outputs) +
+                                      " output tokens equal their targets exactly under softmax (beta = " +
+                                      rational_to_string(*in.m.beta) + "): on each token's MPFI enclosure (" +
+                                      std::to_string(precision) + " bits) every neuron of the final eta = 0 layer has "
+                                      "a known sign, and the affine map they select is the constant target (exact "
+                                      "rationals)");
+}
+
+// kind "bounded", softmax model: the checker's own MPFI bound must not exceed the claimed one.
+Finding check_bounded_softmax(const InterpolationInput& in) {
+  Rational claimed_bound = in.claim.at("bound").rational();
+  long precision = precision_of(in.claim);
+  bool finite = true;
+  Rational own = softmax_error_bound(in.m, in.ds, precision, in.threads, in.shard, in.shards, finite);
+  if (!finite) return refuted(kInterpolation, "an enclosure is unbounded at " + std::to_string(precision) + " bits");
+  char approx[48];
+  std::snprintf(approx, sizeof approx, "%.3g", own.convert_to<double>());
+  std::string own_text = std::string("~") + approx + " (exact comparison)";
+  if (own > claimed_bound)
+    return refuted(kInterpolation, "the checker certifies max |output - target| <= " + own_text + " (MPFI intervals, " +
+                                       std::to_string(precision) + " bits), which does not establish the claimed bound " +
+                                       rational_to_string(claimed_bound));
+  return verified(kInterpolation, "max |output - target| <= " + own_text + " <= the claimed " +
+                                      rational_to_string(claimed_bound) + " over " + std::to_string(in.outputs) +
+                                      " output tokens (softmax, beta = " + rational_to_string(*in.m.beta) +
+                                      ", MPFI intervals at " + std::to_string(precision) + " bits, outward rounding)");
+}
+
+// The kinds of interpolation claim (proofs/certificate-v1.md): the certificate's "kind", the
+// attention of the model it is about, the members it carries besides "kind" and "outputs" (all
+// required), and the one function that re-derives it. A claim matching no row is refuted. To
+// add a kind: one function above and one row here (see include/interpcert/interpolation_claim.hpp).
+struct InterpolationKind {
+  const char* kind;
+  AttentionKind attention;
+  std::vector<std::string> members;
+  Finding (*check)(const InterpolationInput&);
+};
+
+const std::vector<InterpolationKind>& interpolation_kinds() {
+  static const std::vector<InterpolationKind> kinds = {
+      {"exact", AttentionKind::Hardmax, {}, check_exact_hardmax},
+      {"exact", AttentionKind::Softmax, {"precision"}, check_exact_softmax},
+      {"bounded", AttentionKind::Softmax, {"bound", "precision"}, check_bounded_softmax},
+  };
+  return kinds;
+}
+
+std::string attention_name(AttentionKind a) { return a == AttentionKind::Softmax ? "softmax" : "hardmax"; }
+
+// Reads the claim's common part, finds its row, and runs that row's check.
+Finding check_interpolation(const JsonNode& claim, const Model& m, const Dataset& ds, unsigned threads,
+                            std::size_t shard, std::size_t shards, bool structured) {
+  const auto& kinds = interpolation_kinds();
+  std::vector<std::string> allowed = {"kind", "outputs"}, names;
+  for (const auto& k : kinds) {
+    for (const auto& key : k.members)
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) allowed.push_back(key);
+    if (std::find(names.begin(), names.end(), k.kind) == names.end()) names.push_back(k.kind);
+  }
+  if (!claim.is_object()) claim.fail("expected an object");
+  for (auto it = claim.raw().begin(); it != claim.raw().end(); ++it)
+    if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end()) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      claim.at(it.key()).fail("unknown field \"" + it.key() + "\" (expected one of: " + list + ")");
+    }
+  std::string kind = claim.at("kind").string();
+  if (std::find(names.begin(), names.end(), kind) == names.end()) {
+    std::string expected;
+    for (std::size_t i = 0; i < names.size(); ++i)
+      expected += std::string(i ? (i + 1 == names.size() ? " or " : ", ") : "") + "\"" + names[i] + "\"";
+    claim.at("kind").fail("expected " + expected);
+  }
+  std::size_t outputs = 0;
+  for (const auto& s : ds.sequences) outputs += s.output.size();
+  auto claimed = static_cast<std::size_t>(claim.at("outputs").integer(0, INT64_MAX));
+  if (claimed != outputs)
+    return refuted(kInterpolation, "the certificate counts " + std::to_string(claimed) + " output tokens, the dataset has " +
+                                       std::to_string(outputs));
+  if (m.d != ds.d)
+    return refuted(kInterpolation,
+                   "the model has d = " + std::to_string(m.d) + ", the dataset d = " + std::to_string(ds.d));
+  auto row = std::find_if(kinds.begin(), kinds.end(),
+                          [&](const InterpolationKind& k) { return kind == k.kind && m.attention == k.attention; });
+  const std::string about = "a claim of kind \"" + kind + "\" about a " + attention_name(m.attention) + " model";
+  if (row == kinds.end()) return refuted(kInterpolation, about + ": no such kind of claim");
+  // A member of another kind's claim: the certificate is malformed, not merely false.
+  for (const auto& key : allowed)
+    if (key != "kind" && key != "outputs" && claim.has(key) &&
+        std::find(row->members.begin(), row->members.end(), key) == row->members.end())
+      claim.at(key).fail("\"" + key + "\" does not belong to " + about);
+  for (const auto& key : row->members)
+    if (!claim.has(key)) return refuted(kInterpolation, about + " needs \"" + key + "\"");
+  return row->check({claim, m, ds, outputs, threads, shard, shards, structured});
 }
 
 Finding check_counts(const JsonNode& claim, const Sizes& sz, const Dataset& ds) {
@@ -241,7 +320,7 @@ std::vector<Finding> check_certificate(const JsonDocument& doc, const Dataset& d
     out.push_back(failed.empty() ? verified("hypotheses", shown) : refuted("hypotheses", failed));
   }
   if (!claims.has("interpolation")) claims.fail("missing the \"interpolation\" claim");
-  out.push_back(check_exact_interpolation(claims.at("interpolation"), m, ds, threads, shard, shards, structured));
+  out.push_back(check_interpolation(claims.at("interpolation"), m, ds, threads, shard, shards, structured));
   Sizes sz = sizes_of(m);
   if (claims.has("counts")) out.push_back(check_counts(claims.at("counts"), sz, ds));
   if (claims.has("squared_norm")) {

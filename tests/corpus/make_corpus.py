@@ -105,6 +105,28 @@ def lower_beta(m): m["beta"] = "1"
 variant("softmax_beta_lowered", redigest(soft, lower_beta), soft_ds, 1, "interpolation: REFUTED")
 c = json.loads(soft); c["claims"]["interpolation"] = {"kind": "exact", "outputs": 4}
 variant("softmax_claimed_exact", json.dumps(c, indent=1), soft_ds, 1, "interpolation: REFUTED")
+# Each kind of interpolation claim reaches its own check (a claim routed to the hardmax forward
+# pass, whose outputs here are the targets, would wrongly verify these).
+def drop_staircase(m): m["blocks"].pop()
+c = json.loads(redigest(exact, drop_staircase)); del c["claims"]["counts"]
+variant("softmax_exact_no_staircase", json.dumps(c, indent=1), exact_ds, 1,
+        "interpolation: REFUTED (4 output token(s) not shown exact; first: the model does not end in one feed-forward layer with eta = 0)")
+c = json.loads(soft); c["claims"]["interpolation"] = {"kind": "exact", "outputs": 4, "precision": 256}
+variant("softmax_bounded_claimed_exact_with_precision", json.dumps(c, indent=1), soft_ds, 1,
+        "the model does not end in one feed-forward layer with eta = 0")
+c = json.loads(exact); del c["claims"]["interpolation"]["precision"]
+variant("softmax_exact_without_precision", json.dumps(c, indent=1), exact_ds, 1, "needs \"precision\"")
+c = json.loads(top); c["claims"]["interpolation"] = {"kind": "bounded", "outputs": 4, "bound": "1", "precision": 64}
+variant("hardmax_claimed_bounded", json.dumps(c, indent=1), top_ds, 1,
+        "a claim of kind \"bounded\" about a hardmax model: no such kind of claim")
+c = json.loads(top); c["claims"]["interpolation"]["precision"] = 256
+variant("hardmax_exact_with_precision", json.dumps(c, indent=1), top_ds, 2, "does not belong to a claim of kind \"exact\" about a hardmax model")
+# beta is not a parameter (formats-v1.md, "Parameter count"): counting it in P or |theta|^2 is refuted.
+c = json.loads(soft); c["claims"]["counts"]["parameters"] += 1
+variant("softmax_parameters_count_beta", json.dumps(c, indent=1), soft_ds, 1, "counts: REFUTED (parameters is")
+from fractions import Fraction
+c = json.loads(soft); c["claims"]["squared_norm"] = str(Fraction(c["claims"]["squared_norm"]) + Fraction(c["model"]["content"]["beta"]) ** 2)
+variant("softmax_squared_norm_with_beta", json.dumps(c, indent=1), soft_ds, 1, "squared_norm: REFUTED")
 # The digest of another dataset.
 c = json.loads(top); c["dataset"]["digest"] = json.loads(two)["dataset"]["digest"]
 variant("other_dataset_digest", json.dumps(c, indent=1), top_ds, 1, "dataset-digest: REFUTED")
