@@ -59,3 +59,54 @@ TEST_CASE("json_reader::node errors carry file and path") {
   CHECK_THROWS_AS(root.at("missing"), InputError);
   CHECK_THROWS_AS(root.only_keys({"s"}), InputError);
 }
+
+TEST_CASE("json_reader::decimal exponents have a per-number limit and a per-file budget") {
+  auto error_of = [](const std::string& text) -> std::pair<std::string, std::string> {
+    try {
+      JsonDocument doc = json_parse(text, "f.json");
+      JsonNode a = JsonNode::root_of(doc).at("a");
+      for (std::size_t i = 0; i < a.array_size(); ++i) a.at(i).rational();
+    } catch (const InputError& e) {
+      return {e.json_path(), e.what()};
+    }
+    return {"<no error>", ""};
+  };
+  auto array_of = [](const std::string& item, int count) {
+    std::string t = R"({"a": [)";
+    for (int i = 0; i < count; ++i) t += (i ? ", \"" : "\"") + item + "\"";
+    return t + "]}";
+  };
+  // One number: |e| <= 100000.
+  CHECK(error_of(array_of("1e100000", 1)).first == "<no error>");
+  auto [p1, m1] = error_of(array_of("1e100001", 1));
+  CHECK(p1 == "/a/0");
+  CHECK(m1.find("exponent") != std::string::npos);
+  CHECK(error_of(array_of("1e-0000100000", 1)).first == "<no error>");  // leading zeros do not count
+  // One file: 10^6 + 16 x size. Thirty "1e99999" (about 330 bytes): the eleventh is over.
+  auto [p2, m2] = error_of(array_of("1e99999", 30));
+  CHECK(p2 == "/a/10");
+  CHECK(m2.find("budget") != std::string::npos);
+  // Ordinary decimals and long literal integers never come near it.
+  CHECK(error_of(array_of("1.5e-7", 20000)).first == "<no error>");
+  CHECK(error_of(array_of(std::string(200, '9'), 1000)).first == "<no error>");
+  // The budget is the document's: every node of it spends from the same one.
+  JsonDocument doc = json_parse(array_of("1e99999", 30), "f.json");
+  JsonNode a = JsonNode::root_of(doc).at("a");
+  for (int i = 0; i < 10; ++i) a.at(static_cast<std::size_t>(i)).rational();
+  CHECK_THROWS_AS(JsonNode::root_of(doc).at("a").at(29).rational(), InputError);
+}
+
+TEST_CASE("json_reader::load says why a file cannot be read") {
+  auto message_of = [](const std::string& file) {
+    try {
+      json_load(file);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("<no error>");
+  };
+  CHECK(message_of("/").find("is a directory") != std::string::npos);
+  CHECK(message_of("/nonexistent/x.json").find("No such file or directory") != std::string::npos);
+  CHECK(message_of("/nonexistent/x.json").find("/nonexistent/x.json") == 0);
+  CHECK(message_of("/dev/null").find("empty") != std::string::npos);
+}

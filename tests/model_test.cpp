@@ -61,3 +61,16 @@ TEST_CASE("model::from_json rejects malformed models with the JSON path") {
   CHECK(soft.beta == Rational(40));
   CHECK(model_canonical_text(soft).find("attention softmax\nbeta 40\n") != std::string::npos);
 }
+
+TEST_CASE("model::from_json checks every row's length before allocating a matrix") {
+  // Issue 15: 199 bytes claiming d = 2^20 with twenty empty rows in Q used to allocate a
+  // 20 x 2^20 matrix of rationals before looking at any row.
+  std::string rows;
+  for (int i = 0; i < 20; ++i) rows += i ? ",[]" : "[]";
+  std::string text = R"({"format":"interpcert-model","version":1,"d":1048576,"attention":"hardmax","blocks":[{"sa":{"rho":1,"Q":[)" +
+                     rows + R"(],"K":[],"V":[]},"ff":null}]})";
+  CHECK(text.size() < 260);
+  CHECK(error_path(text) == "/blocks/0/sa/Q/0");
+  // The same with rows of the first row's length but a later one short (shape from row 0).
+  CHECK(error_path(with(R"("left": [["2"], ["-1"]])", R"("left": [["2"], []])")) == "/blocks/1/sa/V/left/1");
+}

@@ -20,20 +20,26 @@ namespace interpcert {
 struct JsonDocument {
   std::string file;
   nlohmann::json root;
+  /// The file's decimal-exponent budget (rational.hpp), spent by JsonNode::rational(); set by
+  /// json_parse from the text's size. Held by pointer so that nodes keep it across moves.
+  std::shared_ptr<ExponentBudget> exponent_budget = nullptr;
 };
 
 /// Parses JSON text; throws InputError naming `file` and the path at which the syntax failed.
 JsonDocument json_parse(std::string_view text, const std::string& file);
 
-/// Reads and parses a file; throws InputError if it cannot be read or parsed.
+/// Reads and parses a file; throws InputError if it cannot be read (a directory, a missing or
+/// unreadable file: the message says why) or parsed.
 JsonDocument json_load(const std::string& file);
 
 /// A read-only view of one value of a document, with its path, for validating access.
 class JsonNode {
  public:
-  JsonNode(const nlohmann::json& v, std::string file, std::string path)
-      : v_(&v), file_(std::move(file)), path_(std::move(path)) {}
-  static JsonNode root_of(const JsonDocument& doc) { return JsonNode(doc.root, doc.file, ""); }
+  JsonNode(const nlohmann::json& v, std::string file, std::string path, ExponentBudget* budget = nullptr)
+      : v_(&v), file_(std::move(file)), path_(std::move(path)), budget_(budget) {}
+  static JsonNode root_of(const JsonDocument& doc) {
+    return JsonNode(doc.root, doc.file, "", doc.exponent_budget.get());
+  }
 
   const std::string& path() const { return path_; }
   const std::string& file() const { return file_; }
@@ -54,7 +60,7 @@ class JsonNode {
   /// Rejects members other than `allowed` (a typo such as "postions" must not pass silently).
   void only_keys(std::initializer_list<std::string_view> allowed) const;
 
-  /// An exact rational from a JSON string or number.
+  /// An exact rational from a JSON string or number (spending the document's exponent budget).
   Rational rational() const;
   /// A JSON integer in [lo, hi].
   std::int64_t integer(std::int64_t lo, std::int64_t hi) const;
@@ -67,6 +73,7 @@ class JsonNode {
  private:
   const nlohmann::json* v_;
   std::string file_, path_;
+  ExponentBudget* budget_;
 };
 
 /// Escapes a key for a JSON pointer (RFC 6901: "~" -> "~0", "/" -> "~1").

@@ -2,8 +2,12 @@
 
 #include "interpcert/errors.hpp"
 
-#include <fstream>
-#include <sstream>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <vector>
 
 namespace interpcert {
@@ -145,16 +149,38 @@ JsonDocument json_parse(std::string_view text, const std::string& file) {
   bool ok = json::sax_parse(text.begin(), text.end(), &builder, nlohmann::detail::input_format_t::json,
                             /*strict=*/true);
   if (!ok) throw InputError(file, "", "invalid JSON");
-  return JsonDocument{file, std::move(builder.root)};
+  return JsonDocument{file, std::move(builder.root),
+                      std::make_shared<ExponentBudget>(ExponentBudget::for_input_size(text.size()))};
 }
 
 JsonDocument json_load(const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw InputError(file, "", "cannot open file for reading");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw InputError(file, "", "error while reading file");
-  return json_parse(ss.str(), file);
+  // POSIX calls, so that every failure can say why (strerror) and a directory is not read as
+  // an empty or invalid JSON file.
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw InputError(file, "", std::string("cannot open for reading: ") + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw InputError(file, "", std::string("cannot stat: ") + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) throw InputError(file, "", "is a directory, not a JSON file");
+  if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))
+    throw InputError(file, "", "not a regular file (nor a pipe)");
+  std::string text;
+  if (S_ISREG(st.st_mode)) text.reserve(static_cast<std::size_t>(st.st_size));
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t r = ::read(fd, buf, sizeof buf);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      throw InputError(file, "", std::string("error while reading: ") + std::strerror(errno));
+    }
+    if (r == 0) break;
+    text.append(buf, static_cast<std::size_t>(r));
+  }
+  if (text.empty()) throw InputError(file, "", "empty file (expected a JSON document)");
+  return json_parse(text, file);
 }
 
 bool JsonNode::has(std::string_view key) const { return v_->is_object() && v_->contains(key); }
@@ -164,13 +190,13 @@ JsonNode JsonNode::at(std::string_view key) const {
   auto it = v_->find(key);
   if (it == v_->end())
     throw InputError(file_, path_ + "/" + json_pointer_escape(key), "missing required field \"" + std::string(key) + "\"");
-  return JsonNode(*it, file_, path_ + "/" + json_pointer_escape(key));
+  return JsonNode(*it, file_, path_ + "/" + json_pointer_escape(key), budget_);
 }
 
 JsonNode JsonNode::at(std::size_t i) const {
   if (!v_->is_array()) fail(std::string("expected an array, found ") + type_name(*v_));
   if (i >= v_->size()) fail("index " + std::to_string(i) + " out of range");
-  return JsonNode((*v_)[i], file_, path_ + "/" + std::to_string(i));
+  return JsonNode((*v_)[i], file_, path_ + "/" + std::to_string(i), budget_);
 }
 
 std::size_t JsonNode::array_size() const {
@@ -204,7 +230,7 @@ Rational JsonNode::rational() const {
   else if (v_->is_number_integer()) text = v_->dump();
   else fail(std::string("expected a number (\"p/q\", \"p\" or a decimal), found ") + type_name(*v_));
   std::string why;
-  auto q = rational_parse(text, &why);
+  auto q = rational_parse(text, &why, budget_);
   if (!q) fail("invalid number \"" + text + "\": " + why);
   return *q;
 }

@@ -14,11 +14,16 @@ Matrix read_matrix(const JsonNode& node, std::size_t rows_expected, std::size_t 
   if (rows_expected && rows != rows_expected)
     node.fail("has " + std::to_string(rows) + " rows, expected " + std::to_string(rows_expected) + " (" + shape + ")");
   std::size_t cols = cols_expected ? cols_expected : node.at(0).nonempty_array_size();
-  Matrix m(rows, cols);
+  // Every row's length is checked before the matrix is allocated: a short file claiming a huge d
+  // must fail here, not allocate rows x d rationals first (memory stays O(input size)).
   for (std::size_t i = 0; i < rows; ++i) {
     JsonNode row = node.at(i);
     if (row.array_size() != cols)
       row.fail("has " + std::to_string(row.array_size()) + " entries, expected " + std::to_string(cols) + " (" + shape + ")");
+  }
+  Matrix m(rows, cols);
+  for (std::size_t i = 0; i < rows; ++i) {
+    JsonNode row = node.at(i);
     for (std::size_t j = 0; j < cols; ++j) m(i, j) = row.at(j).rational();
   }
   return m;

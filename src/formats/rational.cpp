@@ -21,10 +21,6 @@ Integer integer_from_digits(std::string_view digits) {
   return z;
 }
 
-// The exponent bound keeps a hostile "1e999999999" from exhausting memory; 10^100000 is
-// still only 332,193 bits, far beyond any sensible input.
-constexpr long kMaxExponent = 100000;
-
 std::optional<Rational> fail(std::string* why, const char* reason) {
   if (why) *why = reason;
   return std::nullopt;
@@ -32,7 +28,7 @@ std::optional<Rational> fail(std::string* why, const char* reason) {
 
 }  // namespace
 
-std::optional<Rational> rational_parse(std::string_view text, std::string* why) {
+std::optional<Rational> rational_parse(std::string_view text, std::string* why, ExponentBudget* budget) {
   if (text.empty()) return fail(why, "empty number");
   std::string_view s = text;
   bool negative = false;
@@ -75,9 +71,19 @@ std::optional<Rational> rational_parse(std::string_view text, std::string* why) 
       expo.remove_prefix(1);
     }
     if (!all_digits(expo)) return fail(why, "malformed exponent");
-    if (expo.size() > 7) return fail(why, "exponent out of the supported range (|e| <= 100000)");
+    // The exponent bound keeps a hostile "1e999999999" from exhausting memory; 10^100000 is
+    // still only 332,193 bits, far beyond any sensible input.
+    while (expo.size() > 1 && expo.front() == '0') expo.remove_prefix(1);
+    if (expo.size() > 7 || std::stol(std::string(expo)) > kMaxDecimalExponent)
+      return fail(why, "exponent out of the supported range (|e| <= 100000, proofs/formats-v1.md \"Numbers\")");
     exponent = std::stol(std::string(expo));
-    if (exponent > kMaxExponent) return fail(why, "exponent out of the supported range (|e| <= 100000)");
+    // The file's budget: many moderate exponents must not add up to billions of digits either.
+    if (budget) {
+      if (static_cast<std::size_t>(exponent) > budget->left)
+        return fail(why, "the exponents of this file add up to more than its budget (the sum of |e| over a file's "
+                         "numbers is at most 1000000 + 16 x its size in bytes, proofs/formats-v1.md \"Numbers\")");
+      budget->left -= static_cast<std::size_t>(exponent);
+    }
     if (eneg) exponent = -exponent;
   }
   std::string digits = std::string(int_part) + std::string(frac_part);
