@@ -4,6 +4,7 @@
 #include "interpcert/linalg.hpp"
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace interpcert {
@@ -16,5 +17,10 @@ void append_json_matrix(std::string& out, const std::vector<Vec>& rows);
 std::string vec_text(const Vec& v);
 /// Appends "\"p/q\"".
 void append_json_number(std::string& out, const Rational& q);
+
+/// Text from an input made safe for a terminal: control characters (C0 including newline and
+/// tab, DEL, and the C1 range U+0080-U+009F written in UTF-8) become "\xNN" / "\u00NN", and a
+/// backslash becomes "\\", so a name holding ESC[2J cannot clear the screen or forge a line.
+std::string printable(std::string_view text);
 
 }  // namespace interpcert

@@ -73,7 +73,10 @@ struct InterpolationInput {
 
 const std::string kInterpolation = "interpolation";
 
-long precision_of(const JsonNode& claim) { return static_cast<long>(claim.at("precision").integer(2, 1 << 20)); }
+// The precision a certificate may ask for is capped (claims.hpp, proofs/certificate-v1.md).
+long precision_of(const JsonNode& claim) {
+  return static_cast<long>(claim.at("precision").integer(kMinPrecision, kMaxPrecision));
+}
 
 // kind "exact", hardmax model: the exact rational forward pass on every sequence.
 Finding check_exact_hardmax(const InterpolationInput& in) {
@@ -227,6 +230,7 @@ Finding check_interpolation(const JsonNode& claim, const Model& m, const Dataset
 
 Finding check_counts(const JsonNode& claim, const Sizes& sz, const Dataset& ds) {
   const std::string name = "counts";
+  if (!claim.is_object() || claim.raw().empty()) claim.fail("expected a non-empty object of counts (omit it to claim none)");
   claim.only_keys({"N", "sum_m", "blocks", "parameters", "max_ff_width", "max_heads", "block_bound",
                    "paper_hardmax_block_bound", "paper_softmax_block_bound"});
   std::size_t N = ds.sequences.size(), sum_m = 0;
@@ -275,6 +279,7 @@ std::vector<Finding> check_certificate(const JsonDocument& doc, const Dataset& d
   std::vector<Finding> out;
 
   // 2. The dataset the certificate is about.
+  root.at("dataset").only_keys({"digest"});
   std::string claimed_ds = root.at("dataset").at("digest").string(), actual_ds = dataset_digest(ds);
   out.push_back(claimed_ds == actual_ds
                     ? verified("dataset-digest", "sha256 " + actual_ds + " of the dataset's canonical text")
@@ -301,6 +306,8 @@ std::vector<Finding> check_certificate(const JsonDocument& doc, const Dataset& d
   }
   if (claims.has("hypotheses")) {
     JsonNode h = claims.at("hypotheses");
+    // An empty object claims nothing: it must not print "VERIFIED ()" as if something were checked.
+    if (!h.is_object() || h.raw().empty()) h.fail("expected a non-empty object of hypotheses (omit it to claim none)");
     std::string shown, failed;
     for (auto it = h.raw().begin(); it != h.raw().end(); ++it) {
       JsonNode v = h.at(it.key());

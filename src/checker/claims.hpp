@@ -19,6 +19,12 @@ struct Finding {
 /// The certificate format versions this checker knows.
 inline constexpr int kKnownMajorVersion = 1;
 
+/// The interval precision (bits) a softmax claim may ask for (proofs/certificate-v1.md): the
+/// cap keeps a certificate from making a small check take minutes (the cost grows faster than
+/// the precision); the producer's own precision search stops at the same 2^15.
+inline constexpr long kMinPrecision = 2;
+inline constexpr long kMaxPrecision = 1 << 15;
+
 /// Checks every claim of the certificate against the dataset. Throws InputError when the
 /// certificate cannot be read (malformed, unknown major version): exit status 2.
 /// `shard`/`shards` restrict the forward pass to sequences j with j % shards == shard.

@@ -7,6 +7,7 @@
 #include "interpcert/atomic_file.hpp"
 #include "interpcert/errors.hpp"
 #include "interpcert/sha256.hpp"
+#include "interpcert/text_util.hpp"
 #include "interpcert/verdict.hpp"
 
 #include <fstream>
@@ -104,21 +105,24 @@ int main(int argc, char** argv) {
                                                                shards, outputs, all}));
     }
     for (const auto& f : findings) {
-      if (!quiet) std::cout << f.claim << ": " << (f.verified ? "VERIFIED" : "REFUTED") << " (" << f.detail << ")\n";
+      // Claim names and details can hold text from the certificate: printed with controls escaped.
+      if (!quiet)
+        std::cout << printable(f.claim) << ": " << (f.verified ? "VERIFIED" : "REFUTED") << " (" << printable(f.detail)
+                  << ")\n";
       if (!f.verified && !first_failure) first_failure = &f;
     }
     if (first_failure) {
-      std::cout << "NOT VERIFIED (first failure: " << first_failure->claim << ")\n";
+      std::cout << "NOT VERIFIED (first failure: " << printable(first_failure->claim) << ")\n";
       return kExitRefuted;
     }
     std::cout << "VERIFIED (" << findings.size() << " claims" << (fast ? ", structured evaluation --fast" : "")
               << (shards > 1 ? ", shard " + std::to_string(shard) + "/" + std::to_string(shards) : std::string()) << ")\n";
     return kExitOk;
   } catch (const InputError& e) {
-    std::cerr << "interpcert-check: error: " << e.what() << "\n";
+    std::cerr << "interpcert-check: error: " << printable(e.what()) << "\n";
     return kExitInvalidInput;
   } catch (const std::exception& e) {
-    std::cerr << "interpcert-check: error: " << e.what() << "\n";
+    std::cerr << "interpcert-check: error: " << printable(e.what()) << "\n";
     return kExitInvalidInput;
   }
 }

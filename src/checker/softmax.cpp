@@ -1,10 +1,11 @@
 #include "softmax.hpp"
 
+#include "workers.hpp"
+
 #include <mpfi.h>
 
 #include <atomic>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 namespace interpcert::checker {
@@ -109,8 +110,13 @@ std::vector<IvVec> attention(const SelfAttention& sa, const Rational& beta_q, co
   return out;
 }
 
-// relu over an interval: [0, 0] if it is <= 0, itself if >= 0, else [0, right].
-void relu(mpfi_t h, long prec) {
+}  // namespace
+
+// relu over an interval: [0, 0] if it is <= 0, itself if >= 0, else [0, right]. A NaN endpoint
+// means nothing is known (mpfr_sgn would call it 0): the result stays NaN, so the final bound is
+// reported as unbounded instead of being clamped to 0.
+void interval_relu(mpfi_ptr h, long prec) {
+  if (mpfi_nan_p(h)) return;
   mpfr_t lo, hi;
   mpfr_inits2(prec, lo, hi, static_cast<mpfr_ptr>(nullptr));
   mpfi_get_left(lo, h);
@@ -124,13 +130,15 @@ void relu(mpfi_t h, long prec) {
   mpfr_clears(lo, hi, static_cast<mpfr_ptr>(nullptr));
 }
 
+namespace {
+
 void feed_forward(const FeedForward& ff, IvVec& z, long prec) {
   IvVec h = mul(ff.U, z, prec);
   Iv b(prec);
   for (std::size_t j = 0; j < h.size(); ++j) {
     mpfi_set_q(b.v, ff.b[j].backend().data());
     mpfi_add(h[j].v, h[j].v, b.v);
-    relu(h[j].v, prec);
+    interval_relu(h[j].v, prec);
   }
   IvVec out = mul(ff.W, h, prec);
   Iv eta(prec), t(prec);
@@ -154,17 +162,34 @@ std::vector<IvVec> run(const Model& m, const Sequence& s, std::size_t blocks, lo
   return z;
 }
 
-void widen_exponent_range() {
-  // exp(-10^9) and smaller must not underflow: the widest exponent range MPFR allows.
-  mpfr_set_emin(mpfr_get_emin_min());
-  mpfr_set_emax(mpfr_get_emax_max());
-}
 
 }  // namespace
 
+Rational bound_from_magnitude(mpfr_srcptr mag, bool& finite) {
+  finite = true;
+  if (!mpfr_number_p(mag)) {
+    finite = false;
+    return Rational(0);
+  }
+  if (mpfr_zero_p(mag)) return Rational(0);
+  // mag = m 2^e with 1/2 <= |m| < 1: mpfr_get_q would need 2^|e|, beyond GMP for |e| near 2^62.
+  long e = mpfr_get_exp(mag);
+  if (e > kBoundExponentLimit) {
+    finite = false;
+    return Rational(0);
+  }
+  if (e < -kBoundExponentLimit) {
+    Integer p;
+    mpz_ui_pow_ui(p.backend().data(), 2, static_cast<unsigned long>(kBoundExponentLimit));
+    return Rational(Integer(1), p);  // mag < 2^e <= 2^-kBoundExponentLimit
+  }
+  Rational r;
+  mpfr_get_q(r.backend().data(), mag);  // exact: a binary floating-point number of moderate exponent
+  return r;
+}
+
 std::size_t softmax_exact_failures(const Model& m, const Dataset& ds, long prec, unsigned threads, std::size_t shard,
                                    std::size_t shards, std::string& first) {
-  widen_exponent_range();
   std::size_t outputs = 0;
   for (std::size_t j = shard; j < ds.sequences.size(); j += shards) outputs += ds.sequences[j].output.size();
   if (m.blocks.empty() || m.blocks.back().sa || !m.blocks.back().ff || m.blocks.back().ff->eta != 0) {
@@ -217,18 +242,13 @@ std::size_t softmax_exact_failures(const Model& m, const Dataset& ds, long prec,
         }
       }
     }
-    mpfr_free_cache();
   };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < std::max(1u, threads); ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
+  run_workers(threads, work);  // each worker widens its own MPFR exponent range
   return failures;
 }
 
 Rational softmax_error_bound(const Model& m, const Dataset& ds, long prec, unsigned threads, std::size_t shard,
                              std::size_t shards, bool& finite) {
-  widen_exponent_range();
   std::vector<std::size_t> mine;
   for (std::size_t j = shard; j < ds.sequences.size(); j += shards) mine.push_back(j);
   std::atomic<std::size_t> next{0};
@@ -252,18 +272,18 @@ Rational softmax_error_bound(const Model& m, const Dataset& ds, long prec, unsig
             finite = false;
             continue;
           }
-          Rational r;
-          mpfr_get_q(r.backend().data(), mag);  // exact: a binary floating-point number
+          bool ok = true;
+          Rational r = bound_from_magnitude(mag, ok);
+          if (!ok) {
+            finite = false;
+            continue;
+          }
           if (r > worst) worst = r;
         }
     }
     mpfr_clear(mag);
-    mpfr_free_cache();  // MPFR's per-thread caches (exp, constants) must not outlive the thread
   };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < std::max(1u, threads); ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
+  run_workers(threads, work);  // each worker widens its own MPFR exponent range
   return worst;
 }
 

@@ -5,6 +5,8 @@
 #include "interpcert/dataset.hpp"
 #include "interpcert/model.hpp"
 
+#include <mpfi.h>
+
 #include <cstddef>
 #include <string>
 
@@ -15,6 +17,17 @@ namespace interpcert::checker {
 /// is false if some interval was unbounded.
 Rational softmax_error_bound(const Model& m, const Dataset& ds, long precision, unsigned threads, std::size_t shard,
                              std::size_t shards, bool& finite);
+
+/// The upper end of an exact rational bound from an MPFR magnitude `mag` >= 0: exactly mag when
+/// its exponent is moderate; 2^-kTinyExponent when mag is smaller (still an upper bound, and no
+/// 2^(2^60)-sized denominator); `finite` = false when mag is NaN, infinite or above 2^kHugeExponent
+/// (no useful bound, and its exact value would not fit GMP).
+inline constexpr long kBoundExponentLimit = 1 << 20;
+Rational bound_from_magnitude(mpfr_srcptr mag, bool& finite);
+
+/// relu on an interval, in place: [0, 0] if it is <= 0, itself if >= 0, else [0, right end]. An
+/// interval with a NaN endpoint is left as it is (unknown), never turned into 0.
+void interval_relu(mpfi_ptr h, long precision);
 
 /// How many output tokens (of the shard) are NOT shown to equal their targets exactly under
 /// softmax: the last block must be one feed-forward layer with eta = 0 (else every token fails);
