@@ -2,6 +2,10 @@
 #include "interpcert/json_reader.hpp"
 
 #include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 using namespace interpcert;
 
@@ -108,5 +112,9 @@ TEST_CASE("json_reader::load says why a file cannot be read") {
   CHECK(message_of("/").find("is a directory") != std::string::npos);
   CHECK(message_of("/nonexistent/x.json").find("No such file or directory") != std::string::npos);
   CHECK(message_of("/nonexistent/x.json").find("/nonexistent/x.json") == 0);
-  CHECK(message_of("/dev/null").find("empty") != std::string::npos);
+  CHECK(message_of("/dev/null").find("not a regular file") != std::string::npos);
+  std::string empty = (std::filesystem::temp_directory_path() / ("interpcert-empty-" + std::to_string(getpid()) + ".json")).string();
+  std::ofstream(empty).close();
+  CHECK(message_of(empty).find("empty file") != std::string::npos);
+  std::filesystem::remove(empty);
 }
