@@ -8,6 +8,7 @@
 #include "interpcert/certificate.hpp"
 #include "interpcert/construct.hpp"
 #include "interpcert/errors.hpp"
+#include "interpcert/interpolation_claim.hpp"
 #include "interpcert/softmax_eval.hpp"
 #include "interpcert/text_util.hpp"
 
@@ -84,26 +85,35 @@ TEST_CASE("checker_hardening::unknown members inside dataset are rejected") {
   CHECK(error_path(edit(f.cert, "\"dataset\": {", "\"dataset\": {\"trusted\": true, "), f.ds) == "/dataset/trusted");
 }
 
-TEST_CASE("checker_hardening::a certificate's precision is capped") {
+TEST_CASE("checker_hardening::a certificate's precision is capped; precision 2 gives an answer, not an abort") {
   Fixture f;
   Model m = softmax_of(f.model, Rational(8));
   SoftmaxBound b = certify_softmax_error(m, f.ds, 64, 1);
   REQUIRE(b.finite);
-  b.bound *= 2;
-  std::string text = certificate_text(f.ds, m, model_stats(m), check_preconditions(f.ds), &b);
-  auto findings = run(text, f.ds);
-  for (const auto& x : findings) CHECK_MESSAGE(x.verified, x.claim << ": " << x.detail);
+  SoftmaxBounded claim{Rational(8), b.bound * 2, 64};
+  std::string text = certificate_text(f.ds, m, model_stats(m), check_preconditions(f.ds), claim);
+  for (const auto& x : run(text, f.ds)) CHECK_MESSAGE(x.verified, x.claim << ": " << x.detail);
   std::string at = "\"precision\": 64";
   CHECK(error_path(edit(text, at, "\"precision\": " + std::to_string(checker::kMaxPrecision + 1)), f.ds) ==
         "/claims/interpolation/precision");
   CHECK(error_path(edit(text, at, "\"precision\": 1048576"), f.ds) == "/claims/interpolation/precision");
   CHECK(error_path(edit(text, at, "\"precision\": 1"), f.ds) == "/claims/interpolation/precision");
   // Precision 2 (the least allowed): wide intervals and huge exponents, but an answer, no abort.
-  auto low = run(edit(text, at, "\"precision\": 2"), f.ds, 2);
   bool interpolation_seen = false;
-  for (const auto& x : low)
+  for (const auto& x : run(edit(text, at, "\"precision\": 2"), f.ds, 2))
     if (x.claim == "interpolation") interpolation_seen = true;
   CHECK(interpolation_seen);
+  // Sharded, the softmax outputs actually enclosed add up to the total.
+  for (std::size_t k : {2u, 3u}) {
+    std::size_t sum = 0;
+    for (std::size_t i = 0; i < k; ++i)
+      for (const auto& x : checker::check_certificate(json_parse(text, "c.json"), f.ds, 2, i, k))
+        if (x.claim == "interpolation") {
+          CHECK(x.verified);
+          sum += x.outputs_checked;
+        }
+    CHECK(sum == f.ds.total_outputs());
+  }
 }
 
 TEST_CASE("checker_hardening::bound_from_magnitude is exact, or an upper bound, or says unbounded") {

@@ -120,7 +120,29 @@ TEST_CASE("checker::sharding covers every sequence exactly once") {
   Dataset ds = testing::make_family(testing::Family::NestedChain, rng, 3, 7, 4);
   Construction c = construct_model(ds);
   JsonDocument doc = json_parse(certify(ds, c.model), "cert.json");
-  for (std::size_t k : {1u, 2u, 3u})
+  const std::size_t total = ds.total_outputs();
+  for (std::size_t k : {1u, 2u, 3u, 5u}) {
+    std::size_t sum = 0;
     for (std::size_t i = 0; i < k; ++i)
-      for (const auto& f : checker::check_certificate(doc, ds, 1, i, k)) CHECK(f.verified);
+      for (const auto& f : checker::check_certificate(doc, ds, 1 + i % 2, i, k)) {
+        CHECK(f.verified);
+        if (f.claim == "interpolation") sum += f.outputs_checked;
+      }
+    INFO("shards " << k);
+    CHECK(sum == total);  // the outputs actually compared add up to the total
+  }
+  // A wrong target in sequence j is found by shard j mod K and by no other.
+  for (std::size_t j = 0; j < ds.sequences.size(); ++j) {
+    Dataset bad = ds;
+    bad.sequences[j].output[0][0] += 1;
+    for (std::size_t k : {1u, 2u, 3u}) {
+      for (std::size_t i = 0; i < k; ++i) {
+        bool interpolation_ok = true;
+        for (const auto& f : checker::check_certificate(doc, bad, 2, i, k))
+          if (f.claim == "interpolation") interpolation_ok = f.verified;
+        INFO("sequence " << j << ", shard " << i << "/" << k);
+        CHECK(interpolation_ok == (j % k != i));
+      }
+    }
+  }
 }

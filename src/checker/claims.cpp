@@ -7,19 +7,23 @@
 #include "interpcert/model.hpp"
 #include "interpcert/text_util.hpp"
 #include "softmax.hpp"
+#include "workers.hpp"
 
 #include <algorithm>
 #include <cstdio>
 #include <atomic>
 #include <memory>
 #include <mutex>
-#include <thread>
 
 namespace interpcert::checker {
 namespace {
 
-Finding verified(std::string claim, std::string detail) { return {std::move(claim), true, std::move(detail)}; }
-Finding refuted(std::string claim, std::string detail) { return {std::move(claim), false, std::move(detail)}; }
+Finding verified(std::string claim, std::string detail, std::size_t checked = 0) {
+  return {std::move(claim), true, std::move(detail), checked};
+}
+Finding refuted(std::string claim, std::string detail, std::size_t checked = 0) {
+  return {std::move(claim), false, std::move(detail), checked};
+}
 
 
 // The sizes the checker recomputes on its own.
@@ -91,10 +95,12 @@ Finding check_exact_hardmax(const InterpolationInput& in) {
   std::string first_detail;
   std::unique_ptr<StructuredModel> fast;
   if (in.structured) fast = std::make_unique<StructuredModel>(m);
+  std::atomic<std::size_t> done{0};  // output tokens compared, counted as the work is done
   auto work = [&] {
     for (std::size_t i; (i = next++) < mine.size();) {
       std::size_t j = mine[i];
       const Sequence& s = ds.sequences[j];
+      done += s.output.size();
       std::vector<Vec> out = fast ? fast->forward(s.input) : forward_hardmax(m, s.input);
       for (std::size_t k = 0; k < s.output.size(); ++k) {
         if (out[s.positions[k]] == s.output[k]) continue;
@@ -108,20 +114,18 @@ Finding check_exact_hardmax(const InterpolationInput& in) {
       }
     }
   };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < std::max(1u, in.threads); ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  std::size_t checked = 0;
-  for (auto j : mine) checked += ds.sequences[j].output.size();
+  run_workers(in.threads, work);
+  const std::size_t checked = done;
   if (bad_count)
     return refuted(kInterpolation,
-                   std::to_string(bad_count) + " output token(s) differ from their targets; first: " + first_detail);
+                   std::to_string(bad_count) + " output token(s) differ from their targets; first: " + first_detail,
+                   checked);
   std::string scope = in.shards == 1 ? "all " + std::to_string(in.outputs) + " output tokens"
                                      : std::to_string(checked) + " output tokens of shard " + std::to_string(in.shard) +
                                            "/" + std::to_string(in.shards);
   return verified(kInterpolation, scope + " equal their targets (hardmax forward pass in exact rational arithmetic" +
-                                      (in.structured ? ", structured evaluation --fast" : "") + ")");
+                                      (in.structured ? ", structured evaluation --fast" : "") + ")",
+                  checked);
 }
 
 // kind "exact", softmax model: the last layer (eta = 0) has known signs on every output token's
@@ -129,14 +133,17 @@ Finding check_exact_hardmax(const InterpolationInput& in) {
 Finding check_exact_softmax(const InterpolationInput& in) {
   long precision = precision_of(in.claim);
   std::string first;
-  std::size_t bad = softmax_exact_failures(in.m, in.ds, precision, in.threads, in.shard, in.shards, first);
-  if (bad) return refuted(kInterpolation, std::to_string(bad) + " output token(s) not shown exact; first: " + first);
+  std::size_t checked = 0;
+  std::size_t bad = softmax_exact_failures(in.m, in.ds, precision, in.threads, in.shard, in.shards, first, &checked);
+  if (bad)
+    return refuted(kInterpolation, std::to_string(bad) + " output token(s) not shown exact; first: " + first, checked);
   return verified(kInterpolation, "all " + std::to_string(in.outputs) +
                                       " output tokens equal their targets exactly under softmax (beta = " +
                                       rational_to_string(*in.m.beta) + "): on each token's MPFI enclosure (" +
                                       std::to_string(precision) + " bits) every neuron of the final eta = 0 layer has "
                                       "a known sign, and the affine map they select is the constant target (exact "
-                                      "rationals)");
+                                      "rationals)",
+                  checked);
 }
 
 // kind "bounded", softmax model: the checker's own MPFI bound must not exceed the claimed one.
@@ -144,19 +151,23 @@ Finding check_bounded_softmax(const InterpolationInput& in) {
   Rational claimed_bound = in.claim.at("bound").rational();
   long precision = precision_of(in.claim);
   bool finite = true;
-  Rational own = softmax_error_bound(in.m, in.ds, precision, in.threads, in.shard, in.shards, finite);
-  if (!finite) return refuted(kInterpolation, "an enclosure is unbounded at " + std::to_string(precision) + " bits");
+  std::size_t checked = 0;
+  Rational own = softmax_error_bound(in.m, in.ds, precision, in.threads, in.shard, in.shards, finite, &checked);
+  if (!finite)
+    return refuted(kInterpolation, "an enclosure is unbounded at " + std::to_string(precision) + " bits", checked);
   char approx[48];
   std::snprintf(approx, sizeof approx, "%.3g", own.convert_to<double>());
   std::string own_text = std::string("~") + approx + " (exact comparison)";
   if (own > claimed_bound)
     return refuted(kInterpolation, "the checker certifies max |output - target| <= " + own_text + " (MPFI intervals, " +
                                        std::to_string(precision) + " bits), which does not establish the claimed bound " +
-                                       rational_to_string(claimed_bound));
+                                       rational_to_string(claimed_bound),
+                   checked);
   return verified(kInterpolation, "max |output - target| <= " + own_text + " <= the claimed " +
                                       rational_to_string(claimed_bound) + " over " + std::to_string(in.outputs) +
                                       " output tokens (softmax, beta = " + rational_to_string(*in.m.beta) +
-                                      ", MPFI intervals at " + std::to_string(precision) + " bits, outward rounding)");
+                                      ", MPFI intervals at " + std::to_string(precision) + " bits, outward rounding)",
+                  checked);
 }
 
 // The kinds of interpolation claim (proofs/certificate-v1.md): the certificate's "kind", the

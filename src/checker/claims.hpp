@@ -14,6 +14,9 @@ struct Finding {
   std::string claim;
   bool verified = false;
   std::string detail;
+  /// interpolation: how many output tokens the forward pass actually compared (counted as the
+  /// work is done, so a shard that skipped sequences cannot report them as checked).
+  std::size_t outputs_checked = 0;
 };
 
 /// The certificate format versions this checker knows.

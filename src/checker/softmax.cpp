@@ -189,7 +189,7 @@ Rational bound_from_magnitude(mpfr_srcptr mag, bool& finite) {
 }
 
 std::size_t softmax_exact_failures(const Model& m, const Dataset& ds, long prec, unsigned threads, std::size_t shard,
-                                   std::size_t shards, std::string& first) {
+                                   std::size_t shards, std::string& first, std::size_t* checked) {
   std::size_t outputs = 0;
   for (std::size_t j = shard; j < ds.sequences.size(); j += shards) outputs += ds.sequences[j].output.size();
   if (m.blocks.empty() || m.blocks.back().sa || !m.blocks.back().ff || m.blocks.back().ff->eta != 0) {
@@ -202,9 +202,11 @@ std::size_t softmax_exact_failures(const Model& m, const Dataset& ds, long prec,
   std::atomic<std::size_t> next{0};
   std::mutex mu;
   std::size_t failures = 0, first_at = SIZE_MAX;
+  std::atomic<std::size_t> done{0};
   auto work = [&] {
     for (std::size_t i; (i = next++) < mine.size();) {
       const Sequence& s = ds.sequences[mine[i]];
+      done += s.output.size();
       std::vector<IvVec> z = run(m, s, m.blocks.size() - 1, prec);
       for (std::size_t k = 0; k < s.output.size(); ++k) {
         IvVec h = mul(last.U, z[s.positions[k]], prec);
@@ -244,22 +246,25 @@ std::size_t softmax_exact_failures(const Model& m, const Dataset& ds, long prec,
     }
   };
   run_workers(threads, work);  // each worker widens its own MPFR exponent range
+  if (checked) *checked = done;
   return failures;
 }
 
 Rational softmax_error_bound(const Model& m, const Dataset& ds, long prec, unsigned threads, std::size_t shard,
-                             std::size_t shards, bool& finite) {
+                             std::size_t shards, bool& finite, std::size_t* checked) {
   std::vector<std::size_t> mine;
   for (std::size_t j = shard; j < ds.sequences.size(); j += shards) mine.push_back(j);
   std::atomic<std::size_t> next{0};
   std::mutex mu;
   Rational worst(0);
   finite = true;
+  std::atomic<std::size_t> done{0};
   auto work = [&] {
     mpfr_t mag;
     mpfr_init2(mag, prec);
     for (std::size_t i; (i = next++) < mine.size();) {
       const Sequence& s = ds.sequences[mine[i]];
+      done += s.output.size();
       std::vector<IvVec> z = run(m, s, m.blocks.size(), prec);
       Iv diff(prec), target(prec);
       for (std::size_t k = 0; k < s.output.size(); ++k)
@@ -284,6 +289,7 @@ Rational softmax_error_bound(const Model& m, const Dataset& ds, long prec, unsig
     mpfr_clear(mag);
   };
   run_workers(threads, work);  // each worker widens its own MPFR exponent range
+  if (checked) *checked = done;
   return worst;
 }
 

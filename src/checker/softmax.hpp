@@ -15,8 +15,9 @@ namespace interpcert::checker {
 /// An exact rational upper bound on max |output - target| over the output coordinates of the
 /// sequences j with j % shards == shard, by interval evaluation at `precision` bits. `finite`
 /// is false if some interval was unbounded.
+/// `checked` (if given) receives the number of output tokens enclosed.
 Rational softmax_error_bound(const Model& m, const Dataset& ds, long precision, unsigned threads, std::size_t shard,
-                             std::size_t shards, bool& finite);
+                             std::size_t shards, bool& finite, std::size_t* checked = nullptr);
 
 /// The upper end of an exact rational bound from an MPFR magnitude `mag` >= 0: exactly mag when
 /// its exponent is moderate; 2^-kTinyExponent when mag is smaller (still an upper bound, and no
@@ -35,6 +36,7 @@ void interval_relu(mpfi_ptr h, long precision);
 /// signs select must be constant (its linear part exactly zero) and equal to the target, in exact
 /// rationals. `first` describes the first failure.
 std::size_t softmax_exact_failures(const Model& m, const Dataset& ds, long precision, unsigned threads,
-                                   std::size_t shard, std::size_t shards, std::string& first);
+                                   std::size_t shard, std::size_t shards, std::string& first,
+                                   std::size_t* checked = nullptr);
 
 }  // namespace interpcert::checker
