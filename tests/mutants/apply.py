@@ -8,6 +8,8 @@ Format: records separated by blank lines; '#' lines are comments.
     replace: if (false) {
     tests: checker hypotheses_diff        (optional: quick tests run first)
 `find` must occur exactly once in `file`; a snippet not found (or found twice) is an ERROR.
+In `find` and `replace`, the character U+21B5 (a return arrow) stands for a newline, for
+snippets that need their neighbouring line to be unique.
 """
 import sys
 
@@ -26,7 +28,7 @@ def load(path):
         key, sep, value = line.partition(": ")
         if not sep:
             key, sep, value = line.partition(":")
-        cur[key.strip()] = value
+        cur[key.strip()] = value.replace("\u21b5", "\n")
     if cur:
         records.append(cur)
     for r in records:
@@ -38,7 +40,7 @@ def load(path):
 
 def main():
     cmd, listfile = sys.argv[1], sys.argv[2]
-    records = load(listfile)
+    records = load(listfile) if cmd != "targets" else []
     if cmd == "list":  # id<TAB>file<TAB>tests
         for r in records:
             print(f"{r['id']}\t{r['file']}\t{r.get('tests', '')}")
@@ -57,6 +59,22 @@ def main():
             print(f"snippet found {n} times in {r['file']}: {r['find']}", file=sys.stderr)
             sys.exit(3)
         open(path, "w", encoding="utf-8").write(text.replace(r["find"], r["replace"]))
+        return
+    if cmd == "targets":  # targets BUILD TEST...: the programs those tests run (ninja targets)
+        import json, os, subprocess
+        build, names = os.path.realpath(sys.argv[2]), set(sys.argv[3:])
+        tests = json.loads(subprocess.run(["meson", "introspect", "--tests", build], check=True,
+                                          capture_output=True, text=True).stdout)
+        out = set()
+        for t in tests:
+            if t["name"] in names:
+                for word in t["cmd"]:
+                    if not isinstance(word, str) or not word:
+                        continue
+                    path = os.path.realpath(os.path.join(build, word))
+                    if path.startswith(build + "/") and not word.endswith(".sh"):
+                        out.add(os.path.relpath(path, build))
+        print(" ".join(sorted(out)))
         return
     sys.exit(f"unknown command {cmd}")
 

@@ -27,7 +27,8 @@ while [ $# -gt 0 ]; do
 done
 if [ -z "$workdir" ]; then workdir="$(mktemp -d "${TMPDIR:-/tmp}/interpcert-mutants.XXXXXX")"; fi
 mkdir -p "$workdir"
-copy="$workdir/src"
+copy="$workdir/repo"  # build in $copy/build: the same relative paths as a checkout, so ccache hits
+build="$copy/build"
 cleanup() {
   if [ "$keep" -eq 0 ]; then rm -rf "$workdir"; fi
 }
@@ -42,14 +43,14 @@ mkdir -p "$copy"
     [ -f "$root/$f" ] || continue
     cmp -s "$root/$f" "$copy/$f" 2>/dev/null || { mkdir -p "$copy/$(dirname "$f")"; cp -p "$root/$f" "$copy/$f"; }
   done
-if [ ! -f "$workdir/build/build.ninja" ]; then
-  echo "configuring the scratch build in $workdir/build ..."
-  meson setup "$workdir/build" "$copy" >/dev/null || { echo "meson setup failed"; exit 2; }
+if [ ! -f "$build/build.ninja" ]; then
+  echo "configuring the scratch build in $build ..."
+  (cd "$copy" && meson setup build >/dev/null) || { echo "meson setup failed"; exit 2; }
 fi
 echo "building the unmutated copy ..."
-ninja -C "$workdir/build" $jobs >/dev/null || { echo "the unmutated copy does not build"; exit 2; }
+ninja -C "$build" $jobs >/dev/null || { echo "the unmutated copy does not build"; exit 2; }
 echo "running the full suite on the unmutated copy ..."
-if ! meson test -C "$workdir/build" --no-rebuild -q >"$workdir/baseline.log" 2>&1; then
+if ! meson test -C "$build" --no-rebuild -q >"$workdir/baseline.log" 2>&1; then
   echo "the unmutated copy fails its tests (see $workdir/baseline.log): fix that first"; exit 2
 fi
 
@@ -65,15 +66,24 @@ while IFS=$'\t' read -r id file quick; do
   fi
   log="$workdir/$id.log"
   status=""
-  if ! ninja -C "$workdir/build" $jobs >"$log" 2>&1; then
+  # Quick tests first, building only the programs they run; then everything and the full suite.
+  targets=""
+  # shellcheck disable=SC2086
+  [ -n "$quick" ] && targets=$(python3 "$here/apply.py" targets "$build" $quick)
+  # shellcheck disable=SC2086
+  if ! ninja -C "$build" $jobs $targets >"$log" 2>&1; then
     status="ERROR (does not build)"
   else
     if [ -n "$quick" ]; then
       # shellcheck disable=SC2086
-      meson test -C "$workdir/build" --no-rebuild -q $quick >>"$log" 2>&1 || status="KILLED (quick: $quick)"
+      meson test -C "$build" --no-rebuild -q $quick >>"$log" 2>&1 || status="KILLED (quick: $quick)"
     fi
     if [ -z "$status" ]; then
-      meson test -C "$workdir/build" --no-rebuild -q >>"$log" 2>&1 || status="KILLED (full suite)"
+      if ! ninja -C "$build" $jobs >>"$log" 2>&1; then
+        status="ERROR (does not build)"
+      else
+        meson test -C "$build" --no-rebuild -q >>"$log" 2>&1 || status="KILLED (full suite)"
+      fi
     fi
   fi
   cp -p "$root/$file" "$copy/$file"  # restore, and mark it changed for the next build
@@ -84,7 +94,7 @@ while IFS=$'\t' read -r id file quick; do
     *) survived=$((survived + 1)); survivors+=("$id"); echo "SURVIVED  $id ($file)" ;;
   esac
 done < <(python3 "$here/apply.py" list "$list")
-ninja -C "$workdir/build" $jobs >/dev/null 2>&1  # leave the scratch build unmutated (for --keep)
+ninja -C "$build" $jobs >/dev/null 2>&1  # leave the scratch build unmutated (for --keep)
 
 echo
 echo "mutants: $total, killed: $killed, survived: $survived, errors: $errors"
