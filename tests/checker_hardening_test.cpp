@@ -204,3 +204,37 @@ TEST_CASE("checker_hardening::printable escapes control characters") {
   CHECK(printable("back\\slash") == "back\\\\slash");
   CHECK(printable("\xc3\xa9t\xc3\xa9") == "\xc3\xa9t\xc3\xa9");  // UTF-8 letters stay
 }
+
+TEST_CASE("checker_hardening::a model one block over sum m_j + N is refuted on counts, one at it verifies") {
+  Fixture f;
+  const std::size_t bound = f.ds.total_outputs() + f.ds.sequences.size();
+  REQUIRE(f.model.blocks.size() <= bound);
+  for (std::size_t extra : {std::size_t(0), std::size_t(1)}) {
+    Model m = f.model;
+    while (m.blocks.size() < bound + extra) m.blocks.push_back(Block{});  // identity blocks
+    std::string text = certificate_text(f.ds, m, model_stats(m), check_preconditions(f.ds));
+    REQUIRE(text.find("\"block_bound\": " + std::to_string(bound)) != std::string::npos);
+    for (const auto& x : run(text, f.ds)) {
+      INFO(x.claim << ": " << x.detail);
+      CHECK(x.verified == (extra == 0 || x.claim != "counts"));
+    }
+  }
+}
+
+TEST_CASE("checker_hardening::a model of another dimension is refuted, not run") {
+  Fixture f;
+  Dataset wider = f.ds;
+  wider.d = 3;
+  for (auto& s : wider.sequences) {
+    for (auto& t : s.input) t.push_back(Rational(0));
+    for (auto& t : s.output) t.push_back(Rational(0));
+  }
+  bool seen = false;
+  for (const auto& x : run(f.cert, wider))
+    if (x.claim == "interpolation") {
+      seen = true;
+      CHECK_FALSE(x.verified);
+      CHECK(x.detail.find("the model has d = 2, the dataset d = 3") != std::string::npos);
+    }
+  CHECK(seen);
+}

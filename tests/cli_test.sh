@@ -105,7 +105,7 @@ for i in 0 1 2; do
   expect 0 "VERIFIED" -- "$chk" "$tmp/c1.json" "$root/examples/shared_top.json" --shard $i/3 --verdict-out "$tmp/k$i.json"
 done
 expect 0 "VERIFIED: all 3 shards of \`run\`" -- "$ic" merge "$tmp/r0.json" "$tmp/r1.json" "$tmp/r2.json"
-expect 0 "VERIFIED: all 3 shards of \`check\`" -- "$ic" merge "$tmp/k0.json" "$tmp/k1.json" "$tmp/k2.json"
+expect 0 "VERIFIED: all 3 shards of \`check\` verified, 4 output" -- "$ic" merge "$tmp/k0.json" "$tmp/k1.json" "$tmp/k2.json"
 expect 1 "shard 2/3 is missing" -- "$ic" merge "$tmp/r0.json" "$tmp/r1.json"
 expect 1 "another verification" -- "$ic" merge "$tmp/r0.json" "$tmp/k1.json" "$tmp/r2.json"
 expect 1 "appears twice" -- "$ic" merge "$tmp/r0.json" "$tmp/r0.json" "$tmp/r2.json"
