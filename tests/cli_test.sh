@@ -120,5 +120,16 @@ grep -q "<svg" "$tmp/ex.html" && ok || bad "explain --html wrote no figure"
 expect 3 "Why H3 matters" -- "$ic" explain "$root/examples/outside.json"
 expect 1 "O2 FOUND" -- "$ic" explain "$root/examples/impossible.json"
 
+# Echoed input is clipped: an unterminated 20 MB string and a never-closed 10^5-deep array give
+# one short error line, not the token or the path.
+python3 -c "open('$tmp/unterm.json','w').write('{\"format\": \"' + 'a' * 20000000)"
+python3 -c "open('$tmp/deep.json','w').write('[' * 100000)"
+for f in unterm deep; do
+  expect 2 "bytes ...]" -- "$ic" check "$tmp/$f.json"
+  n=$("$ic" check "$tmp/$f.json" 2>&1 | wc -c); [[ $n -lt 1000 ]] && ok || bad "$f.json: $n bytes of error message"
+  n=$("$chk" "$tmp/$f.json" "$root/examples/two_sequences.json" 2>&1 | wc -c); [[ $n -lt 1000 ]] && ok || bad "checker on $f.json: $n bytes of error message"
+done
+rm -f "$tmp/unterm.json" "$tmp/deep.json"
+
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]

@@ -19,10 +19,10 @@ constexpr double kReferenceBudget = 2e7;
 Rational rational_option(const std::string& option, const std::string& text, bool allow_zero) {
   std::string why;
   auto q = rational_parse(text, &why);
-  if (!q) throw InputError(option, "", "expected an exact rational (\"p/q\", \"p\" or a decimal), got \"" + text + "\": " + why);
+  if (!q) throw InputError(option, "", "expected an exact rational (\"p/q\", \"p\" or a decimal), got \"" + clip_for_message(text) + "\": " + why);
   if (allow_zero ? *q < 0 : *q <= 0)
     throw InputError(option, "", std::string("expected a ") + (allow_zero ? "nonnegative" : "positive") +
-                                     " rational, got \"" + text + "\"");
+                                     " rational, got \"" + clip_for_message(text) + "\"");
   return *q;
 }
 

@@ -33,7 +33,7 @@ class ExactBuilder : public nlohmann::json_sax<json> {
   }
   bool key(string_t& k) override {
     if (open_.back()->contains(k)) {
-      throw InputError(file_, path_here() + "/" + json_pointer_escape(k), "duplicate key \"" + k + "\"");
+      throw InputError(file_, path_here() + "/" + json_pointer_escape(k), "duplicate key \"" + clip_for_message(k) + "\"");
     }
     keys_.back() = k;
     has_key_.back() = true;
@@ -51,13 +51,15 @@ class ExactBuilder : public nlohmann::json_sax<json> {
     std::string what = ex.what();
     // nlohmann's messages start with "[json.exception.parse_error.101] parse error at ...".
     if (auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
+    // ... and end with "; last read: '<token>'": the token is shown (clipped) below instead.
+    if (auto p = what.find("; last read: "); p != std::string::npos) what.erase(p);
     if (what.find("number overflow") != std::string::npos)
       what += " (a JSON number literal beyond the double range: write it as a string, e.g. \"1e400\", "
               "which is read exactly)";
     std::string where = path_here();
     throw InputError(file_, where.empty() ? "/" : where,
-                     "invalid JSON at byte " + std::to_string(position) + " near '" + last_token +
-                         "': " + what);
+                     "invalid JSON at byte " + std::to_string(position) + " near '" + clip_for_message(last_token) +
+                         "': " + clip_for_message(what, 200));
   }
 
   // The path of the next value to be inserted (or of the container being filled).
@@ -193,7 +195,7 @@ void JsonNode::only_keys(std::initializer_list<std::string_view> allowed) const 
       std::string list;
       for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
       throw InputError(file_, path_ + "/" + json_pointer_escape(it.key()),
-                       "unknown field \"" + it.key() + "\" (expected one of: " + list + ")");
+                       "unknown field \"" + clip_for_message(it.key()) + "\" (expected one of: " + list + ")");
     }
   }
 }
@@ -205,7 +207,7 @@ Rational JsonNode::rational() const {
   else fail(std::string("expected a number (\"p/q\", \"p\" or a decimal), found ") + type_name(*v_));
   std::string why;
   auto q = rational_parse(text, &why);
-  if (!q) fail("invalid number \"" + text + "\": " + why);
+  if (!q) fail("invalid number \"" + clip_for_message(text) + "\": " + why);
   return *q;
 }
 

@@ -39,7 +39,7 @@ void parse_shard(const std::string& text, std::size_t& shard, std::size_t& shard
   std::string why;
   auto i = rational_parse(text.substr(0, slash), &why), k = rational_parse(slash == std::string::npos ? "" : text.substr(slash + 1), &why);
   if (!i || !k || denominator(*i) != 1 || denominator(*k) != 1 || *k < 1 || *i < 0 || *i >= *k)
-    throw InputError("--shard", "", "expected I/K with integers 0 <= I < K, got \"" + text + "\"");
+    throw InputError("--shard", "", "expected I/K with integers 0 <= I < K, got \"" + clip_for_message(text) + "\"");
   shard = static_cast<std::size_t>(numerator(*i).convert_to<unsigned long>());
   shards = static_cast<std::size_t>(numerator(*k).convert_to<unsigned long>());
 }
