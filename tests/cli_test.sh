@@ -120,6 +120,27 @@ grep -q "<svg" "$tmp/ex.html" && ok || bad "explain --html wrote no figure"
 expect 3 "Why H3 matters" -- "$ic" explain "$root/examples/outside.json"
 expect 1 "O2 FOUND" -- "$ic" explain "$root/examples/impossible.json"
 
+# The checker's command line: every option parsed inside the error handling (exit 2 and one error
+# line, never an abort), the shared --shard parser, the usage line naming every option.
+c1="$tmp/c1.json"; sd="$root/examples/shared_top.json"
+expect 2 "error: --threads expects an integer" -- "$chk" --threads abc "$c1" "$sd"
+expect 2 "error: --threads expects an integer" -- "$chk" --threads -3 "$c1" "$sd"
+expect 2 "error: --threads expects an integer" -- "$chk" --threads 99999999999999999999999 "$c1" "$sd"
+expect 2 "error: --threads needs a value" -- "$chk" "$c1" "$sd" --threads
+expect 2 "expected I/K" -- "$chk" --shard 1x/2 "$c1" "$sd"
+expect 2 "expected I/K" -- "$chk" --shard 1.0/2 "$c1" "$sd"
+expect 2 "expected I/K" -- "$chk" --shard 2/2 "$c1" "$sd"
+expect 2 "error: missing the DATASET argument" -- "$chk" "$c1"
+expect 2 "error: missing the CERT and DATASET arguments" -- "$chk"
+expect 2 "error: unexpected argument" -- "$chk" "$c1" "$sd" extra
+expect 2 "error: unknown option --bogus" -- "$chk" --bogus "$c1" "$sd"
+for opt in --threads --shard --verdict-out --fast --quiet CERT DATASET; do
+  "$chk" --bogus 2>&1 | grep "^usage:" | grep -q -- "$opt" && ok || bad "the checker's usage line lacks $opt"
+done
+expect 0 "VERIFIED (6 claims)" -- "$chk" --threads 0 "$c1" "$sd"
+expect 0 "interpcert-check 0." -- "$chk" --version
+n=$("$chk" -q "$c1" "$sd" | wc -l); [[ $n -eq 1 ]] && ok || bad "checker -q printed $n lines"
+
 # Echoed input is clipped: an unterminated 20 MB string and a never-closed 10^5-deep array give
 # one short error line, not the token or the path.
 python3 -c "open('$tmp/unterm.json','w').write('{\"format\": \"' + 'a' * 20000000)"
