@@ -141,6 +141,15 @@ expect 0 "VERIFIED (6 claims)" -- "$chk" --threads 0 "$c1" "$sd"
 expect 0 "interpcert-check 0." -- "$chk" --version
 n=$("$chk" -q "$c1" "$sd" | wc -l); [[ $n -eq 1 ]] && ok || bad "checker -q printed $n lines"
 
+# interpcert --version, `interpcert help` and `interpcert help COMMAND` (the same text as --help).
+expect 0 "interpcert 0." -- "$ic" --version
+expect 0 "Subcommands:" -- "$ic" help
+for c in check construct certify explain run merge digest; do
+  [[ "$("$ic" help $c)" == "$("$ic" $c --help)" && -n "$("$ic" help $c)" ]] && ok || bad "interpcert help $c differs from $c --help"
+done
+expect 2 "no command \"bogus\"" -- "$ic" help bogus
+expect 2 "interpcert: error: Could not convert: --threads" -- "$ic" run --threads abc "$root/examples/hand/model.json" "$root/examples/hand/dataset.json"
+
 # Echoed input is clipped: an unterminated 20 MB string and a never-closed 10^5-deep array give
 # one short error line, not the token or the path.
 python3 -c "open('$tmp/unterm.json','w').write('{\"format\": \"' + 'a' * 20000000)"
