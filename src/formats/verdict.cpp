@@ -1,5 +1,6 @@
 #include "interpcert/verdict.hpp"
 
+#include "interpcert/document_kind.hpp"
 #include "interpcert/errors.hpp"
 #include "interpcert/json_reader.hpp"
 
@@ -19,8 +20,8 @@ std::string verdict_to_json_text(const ShardVerdict& v) {
 ShardVerdict verdict_load(const std::string& file) {
   JsonDocument doc = json_load(file);
   JsonNode root = JsonNode::root_of(doc);
+  require_format(root, "interpcert-verdict");
   root.only_keys({"format", "version", "tool", "dataset", "subject", "shard", "shards", "outputs", "verified"});
-  if (root.at("format").string() != "interpcert-verdict") root.at("format").fail("expected \"interpcert-verdict\"");
   if (root.at("version").integer(0, 1000) != 1) root.at("version").fail("unknown verdict version");
   ShardVerdict v;
   v.tool = root.at("tool").string();
