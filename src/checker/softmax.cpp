@@ -1,4 +1,5 @@
 #include "softmax.hpp"
+#include "workers.hpp"
 
 #include <mpfi.h>
 
@@ -219,10 +220,7 @@ std::size_t softmax_exact_failures(const Model& m, const Dataset& ds, long prec,
     }
     mpfr_free_cache();
   };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < std::max(1u, threads); ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
+  run_workers(threads, work);
   return failures;
 }
 
@@ -260,10 +258,7 @@ Rational softmax_error_bound(const Model& m, const Dataset& ds, long prec, unsig
     mpfr_clear(mag);
     mpfr_free_cache();  // MPFR's per-thread caches (exp, constants) must not outlive the thread
   };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < std::max(1u, threads); ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
+  run_workers(threads, work);
   return worst;
 }
 
