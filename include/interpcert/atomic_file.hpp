@@ -37,11 +37,12 @@ class StagedOutputs {
 /// One output written atomically: StagedOutputs with a single stage() and commit().
 void write_file_atomically(const std::string& path, std::string_view content);
 
-/// Refuses (InputError naming the option) an output that would overwrite an input or another
-/// output: same device and inode as an existing input, or the same path as an earlier output.
-/// An output that does not exist yet cannot be an input. `outputs` are (option, path) pairs;
-/// empty paths (an option not given) are skipped.
-void refuse_overwriting_inputs(const std::vector<std::pair<std::string, std::string>>& outputs,
-                               const std::vector<std::string>& inputs);
+/// Checks a command's outputs before it starts work, and throws InputError naming the option for
+/// an output that would overwrite an input (same device and inode as an existing input; an output
+/// that does not exist yet cannot be one) or another output (the same path), that is a folder, or
+/// whose folder does not exist. `outputs` are (option, path) pairs; empty paths (an option not
+/// given) are skipped. Staging still guards the writes themselves: this only fails early.
+void check_output_paths(const std::vector<std::pair<std::string, std::string>>& outputs,
+                        const std::vector<std::string>& inputs);
 
 }  // namespace interpcert

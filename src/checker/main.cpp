@@ -7,6 +7,7 @@
 #include "interpcert/atomic_file.hpp"
 #include "interpcert/errors.hpp"
 #include "interpcert/sha256.hpp"
+#include "interpcert/text_util.hpp"
 #include "interpcert/verdict.hpp"
 
 #include <fstream>
@@ -100,6 +101,7 @@ Options parse_options(int argc, char** argv) {
 int run(const Options& o) {
   using namespace interpcert;
   unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  check_output_paths({{"--verdict-out", o.verdict_out}}, {o.cert_file, o.dataset_file});
   JsonDocument cert = json_load(o.cert_file);
   Dataset ds = dataset_load(o.dataset_file);
   auto findings = checker::check_certificate(cert, ds, threads, o.shard, o.shards, o.fast);
@@ -123,7 +125,7 @@ int run(const Options& o) {
     std::cout << "NOT VERIFIED (first failure: " << first_failure->claim << ")\n";
     return kExitRefuted;
   }
-  std::cout << "VERIFIED (" << findings.size() << " claims" << (o.fast ? ", structured evaluation --fast" : "")
+  std::cout << "VERIFIED (" << count_of(findings.size(), "claim") << (o.fast ? ", structured evaluation --fast" : "")
             << (o.shards > 1 ? ", shard " + std::to_string(o.shard) + "/" + std::to_string(o.shards) : std::string())
             << ")\n";
   return kExitOk;

@@ -12,7 +12,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <mutex>
 #include <stdexcept>
 
 namespace interpcert {
@@ -39,19 +38,19 @@ extern "C" void remove_temporaries(int sig) {
   raise(sig);
 }
 
-void install_handler_once() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    for (int sig : kSignals) {
-      struct sigaction old {};
-      if (sigaction(sig, nullptr, &old) != 0 || old.sa_handler != SIG_DFL) continue;  // keep SIG_IGN (nohup)
-      struct sigaction sa {};
-      sa.sa_handler = remove_temporaries;
-      sigemptyset(&sa.sa_mask);
-      sa.sa_flags = SA_RESETHAND;
-      sigaction(sig, &sa, nullptr);
-    }
-  });
+// Installs the handler for each signal whose action is the default (ending the process): a
+// program that ignores a signal (nohup) or handles it itself keeps its choice. Checked at every
+// stage(), so a child process that restores the defaults gets the handler again.
+void install_handler() {
+  for (int sig : kSignals) {
+    struct sigaction old {};
+    if (sigaction(sig, nullptr, &old) != 0 || (old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL) continue;
+    struct sigaction sa {};
+    sa.sa_handler = remove_temporaries;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(sig, &sa, nullptr);
+  }
 }
 
 // Registers a temporary for removal on a signal; -1 if the registry is full or the path too
@@ -100,7 +99,7 @@ StagedOutputs::~StagedOutputs() {
 }
 
 void StagedOutputs::stage(const std::string& path, std::string_view content) {
-  install_handler_once();
+  install_handler();
   std::string tmpl = path + ".tmp.XXXXXX";
   int fd;
   {
@@ -146,28 +145,34 @@ void write_file_atomically(const std::string& path, std::string_view content) {
   out.commit();
 }
 
-void refuse_overwriting_inputs(const std::vector<std::pair<std::string, std::string>>& outputs,
-                               const std::vector<std::string>& inputs) {
+void check_output_paths(const std::vector<std::pair<std::string, std::string>>& outputs,
+                        const std::vector<std::string>& inputs) {
   namespace fs = std::filesystem;
   for (std::size_t i = 0; i < outputs.size(); ++i) {
     const auto& [option, path] = outputs[i];
     if (path.empty()) continue;
+    const std::string shown = clip_for_message(path, 200);
     struct stat out {};
-    if (stat(path.c_str(), &out) == 0)
+    if (stat(path.c_str(), &out) == 0) {
+      if (S_ISDIR(out.st_mode)) throw InputError(option, "", shown + " is a folder, not a file");
       for (const auto& in : inputs) {
         struct stat st {};
         if (stat(in.c_str(), &st) == 0 && st.st_dev == out.st_dev && st.st_ino == out.st_ino)
-          throw InputError(option, "", clip_for_message(path, 200) + " is the input file " + clip_for_message(in, 200) +
+          throw InputError(option, "", shown + " is the input file " + clip_for_message(in, 200) +
                                            " (same device and inode): refusing to overwrite an input");
       }
+    }
+    fs::path folder = fs::path(path).parent_path();
+    struct stat dir {};
+    if (!folder.empty() && (stat(folder.c_str(), &dir) != 0 || !S_ISDIR(dir.st_mode)))
+      throw InputError(option, "", shown + ": " + clip_for_message(folder.string(), 200) + " is not an existing folder");
     std::error_code ec;
     fs::path mine = fs::weakly_canonical(path, ec);
     for (std::size_t k = 0; k < i && !ec; ++k) {
       if (outputs[k].second.empty()) continue;
       std::error_code ec2;
       if (fs::weakly_canonical(outputs[k].second, ec2) == mine && !ec2)
-        throw InputError(option, "", clip_for_message(path, 200) + " is also the output of " + outputs[k].first +
-                                         ": give each output its own file");
+        throw InputError(option, "", shown + " is also the output of " + outputs[k].first + ": give each its own file");
     }
   }
 }

@@ -25,7 +25,7 @@ void require_format(const JsonNode& root, std::string_view expected) {
   std::string format = f.string();
   if (format == expected) return;
   std::string found = kind_name(format);
-  if (!found.empty()) root.fail("this is " + found + ", not " + kind_name(expected).substr(2));
+  if (!found.empty()) root.fail("this is " + found + ", not " + kind_name(expected));
   f.fail("expected \"" + std::string(expected) + "\", found \"" + clip_for_message(format) + "\"");
 }
 
