@@ -48,6 +48,7 @@ Runner add_run_command(CLI::App& app) {
       ->check(CLI::Range(16L, 1L << 20));
   cmd->add_flag("-q,--quiet", o->quiet, "print only the result (and the first mismatch)");
   return [o, cmd] {
+    check_output_paths({{"--verdict-out", o->verdict_out}}, {o->model, o->dataset});
     Model model = model_load(o->model);
     const bool soft = model.attention == AttentionKind::Softmax;
     // An option for the other kind of model would otherwise be silently ignored.
