@@ -118,3 +118,25 @@ TEST_CASE("json_reader::load says why a file cannot be read") {
   CHECK(message_of(empty).find("empty file") != std::string::npos);
   std::filesystem::remove(empty);
 }
+
+TEST_CASE("json_reader::integer says \"number\" for a number with a fraction, never \"string\"") {
+  JsonDocument doc = json_parse(R"({"d": 2.0, "e": 1e3, "big": 123456789012345678901234, "s": "2"})", "f.json");
+  JsonNode root = JsonNode::root_of(doc);
+  auto message = [&](const char* key) {
+    try {
+      root.at(key).integer(1, 100);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("<no error>");
+  };
+  CHECK(message("d") == "f.json: at /d: expected an integer (a JSON number without fraction or exponent, such as 2), "
+                        "found the number 2.0");
+  CHECK(message("e").find("found the number 1e3") != std::string::npos);
+  CHECK(message("big").find("integer 123456789012345678901234 out of range [1, 100]") != std::string::npos);
+  CHECK(message("s") == "f.json: at /s: expected an integer, found a string");
+  // The same values still read as exact rationals, and are not strings.
+  CHECK(root.at("d").rational() == 2);
+  CHECK(root.at("e").rational() == 1000);
+  CHECK_THROWS_WITH_AS(root.at("d").string(), "f.json: at /d: expected a string, found a number", InputError);
+}

@@ -15,7 +15,8 @@
 namespace interpcert {
 
 /// A parsed JSON document. JSON numbers with a fraction or exponent (and integers beyond 64
-/// bits) are stored as their original text, so "0.1" is later read as exactly 1/10.
+/// bits) are stored as their original text (in a nlohmann "binary" value, so they stay numbers and
+/// not strings), so "0.1" is later read as exactly 1/10. Read values through JsonNode.
 /// Duplicate keys are an error.
 struct JsonDocument {
   std::string file;

@@ -29,6 +29,7 @@ Runner add_explain_command(CLI::App& app) {
   cmd->add_option("--max-ff-width", o->ex.max_ff_width, "as for construct");
   cmd->add_option("--max-listed", o->ex.max_listed, "list at most this many items per step (default 12)");
   return [o] {
+    check_output_paths({{"--html", o->html}}, {o->dataset});
     Dataset ds = dataset_load(o->dataset);
     Explanation ex;
     try {

@@ -15,9 +15,10 @@ namespace {
 
 using nlohmann::json;
 
-// Builds a json tree from SAX events. Floats keep their text (stored as a JSON string: every
-// number field accepts strings too, with the same exact meaning), and the builder knows the
-// path of the value being parsed, so a syntax error can name it.
+// Builds a json tree from SAX events. Floats keep their text, stored as a JSON "binary" value (a
+// type JSON text never produces) so they still read as numbers: rational() takes their exact
+// decimal value, and integer() can say "found the number 2.0" rather than "found a string". The
+// builder knows the path of the value being parsed, so a syntax error can name it.
 class ExactBuilder : public nlohmann::json_sax<json> {
  public:
   explicit ExactBuilder(std::string file) : file_(std::move(file)) {}
@@ -27,7 +28,9 @@ class ExactBuilder : public nlohmann::json_sax<json> {
   bool boolean(bool v) override { return put(json(v)); }
   bool number_integer(number_integer_t v) override { return put(json(v)); }
   bool number_unsigned(number_unsigned_t v) override { return put(json(v)); }
-  bool number_float(number_float_t, const string_t& text) override { return put(json(text)); }
+  bool number_float(number_float_t, const string_t& text) override {
+    return put(json::binary(std::vector<std::uint8_t>(text.begin(), text.end())));
+  }
   bool string(string_t& v) override { return put(json(std::move(v))); }
   bool binary(binary_t&) override { return put(json(nullptr)); }
   bool start_object(std::size_t) override {
@@ -37,7 +40,7 @@ class ExactBuilder : public nlohmann::json_sax<json> {
   }
   bool key(string_t& k) override {
     if (open_.back()->contains(k)) {
-      throw InputError(file_, path_here() + "/" + json_pointer_escape(k), "duplicate key \"" + k + "\"");
+      throw InputError(file_, path_here() + "/" + json_pointer_escape(k), "duplicate key \"" + clip_for_message(k) + "\"");
     }
     keys_.back() = k;
     has_key_.back() = true;
@@ -55,13 +58,15 @@ class ExactBuilder : public nlohmann::json_sax<json> {
     std::string what = ex.what();
     // nlohmann's messages start with "[json.exception.parse_error.101] parse error at ...".
     if (auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
+    // ... and end with "; last read: '<token>'": the token is shown (clipped) below instead.
+    if (auto p = what.find("; last read: "); p != std::string::npos) what.erase(p);
     if (what.find("number overflow") != std::string::npos)
       what += " (a JSON number literal beyond the double range: write it as a string, e.g. \"1e400\", "
               "which is read exactly)";
     std::string where = path_here();
     throw InputError(file_, where.empty() ? "/" : where,
-                     "invalid JSON at byte " + std::to_string(position) + " near '" + last_token +
-                         "': " + what);
+                     "invalid JSON at byte " + std::to_string(position) + " near '" + clip_for_message(last_token) +
+                         "': " + clip_for_message(what, 200));
   }
 
   // The path of the next value to be inserted (or of the container being filled).
@@ -127,9 +132,16 @@ const char* type_name(const json& v) {
     case json::value_t::boolean: return "a boolean";
     case json::value_t::number_integer:
     case json::value_t::number_unsigned:
-    case json::value_t::number_float: return "a number";
+    case json::value_t::number_float:
+    case json::value_t::binary: return "a number";
     default: return "an unsupported value";
   }
+}
+
+// The text of a number kept by ExactBuilder::number_float.
+std::string number_text(const json& v) {
+  const auto& bytes = v.get_binary();
+  return std::string(bytes.begin(), bytes.end());
 }
 
 }  // namespace
@@ -219,7 +231,7 @@ void JsonNode::only_keys(std::initializer_list<std::string_view> allowed) const 
       std::string list;
       for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
       throw InputError(file_, path_ + "/" + json_pointer_escape(it.key()),
-                       "unknown field \"" + it.key() + "\" (expected one of: " + list + ")");
+                       "unknown field \"" + clip_for_message(it.key()) + "\" (expected one of: " + list + ")");
     }
   }
 }
@@ -228,14 +240,22 @@ Rational JsonNode::rational() const {
   std::string text;
   if (v_->is_string()) text = v_->get<std::string>();
   else if (v_->is_number_integer()) text = v_->dump();
+  else if (v_->is_binary()) text = number_text(*v_);
   else fail(std::string("expected a number (\"p/q\", \"p\" or a decimal), found ") + type_name(*v_));
   std::string why;
   auto q = rational_parse(text, &why, budget_);
-  if (!q) fail("invalid number \"" + text + "\": " + why);
+  if (!q) fail("invalid number \"" + clip_for_message(text) + "\": " + why);
   return *q;
 }
 
 std::int64_t JsonNode::integer(std::int64_t lo, std::int64_t hi) const {
+  if (v_->is_binary()) {  // a number with a fraction or exponent, or an integer beyond 64 bits
+    std::string text = number_text(*v_);
+    if (text.find_first_of(".eE") == std::string::npos)
+      fail("integer " + clip_for_message(text) + " out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    fail("expected an integer (a JSON number without fraction or exponent, such as 2), found the number " +
+         clip_for_message(text));
+  }
   if (!v_->is_number_integer()) fail(std::string("expected an integer, found ") + type_name(*v_));
   if (v_->is_number_unsigned() && v_->get<std::uint64_t>() > static_cast<std::uint64_t>(hi))
     fail("integer out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
