@@ -23,6 +23,8 @@ struct StepFigure {
   struct Band {  ///< a hat window {lo < a X + b Y < hi}
     double a, b, lo, hi;
     std::string label;
+    bool has_setter = false;  ///< the nearest other point, which sets the window's delta
+    double sx = 0, sy = 0;
   };
   std::vector<Band> bands;
   struct Mark {  ///< a target

@@ -474,7 +474,10 @@ ExplainStep promote_step(const Ctx& c, std::size_t r, const std::vector<const Pr
         }
     s.figure.bands.push_back({1.0, alpha.convert_to<double>(), (p.t0 - p.delta).convert_to<double>(),
                               (p.t0 + p.delta).convert_to<double>(),
-                              "window of the hat promoting " + vec_text(*c.tr.tokens[p.token]) + " (block " + n(p.layer) + ")"});
+                              "window of the hat promoting " + vec_text(*c.tr.tokens[p.token]) + " (block " + n(p.layer) +
+                                  "): |u.z - " + q(p.t0) + "| < " + q(p.delta),
+                              nb.found, nb.found ? dot(c.tr.k, nb.point).convert_to<double>() : 0.0,
+                              nb.found ? dot(c.tr.w, nb.point).convert_to<double>() : 0.0});
   }
   if (promos.size() > c.opt.max_listed) h << "  ... (" << promos.size() << " promotions)\n";
   std::size_t from = c.traj.before(first_layer, false), to = c.traj.before(last_layer, false) + 1;
@@ -595,14 +598,18 @@ ExplainStep hats_step(const Ctx& c, const std::vector<std::size_t>& ctx_of_drawn
   } else if (planar) {
     a = tr.u[0].convert_to<double>(), bb = tr.u[1].convert_to<double>();
   }
+  auto plane_x = [&](const Vec& z) { return (kw ? dot(tr.k, z) : z[0]).convert_to<double>(); };
+  auto plane_y = [&](const Vec& z) { return (kw ? dot(tr.w, z) : (z.size() > 1 ? z[1] : Rational(0))).convert_to<double>(); };
   for (std::size_t i = 0; i < tr.hats.size() && i < 40; ++i) {
     const auto& hat = tr.hats[i];
-    if (planar)
+    if (planar) {
+      Nearest nb = nearest_other(proj, hat.t0);
       s.figure.bands.push_back({a, bb, (hat.t0 - hat.delta).convert_to<double>(), (hat.t0 + hat.delta).convert_to<double>(),
-                                "window of the hat " + vec_text(hat.from) + " -> " + vec_text(hat.to)});
-    double x = (kw ? dot(tr.k, hat.to) : hat.to[0]).convert_to<double>();
-    double y = (kw ? dot(tr.w, hat.to) : (hat.to.size() > 1 ? hat.to[1] : Rational(0))).convert_to<double>();
-    s.figure.marks.push_back({x, y, "target " + vec_text(hat.to)});
+                                "window of the hat " + vec_text(hat.from) + " -> " + vec_text(hat.to) + ": |u.z - " +
+                                    q(hat.t0) + "| < " + q(hat.delta),
+                                nb.found, nb.found ? plane_x(nb.point) : 0.0, nb.found ? plane_y(nb.point) : 0.0});
+    }
+    s.figure.marks.push_back({plane_x(hat.to), plane_y(hat.to), "target " + vec_text(hat.to)});
   }
   for (std::size_t t = 0; t < ctx_of_drawn.size(); ++t) {
     std::size_t g = ctx_of_drawn[t], i = t - c.offset[g];

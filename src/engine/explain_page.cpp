@@ -94,7 +94,9 @@ std::string page_json(const Explanation& ex, const std::string& name) {
     o += ",\"bands\":";
     jarr(o, f.bands, [&](const auto& b) {
       o += "{\"a\":", jd(o, b.a), o += ",\"b\":", jd(o, b.b), o += ",\"lo\":", jd(o, b.lo), o += ",\"hi\":", jd(o, b.hi);
-      o += ",\"label\":", js(o, b.label), o += '}';
+      o += ",\"label\":", js(o, b.label);
+      if (b.has_setter) o += ",\"sx\":", jd(o, b.sx), o += ",\"sy\":", jd(o, b.sy);
+      o += '}';
     });
     o += ",\"marks\":";
     jarr(o, f.marks, [&](const auto& m) {
@@ -109,7 +111,7 @@ std::string page_json(const Explanation& ex, const std::string& name) {
 const char* kStyle = R"CSS(
 *{box-sizing:border-box}
 body{font-family:system-ui,sans-serif;margin:0 auto;padding:0 12px 2em;max-width:1400px;line-height:1.4;color:#222}
-h1{font-size:1.35em;margin:.6em 0 .3em}
+h1{font-size:1.35em;margin:.6em 0 .3em;overflow-wrap:anywhere}
 h2{font-size:1.15em;margin:.2em 0}
 pre{background:#f6f6f6;padding:.5em;white-space:pre-wrap;overflow-wrap:anywhere;font-size:.82em;margin:.4em 0}
 .ok{color:#1b7f1b;font-weight:bold}.bad{color:#b00;font-weight:bold}
@@ -174,7 +176,10 @@ function clip(poly, a, b, c){  // keep a x + b y >= c
 }
 let cur = 0, hot = -1;
 function draw(){
-  const S = D.steps[cur], F = D.frames, fin = F[S.to], T = D.tokens;
+  const S = D.steps[cur], F = D.frames, T = D.tokens, kind = S.id.split(':')[0];
+  // The state drawn: the end of the step, except for the hats: their windows are about the state
+  // before them (the trails then lead to the targets).
+  const shown = kind === 'hats' ? S.from : S.to, fin = F[shown];
   const W = Math.max(320, Math.round(svg.getBoundingClientRect().width || 640)), H = Math.round(Math.max(300, Math.min(W * 0.75, 620)));
   svg.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
   svg.setAttribute('height', H);
@@ -182,13 +187,20 @@ function draw(){
   const defs = el('defs', {}, svg);
   const mk = el('marker', {id: 'head', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 5, markerHeight: 5, orient: 'auto-start-reverse'}, defs);
   el('path', {d: 'M0 0L10 5L0 10z', fill: '#555'}, mk);
+  const cp = el('clipPath', {id: 'plot'}, defs);
   if (!T.length){ el('text', {x: W / 2, y: H / 2, 'text-anchor': 'middle', 'font-size': 14}, svg, 'no figure: the construction was not attempted'); return; }
-  // What to zoom on: the promoted points for promotions, else every token (and the targets).
-  const zoom = S.id.startsWith('promote') && S.focus.length ? S.focus : T.map((_, i) => i);
+  // What to zoom on (what the step is about): a code layer, the state after it (classes, leaders);
+  // promotions, the promoted points before and after; hats, the requirement positions and their
+  // windows before they move; the counting step, the whole journey with the targets.
+  const all = T.map((_, i) => i);
+  let zoom = all, zf = S.from, zt = S.to, why = '';
+  if (kind === 'code') { zf = S.to; why = 'Zoomed to the state after the layer (the trails come from below: each token moved by lambda (k.leader) w).'; }
+  else if (kind === 'promote' && S.focus.length) { zoom = S.focus; why = 'Zoomed to the promoted points.'; }
+  else if (kind === 'hats' && S.focus.length && S.from < S.to) { zoom = S.focus; zt = S.from; why = 'Zoomed to the requirement positions and their windows; the trails leave towards the targets (whole journey: step count).'; }
   let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
   const grow = (x, y) => { if (isFinite(x) && isFinite(y)){ x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y); } };
-  for (const i of zoom) for (let f = S.from; f <= S.to; ++f) grow(F[f].x[i], F[f].y[i]);
-  for (const m of S.marks) grow(m.x, m.y);
+  for (const i of zoom) for (let f = zf; f <= zt; ++f) grow(F[f].x[i], F[f].y[i]);
+  if (zt === S.to) for (const m of S.marks) grow(m.x, m.y);
   let dx = x1 - x0, dy = y1 - y0;
   const m0 = Math.max(dx, dy, 1e-9);
   if (dx < 0.05 * m0) { x0 -= 0.1 * m0 + 0.5; x1 += 0.1 * m0 + 0.5; }
@@ -198,6 +210,7 @@ function draw(){
   const L = 58, R = 14, Tp = 14, B = 46;
   const X = x => L + (x - x0) / (x1 - x0) * (W - L - R), Y = y => H - B - (y - y0) / (y1 - y0) * (H - B - Tp);
   const inside = (x, y) => x >= x0 && x <= x1 && y >= y0 && y <= y1;
+  el('rect', {x: L, y: Tp, width: W - L - R, height: H - B - Tp}, cp);
   // Axes, ticks, grid.
   const ax = el('g', {class: 'axes', 'font-size': 11, fill: '#333'}, svg);
   for (const t of ticks(x0, x1)){
@@ -215,7 +228,7 @@ function draw(){
   el('text', {x: 13, y: Tp + (H - B - Tp) / 2, 'text-anchor': 'middle', class: 'axis-label', 'font-size': 12,
               transform: 'rotate(-90 13 ' + (Tp + (H - B - Tp) / 2) + ')'}, ax, D.yLabel);
   // Hat windows.
-  const bands = el('g', {class: 'bands'}, svg);
+  const bands = el('g', {class: 'bands', 'clip-path': 'url(#plot)'}, svg);
   S.bands.forEach((b, k) => {
     const box = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]];
     const p = clip(clip(box, b.a, b.b, b.lo), -b.a, -b.b, -b.hi);
@@ -223,13 +236,19 @@ function draw(){
     const g = el('g', {class: 'band'}, bands);
     el('title', {}, g, b.label);
     el('polygon', {points: p.map(q => X(q[0]) + ',' + Y(q[1])).join(' '), fill: '#ffd54f', 'fill-opacity': 0.4, stroke: '#e0a800'}, g);
+    if (b.sx !== undefined && inside(b.sx, b.sy)){
+      const sx = X(b.sx), sy = Y(b.sy), sg = el('g', {class: 'setter'}, g);
+      el('title', {}, sg, 'this point sets the delta of window ' + (k + 1) + ' (the nearest other point)');
+      el('path', {d: 'M' + sx + ' ' + (sy - 9) + 'L' + (sx + 9) + ' ' + sy + 'L' + sx + ' ' + (sy + 9) + 'L' + (sx - 9) + ' ' + sy + 'z',
+                  fill: 'none', stroke: '#8a6d00', 'stroke-width': 1.5, 'stroke-dasharray': '2 2'}, sg);
+    }
     if (S.bands.length <= 6){
       const cx = p.reduce((s, q) => s + X(q[0]), 0) / p.length, cy = p.reduce((s, q) => s + Y(q[1]), 0) / p.length;
       el('text', {x: cx, y: cy, 'font-size': 10, fill: '#8a6d00', 'text-anchor': 'middle', class: 'band-label'}, g, 'window ' + (k + 1));
     }
   });
   // Trails: every token that moved during the step, through every layer boundary.
-  const trails = el('g', {class: 'trails', fill: 'none'}, svg);
+  const trails = el('g', {class: 'trails', fill: 'none', 'clip-path': 'url(#plot)'}, svg);
   T.forEach((t, i) => {
     let moved = false;
     for (let f = S.from + 1; f <= S.to; ++f) moved = moved || F[f].z[i] !== F[f - 1].z[i];
@@ -237,10 +256,10 @@ function draw(){
     const pts = [];
     for (let f = S.from; f <= S.to; ++f) if (!pts.length || F[f].z[i] !== F[f - 1].z[i]) pts.push(X(F[f].x[i]) + ',' + Y(F[f].y[i]));
     el('polyline', {points: pts.join(' '), stroke: color(t.c), 'stroke-width': 1.3, 'stroke-dasharray': '4 3', 'stroke-opacity': 0.7, 'marker-end': 'url(#head)'}, trails);
-    el('circle', {cx: X(F[S.from].x[i]), cy: Y(F[S.from].y[i]), r: 3.5, fill: '#fff', stroke: color(t.c), class: 'start'}, trails);
+    if (shown !== S.from) el('circle', {cx: X(F[S.from].x[i]), cy: Y(F[S.from].y[i]), r: 3.5, fill: '#fff', stroke: color(t.c), class: 'start'}, trails);
   });
   // Attention: leader -> token (code layers), on the state after the layer.
-  const att = el('g', {class: 'attention'}, svg);
+  const att = el('g', {class: 'attention', 'clip-path': 'url(#plot)'}, svg);
   S.att.slice(0, 400).forEach(([a, b]) => {
     if (fin.z[a] === fin.z[b]) return;
     const ax0 = X(fin.x[a]), ay0 = Y(fin.y[a]), bx = X(fin.x[b]), by = Y(fin.y[b]);
@@ -262,7 +281,10 @@ function draw(){
   T.forEach((t, i) => { const k = fin.z[i]; if (!groups.has(k)) groups.set(k, []); groups.get(k).push(i); });
   const focus = new Set(S.focus), pts = el('g', {class: 'points'}, svg);
   let labels = 0;
-  for (const [z, ids] of groups){
+  const placed = [];
+  // Groups the step is about first, so that their labels win the space.
+  const order = [...groups].sort((a, b) => b[1].some(i => focus.has(i)) - a[1].some(i => focus.has(i)));
+  for (const [z, ids] of order){
     const i0 = ids[0], cx = X(fin.x[i0]), cy = Y(fin.y[i0]);
     if (!inside(fin.x[i0], fin.y[i0])) continue;
     const g = el('g', {class: 'pt', 'data-tokens': ids.join(','), 'data-z': z}, pts);
@@ -281,21 +303,31 @@ function draw(){
     }
     if (ids.some(i => focus.has(i))) el('circle', {cx, cy, r: r + 4, fill: 'none', stroke: '#000', 'stroke-width': 1.5, class: 'ring'}, g);
     if (ids.length > 1){
-      el('rect', {x: cx + 5, y: cy - 17, width: 9 + 6 * String(ids.length).length, height: 13, rx: 6, fill: '#333', class: 'badge'}, g);
-      el('text', {x: cx + 9.5, y: cy - 7, 'font-size': 10, fill: '#fff'}, g, '\u00d7' + ids.length);
+      const bw = 12 + 7 * String(ids.length).length;
+      el('rect', {x: cx + 4, y: cy - r - 13, width: bw, height: 14, rx: 7, fill: '#222', class: 'badge'}, g);
+      el('text', {x: cx + 4 + bw / 2, y: cy - r - 2.5, 'font-size': 10, 'font-weight': 'bold', fill: '#fff', 'text-anchor': 'middle'}, g, '\u00d7' + ids.length);
     }
-    if ((ids.some(i => focus.has(i)) || groups.size <= 16) && labels < 30){
-      ++labels;
-      el('text', {x: cx + 8, y: cy + 14, 'font-size': 11, class: 'label', fill: '#111'}, g, T[i0].label + (ids.length > 1 ? ' \u2026' : ''));
+    if ((ids.some(i => focus.has(i)) || groups.size <= 24) && labels < 40){
+      const names = [...new Set(ids.map(i => T[i].label))];
+      const text = names.slice(0, 2).join(' / ') + (names.length > 2 ? ' \u2026' : '');
+      const w = 6.2 * text.length, left = cx + 8 + w > W - R;  // near the right edge: label on the left
+      const box = left ? [cx - 8 - w, cy + 3, cx - 8, cy + 16] : [cx + 8, cy + 3, cx + 8 + w, cy + 16];
+      if (!placed.some(b => b[0] < box[2] && box[0] < b[2] && b[1] < box[3] && box[1] < b[3])){
+        placed.push(box); ++labels;
+        el('text', {x: box[0], y: cy + 14, 'font-size': 11, class: 'label', fill: '#111', stroke: '#fff', 'stroke-width': 3, 'paint-order': 'stroke'}, g, text);
+      }
     }
     g.addEventListener('mouseenter', () => light(ids, true));
     g.addEventListener('mouseleave', () => light(ids, false));
   }
   document.getElementById('caption').textContent = 'Figure: ' + (S.from === S.to ? 'the state ' + F[S.to].label :
-    'from the state ' + F[S.from].label + ' to the state ' + F[S.to].label) + '. Horizontal: ' + D.xLabel + '; vertical: ' + D.yLabel +
-    '. ' + (D.tokens.length < D.frames[0].x.length ? '' : '') + (D.contexts.length < D.contextsTotal ? 'Drawn: the first ' + D.contexts.length +
-    ' of ' + D.contextsTotal + ' contexts. ' : '') + (zoom.length < T.length ? 'Zoomed to the promoted points.' : '');
+    'from the state ' + F[S.from].label + ' to the state ' + F[S.to].label) + '; the points show the state ' + F[shown].label +
+    (S.bands.some(b => b.sx !== undefined) ? '; a dashed diamond marks the point that sets a window\u2019s delta' : '') + '. Horizontal: ' + D.xLabel + '; vertical: ' + D.yLabel +
+    '. ' + (D.contexts.length < D.contextsTotal ? 'Drawn: the first ' + D.contexts.length + ' of ' + D.contextsTotal + ' contexts. ' : '') + why;
   if (hot >= 0) light([hot], true);
+  // For the browser test: does the page fit its window (no sideways scrolling)?
+  document.body.dataset.scrollWidth = document.documentElement.scrollWidth;
+  document.body.dataset.viewWidth = document.documentElement.clientWidth;
 }
 function light(ids, on){
   const set = new Set(ids.map(String));
@@ -310,6 +342,7 @@ function legend(){
   if (D.contextsTotal > 12) h += '<span>\u2026 ' + (D.contextsTotal - 12) + ' more contexts</span>';
   h += '<span>\u25cb start of the step, - - \u25b8 trail</span><span>\u25ef ring: the tokens the step is about</span>' +
        '<span>\u2192 attention: leader to token</span><span>\u2715 target</span><span style="background:#ffd54f66">band: hat window</span>' +
+       '<span>\u25c7 (dashed): the point that sets a window\u2019s delta</span>' +
        '<span>\u00d7n badge / split dot: n tokens share the point</span>';
   lg.innerHTML = h;
 }
