@@ -23,6 +23,7 @@ struct StepFigure {
   struct Band {  ///< a hat window {lo < a X + b Y < hi}
     double a, b, lo, hi;
     std::string label;
+    double px = 0, py = 0;    ///< the point the window moves (at its centre)
     bool has_setter = false;  ///< the nearest other point, which sets the window's delta
     double sx = 0, sy = 0;
   };

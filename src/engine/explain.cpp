@@ -476,7 +476,7 @@ ExplainStep promote_step(const Ctx& c, std::size_t r, const std::vector<const Pr
                               (p.t0 + p.delta).convert_to<double>(),
                               "window of the hat promoting " + vec_text(*c.tr.tokens[p.token]) + " (block " + n(p.layer) +
                                   "): |u.z - " + q(p.t0) + "| < " + q(p.delta),
-                              nb.found, nb.found ? dot(c.tr.k, nb.point).convert_to<double>() : 0.0,
+                              dot(c.tr.k, pi).convert_to<double>(), dot(c.tr.w, pi).convert_to<double>(), nb.found, nb.found ? dot(c.tr.k, nb.point).convert_to<double>() : 0.0,
                               nb.found ? dot(c.tr.w, nb.point).convert_to<double>() : 0.0});
   }
   if (promos.size() > c.opt.max_listed) h << "  ... (" << promos.size() << " promotions)\n";
@@ -607,7 +607,7 @@ ExplainStep hats_step(const Ctx& c, const std::vector<std::size_t>& ctx_of_drawn
       s.figure.bands.push_back({a, bb, (hat.t0 - hat.delta).convert_to<double>(), (hat.t0 + hat.delta).convert_to<double>(),
                                 "window of the hat " + vec_text(hat.from) + " -> " + vec_text(hat.to) + ": |u.z - " +
                                     q(hat.t0) + "| < " + q(hat.delta),
-                                nb.found, nb.found ? plane_x(nb.point) : 0.0, nb.found ? plane_y(nb.point) : 0.0});
+                                plane_x(hat.from), plane_y(hat.from), nb.found, nb.found ? plane_x(nb.point) : 0.0, nb.found ? plane_y(nb.point) : 0.0});
     }
     s.figure.marks.push_back({plane_x(hat.to), plane_y(hat.to), "target " + vec_text(hat.to)});
   }

@@ -95,6 +95,7 @@ std::string page_json(const Explanation& ex, const std::string& name) {
     jarr(o, f.bands, [&](const auto& b) {
       o += "{\"a\":", jd(o, b.a), o += ",\"b\":", jd(o, b.b), o += ",\"lo\":", jd(o, b.lo), o += ",\"hi\":", jd(o, b.hi);
       o += ",\"label\":", js(o, b.label);
+      o += ",\"px\":", jd(o, b.px), o += ",\"py\":", jd(o, b.py);
       if (b.has_setter) o += ",\"sx\":", jd(o, b.sx), o += ",\"sy\":", jd(o, b.sy);
       o += '}';
     });
@@ -201,10 +202,15 @@ function draw(){
   const grow = (x, y) => { if (isFinite(x) && isFinite(y)){ x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y); } };
   for (const i of zoom) for (let f = zf; f <= zt; ++f) grow(F[f].x[i], F[f].y[i]);
   if (zt === S.to) for (const m of S.marks) grow(m.x, m.y);
+  if (zoom !== all)  // each window's width where its point sits, so that the window shows around it
+    for (const b of S.bands) if (b.a !== 0) { grow((b.lo - b.b * b.py) / b.a, b.py); grow((b.hi - b.b * b.py) / b.a, b.py); }
+  // The axes scale independently; a degenerate range (all points on one line) gets a small width.
+  if (!(x0 <= x1)) { x0 = -1; x1 = 1; }
+  if (!(y0 <= y1)) { y0 = -1; y1 = 1; }
   let dx = x1 - x0, dy = y1 - y0;
-  const m0 = Math.max(dx, dy, 1e-9);
-  if (dx < 0.05 * m0) { x0 -= 0.1 * m0 + 0.5; x1 += 0.1 * m0 + 0.5; }
-  if (dy < 0.05 * m0) { y0 -= 0.1 * m0 + 0.5; y1 += 0.1 * m0 + 0.5; }
+  const thin = (lo, hi) => { const e = Math.max(0.5, 0.05 * Math.max(Math.abs(lo), Math.abs(hi))); return [lo - e, hi + e]; };
+  if (dx < 1e-9 * Math.max(1, Math.abs(x0))) [x0, x1] = thin(x0, x1);
+  if (dy < 1e-9 * Math.max(1, Math.abs(y0))) [y0, y1] = thin(y0, y1);
   dx = x1 - x0; dy = y1 - y0;
   x0 -= 0.1 * dx; x1 += 0.1 * dx; y0 -= 0.12 * dy; y1 += 0.12 * dy;
   const L = 58, R = 14, Tp = 14, B = 46;
@@ -235,18 +241,23 @@ function draw(){
     if (p.length < 3) return;
     const g = el('g', {class: 'band'}, bands);
     el('title', {}, g, b.label);
-    el('polygon', {points: p.map(q => X(q[0]) + ',' + Y(q[1])).join(' '), fill: '#ffd54f', 'fill-opacity': 0.4, stroke: '#e0a800'}, g);
-    if (b.sx !== undefined && inside(b.sx, b.sy)){
-      const sx = X(b.sx), sy = Y(b.sy), sg = el('g', {class: 'setter'}, g);
-      el('title', {}, sg, 'this point sets the delta of window ' + (k + 1) + ' (the nearest other point)');
-      el('path', {d: 'M' + sx + ' ' + (sy - 9) + 'L' + (sx + 9) + ' ' + sy + 'L' + sx + ' ' + (sy + 9) + 'L' + (sx - 9) + ' ' + sy + 'z',
-                  fill: 'none', stroke: '#8a6d00', 'stroke-width': 1.5, 'stroke-dasharray': '2 2'}, sg);
-    }
-    if (S.bands.length <= 6){
-      const cx = p.reduce((s, q) => s + X(q[0]), 0) / p.length, cy = p.reduce((s, q) => s + Y(q[1]), 0) / p.length;
-      el('text', {x: cx, y: cy, 'font-size': 10, fill: '#8a6d00', 'text-anchor': 'middle', class: 'band-label'}, g, 'window ' + (k + 1));
-    }
+    el('polygon', {points: p.map(q => X(q[0]) + ',' + Y(q[1])).join(' '), fill: '#ffd54f', 'fill-opacity': 0.22, stroke: '#e0a800'}, g);
+    const lx = X(b.px) - 12 - 50 < L ? X(b.px) + 12 + 50 : X(b.px) - 12;  // left of the point, or right near the edge
+    if (S.bands.length <= 12 && inside(b.px, b.py))  // the label beside the point the window moves
+      el('text', {x: lx, y: Y(b.py) + 4, 'font-size': 10, fill: '#7a5d00', 'text-anchor': 'end', class: 'band-label',
+                  stroke: '#fff', 'stroke-width': 2.5, 'paint-order': 'stroke'}, g, 'window ' + (k + 1));
   });
+  // The points that set the windows' deltas, drawn over everything else (below).
+  const setters = () => {
+    const sg = el('g', {class: 'setters'}, svg);
+    S.bands.forEach((b, k) => {
+      if (b.sx === undefined || !inside(b.sx, b.sy)) return;
+      const sx = X(b.sx), sy = Y(b.sy), g = el('g', {class: 'setter'}, sg);
+      el('title', {}, g, 'this point sets the delta of window ' + (k + 1) + ' (the nearest other point)');
+      el('path', {d: 'M' + sx + ' ' + (sy - 11) + 'L' + (sx + 11) + ' ' + sy + 'L' + sx + ' ' + (sy + 11) + 'L' + (sx - 11) + ' ' + sy + 'z',
+                  fill: 'none', stroke: '#7a5d00', 'stroke-width': 1.5, 'stroke-dasharray': '3 2'}, g);
+    });
+  };
   // Trails: every token that moved during the step, through every layer boundary.
   const trails = el('g', {class: 'trails', fill: 'none', 'clip-path': 'url(#plot)'}, svg);
   T.forEach((t, i) => {
@@ -281,7 +292,7 @@ function draw(){
   T.forEach((t, i) => { const k = fin.z[i]; if (!groups.has(k)) groups.set(k, []); groups.get(k).push(i); });
   const focus = new Set(S.focus), pts = el('g', {class: 'points'}, svg);
   let labels = 0;
-  const placed = [];
+  const placed = [], badges = [];
   // Groups the step is about first, so that their labels win the space.
   const order = [...groups].sort((a, b) => b[1].some(i => focus.has(i)) - a[1].some(i => focus.has(i)));
   for (const [z, ids] of order){
@@ -302,12 +313,13 @@ function draw(){
       }
     }
     if (ids.some(i => focus.has(i))) el('circle', {cx, cy, r: r + 4, fill: 'none', stroke: '#000', 'stroke-width': 1.5, class: 'ring'}, g);
-    if (ids.length > 1){
-      const bw = 12 + 7 * String(ids.length).length;
+    const bw = 12 + 7 * String(ids.length).length, bbox = [cx + 4, cy - r - 13, cx + 4 + bw, cy - r + 1];
+    if (ids.length > 1 && !badges.some(b => b[0] < bbox[2] && bbox[0] < b[2] && b[1] < bbox[3] && bbox[1] < b[3])){
+      badges.push(bbox);
       el('rect', {x: cx + 4, y: cy - r - 13, width: bw, height: 14, rx: 7, fill: '#222', class: 'badge'}, g);
       el('text', {x: cx + 4 + bw / 2, y: cy - r - 2.5, 'font-size': 10, 'font-weight': 'bold', fill: '#fff', 'text-anchor': 'middle'}, g, '\u00d7' + ids.length);
     }
-    if ((ids.some(i => focus.has(i)) || groups.size <= 24) && labels < 40){
+    if (labels < 40){  // focus first (sorted), then any that fit
       const names = [...new Set(ids.map(i => T[i].label))];
       const text = names.slice(0, 2).join(' / ') + (names.length > 2 ? ' \u2026' : '');
       const w = 6.2 * text.length, left = cx + 8 + w > W - R;  // near the right edge: label on the left
@@ -320,6 +332,7 @@ function draw(){
     g.addEventListener('mouseenter', () => light(ids, true));
     g.addEventListener('mouseleave', () => light(ids, false));
   }
+  setters();
   document.getElementById('caption').textContent = 'Figure: ' + (S.from === S.to ? 'the state ' + F[S.to].label :
     'from the state ' + F[S.from].label + ' to the state ' + F[S.to].label) + '; the points show the state ' + F[shown].label +
     (S.bands.some(b => b.sx !== undefined) ? '; a dashed diamond marks the point that sets a window\u2019s delta' : '') + '. Horizontal: ' + D.xLabel + '; vertical: ' + D.yLabel +
