@@ -133,6 +133,7 @@ td,th{border-bottom:1px solid #eee;padding:.15em .4em;text-align:left;font-famil
 tr.row:hover,tr.row.hl{background:#ffe9a8;cursor:default}
 g.pt.hl circle.body{stroke:#000;stroke-width:3}
 g.pt.dim{opacity:.35}
+g.hidden{display:none}
 nav#steps{font-size:.8em;display:flex;flex-wrap:wrap;gap:.25em;margin:.3em 0}
 nav#steps a{padding:.05em .45em;border:1px solid #ccc;border-radius:.8em;text-decoration:none;color:#234}
 nav#steps a.cur{background:#234;color:#fff}
@@ -233,13 +234,14 @@ function draw(){
   el('text', {x: L + (W - L - R) / 2, y: H - 8, 'text-anchor': 'middle', class: 'axis-label', 'font-size': 12}, ax, D.xLabel);
   el('text', {x: 13, y: Tp + (H - B - Tp) / 2, 'text-anchor': 'middle', class: 'axis-label', 'font-size': 12,
               transform: 'rotate(-90 13 ' + (Tp + (H - B - Tp) / 2) + ')'}, ax, D.yLabel);
-  // Hat windows.
+  // Hat windows. Many windows would hide everything: then each shows when its point is hovered.
+  const many = S.bands.length > 6;
   const bands = el('g', {class: 'bands', 'clip-path': 'url(#plot)'}, svg);
   S.bands.forEach((b, k) => {
     const box = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]];
     const p = clip(clip(box, b.a, b.b, b.lo), -b.a, -b.b, -b.hi);
     if (p.length < 3) return;
-    const g = el('g', {class: 'band'}, bands);
+    const g = el('g', {class: 'band' + (many ? ' hidden' : ''), 'data-k': k, 'data-px': b.px, 'data-py': b.py}, bands);
     el('title', {}, g, b.label);
     el('polygon', {points: p.map(q => X(q[0]) + ',' + Y(q[1])).join(' '), fill: '#ffd54f', 'fill-opacity': 0.22, stroke: '#e0a800'}, g);
     const lx = X(b.px) - 12 - 50 < L ? X(b.px) + 12 + 50 : X(b.px) - 12;  // left of the point, or right near the edge
@@ -252,7 +254,7 @@ function draw(){
     const sg = el('g', {class: 'setters'}, svg);
     S.bands.forEach((b, k) => {
       if (b.sx === undefined || !inside(b.sx, b.sy)) return;
-      const sx = X(b.sx), sy = Y(b.sy), g = el('g', {class: 'setter'}, sg);
+      const sx = X(b.sx), sy = Y(b.sy), g = el('g', {class: 'setter' + (many ? ' hidden' : ''), 'data-k': k}, sg);
       el('title', {}, g, 'this point sets the delta of window ' + (k + 1) + ' (the nearest other point)');
       el('path', {d: 'M' + sx + ' ' + (sy - 11) + 'L' + (sx + 11) + ' ' + sy + 'L' + sx + ' ' + (sy + 11) + 'L' + (sx - 11) + ' ' + sy + 'z',
                   fill: 'none', stroke: '#7a5d00', 'stroke-width': 1.5, 'stroke-dasharray': '3 2'}, g);
@@ -335,7 +337,8 @@ function draw(){
   setters();
   document.getElementById('caption').textContent = 'Figure: ' + (S.from === S.to ? 'the state ' + F[S.to].label :
     'from the state ' + F[S.from].label + ' to the state ' + F[S.to].label) + '; the points show the state ' + F[shown].label +
-    (S.bands.some(b => b.sx !== undefined) ? '; a dashed diamond marks the point that sets a window\u2019s delta' : '') + '. Horizontal: ' + D.xLabel + '; vertical: ' + D.yLabel +
+    (S.bands.some(b => b.sx !== undefined) ? '; a dashed diamond marks the point that sets a window\u2019s delta' : '') +
+    (many ? '; ' + S.bands.length + ' windows: hover a point or a requirement row to see its window' : '') + '. Horizontal: ' + D.xLabel + '; vertical: ' + D.yLabel +
     '. ' + (D.contexts.length < D.contextsTotal ? 'Drawn: the first ' + D.contexts.length + ' of ' + D.contextsTotal + ' contexts. ' : '') + why;
   if (hot >= 0) light([hot], true);
   // For the browser test: does the page fit its window (no sideways scrolling)?
@@ -343,7 +346,13 @@ function draw(){
   document.body.dataset.viewWidth = document.documentElement.clientWidth;
 }
 function light(ids, on){
-  const set = new Set(ids.map(String));
+  const set = new Set(ids.map(String)), fin = D.frames[D.steps[cur].id.startsWith('hats') ? D.steps[cur].from : D.steps[cur].to];
+  for (const b of svg.querySelectorAll('g.band.hidden, g.band.shown')){
+    const mine = ids.some(i => i >= 0 && +b.dataset.px === fin.x[i] && +b.dataset.py === fin.y[i]);
+    if (!mine) continue;
+    b.classList.toggle('hidden', !on); b.classList.toggle('shown', on);
+    for (const st of svg.querySelectorAll('g.setter[data-k="' + b.dataset.k + '"]')) st.classList.toggle('hidden', !on);
+  }
   for (const g of svg.querySelectorAll('g.pt')) if (g.dataset.tokens.split(',').some(i => set.has(i))) g.classList.toggle('hl', on);
   for (const r of document.querySelectorAll('tr.row')) if (set.has(r.dataset.tok)) r.classList.toggle('hl', on);
 }
