@@ -336,7 +336,7 @@ function draw(){
   }
   setters();
   document.getElementById('caption').textContent = 'Figure: ' + (S.from === S.to ? 'the state ' + F[S.to].label :
-    'from the state ' + F[S.from].label + ' to the state ' + F[S.to].label) + '; the points show the state ' + F[shown].label +
+    'from the state ' + F[S.from].label + ' to the state ' + F[S.to].label + '; the points show the state ' + F[shown].label) +
     (S.bands.some(b => b.sx !== undefined) ? '; a dashed diamond marks the point that sets a window\u2019s delta' : '') +
     (many ? '; ' + S.bands.length + ' windows: hover a point or a requirement row to see its window' : '') + '. Horizontal: ' + D.xLabel + '; vertical: ' + D.yLabel +
     '. ' + (D.contexts.length < D.contextsTotal ? 'Drawn: the first ' + D.contexts.length + ' of ' + D.contextsTotal + ' contexts. ' : '') + why;
