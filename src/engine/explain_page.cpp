@@ -204,7 +204,10 @@ function draw(){
   for (const i of zoom) for (let f = zf; f <= zt; ++f) grow(F[f].x[i], F[f].y[i]);
   if (zt === S.to) for (const m of S.marks) grow(m.x, m.y);
   if (zoom !== all)  // each window's width where its point sits, so that the window shows around it
-    for (const b of S.bands) if (b.a !== 0) { grow((b.lo - b.b * b.py) / b.a, b.py); grow((b.hi - b.b * b.py) / b.a, b.py); }
+    for (const b of S.bands) {
+      if (b.a !== 0) { grow((b.lo - b.b * b.py) / b.a, b.py); grow((b.hi - b.b * b.py) / b.a, b.py); }
+      if (b.sx !== undefined && S.bands.length <= 6) grow(b.sx, b.sy);  // the point that sets delta
+    }
   // The axes scale independently; a degenerate range (all points on one line) gets a small width.
   if (!(x0 <= x1)) { x0 = -1; x1 = 1; }
   if (!(y0 <= y1)) { y0 = -1; y1 = 1; }
