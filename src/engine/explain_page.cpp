@@ -90,7 +90,13 @@ std::string page_json(const Explanation& ex, const std::string& name) {
     o += ",\"from\":" + std::to_string(f.frame_from) + ",\"to\":" + std::to_string(f.frame_to) + ",\"focus\":";
     jarr(o, f.focus, [&](std::size_t i) { o += std::to_string(i); });
     o += ",\"att\":";
-    jarr(o, f.attention, [&](const auto& a) { o += "[" + std::to_string(a.first) + "," + std::to_string(a.second) + "]"; });
+    jarr(o, f.attention, [&](const auto& a) {
+      o += '[';
+      o += std::to_string(a.first);  // appended piece by piece: GCC 12 warns (-Wrestrict) on "[" + ...
+      o += ',';
+      o += std::to_string(a.second);
+      o += ']';
+    });
     o += ",\"bands\":";
     jarr(o, f.bands, [&](const auto& b) {
       o += "{\"a\":", jd(o, b.a), o += ",\"b\":", jd(o, b.b), o += ",\"lo\":", jd(o, b.lo), o += ",\"hi\":", jd(o, b.hi);
