@@ -745,6 +745,41 @@ ExplainDrawing::Frame frame_of(const ConstructionTrace& tr, const std::vector<st
   return f;
 }
 
+// The drawing: the tokens of the first contexts (up to 2000 tokens), their states after every
+// layer, and the requirement rows linked to them. offset[g]: the drawn index of context g's first token.
+void fill_drawing(ExplainDrawing& dr, const Dataset& ds, const ConstructionTrace& tr, const Trajectory& traj,
+                  const std::vector<std::size_t>& rep, const std::vector<std::vector<std::size_t>>& seqs_of,
+                  std::vector<std::size_t>& offset, std::vector<std::size_t>& ctx_of_drawn) {
+  const std::size_t G = rep.size();
+  const auto& reps = traj.states[0];
+  for (std::size_t g = 0, total = 0; g < G && total + reps[g].size() <= 2000; total += reps[g].size(), ++g) {
+    offset.push_back(total);
+    for (std::size_t i = 0; i < reps[g].size(); ++i) {
+      const auto& sq = ds.sequences[rep[g]];
+      std::string target;
+      for (std::size_t k = 0; k < sq.positions.size(); ++k)
+        if (sq.positions[k] == i) target = vec_text(sq.output[k]);
+      dr.tokens.push_back({g, rep[g], i, vec_text(sq.input[i]), target});
+      ctx_of_drawn.push_back(g);
+    }
+  }
+  dr.contexts_total = G;
+  dr.sequences_of_context.assign(seqs_of.begin(), seqs_of.begin() + static_cast<std::ptrdiff_t>(offset.size()));
+  dr.x_label = tr.k.empty() ? "z_1" : "k.z  (k = " + vec_text(tr.k) + ")";
+  dr.y_label = tr.k.empty() ? (ds.d > 1 ? "z_2" : "0") : "w.z  (w = " + vec_text(tr.w) + ")";
+  dr.frames.push_back(frame_of(tr, traj.states[0], offset.size(), "input"));
+  for (std::size_t l = 0; l < traj.layers.size(); ++l)
+    dr.frames.push_back(frame_of(tr, traj.states[l + 1], offset.size(),
+                                 "after block " + n(traj.layers[l].block) + (traj.layers[l].attention ? " attention" : " feed-forward")));
+  for (auto& row : dr.rows) {
+    row.context = tr.context_of_sequence[row.sequence];
+    if (row.context < offset.size())
+      for (std::size_t i = 0; i < reps[row.context].size(); ++i)
+        if (vec_text(reps[row.context][i]) == row.input) row.token = offset[row.context] + i;
+  }
+
+}
+
 }  // namespace
 
 std::vector<std::size_t> find_steps(const Explanation& ex, const std::string& name) {
@@ -809,33 +844,8 @@ Explanation explain_dataset(const Dataset& ds, const std::string& name, const Ex
   for (auto j : rep) reps.push_back(ds.sequences[j].input);
   Trajectory traj(model, reps);
 
-  // The drawing: the first contexts, up to 2000 tokens.
   std::vector<std::size_t> offset, ctx_of_drawn;
-  for (std::size_t g = 0, total = 0; g < G && total + reps[g].size() <= 2000; total += reps[g].size(), ++g) {
-    offset.push_back(total);
-    for (std::size_t i = 0; i < reps[g].size(); ++i) {
-      const auto& sq = ds.sequences[rep[g]];
-      std::string target;
-      for (std::size_t k = 0; k < sq.positions.size(); ++k)
-        if (sq.positions[k] == i) target = vec_text(sq.output[k]);
-      dr.tokens.push_back({g, rep[g], i, vec_text(sq.input[i]), target});
-      ctx_of_drawn.push_back(g);
-    }
-  }
-  dr.contexts_total = G;
-  dr.sequences_of_context.assign(seqs_of.begin(), seqs_of.begin() + static_cast<std::ptrdiff_t>(offset.size()));
-  dr.x_label = tr.k.empty() ? "z_1" : "k.z  (k = " + vec_text(tr.k) + ")";
-  dr.y_label = tr.k.empty() ? (ds.d > 1 ? "z_2" : "0") : "w.z  (w = " + vec_text(tr.w) + ")";
-  dr.frames.push_back(frame_of(tr, traj.states[0], offset.size(), "input"));
-  for (std::size_t l = 0; l < traj.layers.size(); ++l)
-    dr.frames.push_back(frame_of(tr, traj.states[l + 1], offset.size(),
-                                 "after block " + n(traj.layers[l].block) + (traj.layers[l].attention ? " attention" : " feed-forward")));
-  for (auto& row : dr.rows) {
-    row.context = tr.context_of_sequence[row.sequence];
-    if (row.context < offset.size())
-      for (std::size_t i = 0; i < reps[row.context].size(); ++i)
-        if (vec_text(reps[row.context][i]) == row.input) row.token = offset[row.context] + i;
-  }
+  fill_drawing(dr, ds, tr, traj, rep, seqs_of, offset, ctx_of_drawn);
 
   Ctx c{ds, tr, model, opt, traj, dr, rep, seqs_of, offset};
   if (!tr.uses_attention) {
