@@ -44,6 +44,7 @@ struct ExplainStep {
   bool has_check = false;
   bool check_holds = false;
   std::string check;   ///< what was checked, exactly, and the result
+  std::string check_kind = "exact";  ///< "exact" (rationals) or "rigorous, ball arithmetic"
   StepFigure figure;
 };
 

@@ -721,6 +721,7 @@ ExplainStep softmax_step(const Ctx& c, const Rational& beta) {
   s.here = h.str();
   if (ap.available) {
     s.has_check = true;
+    s.check_kind = "rigorous, ball arithmetic";
     s.check_holds = true;
     s.check = "Lemma A's hypotheses hold at every code layer at this beta (Gamma' > 0, q' > 0, beta q' Gamma' >= 1, "
               "decided in ball arithmetic), so the a-priori bound above is proved";
@@ -798,7 +799,7 @@ std::string step_text(const ExplainStep& s, std::size_t number) {
   std::string o = "Step " + std::to_string(number) + " [" + s.id + "]. " + s.title + "\n  Lemma: " + s.lemma + "\n";
   if (!s.plan.empty()) o += "  In the paper's plan: " + s.plan + "\n";
   o += "  Here:\n" + s.here;
-  if (s.has_check) o += std::string("  Check (exact): ") + (s.check_holds ? "HOLDS" : "FAILS") + ": " + s.check + "\n";
+  if (s.has_check) o += "  Check (" + s.check_kind + "): " + (s.check_holds ? "HOLDS" : "FAILS") + ": " + s.check + "\n";
   return o;
 }
 
@@ -809,7 +810,8 @@ Explanation explain_dataset(const Dataset& ds, const std::string& name, const Ex
      << " sequences in Q^" << ds.d << ", " << ds.total_tokens() << " tokens, sum m_j = " << ds.total_outputs()
      << " output tokens.\nTHE PAPER'S PLAN: " << kPlanSeparate << ", " << kPlanLeaders << ", " << kPlanCluster << ", "
      << kPlanInterpolate << ". Each step below says where it sits in it.\n"
-     << "Every check below is computed exactly in rational arithmetic.\n";
+     << "Every check below is computed exactly in rational arithmetic"
+     << (opt.softmax_beta ? ", except the softmax step's: rigorous ball arithmetic (outward rounding)" : "") << ".\n";
   ex.header = hd.str();
   ExplainDrawing& dr = ex.drawing;
   for (std::size_t j = 0; j < ds.sequences.size(); ++j) {

@@ -85,6 +85,7 @@ std::string page_json(const Explanation& ex, const std::string& name) {
     o += ",\"plan\":", js(o, s.plan);
     o += ",\"here\":", js(o, s.here);
     o += ",\"check\":", js(o, s.check);
+    o += ",\"checkKind\":", js(o, s.check_kind);
     o += std::string(",\"hasCheck\":") + (s.has_check ? "true" : "false") + ",\"holds\":" + (s.check_holds ? "true" : "false");
     const StepFigure& f = s.figure;
     o += ",\"from\":" + std::to_string(f.frame_from) + ",\"to\":" + std::to_string(f.frame_to) + ",\"focus\":";
@@ -390,7 +391,7 @@ function show(i){
   ck.innerHTML = '';
   if (S.hasCheck){
     const b = document.createElement('span'); b.className = S.holds ? 'ok' : 'bad'; b.textContent = S.holds ? 'HOLDS' : 'FAILS';
-    ck.append('Check (exact): ', b, ' \u2014 ' + S.check);
+    ck.append('Check (' + S.checkKind + '): ', b, ' \u2014 ' + S.check);
   }
   for (const a of document.querySelectorAll('nav#steps a')) a.classList.toggle('cur', +a.dataset.i === cur);
   if (history.replaceState) history.replaceState(null, '', '#step=' + S.id);
