@@ -113,10 +113,15 @@ expect 2 "expected I/K" -- "$ic" run "$tmp/m.json" "$root/examples/shared_top.js
 
 # explain: the walk-through, one step, the HTML page, and the stop at the preconditions.
 expect 0 "CONCLUSION: by Lemmas 1-7" -- "$ic" explain "$root/examples/shared_top.json"
-expect 0 "Step 2. Key direction" -- "$ic" explain "$root/examples/shared_top.json" --step 2
-expect 2 "this explanation has" -- "$ic" explain "$root/examples/shared_top.json" --step 99
+expect 0 "Step 3 [key]. Key direction" -- "$ic" explain "$root/examples/shared_top.json" --step key
+expect 0 "Step 7 [code:1]" -- "$ic" explain "$root/examples/shared_top.json" --step code
+expect 0 "promote:1  Promotions after code layer 1" -- "$ic" explain "$root/examples/shared_top.json" --list-steps
+expect 2 "no step \"0\" in this explanation" -- "$ic" explain "$root/examples/shared_top.json" --step 0
+expect 2 "no step \"nosuch\"" -- "$ic" explain "$root/examples/shared_top.json" --step nosuch
+expect 0 "a-priori bound: max" -- "$ic" explain "$root/examples/shared_top.json" --softmax --beta 1 --step softmax
+expect 2 "go together" -- "$ic" explain "$root/examples/shared_top.json" --softmax
 expect 0 "wrote" -- "$ic" explain "$root/examples/shared_top.json" --html "$tmp/ex.html"
-grep -q "<svg" "$tmp/ex.html" && ok || bad "explain --html wrote no figure"
+grep -q '"frames":' "$tmp/ex.html" && grep -q 'id="slider"' "$tmp/ex.html" && ok || bad "explain --html wrote no page"
 expect 3 "Why H3 matters" -- "$ic" explain "$root/examples/outside.json"
 expect 1 "O2 FOUND" -- "$ic" explain "$root/examples/impossible.json"
 
