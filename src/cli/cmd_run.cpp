@@ -1,5 +1,6 @@
 #include "commands.hpp"
 #include "pipeline.hpp"
+#include "float_report.hpp"
 #include "interpcert/text_util.hpp"
 
 #include "interpcert/errors.hpp"
@@ -21,8 +22,10 @@ Runner add_run_command(CLI::App& app) {
       "Hardmax models are evaluated exactly in rational arithmetic. Exit 0 iff every output token\n"
       "equals its target exactly; 1 otherwise (the first mismatch is printed); 2 on invalid input.");
   struct Opts {
-    std::string model, dataset, evaluator = "fast", epsilon, shard, verdict_out;
+    std::string model, dataset, evaluator = "fast", epsilon, shard, verdict_out, float_format;
     unsigned threads = 0;
+    long exp_ulps = 2;
+    bool relative = false;
     long precision = 256;
   };
   auto o = std::make_shared<Opts>();
@@ -36,12 +39,24 @@ Runner add_run_command(CLI::App& app) {
   cmd->add_option("--epsilon", o->epsilon, "softmax: exit 0 iff the certified bound is <= this (exact rational)");
   cmd->add_option("--precision", o->precision, "softmax: working precision in bits (default 256)")
       ->check(CLI::Range(16L, 1L << 20));
+  cmd->add_option("--float", o->float_format,
+                  "bound the error of ANY IEEE round-to-nearest evaluation in this format (proofs/float-bound.md)")
+      ->check(CLI::IsMember({"binary64", "binary32"}));
+  cmd->add_option("--exp-ulps", o->exp_ulps, "--float, softmax: exp assumed accurate to K ulps (default 2)")
+      ->check(CLI::Range(0L, 1L << 20));
+  cmd->add_flag("--relative", o->relative, "--float: --epsilon is relative, per output token: E * max(1, |target|_inf)");
   return [o] {
     Model model = model_load(o->model);
     Dataset ds = dataset_load(o->dataset);
     if (model.d != ds.d)
       throw InputError(o->model, "/d", "model has d = " + std::to_string(model.d) + " but dataset " + o->dataset +
                                            " has d = " + std::to_string(ds.d));
+    if (!o->float_format.empty()) {
+      std::optional<Rational> eps;
+      if (!o->epsilon.empty()) eps = rational_option("--epsilon", o->epsilon, /*allow_zero=*/true);
+      return run_float(model, ds, o->model, o->dataset, *float_format(o->float_format), eps, o->relative,
+                       o->exp_ulps, o->threads, std::cout);
+    }
     if (model.attention == AttentionKind::Softmax) {
       std::optional<Rational> eps;
       if (!o->epsilon.empty()) eps = rational_option("--epsilon", o->epsilon, /*allow_zero=*/true);
