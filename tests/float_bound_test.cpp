@@ -5,6 +5,7 @@
 #include "interpcert/evaluate_reference.hpp"
 #include "interpcert/float_bound.hpp"
 #include "random_model.hpp"
+#include "../src/checker/float.hpp"
 
 #include <doctest/doctest.h>
 
@@ -350,4 +351,29 @@ TEST_CASE("float_bound::precision needed grows with the accuracy asked for") {
   CHECK(float_error_bound(m, ds, kB64, *fine.bits, 1).bound <= Rational(1, Integer(1) << 80));
   auto below = float_error_bound(m, ds, kB64, *fine.bits - 1, 1);
   CHECK((!below.ok() || below.bound > Rational(1, Integer(1) << 80)));
+}
+
+TEST_CASE("float_bound::the checker's independent analysis agrees with the producer's on random models") {
+  std::uint64_t seed = 99;
+  std::mt19937_64 rng(seed);
+  std::size_t agreed = 0;
+  for (std::size_t t = 0; t < 300; ++t) {
+    std::size_t d = 1 + rng() % 3;
+    Model m = testing::random_model(rng, d, 1 + rng() % 4);
+    if (rng() % 4) jitter(rng, m);
+    Dataset ds = exact_dataset(m, testing::random_sequences(rng, d, 3, 4));
+    for (const FloatFormat* f : {&kB64, &kB32}) {
+      FloatBound b = float_error_bound(m, ds, *f, f->p, 1);
+      std::string why;
+      auto own = checker::float_error_bound(m, ds, f->p, f->emin, f->emax, 0, 1, why);
+      INFO("seed " << seed << " model " << t << " " << f->name << ": " << b.why << " / " << why);
+      REQUIRE(b.ok() == own.has_value());
+      if (!own) continue;
+      // Same lemmas, different code and rounding sequence: equal up to the bounds' own roundings.
+      CHECK(*own <= b.bound * Rational(1000001, 1000000));
+      CHECK(b.bound <= *own * Rational(1000001, 1000000));
+      ++agreed;
+    }
+  }
+  CHECK(agreed > 200);
 }
