@@ -48,6 +48,7 @@ class Hi {
   bool is_zero() const { return mpfr_zero_p(x_); }
   bool operator<(const Hi& o) const { return mpfr_less_p(x_, o.x_); }
   bool below(const Rational& q) const { return mpfr_cmp_q(x_, q.backend().data()) < 0; }  // this < q
+  bool at_most(const Rational& q) const { return mpfr_cmp_q(x_, q.backend().data()) <= 0; }  // this <= q
   Rational exact() const {
     Rational r;
     mpfr_get_q(r.backend().data(), x_);
@@ -107,7 +108,7 @@ struct Term {
 };
 
 // Lemma D: the deviation of any evaluation of sum xhat yhat from sum x y. Returns {value, bound}.
-std::pair<Rational, Hi> dot(const Fmt& f, const std::vector<Term>& terms, const char* what) {
+std::pair<Rational, Hi> dot(const Fmt& f, const std::vector<Term>& terms, const char* what, Hi* own = nullptr) {
   Rational value(0);
   Hi s1, s2;
   std::size_t t = 0, inexact = 0;
@@ -121,15 +122,18 @@ std::pair<Rational, Hi> dot(const Fmt& f, const std::vector<Term>& terms, const 
     s1 = s1 + mx * my;
     s2 = s2 + ax * k.ey + k.ex * ay + k.ex * k.ey;
   }
+  if (own) *own = Hi();
   if (t == 0) return {value, Hi()};
   Hi one = Hi::pow2(0), gt = gamma(f, t), under = f.eta.times(inexact) * (one + gt);
   if (f.omega < (one + gt) * s1 + under + s2) throw Overflow{std::string("a ") + what + " may overflow"};
-  return {value, gamma(f, inexact ? t : t - 1) * s1 + under + s2};
+  Hi rounding = gamma(f, inexact ? t : t - 1) * s1 + under;
+  if (own) *own = rounding;
+  return {value, rounding + s2};
 }
 
 // A rounded model number: exact x, |fl(x) - x|, fl(x) = +-1.
 struct Num {
-  Rational x;
+  Rational x, rounded;
   Hi err;
   bool unit;
 };
@@ -141,7 +145,7 @@ const Num& num(const Fmt& f, const Rational& x) {
   if (it != rounded_model.end()) return it->second;
   auto r = round_to(x, f);
   if (!r) throw Overflow{"a number of the model overflows when rounded"};
-  return rounded_model.emplace(&x, Num{x, Hi::of_abs(*r - x), *r == 1 || *r == -1}).first->second;
+  return rounded_model.emplace(&x, Num{x, *r, Hi::of_abs(*r - x), *r == 1 || *r == -1}).first->second;
 }
 
 struct Token {
@@ -150,7 +154,8 @@ struct Token {
 };
 
 // y = M x (+ b): Lemma D per row.
-Token apply(const Fmt& f, const Matrix& M, const Token& x, const Vec* b, const char* what) {
+Token apply(const Fmt& f, const Matrix& M, const Token& x, const Vec* b, const char* what,
+            std::vector<Hi>* own = nullptr) {
   Token y;
   for (std::size_t i = 0; i < M.rows; ++i) {
     std::vector<Term> ts;
@@ -162,9 +167,11 @@ Token apply(const Fmt& f, const Matrix& M, const Token& x, const Vec* b, const c
       const Num& w = num(f, (*b)[i]);
       ts.push_back({w.x, Rational(1), w.err, Hi(), true});
     }
-    auto [v, err] = dot(f, ts, what);
+    Hi r;
+    auto [v, err] = dot(f, ts, what, &r);
     y.z.push_back(v);
     y.e.push_back(err);
+    if (own) own->push_back(r);
   }
   return y;
 }
@@ -239,14 +246,23 @@ bool attention(const Fmt& f, const SelfAttention& sa, std::vector<Token>& toks, 
   return true;
 }
 
-// Lemma F.
+// Lemma F, and Lemma S when every neuron's sign is known on the float state.
 Token feed_forward(const Fmt& f, const FeedForward& ff, const Token& x) {
-  Token h = apply(f, ff.U, x, &ff.b, "pre-activation");
-  for (std::size_t r = 0; r < h.z.size(); ++r)
+  std::vector<Hi> own;
+  Token h = apply(f, ff.U, x, &ff.b, "pre-activation", &own);
+  std::vector<bool> on(h.z.size(), false);
+  bool known = true, any_on = false;
+  for (std::size_t r = 0; r < h.z.size(); ++r) {
+    bool up = h.z[r] >= 0 && h.e[r].at_most(h.z[r]);       // fl pre-activation >= 0: relu is identity
+    bool down = h.z[r] <= 0 && h.e[r].at_most(-h.z[r]);    // fl pre-activation <= 0: relu is 0
+    on[r] = up;
+    any_on = any_on || up;
+    known = known && (up || down);
     if (h.z[r] < 0) {
       if (h.e[r].below(-h.z[r])) h.e[r] = Hi();  // provably negative in floating point too
       h.z[r] = 0;
     }
+  }
   const Num& eta = num(f, ff.eta);
   Token out;
   for (std::size_t c = 0; c < x.z.size(); ++c) {
@@ -255,7 +271,29 @@ Token feed_forward(const Fmt& f, const FeedForward& ff, const Token& x) {
       const Num& w = num(f, ff.W(c, r));
       ts.push_back({w.x, h.z[r], w.err, h.e[r], w.unit});
     }
-    auto [val, err] = dot(f, ts, "feed-forward output");
+    Hi rounding;
+    auto [val, err] = dot(f, ts, "feed-forward output", &rounding);
+    if (known && any_on) {
+      // The float output is L.xhat + c0 (rounded weights, active neurons) plus roundings.
+      Vec L(x.z.size(), Rational(0));
+      L[c] = eta.rounded;
+      Rational c0(0);
+      Hi alt = rounding;
+      for (std::size_t r = 0; r < h.z.size(); ++r) {
+        if (!on[r]) continue;
+        const Num& w = num(f, ff.W(c, r));
+        for (std::size_t k = 0; k < L.size(); ++k) L[k] += w.rounded * num(f, ff.U(r, k)).rounded;
+        c0 += w.rounded * num(f, ff.b[r]).rounded;
+        alt = alt + (Hi::of_abs(w.x) + w.err) * own[r];
+      }
+      Rational off = c0 - val;
+      for (std::size_t k = 0; k < L.size(); ++k) {
+        off += L[k] * x.z[k];
+        alt = alt + Hi::of_abs(L[k]) * x.e[k];
+      }
+      alt = alt + Hi::of_abs(off);
+      if (alt < err) err = alt;
+    }
     out.z.push_back(val);
     out.e.push_back(err);
   }

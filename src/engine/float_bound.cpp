@@ -131,6 +131,7 @@ struct Arith {
 /// One number of the model: exact w, |w|, |fl(w) - w|, and whether fl(w) is 0 or +-1.
 struct Weight {
   const Rational* w;
+  Rational hat;  ///< fl(w)
   Up abs, err;
   bool unit = false;   ///< fl(w) = +-1: products with it are exact
   bool zero = false;   ///< w = fl(w) = 0: its products are exactly zero
@@ -152,6 +153,7 @@ Weight make_weight(const Rational& w, long p, const FloatFormat& f, const std::s
   if (!r) throw Overflow("the model's number at " + where + " overflows when rounded");
   abs_up(out.abs, w);
   abs_up(out.err, *r - w);
+  out.hat = *r;
   out.unit = (*r == 1 || *r == -1);
   out.zero = (w == 0 && *r == 0);
   return out;
@@ -204,8 +206,10 @@ class DotBound {
     add_mul(s2_, ex, ey, tmp_);
   }
   /// The bound on |computed - exact|; throws Overflow if a partial result may overflow.
-  void finish(Up& err, const char* what) {
+  /// `rounding` (optional) receives the part due to this dot product's own roundings.
+  void finish(Up& err, const char* what, Up* rounding = nullptr) {
     mpfr_set_zero(err.v, 1);
+    if (rounding) mpfr_set_zero(rounding->v, 1);
     if (t_ == 0) return;
     if (t_ >= a_.gamma.size()) throw std::logic_error("float_bound: gamma table too small");
     std::size_t g = inexact_ ? t_ : t_ - 1;
@@ -220,6 +224,7 @@ class DotBound {
     if (mpfr_cmp(big.v, a_.omega.v) > 0) throw Overflow(std::string("a ") + what + " may overflow");
     mpfr_mul(err.v, a_.gamma[g].v, s1_.v, MPFR_RNDU);
     add_to(err, under);
+    if (rounding) *rounding = err;
     add_to(err, s2_);
   }
 
@@ -244,10 +249,11 @@ const Up& up_one() {
 
 /// y = M x (+ b), exact value and error bound per coordinate.
 Tracked apply_matrix(const Arith& ar, const Matrix& M, const WMatrix& WM, const Tracked& x, const Vec* b,
-                     const std::vector<Weight>* wb, const char* what) {
+                     const std::vector<Weight>* wb, const char* what, std::vector<Up>* rounding = nullptr) {
   Tracked y;
   y.z.assign(M.rows, Rational(0));
   y.e.resize(M.rows);
+  if (rounding) rounding->resize(M.rows);
   for (std::size_t i = 0; i < M.rows; ++i) {
     DotBound db(ar);
     Rational s(0);
@@ -262,7 +268,7 @@ Tracked apply_matrix(const Arith& ar, const Matrix& M, const WMatrix& WM, const 
       db.term((*wb)[i].abs, (*wb)[i].err, up_one(), up_zero(), true);
     }
     y.z[i] = std::move(s);
-    db.finish(y.e[i], what);
+    db.finish(y.e[i], what, rounding ? &(*rounding)[i] : nullptr);
   }
   y.refresh_abs();
   return y;
@@ -471,13 +477,26 @@ class Analysis {
     toks = std::move(out);
   }
 
-  // Lemma F: out = eta z + W relu(U z + b); ReLU: exact zero when provably negative, else 1-Lipschitz.
+  // Lemma F: out = eta z + W relu(U z + b); ReLU: exact zero when provably negative, else
+  // 1-Lipschitz. Lemma S: when every neuron's sign is known, the layer is one affine map of the
+  // float state, and the input error enters only through its (rounded) linear part.
   Tracked feed_forward(const FeedForward& ff, const PreparedBlock& pb, const Tracked& x) const {
     const Arith& ar = *arith_;
-    Tracked h = apply_matrix(ar, ff.U, pb.U, x, &ff.b, &pb.b, "pre-activation");
-    for (std::size_t r = 0; r < h.z.size(); ++r) {
-      bool negative = h.z[r] < 0;
-      if (negative) {
+    std::vector<Up> rnd;
+    Tracked h = apply_matrix(ar, ff.U, pb.U, x, &ff.b, &pb.b, "pre-activation", &rnd);
+    const std::size_t w = h.z.size();
+    std::vector<char> active(w, 0);
+    bool signs_known = true;
+    std::size_t n_active = 0;
+    for (std::size_t r = 0; r < w; ++r) {
+      if (h.z[r] >= 0 && mpfr_cmp_q(h.e[r].v, h.z[r].backend().data()) <= 0) {
+        active[r] = 1;
+        ++n_active;
+      } else {
+        Rational neg = -h.z[r];
+        if (mpfr_cmp_q(h.e[r].v, neg.backend().data()) > 0) signs_known = false;
+      }
+      if (h.z[r] < 0) {
         // e < -a: the float pre-activation is negative too, both outputs are exactly 0.
         if (rational_gt(-h.z[r], h.e[r])) mpfr_set_zero(h.e[r].v, 1);
         h.z[r] = 0;
@@ -488,6 +507,7 @@ class Analysis {
     Tracked out;
     out.z.assign(d, Rational(0));
     out.e.resize(d);
+    Up own_rounding, tmp;
     for (std::size_t c = 0; c < d; ++c) {
       DotBound db(ar);
       Rational s(0);
@@ -495,14 +515,42 @@ class Analysis {
         s += ff.eta * x.z[c];
         db.term(pb.eta.abs, pb.eta.err, x.az[c], x.e[c], pb.eta.unit);
       }
-      for (std::size_t r = 0; r < h.z.size(); ++r) {
-        const Weight& w = pb.W(c, r);
-        if (w.zero) continue;
-        if (h.z[r] != 0) s += *w.w * h.z[r];
-        db.term(w.abs, w.err, h.az[r], h.e[r], w.unit);
+      for (std::size_t r = 0; r < w; ++r) {
+        const Weight& wt = pb.W(c, r);
+        if (wt.zero) continue;
+        if (h.z[r] != 0) s += *wt.w * h.z[r];
+        db.term(wt.abs, wt.err, h.az[r], h.e[r], wt.unit);
       }
       out.z[c] = std::move(s);
-      db.finish(out.e[c], "feed-forward output");
+      db.finish(out.e[c], "feed-forward output", &own_rounding);
+      if (!signs_known || n_active == 0) continue;
+      // Lemma S: float out_c = L.zhat + c0 + sum_active What_cr rho_r + (rounding of this dot).
+      Vec L(d, Rational(0));
+      L[c] = pb.eta.hat;
+      Rational c0(0);
+      Up alt = own_rounding;
+      for (std::size_t r = 0; r < w; ++r) {
+        if (!active[r]) continue;
+        const Weight& wt = pb.W(c, r);
+        if (wt.hat == 0) continue;
+        for (std::size_t k = 0; k < d; ++k)
+          if (pb.U(r, k).hat != 0) L[k] += wt.hat * pb.U(r, k).hat;
+        c0 += wt.hat * pb.b[r].hat;
+        mpfr_add(tmp.v, wt.abs.v, wt.err.v, MPFR_RNDU);
+        add_mul(alt, tmp, rnd[r], tmp);
+      }
+      Rational dev = c0 - out.z[c];
+      for (std::size_t k = 0; k < d; ++k) {
+        if (L[k] == 0) continue;
+        dev += L[k] * x.z[k];
+        abs_up(tmp, L[k]);
+        Up t2;
+        mpfr_mul(t2.v, tmp.v, x.e[k].v, MPFR_RNDU);
+        add_to(alt, t2);
+      }
+      abs_up(tmp, dev);
+      add_to(alt, tmp);
+      if (mpfr_cmp(alt.v, out.e[c].v) < 0) out.e[c] = alt;
     }
     out.refresh_abs();
     return out;
