@@ -92,6 +92,10 @@ expect 0 "claim: in IEEE binary64" -- "$ic" certify "$root/examples/shared_top.j
 expect 0 "VERIFIED (6 claims)" -- "$chk" "$tmp/f.json" "$root/examples/shared_top.json"
 expect 1 "no certificate written" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/g.json" --float binary64 --epsilon 1e-12
 [[ ! -e "$tmp/g.json" ]] && ok || bad "certify --float wrote a certificate it could not establish"
+expect 0 "after  (final staircase layer): precision needed" -- "$ic" construct "$root/examples/shared_top.json" -o "$tmp/ff.json" --for-float binary64
+printf '{"format":"interpcert-dataset","version":1,"d":2,"sequences":[{"input":[["16777216","0"],["16777217","0"]],"output":[["1","1"]]}]}' > "$tmp/b32.json"
+expect 1 "are equal after rounding to binary32" -- "$ic" construct "$tmp/b32.json" -o "$tmp/b32m.json" --for-float binary32
+expect 0 "verification: all" -- "$ic" construct "$tmp/b32.json" -o "$tmp/b32m.json" --for-float binary64
 
 # certify: byte-identical certificates, re-checked independently; the digest test vector.
 expect 0 "wrote certificate" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/c1.json"

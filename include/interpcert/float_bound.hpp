@@ -69,4 +69,10 @@ PrecisionNeeded float_precision_needed(const Model& model, const Dataset& ds, co
                                        const Rational& epsilon, bool relative, unsigned threads = 0,
                                        long max_bits = 4096);
 
+/// Where the data themselves make the format impossible for ANY model of this class: after rounding
+/// the inputs to the format, two distinct tokens of one sequence coincide, or one (rounded) token
+/// in one (rounded) context must reach two different targets. The first such case, described with
+/// the sequences and positions; nullopt if none (or an input overflows: then it says so).
+std::optional<std::string> float_data_obstruction(const Dataset& ds, const FloatFormat& format);
+
 }  // namespace interpcert

@@ -4,10 +4,12 @@
 #include "interpcert/float_bound.hpp"
 
 #include "interpcert/parallel.hpp"
+#include "interpcert/text_util.hpp"
 
 #include <mpfr.h>
 
 #include <algorithm>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <stdexcept>
@@ -656,6 +658,38 @@ PrecisionNeeded float_precision_needed(const Model& model, const Dataset& ds, co
   }
   out.bits = hi;
   return out;
+}
+
+std::optional<std::string> float_data_obstruction(const Dataset& ds, const FloatFormat& f) {
+  // Rounding is applied coordinate-wise; a token-wise, permutation-equivariant float model sees only
+  // the rounded tokens and the multiset of rounded tokens of the sequence.
+  std::map<std::pair<std::vector<Vec>, Vec>, std::pair<Vec, std::string>> need;
+  for (std::size_t j = 0; j < ds.sequences.size(); ++j) {
+    const Sequence& s = ds.sequences[j];
+    std::vector<Vec> r(s.input.size());
+    for (std::size_t i = 0; i < s.input.size(); ++i)
+      for (const auto& x : s.input[i]) {
+        auto y = float_round(x, f.p, f);
+        if (!y) return "sequence " + std::to_string(j) + ", token " + std::to_string(i) + " overflows in " + f.name;
+        r[i].push_back(*y);
+      }
+    for (std::size_t a = 0; a < r.size(); ++a)
+      for (std::size_t b = a + 1; b < r.size(); ++b)
+        if (r[a] == r[b] && s.input[a] != s.input[b])
+          return "sequence " + std::to_string(j) + ": tokens " + std::to_string(a) + " " + vec_text(s.input[a]) + " and " +
+                 std::to_string(b) + " " + vec_text(s.input[b]) + " are equal after rounding to " + f.name;
+    std::vector<Vec> ctx = r;
+    std::sort(ctx.begin(), ctx.end(), lex_less);
+    for (std::size_t k = 0; k < s.output.size(); ++k) {
+      auto key = std::make_pair(ctx, r[s.positions[k]]);
+      std::string where = "sequence " + std::to_string(j) + " position " + std::to_string(s.positions[k]);
+      auto [it, fresh] = need.emplace(key, std::make_pair(s.output[k], where));
+      if (!fresh && it->second.first != s.output[k])
+        return it->second.second + " and " + where + " hold the same token in the same context after rounding to " +
+               f.name + " but need different targets " + vec_text(it->second.first) + " and " + vec_text(s.output[k]);
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace interpcert
