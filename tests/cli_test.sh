@@ -82,6 +82,20 @@ done
 grep -q '"attention": "softmax"' "$tmp/mo.model.json" && ok || bad "certify --softmax --exact --model-out wrote no softmax model"
 expect 2 "exactly one of --beta" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/x.json" --softmax
 expect 2 "need --softmax" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/x.json" --beta 3
+# IEEE floating point (proofs/float-bound.md): run --float bounds every round-to-nearest evaluation.
+"$ic" construct "$root/examples/shared_top.json" -o "$tmp/top.model.json" -q >/dev/null 2>&1
+expect 0 "bound computed with outward rounding" -- "$ic" run "$tmp/top.model.json" "$root/examples/shared_top.json" --float binary64 --epsilon 1/1000
+expect 1 "is not enough" -- "$ic" run "$tmp/top.model.json" "$root/examples/shared_top.json" --float binary64 --epsilon 1e-12
+expect 1 "UNSTABLE SELECTION: block" -- "$ic" run "$tmp/top.model.json" "$root/examples/shared_top.json" --float binary32 --epsilon 1
+expect 2 "--float" -- "$ic" run "$tmp/top.model.json" "$root/examples/shared_top.json" --float binary16
+expect 0 "claim: in IEEE binary64" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/f.json" --float binary64 --epsilon 1/1000
+expect 0 "VERIFIED (6 claims)" -- "$chk" "$tmp/f.json" "$root/examples/shared_top.json"
+expect 1 "no certificate written" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/g.json" --float binary64 --epsilon 1e-12
+[[ ! -e "$tmp/g.json" ]] && ok || bad "certify --float wrote a certificate it could not establish"
+expect 0 "after  (final staircase layer): precision needed" -- "$ic" construct "$root/examples/shared_top.json" -o "$tmp/ff.json" --for-float binary64
+printf '{"format":"interpcert-dataset","version":1,"d":2,"sequences":[{"input":[["16777216","0"],["16777217","0"]],"output":[["1","1"]]}]}' > "$tmp/b32.json"
+expect 1 "are equal after rounding to binary32" -- "$ic" construct "$tmp/b32.json" -o "$tmp/b32m.json" --for-float binary32
+expect 0 "verification: the one output token equals its target" -- "$ic" construct "$tmp/b32.json" -o "$tmp/b32m.json" --for-float binary64
 
 # certify: byte-identical certificates, re-checked independently; the digest test vector.
 expect 0 "wrote certificate" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/c1.json"

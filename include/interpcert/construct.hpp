@@ -20,6 +20,10 @@ struct ConstructOptions {
   /// Append a final staircase layer (eta = 0, staircase.hpp) so that the model is exact under
   /// softmax for large beta; one more block, of 2K - 1 neurons for K distinct targets.
   bool staircase = false;
+  /// Make the free choices for IEEE floating-point evaluation (proofs/float-bound.md, "A
+  /// construction for floating point"): a final staircase layer snaps every output onto its
+  /// target's plateau, so rounding errors accumulated before it do not reach the output.
+  bool for_float = false;
 };
 
 /// One code layer: the lambda chosen, each context's leader and code afterwards.

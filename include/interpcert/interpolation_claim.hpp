@@ -88,7 +88,26 @@ struct SoftmaxExact {
   BlockBounds block_bounds() const { return {false, true}; }
 };
 
-using InterpolationClaim = std::variant<ExactHardmax, SoftmaxBounded, SoftmaxExact>;
+/// Hardmax, evaluated in IEEE floating point (`format`: "binary64" or "binary32"): for EVERY
+/// round-to-nearest evaluation (any summation order, FMA or not; the model and the inputs rounded
+/// to the format) every output coordinate is within `bound` of its target (proofs/float-bound.md).
+/// `bound` is twice the producer's own bound, rounded up (capped at epsilon), for the checker's room.
+struct FloatBounded {
+  std::string format;
+  Rational bound;
+
+  /// The claim for `weights` (hardmax) in `format` if its bound is <= epsilon; nullopt (reason,
+  /// the bound and the precision needed written to `log`) otherwise.
+  static std::optional<FloatBounded> establish(const Model& weights, const Dataset& ds, const std::string& format,
+                                               const Rational& epsilon, unsigned threads, std::ostream& log);
+
+  Model model(const Model& weights) const;
+  std::string describe(const Dataset& ds, const ModelStats& st) const;
+  std::string json(const Dataset& ds) const;
+  BlockBounds block_bounds() const { return {true, false}; }
+};
+
+using InterpolationClaim = std::variant<ExactHardmax, SoftmaxBounded, SoftmaxExact, FloatBounded>;
 
 /// The model `claim` is about: `weights` with the claim's attention kind and beta.
 Model claim_model(const InterpolationClaim& claim, const Model& weights);

@@ -1,5 +1,6 @@
 #include "claims.hpp"
 
+#include "float.hpp"
 #include "forward.hpp"
 #include "forward_fast.hpp"
 #include "hypotheses.hpp"
@@ -177,6 +178,29 @@ Finding check_bounded_softmax(const InterpolationInput& in) {
                   checked);
 }
 
+// kind "float", hardmax model: the checker's own analysis of every IEEE round-to-nearest
+// evaluation in the format (proofs/float-bound.md) must give a bound <= the claimed one.
+Finding check_float_hardmax(const InterpolationInput& in) {
+  std::string format = in.claim.at("format").string();
+  long p = 0, emin = 0, emax = 0;
+  if (format == "binary64") p = 53, emin = -1022, emax = 1023;
+  else if (format == "binary32") p = 24, emin = -126, emax = 127;
+  else return refuted(kInterpolation, "unknown float format \"" + format + "\" (binary64 or binary32)");
+  Rational claimed_bound = in.claim.at("bound").rational();
+  std::string why;
+  auto own = float_error_bound(in.m, in.ds, p, emin, emax, in.shard, in.shards, why);
+  if (!own) return refuted(kInterpolation, "no bound in " + format + ": " + why);
+  char approx[48];
+  std::snprintf(approx, sizeof approx, "%.3g", own->convert_to<double>());
+  if (*own > claimed_bound)
+    return refuted(kInterpolation, "the checker bounds max |fl(output) - target| in " + format + " by ~" + approx +
+                                       ", which does not establish the claimed bound " + rational_to_string(claimed_bound));
+  return verified(kInterpolation, "every IEEE " + format + " round-to-nearest evaluation (any order, FMA or not) "
+                                  "has max |fl(output) - target| <= ~" + std::string(approx) + " <= the claimed " +
+                                  rational_to_string(claimed_bound) + " over " + std::to_string(in.outputs) +
+                                  " output tokens (proofs/float-bound.md; MPFR, rounding upward)");
+}
+
 // The kinds of interpolation claim (proofs/certificate-v1.md): the certificate's "kind", the
 // attention of the model it is about, the members it carries besides "kind" and "outputs" (all
 // required), and the one function that re-derives it. A claim matching no row is refuted. To
@@ -193,6 +217,7 @@ const std::vector<InterpolationKind>& interpolation_kinds() {
       {"exact", AttentionKind::Hardmax, {}, check_exact_hardmax},
       {"exact", AttentionKind::Softmax, {"precision"}, check_exact_softmax},
       {"bounded", AttentionKind::Softmax, {"bound", "precision"}, check_bounded_softmax},
+      {"float", AttentionKind::Hardmax, {"format", "bound"}, check_float_hardmax},
   };
   return kinds;
 }

@@ -15,7 +15,7 @@ namespace interpcert::cli {
 namespace {
 
 struct CertifyOptions {
-  std::string dataset, output, model_out, beta, epsilon;
+  std::string dataset, output, model_out, beta, epsilon, float_format;
   bool softmax = false, exact = false;
   long precision = 256;
   PipelineOptions pipe;
@@ -34,6 +34,7 @@ std::optional<InterpolationClaim> establish_claim(const CertifyOptions& o, const
                                                   const std::optional<Rational>& epsilon, const Model& weights,
                                                   const Dataset& ds, std::ostream& log) {
   const unsigned threads = o.pipe.threads;
+  if (!o.float_format.empty()) return as_claim(FloatBounded::establish(weights, ds, o.float_format, *epsilon, threads, std::cout));
   if (!o.softmax) return ExactHardmax{};
   if (o.exact)
     return beta ? as_claim(SoftmaxExact::at_beta(weights, ds, *beta, o.precision, threads, log))
@@ -75,12 +76,18 @@ Runner add_certify_command(CLI::App& app) {
                 "at --beta B, or at the least beta found (within a factor 1 + 1/16)");
   cmd->add_option("--precision", o->precision, "with --softmax: starting precision in bits (default 256)")
       ->check(CLI::Range(16L, 1L << 20));
+  cmd->add_option("--float", o->float_format,
+                  "with --epsilon E: certify that EVERY IEEE round-to-nearest evaluation in this format is within E "
+                  "(hardmax; proofs/float-bound.md)")
+      ->check(CLI::IsMember({"binary64", "binary32"}));
   return [o, cmd] {
+    if (!o->float_format.empty() && (o->softmax || !o->beta.empty() || o->epsilon.empty()))
+      throw InputError("--float", "", "--float takes --epsilon E and no --softmax/--beta");
     if (o->exact && !o->softmax) throw InputError("--exact", "", "--exact needs --softmax");
     if (o->exact && !o->epsilon.empty()) throw InputError("--exact", "", "--exact takes --beta B or no beta, not --epsilon");
     if (o->softmax && !o->exact && o->beta.empty() == o->epsilon.empty())
       throw InputError("--softmax", "", "give exactly one of --beta B and --epsilon E");
-    if (!o->softmax && !(o->beta.empty() && o->epsilon.empty()))
+    if (!o->softmax && o->float_format.empty() && !(o->beta.empty() && o->epsilon.empty()))
       throw InputError("--beta/--epsilon", "", "these options need --softmax");
     if (!o->softmax && cmd->count("--precision")) throw InputError("--precision", "", "needs --softmax");
     // Parsed before the construction: a bad number fails at once.

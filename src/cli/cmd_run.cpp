@@ -1,5 +1,6 @@
 #include "commands.hpp"
 #include "pipeline.hpp"
+#include "float_report.hpp"
 #include "interpcert/text_util.hpp"
 
 #include "interpcert/errors.hpp"
@@ -30,8 +31,10 @@ Runner add_run_command(CLI::App& app) {
       "is printed, 1 if no finite bound was obtained at this precision.\n"
       "Options for one kind of model are refused (exit 2) on the other. Exit 2 on invalid input.");
   struct Opts {
-    std::string model, dataset, evaluator = "fast", epsilon, shard, verdict_out;
+    std::string model, dataset, evaluator = "fast", epsilon, shard, verdict_out, float_format;
     unsigned threads = 0;
+    long exp_ulps = 2;
+    bool relative = false;
     long precision = 256;
     bool quiet = false;
   };
@@ -47,13 +50,21 @@ Runner add_run_command(CLI::App& app) {
   cmd->add_option("--precision", o->precision, "softmax: working precision in bits (default 256)")
       ->check(CLI::Range(16L, 1L << 20));
   cmd->add_flag("-q,--quiet", o->quiet, "print only the result (and the first mismatch)");
+  cmd->add_option("--float", o->float_format,
+                  "bound the error of ANY IEEE round-to-nearest evaluation in this format (proofs/float-bound.md)")
+      ->check(CLI::IsMember({"binary64", "binary32"}));
+  cmd->add_option("--exp-ulps", o->exp_ulps, "--float, softmax: exp assumed accurate to K ulps (default 2)")
+      ->check(CLI::Range(0L, 1L << 20));
+  cmd->add_flag("--relative", o->relative, "--float: --epsilon is relative, per output token: E * max(1, |target|_inf)");
   return [o, cmd] {
     check_output_paths({{"--verdict-out", o->verdict_out}}, {o->model, o->dataset});
     Model model = model_load(o->model);
     const bool soft = model.attention == AttentionKind::Softmax;
     // An option for the other kind of model would otherwise be silently ignored.
+    // (--float bounds a hardmax model's IEEE evaluation, and takes --epsilon.)
     for (const char* opt : soft ? std::vector<const char*>{"--evaluator", "--shard", "--verdict-out"}
-                                : std::vector<const char*>{"--epsilon", "--precision"})
+                           : !o->float_format.empty() ? std::vector<const char*>{"--precision"}
+                                                      : std::vector<const char*>{"--epsilon", "--precision"})
       if (cmd->count(opt))
         throw InputError(opt, "", std::string("applies to ") + (soft ? "hardmax" : "softmax") + " models only, and " +
                                       clip_for_message(o->model) + " is a " + (soft ? "softmax" : "hardmax") + " model");
@@ -65,6 +76,9 @@ Runner add_run_command(CLI::App& app) {
     if (model.d != ds.d)
       throw InputError(o->model, "/d", "model has d = " + std::to_string(model.d) + " but dataset " + o->dataset +
                                            " has d = " + std::to_string(ds.d));
+    if (!o->float_format.empty())
+      return run_float(model, ds, o->model, o->dataset, *float_format(o->float_format), eps, o->relative,
+                       o->exp_ulps, o->threads, std::cout);
     std::ostringstream null_stream;
     std::ostream& detail = o->quiet ? null_stream : std::cout;
     if (soft) {

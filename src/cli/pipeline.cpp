@@ -1,6 +1,7 @@
 #include "commands.hpp"
 #include "interpcert/text_util.hpp"
 #include "pipeline.hpp"
+#include "interpcert/float_bound.hpp"
 
 #include "interpcert/errors.hpp"
 
@@ -41,6 +42,10 @@ void add_pipeline_options(CLI::App* cmd, PipelineOptions& opt) {
       ->check(CLI::IsMember({"auto", "reference", "fast"}));
   cmd->add_option("--threads", opt.threads, "worker threads (0 = all cores)");
   cmd->add_flag("-q,--quiet", opt.quiet, "print only the summary lines");
+  cmd->add_option("--for-float", opt.for_float,
+                  "make the construction's free choices for this IEEE format (a final staircase layer snaps outputs "
+                  "to their targets) and report the precision needed before and after (proofs/float-bound.md)")
+      ->check(CLI::IsMember({"binary64", "binary32"}));
 }
 
 std::optional<BuiltModel> build_and_verify(const Dataset& ds, const std::string& dataset_file,
@@ -59,8 +64,20 @@ std::optional<BuiltModel> build_and_verify(const Dataset& ds, const std::string&
     return std::nullopt;
   }
   os << "preconditions: H1-H4 hold (decided exactly); no obstruction.\n";
+  std::optional<FloatFormat> ffmt;
+  if (!opt.for_float.empty()) {
+    ffmt = float_format(opt.for_float);
+    if (auto why = float_data_obstruction(ds, *ffmt)) {
+      os << "IMPOSSIBLE in " << ffmt->name << ": " << *why
+         << "; no model evaluated in this format can interpolate the dataset. No model built.\n";
+      exit_status = kExitRefuted;
+      return std::nullopt;
+    }
+  }
+  ConstructOptions copt = opt.construct;
+  copt.for_float = copt.for_float || ffmt.has_value();
   auto t0 = std::chrono::steady_clock::now();
-  b.construction = construct_model(ds, opt.construct, b.preconditions);
+  b.construction = construct_model(ds, copt, b.preconditions);
   b.construct_seconds = since(t0);
   b.stats = model_stats(b.construction.model);
   const ConstructionTrace& tr = b.construction.trace;
@@ -105,6 +122,23 @@ std::optional<BuiltModel> build_and_verify(const Dataset& ds, const std::string&
                                  : "all " + std::to_string(ds.total_outputs()) + " output tokens equal their targets")
      << " (" << b.evaluator
      << " evaluator, exact rational arithmetic, " << b.verify_seconds << " s)\n";
+  if (ffmt) {
+    // Before: the same construction without the final snap layer; after: with it.
+    Model before = b.construction.model;
+    before.blocks.pop_back();
+    const Rational eps = ffmt->p == 53 ? Rational(1, 1000000) : Rational(1, 100);
+    os << "for " << ffmt->name << " (relative epsilon " << rational_to_string(eps)
+       << " * max(1, |target|); bounds with outward rounding, proofs/float-bound.md):\n";
+    for (int k = 0; k < 2; ++k) {
+      const Model& m = k ? b.construction.model : before;
+      FloatBound fb = float_error_bound(m, ds, *ffmt, ffmt->p, opt.threads);
+      PrecisionNeeded need = float_precision_needed(m, ds, *ffmt, eps, true, opt.threads, 1024);
+      os << "  " << (k ? "after  (final staircase layer)" : "before (plain construction)   ") << ": precision needed "
+         << (need.bits ? std::to_string(*need.bits) + " bits" : std::string("> 1024 bits")) << "; in " << ffmt->name
+         << ": " << (fb.ok() ? "relative bound " + rational_approx(fb.relative) : "NOT CERTIFIED (" + fb.why + ")")
+         << "\n";
+    }
+  }
   exit_status = kExitOk;
   return b;
 }

@@ -17,6 +17,7 @@ struct PipelineOptions {
   std::string verify = "auto";  ///< reference | fast | auto (reference when affordable)
   unsigned threads = 0;
   bool quiet = false;  ///< -q: only the verdict, failure and "wrote" lines
+  std::string for_float;  ///< "binary64" / "binary32": construct for that format and report the precision needed
 };
 
 struct BuiltModel {

@@ -500,7 +500,7 @@ Construction construct_hardmax(const Dataset& ds, const ConstructOptions& option
 
 Construction construct_model(const Dataset& ds, const ConstructOptions& options, const PreconditionReport& pre) {
   Construction c = construct_hardmax(ds, options, pre);
-  if (options.staircase) c.model.blocks.push_back(Block{std::nullopt, staircase_layer(ds)});
+  if (options.staircase || options.for_float) c.model.blocks.push_back(Block{std::nullopt, staircase_layer(ds)});
   return c;
 }
 

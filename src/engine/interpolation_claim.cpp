@@ -1,5 +1,6 @@
 #include "interpcert/interpolation_claim.hpp"
 
+#include "interpcert/float_bound.hpp"
 #include "interpcert/softmax_apriori.hpp"
 #include "interpcert/softmax_eval.hpp"
 #include "interpcert/softmax_search.hpp"
@@ -155,6 +156,48 @@ std::string SoftmaxExact::describe(const Dataset& ds, const ModelStats& st) cons
 
 std::string SoftmaxExact::json(const Dataset& ds) const {
   return "{\"kind\": \"exact\", " + outputs_json(ds) + ", \"precision\": " + std::to_string(precision) + "}";
+}
+
+// --- hardmax in IEEE floating point ------------------------------------------------------------
+
+std::optional<FloatBounded> FloatBounded::establish(const Model& weights, const Dataset& ds, const std::string& format,
+                                                    const Rational& epsilon, unsigned threads, std::ostream& log) {
+  auto fmt = float_format(format);
+  if (!fmt) throw std::invalid_argument("unknown float format " + format);
+  Model m = with_attention(weights, AttentionKind::Hardmax, std::nullopt);
+  FloatBound b = float_error_bound(m, ds, *fmt, fmt->p, threads);
+  if (!b.ok()) {
+    log << format << ": NOT certified: " << b.why << "; no certificate written\n";
+    return std::nullopt;
+  }
+  log << format << ": certified max |fl(output) - target| <= " << rational_approx(round_up_3_digits(b.bound))
+      << " for every round-to-nearest evaluation (proofs/float-bound.md, outward rounding)\n";
+  PrecisionNeeded need = float_precision_needed(m, ds, *fmt, epsilon, false, threads);
+  log << "precision needed for epsilon = " << rational_to_string(epsilon) << ": "
+      << (need.bits ? std::to_string(*need.bits) + " bits" : "more than " + std::to_string(need.max_bits) + " bits")
+      << " (" << format << " has " << fmt->p << ")\n";
+  if (b.bound > epsilon) {
+    log << format << ": the bound exceeds epsilon = " << rational_to_string(epsilon) << "; no certificate written\n";
+    return std::nullopt;
+  }
+  Rational claim = round_up_3_digits(b.bound * 2);
+  if (claim > epsilon) claim = epsilon;
+  return FloatBounded{format, claim};
+}
+
+Model FloatBounded::model(const Model& weights) const {
+  return with_attention(weights, AttentionKind::Hardmax, std::nullopt);
+}
+
+std::string FloatBounded::describe(const Dataset& ds, const ModelStats& st) const {
+  return "claim: in IEEE " + format + " (any round-to-nearest evaluation) max |fl(output) - target| <= " +
+         rational_to_string(bound) + " (~" + approx(bound) + "); L = " + std::to_string(st.blocks) +
+         " <= sum m_j + N = " + std::to_string(construction_block_bound(ds));
+}
+
+std::string FloatBounded::json(const Dataset& ds) const {
+  return "{\"kind\": \"float\", " + outputs_json(ds) + ", \"format\": \"" + format + "\", \"bound\": \"" +
+         rational_to_string(bound) + "\"}";
 }
 
 // --- dispatch -----------------------------------------------------------------------------------

@@ -127,6 +127,20 @@ variant("softmax_parameters_count_beta", json.dumps(c, indent=1), soft_ds, 1, "c
 from fractions import Fraction
 c = json.loads(soft); c["claims"]["squared_norm"] = str(Fraction(c["claims"]["squared_norm"]) + Fraction(c["model"]["content"]["beta"]) ** 2)
 variant("softmax_squared_norm_with_beta", json.dumps(c, indent=1), soft_ds, 1, "squared_norm: REFUTED")
+# IEEE floating point (proofs/float-bound.md): every round-to-nearest binary64 evaluation within
+# the bound; the checker re-derives it with its own analysis (src/checker/float.cpp).
+flt_ds, flt = certify(os.path.join(ex, "shared_top.json"), "shared_top_float64", ["--float", "binary64", "--epsilon", "1/1000"])
+expect("shared_top_float64.cert.json", flt_ds, 0, "every IEEE binary64 round-to-nearest evaluation")
+c = json.loads(flt); c["claims"]["interpolation"]["bound"] = "1/1000000000"
+variant("float_bound_too_small", json.dumps(c, indent=1), flt_ds, 1, "interpolation: REFUTED (the checker bounds")
+c = json.loads(flt); c["claims"]["interpolation"]["format"] = "binary32"
+variant("float_format_changed", json.dumps(c, indent=1), flt_ds, 1, "interpolation: REFUTED (no bound in binary32")
+c = json.loads(flt); c["claims"]["interpolation"]["format"] = "binary16"
+variant("float_format_unknown", json.dumps(c, indent=1), flt_ds, 1, "unknown float format")
+c = json.loads(flt); c["claims"]["interpolation"]["exp_ulps"] = 0
+variant("float_exp_ulps_added", json.dumps(c, indent=1), flt_ds, 2, "unknown field \"exp_ulps\"")
+c = json.loads(flt); del c["claims"]["interpolation"]["format"]
+variant("float_without_format", json.dumps(c, indent=1), flt_ds, 1, "needs \"format\"")
 # The digest of another dataset.
 c = json.loads(top); c["dataset"]["digest"] = json.loads(two)["dataset"]["digest"]
 variant("other_dataset_digest", json.dumps(c, indent=1), top_ds, 1, "dataset-digest: REFUTED")

@@ -1,0 +1,21 @@
+// The checker's own floating-point analysis (proofs/float-bound.md), written independently of the
+// producer's: a rigorous bound on max |fl(output) - target| for every IEEE round-to-nearest
+// evaluation of a hardmax model in a binary format (MPFR, every bound rounded upward).
+#pragma once
+
+#include "interpcert/dataset.hpp"
+#include "interpcert/model.hpp"
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+namespace interpcert::checker {
+
+/// The bound over the output coordinates of the sequences j with j % shards == shard, for the
+/// format with p significand bits and normal exponents emin..emax. nullopt, with the reason in
+/// `why`, when a hardmax selection may differ in floating point or a quantity may overflow.
+std::optional<Rational> float_error_bound(const Model& m, const Dataset& ds, long p, long emin, long emax,
+                                          std::size_t shard, std::size_t shards, std::string& why);
+
+}  // namespace interpcert::checker

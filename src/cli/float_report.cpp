@@ -1,0 +1,64 @@
+#include "float_report.hpp"
+
+#include "interpcert/errors.hpp"
+#include "interpcert/softmax_eval.hpp"
+
+#include <chrono>
+#include <ostream>
+
+namespace interpcert::cli {
+
+namespace {
+
+std::string bound_text(const Rational& b) {
+  Rational r = round_up_3_digits(b);
+  return rational_to_string(r) + " (" + rational_approx(r) + ")";
+}
+
+}  // namespace
+
+int run_float(const Model& model, const Dataset& ds, const std::string& model_file, const std::string& dataset_file,
+              const FloatFormat& f, const std::optional<Rational>& eps, bool relative, long exp_ulps, unsigned threads,
+              std::ostream& os, FloatBound* result) {
+  const bool softmax = model.attention == AttentionKind::Softmax;
+  os << "model: " << model_file << " (" << model.blocks.size() << " blocks, " << (softmax ? "softmax" : "hardmax")
+     << ")\n"
+     << "dataset: " << dataset_file << " (" << ds.sequences.size() << " sequences, " << ds.total_outputs()
+     << " output tokens)\n"
+     << "float: " << f.name << " (p = " << f.p << " bits, normal exponents " << f.emin << ".." << f.emax
+     << ", subnormals), round to nearest; the model's numbers and the inputs rounded to the format first\n"
+     << "covers: every summation order, with or without FMA, hardmax selections as in proofs/formats-v1.md "
+        "(proofs/float-bound.md)\n";
+  if (softmax) os << "assumption: exp accurate to " << exp_ulps << " ulps (--exp-ulps)\n";
+  else os << "exp: not used (hardmax attention)\n";
+  auto t0 = std::chrono::steady_clock::now();
+  FloatBound b = float_error_bound(model, ds, f, f.p, threads);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (result) *result = b;
+  os << "bound computed with outward rounding (MPFR, every rounding upward), " << secs << " s\n";
+  if (!b.ok()) {
+    const char* what = b.status == FloatBound::Status::Unstable   ? "UNSTABLE SELECTION"
+                       : b.status == FloatBound::Status::Overflow ? "POSSIBLE OVERFLOW"
+                                                                   : "NOT SUPPORTED";
+    os << "result: NOT CERTIFIED in " << f.name << ": " << what << ": " << b.why << "\n";
+  } else {
+    os << "exact model error: max |exact output - target| = " << rational_short(b.exact_error) << " (exact)\n"
+       << "certified: max |fl(output) - target| <= " << bound_text(b.bound) << " (rigorous, rounded up to 3 digits)\n"
+       << "certified relative: max over output tokens of error / max(1, |target|_inf) <= " << bound_text(b.relative)
+       << "\n";
+  }
+  if (!eps) return b.ok() ? static_cast<int>(kExitOk) : static_cast<int>(kExitRefuted);
+  PrecisionNeeded need = float_precision_needed(model, ds, f, *eps, relative, threads);
+  os << "precision needed for epsilon = " << rational_to_string(*eps) << (relative ? " (relative)" : "") << ": ";
+  if (need.bits)
+    os << "needs " << *need.bits << " bits: " << f.name << " (" << f.p << ") is "
+       << (*need.bits <= f.p ? "enough" : "not enough") << "\n";
+  else
+    os << "no precision up to " << need.max_bits << " bits certifies it (" << need.why_not << ")\n";
+  bool ok = b.ok() && (relative ? b.relative : b.bound) <= *eps;
+  os << "result: " << (ok ? "CERTIFIED WITHIN" : "NOT CERTIFIED WITHIN") << " epsilon = " << rational_to_string(*eps)
+     << (relative ? " (relative)" : "") << " in " << f.name << "\n";
+  return ok ? static_cast<int>(kExitOk) : static_cast<int>(kExitRefuted);
+}
+
+}  // namespace interpcert::cli

@@ -1,0 +1,695 @@
+// The analysis of proofs/float-bound.md, written to follow it lemma by lemma. Per token we carry
+// the exact value z (rational, the model as written on the exact input) and an upper bound e on
+// |fl-state - z| per coordinate; every bound is an MPFR number rounded upward.
+#include "interpcert/float_bound.hpp"
+
+#include "interpcert/parallel.hpp"
+#include "interpcert/text_util.hpp"
+
+#include <mpfr.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+
+namespace interpcert {
+
+std::optional<FloatFormat> float_format(std::string_view name) {
+  if (name == "binary64") return FloatFormat{"binary64", 53, -1022, 1023};
+  if (name == "binary32") return FloatFormat{"binary32", 24, -126, 127};
+  return std::nullopt;
+}
+
+namespace {
+
+Integer pow2(long k) { return Integer(1) << k; }
+Rational scale2(const Rational& x, long k) {  // x 2^k, exact
+  return k >= 0 ? x * Rational(pow2(k)) : x / Rational(pow2(-k));
+}
+long bit_length(const Integer& n) { return n == 0 ? 0 : static_cast<long>(msb(n)) + 1; }
+
+}  // namespace
+
+std::optional<Rational> float_round(const Rational& x, long p, const FloatFormat& f) {
+  if (x == 0) return Rational(0);
+  Rational a = abs(x);
+  // e = floor(log2 a): 2^e <= a < 2^(e+1).
+  long e = bit_length(numerator(a)) - bit_length(denominator(a));
+  if (a < scale2(Rational(1), e)) --e;
+  long k = std::max(e, f.emin) - p + 1;  // the spacing of floats around a is 2^k
+  Rational scaled = scale2(a, -k);
+  Integer n = numerator(scaled) / denominator(scaled);
+  Rational frac = scaled - Rational(n);
+  if (frac > Rational(1, 2) || (frac == Rational(1, 2) && bit_test(n, 0))) n += 1;
+  Rational r = scale2(Rational(n), k);
+  // Largest finite number: (2 - 2^(1-p)) 2^emax. Round to nearest overflows exactly when the
+  // rounded value (with unbounded exponent) exceeds it.
+  Rational omega = scale2(Rational(pow2(p) - 1), f.emax - p + 1);
+  if (r > omega) return std::nullopt;
+  return x < 0 ? -r : r;
+}
+
+namespace {
+
+constexpr mpfr_prec_t kBits = 64;  // precision of the upper bounds themselves
+
+/// A nonnegative upper bound; every operation on it rounds up.
+struct Up {
+  mpfr_t v;
+  Up() {
+    mpfr_init2(v, kBits);
+    mpfr_set_zero(v, 1);
+  }
+  Up(const Up& o) {
+    mpfr_init2(v, kBits);
+    mpfr_set(v, o.v, MPFR_RNDU);
+  }
+  Up& operator=(const Up& o) {
+    mpfr_set(v, o.v, MPFR_RNDU);
+    return *this;
+  }
+  ~Up() { mpfr_clear(v); }
+  bool zero() const { return mpfr_zero_p(v); }
+};
+
+/// out >= |q|.
+void abs_up(Up& out, const Rational& q) {
+  if (q < 0) {
+    Rational m = -q;
+    mpfr_set_q(out.v, m.backend().data(), MPFR_RNDU);
+  } else {
+    mpfr_set_q(out.v, q.backend().data(), MPFR_RNDU);
+  }
+}
+void add_to(Up& a, const Up& b) { mpfr_add(a.v, a.v, b.v, MPFR_RNDU); }
+/// a += b c
+void add_mul(Up& a, const Up& b, const Up& c, Up& tmp) {
+  mpfr_mul(tmp.v, b.v, c.v, MPFR_RNDU);
+  mpfr_add(a.v, a.v, tmp.v, MPFR_RNDU);
+}
+void max_to(Up& a, const Up& b) {
+  if (mpfr_cmp(b.v, a.v) > 0) mpfr_set(a.v, b.v, MPFR_RNDU);
+}
+/// Is the exact rational q strictly greater than the bound b?
+bool rational_gt(const Rational& q, const Up& b) { return mpfr_cmp_q(b.v, q.backend().data()) < 0; }
+Rational up_to_rational(const Up& b) {
+  Rational r;
+  mpfr_get_q(r.backend().data(), b.v);
+  return r;
+}
+
+/// The constants of the arithmetic model at precision p (proofs/float-bound.md, "Model").
+struct Arith {
+  long p;
+  Up u;      ///< unit roundoff 2^-p
+  Up eta;    ///< underflow: 2^(emin - p), half the smallest subnormal
+  Up omega;  ///< the largest finite number
+  std::vector<Up> gamma;  ///< gamma[n] >= n u / (1 - n u)
+  std::vector<Up> gamma1; ///< gamma1[n] >= 1 + gamma[n]
+  Arith(long p_, const FloatFormat& f, std::size_t max_n) : p(p_) {
+    mpfr_set_ui_2exp(u.v, 1, -p, MPFR_RNDU);
+    mpfr_set_ui_2exp(eta.v, 1, f.emin - p, MPFR_RNDU);
+    // (2 - 2^(1-p)) 2^emax, rounded DOWN (it is an upper limit quantities must stay below).
+    mpfr_set_ui_2exp(omega.v, 2, 0, MPFR_RNDD);
+    Up t;
+    mpfr_set_ui_2exp(t.v, 1, 1 - p, MPFR_RNDU);
+    mpfr_sub(omega.v, omega.v, t.v, MPFR_RNDD);
+    mpfr_mul_2si(omega.v, omega.v, f.emax, MPFR_RNDD);
+    gamma.resize(max_n + 1);
+    gamma1.resize(max_n + 1);
+    for (std::size_t n = 0; n <= max_n; ++n) {
+      Up num, den;
+      mpfr_mul_ui(num.v, u.v, n, MPFR_RNDU);
+      mpfr_ui_sub(den.v, 1, num.v, MPFR_RNDD);
+      if (mpfr_sgn(den.v) <= 0) throw std::overflow_error("n u >= 1: precision too small for this analysis");
+      mpfr_div(gamma[n].v, num.v, den.v, MPFR_RNDU);
+      mpfr_add_ui(gamma1[n].v, gamma[n].v, 1, MPFR_RNDU);
+    }
+  }
+};
+
+/// One number of the model: exact w, |w|, |fl(w) - w|, and whether fl(w) is 0 or +-1.
+struct Weight {
+  const Rational* w;
+  Rational hat;  ///< fl(w)
+  Up abs, err;
+  bool unit = false;   ///< fl(w) = +-1: products with it are exact
+  bool zero = false;   ///< w = fl(w) = 0: its products are exactly zero
+};
+struct WMatrix {
+  std::size_t rows = 0, cols = 0;
+  std::vector<Weight> a;
+  const Weight& operator()(std::size_t i, std::size_t j) const { return a[i * cols + j]; }
+};
+
+struct Overflow : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+Weight make_weight(const Rational& w, long p, const FloatFormat& f, const std::string& where) {
+  Weight out;
+  out.w = &w;
+  auto r = float_round(w, p, f);
+  if (!r) throw Overflow("the model's number at " + where + " overflows when rounded");
+  abs_up(out.abs, w);
+  abs_up(out.err, *r - w);
+  out.hat = *r;
+  out.unit = (*r == 1 || *r == -1);
+  out.zero = (w == 0 && *r == 0);
+  return out;
+}
+WMatrix make_matrix(const Matrix& m, long p, const FloatFormat& f, const std::string& where) {
+  WMatrix out;
+  out.rows = m.rows;
+  out.cols = m.cols;
+  out.a.reserve(m.a.size());
+  for (std::size_t i = 0; i < m.rows; ++i)
+    for (std::size_t j = 0; j < m.cols; ++j)
+      out.a.push_back(make_weight(m(i, j), p, f, where + "/" + std::to_string(i) + "/" + std::to_string(j)));
+  return out;
+}
+
+struct PreparedBlock {
+  bool has_sa = false, has_ff = false, factored = false;
+  Weight rho, eta;
+  WMatrix Q, K, V, VL, VR, U, W;
+  std::vector<Weight> b;
+};
+
+/// A quantity of the evaluation: its exact value, an upper bound of |value|, an upper bound of
+/// |float - value|.
+struct Tracked {
+  Vec z;
+  std::vector<Up> az, e;
+  void refresh_abs() {
+    az.resize(z.size());
+    for (std::size_t c = 0; c < z.size(); ++c) abs_up(az[c], z[c]);
+  }
+};
+
+/// Lemma D (proofs/float-bound.md): any round-to-nearest evaluation of sum_k xhat_k yhat_k
+/// against the exact sum_k x_k y_k, where |xhat_k - x_k| <= ex_k, |yhat_k - y_k| <= ey_k.
+class DotBound {
+ public:
+  explicit DotBound(const Arith& a) : a_(a) {}
+  /// A term; `exact_product`: xhat_k = +-1 or yhat_k = 1 exactly (an addition, no product).
+  void term(const Up& ax, const Up& ex, const Up& ay, const Up& ey, bool exact_product) {
+    mpfr_add(xs_.v, ax.v, ex.v, MPFR_RNDU);
+    if (mpfr_zero_p(xs_.v)) return;  // x = xhat = 0: the term is exactly 0 in both
+    mpfr_add(ys_.v, ay.v, ey.v, MPFR_RNDU);
+    if (mpfr_zero_p(ys_.v)) return;
+    ++t_;
+    if (!exact_product) ++inexact_;
+    add_mul(s1_, xs_, ys_, tmp_);
+    add_mul(s2_, ax, ey, tmp_);
+    add_mul(s2_, ex, ay, tmp_);
+    add_mul(s2_, ex, ey, tmp_);
+  }
+  /// The bound on |computed - exact|; throws Overflow if a partial result may overflow.
+  /// `rounding` (optional) receives the part due to this dot product's own roundings.
+  void finish(Up& err, const char* what, Up* rounding = nullptr) {
+    mpfr_set_zero(err.v, 1);
+    if (rounding) mpfr_set_zero(rounding->v, 1);
+    if (t_ == 0) return;
+    if (t_ >= a_.gamma.size()) throw std::logic_error("float_bound: gamma table too small");
+    std::size_t g = inexact_ ? t_ : t_ - 1;
+    // |partial sums|, |products| <= (1 + gamma_t) S1 + inexact * eta <= omega
+    Up big;
+    mpfr_mul(big.v, a_.gamma1[t_].v, s1_.v, MPFR_RNDU);
+    Up under;
+    mpfr_mul_ui(under.v, a_.eta.v, inexact_, MPFR_RNDU);
+    mpfr_mul(under.v, under.v, a_.gamma1[t_].v, MPFR_RNDU);
+    add_to(big, under);
+    add_to(big, s2_);
+    if (mpfr_cmp(big.v, a_.omega.v) > 0) throw Overflow(std::string("a ") + what + " may overflow");
+    mpfr_mul(err.v, a_.gamma[g].v, s1_.v, MPFR_RNDU);
+    add_to(err, under);
+    if (rounding) *rounding = err;
+    add_to(err, s2_);
+  }
+
+ private:
+  const Arith& a_;
+  Up s1_, s2_, xs_, ys_, tmp_;
+  std::size_t t_ = 0, inexact_ = 0;
+};
+
+const Up& up_zero() {
+  static thread_local Up z;
+  return z;
+}
+const Up& up_one() {
+  static thread_local Up o = [] {
+    Up x;
+    mpfr_set_ui(x.v, 1, MPFR_RNDU);
+    return x;
+  }();
+  return o;
+}
+
+/// y = M x (+ b), exact value and error bound per coordinate.
+Tracked apply_matrix(const Arith& ar, const Matrix& M, const WMatrix& WM, const Tracked& x, const Vec* b,
+                     const std::vector<Weight>* wb, const char* what, std::vector<Up>* rounding = nullptr) {
+  Tracked y;
+  y.z.assign(M.rows, Rational(0));
+  y.e.resize(M.rows);
+  if (rounding) rounding->resize(M.rows);
+  for (std::size_t i = 0; i < M.rows; ++i) {
+    DotBound db(ar);
+    Rational s(0);
+    for (std::size_t k = 0; k < M.cols; ++k) {
+      const Weight& w = WM(i, k);
+      if (w.zero) continue;
+      if (*w.w != 0 && x.z[k] != 0) s += *w.w * x.z[k];
+      db.term(w.abs, w.err, x.az[k], x.e[k], w.unit);
+    }
+    if (b) {
+      s += (*b)[i];
+      db.term((*wb)[i].abs, (*wb)[i].err, up_one(), up_zero(), true);
+    }
+    y.z[i] = std::move(s);
+    db.finish(y.e[i], what, rounding ? &(*rounding)[i] : nullptr);
+  }
+  y.refresh_abs();
+  return y;
+}
+
+struct SequenceResult {
+  std::vector<Up> token_err;  // per output token: max coordinate bound
+  Up abs_err, rel_err;
+  Rational exact_err;
+  std::string unstable;
+};
+
+std::string list_text(const std::vector<std::size_t>& v) {
+  std::string s;
+  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+  return s;
+}
+
+class Analysis {
+ public:
+  Analysis(const Model& m, const FloatFormat& f, long p, std::size_t max_len) : m_(m), f_(f) {
+    std::size_t max_n = std::max<std::size_t>(m.d, max_len) + 3;
+    for (std::size_t bi = 0; bi < m.blocks.size(); ++bi) {
+      const Block& bl = m.blocks[bi];
+      std::string at = "/blocks/" + std::to_string(bi);
+      PreparedBlock pb;
+      if (bl.sa) {
+        pb.has_sa = true;
+        pb.rho = make_weight(bl.sa->rho, p, f, at + "/sa/rho");
+        pb.Q = make_matrix(bl.sa->Q, p, f, at + "/sa/Q");
+        pb.K = make_matrix(bl.sa->K, p, f, at + "/sa/K");
+        max_n = std::max(max_n, bl.sa->Q.rows + 3);
+        pb.factored = bl.sa->factored;
+        if (pb.factored) {
+          pb.VL = make_matrix(bl.sa->Vleft, p, f, at + "/sa/V/left");
+          pb.VR = make_matrix(bl.sa->Vright, p, f, at + "/sa/V/right");
+          max_n = std::max(max_n, bl.sa->Vright.rows + 3);
+        } else {
+          pb.V = make_matrix(bl.sa->V, p, f, at + "/sa/V");
+        }
+      }
+      if (bl.ff) {
+        pb.has_ff = true;
+        pb.eta = make_weight(bl.ff->eta, p, f, at + "/ff/eta");
+        pb.U = make_matrix(bl.ff->U, p, f, at + "/ff/U");
+        pb.W = make_matrix(bl.ff->W, p, f, at + "/ff/W");
+        for (std::size_t j = 0; j < bl.ff->b.size(); ++j)
+          pb.b.push_back(make_weight(bl.ff->b[j], p, f, at + "/ff/b/" + std::to_string(j)));
+        max_n = std::max(max_n, bl.ff->W.cols + 3);
+      }
+      blocks_.push_back(std::move(pb));
+    }
+    arith_ = std::make_unique<Arith>(p, f, max_n);
+  }
+
+  SequenceResult run(const Sequence& seq, std::size_t j) const {
+    const Arith& ar = *arith_;
+    std::vector<Tracked> toks(seq.input.size());
+    for (std::size_t i = 0; i < toks.size(); ++i) {
+      Tracked& t = toks[i];
+      t.z = seq.input[i];
+      t.e.resize(t.z.size());
+      for (std::size_t c = 0; c < t.z.size(); ++c) {
+        auto r = float_round(t.z[c], ar.p, f_);
+        if (!r) throw Overflow("input token " + std::to_string(i) + " of sequence " + std::to_string(j) + " overflows");
+        abs_up(t.e[c], *r - t.z[c]);
+      }
+      t.refresh_abs();
+    }
+    SequenceResult res;
+    for (std::size_t bi = 0; bi < m_.blocks.size(); ++bi) {
+      const Block& bl = m_.blocks[bi];
+      const PreparedBlock& pb = blocks_[bi];
+      if (pb.has_sa) {
+        attention(*bl.sa, pb, toks, bi, j, res.unstable);
+        if (!res.unstable.empty()) return res;
+      }
+      if (pb.has_ff)
+        for (auto& t : toks) t = feed_forward(*bl.ff, pb, t);
+    }
+    // Output error against the targets.
+    Up tmp;
+    res.exact_err = 0;
+    for (std::size_t k = 0; k < seq.output.size(); ++k) {
+      const Tracked& t = toks[seq.positions[k]];
+      const Vec& target = seq.output[k];
+      Up tok;
+      Rational tmax(1);
+      for (std::size_t c = 0; c < target.size(); ++c) {
+        Rational diff = abs(t.z[c] - target[c]);
+        res.exact_err = std::max(res.exact_err, diff);
+        abs_up(tmp, diff);
+        add_to(tmp, t.e[c]);
+        max_to(tok, tmp);
+        tmax = std::max(tmax, abs(target[c]));
+      }
+      max_to(res.abs_err, tok);
+      Up den;
+      mpfr_set_q(den.v, tmax.backend().data(), MPFR_RNDD);
+      mpfr_div(tmp.v, tok.v, den.v, MPFR_RNDU);
+      max_to(res.rel_err, tmp);
+    }
+    return res;
+  }
+
+ private:
+  // Lemma H (hardmax) and Lemma A (the average and the residual).
+  void attention(const SelfAttention& sa, const PreparedBlock& pb, std::vector<Tracked>& toks, std::size_t bi,
+                 std::size_t j, std::string& unstable) const {
+    const Arith& ar = *arith_;
+    const std::size_t n = toks.size();
+    std::vector<Tracked> q(n), k(n), v(n);
+    for (std::size_t l = 0; l < n; ++l) {
+      q[l] = apply_matrix(ar, sa.Q, pb.Q, toks[l], nullptr, nullptr, "query");
+      k[l] = apply_matrix(ar, sa.K, pb.K, toks[l], nullptr, nullptr, "key");
+      if (pb.factored) {
+        Tracked r = apply_matrix(ar, sa.Vright, pb.VR, toks[l], nullptr, nullptr, "value");
+        v[l] = apply_matrix(ar, sa.Vleft, pb.VL, r, nullptr, nullptr, "value");
+      } else {
+        v[l] = apply_matrix(ar, sa.V, pb.V, toks[l], nullptr, nullptr, "value");
+      }
+    }
+    std::vector<Tracked> out(n);
+    std::vector<Rational> s(n);
+    std::vector<Up> sigma(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t l = 0; l < n; ++l) {
+        DotBound db(ar);
+        Rational sum(0);
+        for (std::size_t c = 0; c < q[i].z.size(); ++c) {
+          sum += q[i].z[c] * k[l].z[c];
+          db.term(q[i].az[c], q[i].e[c], k[l].az[c], k[l].e[c], false);
+        }
+        s[l] = std::move(sum);
+        db.finish(sigma[l], "score");
+      }
+      Rational best = *std::max_element(s.begin(), s.end());
+      std::vector<std::size_t> C;
+      Up min_sigma_c;
+      for (std::size_t l = 0; l < n; ++l)
+        if (s[l] == best) {
+          if (C.empty() || mpfr_cmp(sigma[l].v, min_sigma_c.v) < 0) mpfr_set(min_sigma_c.v, sigma[l].v, MPFR_RNDU);
+          C.push_back(l);
+        }
+      // Every rival must lose in floating point: gap > sigma_l + min_{c in C} sigma_c.
+      Up need;
+      for (std::size_t l = 0; l < n; ++l) {
+        if (s[l] == best) continue;
+        mpfr_add(need.v, sigma[l].v, min_sigma_c.v, MPFR_RNDU);
+        if (!rational_gt(best - s[l], need)) {
+          std::ostringstream os;
+          os << "block " << bi << ", sequence " << j << ", token " << i << ": exact selection {" << list_text(C)
+             << "} but token " << l << " is within the score error (gap " << rational_approx(best - s[l])
+             << " <= " << rational_approx(up_to_rational(need)) << ")";
+          unstable = os.str();
+          return;
+        }
+      }
+      // A tie is harmless only if every tied token carries the same exact value V z_l.
+      for (std::size_t c = 1; c < C.size(); ++c)
+        if (v[C[c]].z != v[C[0]].z) {
+          std::ostringstream os;
+          os << "block " << bi << ", sequence " << j << ", token " << i << ": exact tie between tokens "
+             << list_text(C) << " whose values V z differ (tokens " << C[0] << " and " << C[c]
+             << "); floating point may select any subset";
+          unstable = os.str();
+          return;
+        }
+      // The average over the float selection (a subset of C): Lemma A.
+      const std::size_t d = toks[i].z.size();
+      Tracked att;
+      att.z = v[C[0]].z;
+      att.e.resize(d);
+      att.refresh_abs();
+      for (std::size_t c = 0; c < d; ++c) {
+        Up emax, amax, tmp;
+        for (std::size_t l : C) {
+          max_to(emax, v[l].e[c]);
+          mpfr_add(tmp.v, v[l].az[c].v, v[l].e[c].v, MPFR_RNDU);
+          max_to(amax, tmp);
+        }
+        att.e[c] = emax;
+        if (C.size() > 1) {
+          std::size_t cc = C.size();
+          add_mul(att.e[c], ar.gamma[cc + 1], amax, tmp);
+          mpfr_mul_ui(tmp.v, ar.eta.v, cc, MPFR_RNDU);
+          mpfr_mul(tmp.v, tmp.v, ar.gamma1[cc + 1].v, MPFR_RNDU);
+          add_to(att.e[c], tmp);
+          mpfr_mul(tmp.v, amax.v, ar.gamma1[cc + 1].v, MPFR_RNDU);
+          if (mpfr_cmp(tmp.v, ar.omega.v) > 0) throw Overflow("an attention average may overflow");
+        }
+      }
+      // out_i = rho z_i + att.
+      Tracked& o = out[i];
+      o.z.resize(d);
+      o.e.resize(d);
+      for (std::size_t c = 0; c < d; ++c) {
+        DotBound db(ar);
+        db.term(pb.rho.abs, pb.rho.err, toks[i].az[c], toks[i].e[c], pb.rho.unit);
+        db.term(up_one(), up_zero(), att.az[c], att.e[c], true);
+        o.z[c] = sa.rho * toks[i].z[c] + att.z[c];
+        db.finish(o.e[c], "attention output");
+      }
+      o.refresh_abs();
+    }
+    toks = std::move(out);
+  }
+
+  // Lemma F: out = eta z + W relu(U z + b); ReLU: exact zero when provably negative, else
+  // 1-Lipschitz. Lemma S: when every neuron's sign is known, the layer is one affine map of the
+  // float state, and the input error enters only through its (rounded) linear part.
+  Tracked feed_forward(const FeedForward& ff, const PreparedBlock& pb, const Tracked& x) const {
+    const Arith& ar = *arith_;
+    std::vector<Up> rnd;
+    Tracked h = apply_matrix(ar, ff.U, pb.U, x, &ff.b, &pb.b, "pre-activation", &rnd);
+    const std::size_t w = h.z.size();
+    std::vector<char> active(w, 0);
+    bool signs_known = true;
+    std::size_t n_active = 0;
+    for (std::size_t r = 0; r < w; ++r) {
+      if (h.z[r] >= 0 && mpfr_cmp_q(h.e[r].v, h.z[r].backend().data()) <= 0) {
+        active[r] = 1;
+        ++n_active;
+      } else {
+        Rational neg = -h.z[r];
+        if (mpfr_cmp_q(h.e[r].v, neg.backend().data()) > 0) signs_known = false;
+      }
+      if (h.z[r] < 0) {
+        // e < -a: the float pre-activation is negative too, both outputs are exactly 0.
+        if (rational_gt(-h.z[r], h.e[r])) mpfr_set_zero(h.e[r].v, 1);
+        h.z[r] = 0;
+      }
+    }
+    h.refresh_abs();
+    const std::size_t d = x.z.size();
+    Tracked out;
+    out.z.assign(d, Rational(0));
+    out.e.resize(d);
+    Up own_rounding, tmp;
+    for (std::size_t c = 0; c < d; ++c) {
+      DotBound db(ar);
+      Rational s(0);
+      if (!pb.eta.zero) {
+        s += ff.eta * x.z[c];
+        db.term(pb.eta.abs, pb.eta.err, x.az[c], x.e[c], pb.eta.unit);
+      }
+      for (std::size_t r = 0; r < w; ++r) {
+        const Weight& wt = pb.W(c, r);
+        if (wt.zero) continue;
+        if (h.z[r] != 0) s += *wt.w * h.z[r];
+        db.term(wt.abs, wt.err, h.az[r], h.e[r], wt.unit);
+      }
+      out.z[c] = std::move(s);
+      db.finish(out.e[c], "feed-forward output", &own_rounding);
+      if (!signs_known || n_active == 0) continue;
+      // Lemma S: float out_c = L.zhat + c0 + sum_active What_cr rho_r + (rounding of this dot).
+      Vec L(d, Rational(0));
+      L[c] = pb.eta.hat;
+      Rational c0(0);
+      Up alt = own_rounding;
+      for (std::size_t r = 0; r < w; ++r) {
+        if (!active[r]) continue;
+        const Weight& wt = pb.W(c, r);
+        if (wt.hat == 0) continue;
+        for (std::size_t k = 0; k < d; ++k)
+          if (pb.U(r, k).hat != 0) L[k] += wt.hat * pb.U(r, k).hat;
+        c0 += wt.hat * pb.b[r].hat;
+        mpfr_add(tmp.v, wt.abs.v, wt.err.v, MPFR_RNDU);
+        add_mul(alt, tmp, rnd[r], tmp);
+      }
+      Rational dev = c0 - out.z[c];
+      for (std::size_t k = 0; k < d; ++k) {
+        if (L[k] == 0) continue;
+        dev += L[k] * x.z[k];
+        abs_up(tmp, L[k]);
+        Up t2;
+        mpfr_mul(t2.v, tmp.v, x.e[k].v, MPFR_RNDU);
+        add_to(alt, t2);
+      }
+      abs_up(tmp, dev);
+      add_to(alt, tmp);
+      if (mpfr_cmp(alt.v, out.e[c].v) < 0) out.e[c] = alt;
+    }
+    out.refresh_abs();
+    return out;
+  }
+
+  const Model& m_;
+  const FloatFormat& f_;
+  std::vector<PreparedBlock> blocks_;
+  std::unique_ptr<Arith> arith_;
+};
+
+}  // namespace
+
+FloatBound float_error_bound(const Model& model, const Dataset& ds, const FloatFormat& format, long p,
+                             unsigned threads) {
+  if (p < 2) throw std::invalid_argument("float_error_bound: precision must be >= 2 bits");
+  FloatBound out;
+  out.precision = p;
+  if (model.attention != AttentionKind::Hardmax) {
+    out.status = FloatBound::Status::Unsupported;
+    out.why = "softmax models: the floating-point analysis covers hardmax attention only";
+    return out;
+  }
+  std::size_t max_len = 1;
+  for (const auto& s : ds.sequences) max_len = std::max(max_len, s.input.size());
+  std::unique_ptr<Analysis> an;
+  try {
+    an = std::make_unique<Analysis>(model, format, p, max_len);
+  } catch (const Overflow& e) {
+    out.status = FloatBound::Status::Overflow;
+    out.why = e.what();
+    return out;
+  } catch (const std::overflow_error& e) {
+    out.status = FloatBound::Status::Overflow;
+    out.why = e.what();
+    return out;
+  }
+  std::vector<SequenceResult> res(ds.sequences.size());
+  std::vector<std::string> overflow(ds.sequences.size());
+  parallel_for(
+      ds.sequences.size(), threads,
+      [&](std::size_t j) {
+        try {
+          res[j] = an->run(ds.sequences[j], j);
+        } catch (const Overflow& e) {
+          overflow[j] = "sequence " + std::to_string(j) + ": " + e.what();
+        }
+      },
+      [] { mpfr_free_cache(); });
+  Up abs_err, rel_err;
+  out.exact_error = 0;
+  for (std::size_t j = 0; j < res.size(); ++j) {
+    if (!overflow[j].empty()) {
+      out.status = FloatBound::Status::Overflow;
+      out.why = overflow[j];
+      return out;
+    }
+    if (!res[j].unstable.empty()) {
+      out.status = FloatBound::Status::Unstable;
+      out.why = res[j].unstable;
+      return out;
+    }
+    max_to(abs_err, res[j].abs_err);
+    max_to(rel_err, res[j].rel_err);
+    out.exact_error = std::max(out.exact_error, res[j].exact_err);
+  }
+  out.bound = up_to_rational(abs_err);
+  out.relative = up_to_rational(rel_err);
+  return out;
+}
+
+PrecisionNeeded float_precision_needed(const Model& model, const Dataset& ds, const FloatFormat& format,
+                                       const Rational& epsilon, bool relative, unsigned threads, long max_bits) {
+  PrecisionNeeded out;
+  out.max_bits = max_bits;
+  std::string last_why;
+  auto certifies = [&](long p) {
+    FloatBound b = float_error_bound(model, ds, format, p, threads);
+    if (!b.ok()) {
+      last_why = b.why;
+      return false;
+    }
+    bool ok = (relative ? b.relative : b.bound) <= epsilon;
+    if (!ok) last_why = "bound " + rational_approx(relative ? b.relative : b.bound) + " > epsilon";
+    return ok;
+  };
+  long lo = 1, hi = format.p;  // lo: not certified (or below the minimum), hi: certified
+  if (!certifies(hi)) {
+    for (;;) {
+      lo = hi;
+      if (hi >= max_bits) {
+        out.why_not = last_why;
+        return out;
+      }
+      hi = std::min(2 * hi, max_bits);
+      if (certifies(hi)) break;
+    }
+  }
+  while (hi - lo > 1) {
+    long mid = lo + (hi - lo) / 2;
+    if (mid >= 2 && certifies(mid)) hi = mid;
+    else lo = mid;
+  }
+  out.bits = hi;
+  return out;
+}
+
+std::optional<std::string> float_data_obstruction(const Dataset& ds, const FloatFormat& f) {
+  // Rounding is applied coordinate-wise; a token-wise, permutation-equivariant float model sees only
+  // the rounded tokens and the multiset of rounded tokens of the sequence.
+  std::map<std::pair<std::vector<Vec>, Vec>, std::pair<Vec, std::string>> need;
+  for (std::size_t j = 0; j < ds.sequences.size(); ++j) {
+    const Sequence& s = ds.sequences[j];
+    std::vector<Vec> r(s.input.size());
+    for (std::size_t i = 0; i < s.input.size(); ++i)
+      for (const auto& x : s.input[i]) {
+        auto y = float_round(x, f.p, f);
+        if (!y) return "sequence " + std::to_string(j) + ", token " + std::to_string(i) + " overflows in " + f.name;
+        r[i].push_back(*y);
+      }
+    for (std::size_t a = 0; a < r.size(); ++a)
+      for (std::size_t b = a + 1; b < r.size(); ++b)
+        if (r[a] == r[b] && s.input[a] != s.input[b])
+          return "sequence " + std::to_string(j) + ": tokens " + std::to_string(a) + " " + vec_text(s.input[a]) + " and " +
+                 std::to_string(b) + " " + vec_text(s.input[b]) + " are equal after rounding to " + f.name;
+    std::vector<Vec> ctx = r;
+    std::sort(ctx.begin(), ctx.end(), lex_less);
+    for (std::size_t k = 0; k < s.output.size(); ++k) {
+      auto key = std::make_pair(ctx, r[s.positions[k]]);
+      std::string where = "sequence " + std::to_string(j) + " position " + std::to_string(s.positions[k]);
+      auto [it, fresh] = need.emplace(key, std::make_pair(s.output[k], where));
+      if (!fresh && it->second.first != s.output[k])
+        return it->second.second + " and " + where + " hold the same token in the same context after rounding to " +
+               f.name + " but need different targets " + vec_text(it->second.first) + " and " + vec_text(s.output[k]);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace interpcert

@@ -1,0 +1,242 @@
+// The floating-point bound against real IEEE evaluations: a plain C++ evaluation in double (and
+// float for binary32), with the model's numbers and the inputs rounded to the format, in several
+// summation orders (forward, reverse, pairwise, FMA), must never deviate from the exact output by
+// more than the certified bound. (The double/float code here is a test oracle, not a claim.)
+#include "interpcert/evaluate_reference.hpp"
+#include "interpcert/float_bound.hpp"
+#include "float_oracle.hpp"
+#include "random_model.hpp"
+#include "../src/checker/float.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <iostream>
+#include <random>
+#include <unordered_map>
+
+using namespace interpcert;
+
+using namespace interpcert::testing;
+
+namespace {
+
+const FloatFormat kB64 = *float_format("binary64");
+const FloatFormat kB32 = *float_format("binary32");
+
+/// A dataset whose targets are the model's exact outputs at every position.
+Dataset exact_dataset(const Model& m, const std::vector<std::vector<Vec>>& seqs) {
+  Dataset ds;
+  ds.d = m.d;
+  for (const auto& s : seqs) {
+    Sequence q;
+    q.input = s;
+    q.output = evaluate_reference(m, s);
+    for (std::size_t i = 0; i < s.size(); ++i) q.positions.push_back(i);
+    ds.sequences.push_back(q);
+  }
+  return ds;
+}
+
+/// Breaks most exact ties: small generic offsets on the query and key matrices.
+void jitter(std::mt19937_64& rng, Model& m) {
+  for (auto& b : m.blocks)
+    if (b.sa)
+      for (auto* M : {&b.sa->Q, &b.sa->K})
+        for (auto& x : M->a) x += Rational(static_cast<long>(rng() % 2001) - 1000, 997);
+}
+
+template <typename F>
+std::size_t check_against_oracle(const Model& m, const Dataset& ds, const FloatBound& b, const FloatFormat& fmt,
+                                 std::uint64_t seed, std::size_t t) {
+  std::size_t checked = 0;
+  g_rounded.clear();
+  for (Order o : {Order::Forward, Order::Reverse, Order::Pairwise, Order::Fma})
+    for (bool by_weights : {false, true})
+      for (std::size_t s = 0; s < ds.sequences.size(); ++s) {
+        if (by_weights && o != Order::Forward && o != Order::Fma) continue;
+        auto got = float_eval<F>(m, ds.sequences[s].input, fmt, o, by_weights);
+        for (std::size_t i = 0; i < got.size(); ++i)
+          for (std::size_t c = 0; c < m.d; ++c) {
+            F x = got[i][c];
+            REQUIRE(std::isfinite(static_cast<double>(x)));
+            Rational err = abs(Rational(static_cast<double>(x)) - ds.sequences[s].output[i][c]);
+            if (err > b.bound) {
+              std::cerr << "seed " << seed << " model " << t << " sequence " << s << " token " << i << " order "
+                        << static_cast<int>(o) << ": error " << rational_approx(err) << " > bound "
+                        << rational_approx(b.bound) << " (" << fmt.name << ")\n";
+            }
+            CHECK(err <= b.bound);
+            ++checked;
+          }
+      }
+  return checked;
+}
+
+}  // namespace
+
+TEST_CASE("float_bound::rounding to the format is exact round-to-nearest-even") {
+  CHECK(*float_round(Rational(1, 3), 53, kB64) == Rational(1.0 / 3.0));
+  CHECK(*float_round(Rational(1, 10), 24, kB32) == Rational(static_cast<double>(0.1f)));
+  CHECK(*float_round(Rational(16777217), 24, kB32) == Rational(16777216));  // tie to even
+  CHECK(*float_round(Rational(16777219), 24, kB32) == Rational(16777220));  // tie to even (up)
+  CHECK(*float_round(Rational(-5, 4), 2, kB64) == Rational(-1));            // 1.01b -> 1.0b (tie, even)
+  // Subnormals: the smallest binary32 subnormal is 2^-149; 2^-150 ties to 0, 3 2^-151 rounds up.
+  Rational tiny = Rational(1) / Rational(Integer(1) << 150);
+  CHECK(*float_round(tiny, 24, kB32) == 0);
+  CHECK(*float_round(tiny * 3 / 2, 24, kB32) == tiny * 2);
+  CHECK(*float_round(Rational(static_cast<double>(std::nextafter(0.0, 1.0))), 53, kB64) ==
+        Rational(static_cast<double>(std::nextafter(0.0, 1.0))));
+  // Overflow: binary32 max is (2 - 2^-23) 2^127.
+  Rational fmax(static_cast<double>(3.4028234663852886e38f));
+  CHECK(*float_round(fmax, 24, kB32) == fmax);
+  CHECK_FALSE(float_round(fmax * 2, 24, kB32).has_value());
+  // Against the hardware on seeded random rationals.
+  std::uint64_t seed = 20261128;
+  std::mt19937_64 rng(seed);
+  for (int k = 0; k < 2000; ++k) {
+    Rational x(static_cast<long>(rng() % 2000001) - 1000000, static_cast<long>(rng() % 99991) + 1);
+    double hd = static_cast<double>(numerator(x).convert_to<long>()) / static_cast<double>(denominator(x).convert_to<long>());
+    CHECK(*float_round(x, 53, kB64) == Rational(hd));  // one correctly rounded division
+  }
+}
+
+TEST_CASE("float_bound::never below a real double/float evaluation on thousands of random models") {
+  std::uint64_t seed = 1729;
+  std::mt19937_64 rng(seed);
+  std::size_t bounded[2] = {0, 0}, unstable = 0, values = 0;
+  for (std::size_t t = 0; t < 1500; ++t) {
+    std::size_t d = 1 + rng() % 3, L = 1 + rng() % 4;
+    Model m = testing::random_model(rng, d, L);
+    if (rng() % 4) jitter(rng, m);
+    auto seqs = testing::random_sequences(rng, d, 3, 4);
+    Dataset ds = exact_dataset(m, seqs);
+    for (int f = 0; f < 2; ++f) {
+      const FloatFormat& fmt = f ? kB32 : kB64;
+      FloatBound b = float_error_bound(m, ds, fmt, fmt.p, 1);
+      if (b.status == FloatBound::Status::Unstable) ++unstable;
+      if (!b.ok()) continue;
+      ++bounded[f];
+      CHECK(b.exact_error == 0);
+      values += f ? check_against_oracle<float>(m, ds, b, fmt, seed, t) : check_against_oracle<double>(m, ds, b, fmt, seed, t);
+    }
+  }
+  std::cerr << "float_bound differential (seed " << seed << "): bounded " << bounded[0] << " binary64, " << bounded[1]
+            << " binary32 models; " << unstable << " unstable; " << values << " float values checked\n";
+  CHECK(bounded[0] > 500);
+  CHECK(bounded[1] > 500);
+}
+
+namespace {
+
+/// d = 2, one attention layer Q = K = (1 0), V given; the sequence's tokens given.
+Model one_attention(const Matrix& V) {
+  Model m;
+  m.d = 2;
+  SelfAttention sa;
+  sa.rho = 0;
+  sa.Q = Matrix(1, 2);
+  sa.Q(0, 0) = 1;
+  sa.K = sa.Q;
+  sa.V = V;
+  m.blocks.push_back(Block{sa, std::nullopt});
+  return m;
+}
+Matrix identity2() {
+  Matrix V(2, 2);
+  V(0, 0) = V(1, 1) = 1;
+  return V;
+}
+
+}  // namespace
+
+TEST_CASE("float_bound::a near tie that rounding breaks is detected, and a real float evaluation does go wrong") {
+  // Token 0 = (1 + 2^-60, 0) leads exactly; in binary64 it rounds to (1, 0) and ties with token 1.
+  Rational delta = Rational(1) / Rational(Integer(1) << 60);
+  Model m = one_attention(identity2());
+  std::vector<Vec> seq = {{1 + delta, Rational(0)}, {Rational(1), Rational(5)}};
+  Dataset ds = exact_dataset(m, {seq});
+  FloatBound b = float_error_bound(m, ds, kB64, 53, 1);
+  REQUIRE(b.status == FloatBound::Status::Unstable);
+  CHECK(b.why.find("block 0, sequence 0, token 0") != std::string::npos);
+  // The oracle confirms: double selects both and averages (output 2.5, exact 0).
+  g_rounded.clear();
+  auto got = float_eval<double>(m, seq, kB64, Order::Forward, false);
+  CHECK(got[0][1] == 2.5);
+  CHECK(ds.sequences[0].output[0][1] == 0);
+  // With enough bits the selection is stable and the bound holds.
+  FloatBound wide = float_error_bound(m, ds, kB64, 80, 1);
+  CHECK(wide.ok());
+  PrecisionNeeded need = float_precision_needed(m, ds, kB64, Rational(1, 1000), false, 1);
+  REQUIRE(need.bits.has_value());
+  CHECK(*need.bits > 60);
+  CHECK(*need.bits <= 80);
+}
+
+TEST_CASE("float_bound::an exact tie is harmless only when the tied tokens carry the same value") {
+  std::vector<Vec> seq = {{Rational(1), Rational(0)}, {Rational(1), Rational(5)}};
+  Model differ = one_attention(identity2());
+  FloatBound b = float_error_bound(differ, exact_dataset(differ, {seq}), kB64, 53, 1);
+  REQUIRE(b.status == FloatBound::Status::Unstable);
+  CHECK(b.why.find("exact tie") != std::string::npos);
+  Matrix V(2, 2);
+  V(0, 0) = Rational(1, 3);  // V z depends on the first coordinate only: equal for the tied tokens
+  Model same = one_attention(V);
+  FloatBound ok = float_error_bound(same, exact_dataset(same, {seq}), kB64, 53, 1);
+  CHECK(ok.ok());
+  CHECK(ok.bound > 0);
+  CHECK(ok.bound < Rational(1, 1000000000));
+}
+
+TEST_CASE("float_bound::overflow is ruled out, not bounded") {
+  Model m = one_attention(identity2());
+  Rational big(Integer(1) << 100);
+  std::vector<Vec> seq = {{big, Rational(0)}, {Rational(1), Rational(5)}};
+  Dataset ds = exact_dataset(m, {seq});
+  CHECK(float_error_bound(m, ds, kB64, 53, 1).ok());
+  FloatBound b = float_error_bound(m, ds, kB32, 24, 1);  // scores ~2^200 > float max
+  CHECK(b.status == FloatBound::Status::Overflow);
+}
+
+TEST_CASE("float_bound::precision needed grows with the accuracy asked for") {
+  std::mt19937_64 rng(7);
+  Model m = testing::random_model(rng, 2, 3);
+  jitter(rng, m);
+  Dataset ds = exact_dataset(m, testing::random_sequences(rng, 2, 4, 4));
+  FloatBound b64 = float_error_bound(m, ds, kB64, 53, 1);
+  if (!b64.ok()) return;  // this seed gave an unstable model: nothing to compare
+  auto coarse = float_precision_needed(m, ds, kB64, Rational(1, 100), false, 1);
+  auto fine = float_precision_needed(m, ds, kB64, Rational(1, Integer(1) << 80), false, 1);
+  REQUIRE(coarse.bits);
+  REQUIRE(fine.bits);
+  CHECK(*coarse.bits < *fine.bits);
+  // The printed p certifies and p - 1 does not.
+  CHECK(float_error_bound(m, ds, kB64, *fine.bits, 1).bound <= Rational(1, Integer(1) << 80));
+  auto below = float_error_bound(m, ds, kB64, *fine.bits - 1, 1);
+  CHECK((!below.ok() || below.bound > Rational(1, Integer(1) << 80)));
+}
+
+TEST_CASE("float_bound::the checker's independent analysis agrees with the producer's on random models") {
+  std::uint64_t seed = 99;
+  std::mt19937_64 rng(seed);
+  std::size_t agreed = 0;
+  for (std::size_t t = 0; t < 300; ++t) {
+    std::size_t d = 1 + rng() % 3;
+    Model m = testing::random_model(rng, d, 1 + rng() % 4);
+    if (rng() % 4) jitter(rng, m);
+    Dataset ds = exact_dataset(m, testing::random_sequences(rng, d, 3, 4));
+    for (const FloatFormat* f : {&kB64, &kB32}) {
+      FloatBound b = float_error_bound(m, ds, *f, f->p, 1);
+      std::string why;
+      auto own = checker::float_error_bound(m, ds, f->p, f->emin, f->emax, 0, 1, why);
+      INFO("seed " << seed << " model " << t << " " << f->name << ": " << b.why << " / " << why);
+      REQUIRE(b.ok() == own.has_value());
+      if (!own) continue;
+      // Same lemmas, different code and rounding sequence: equal up to the bounds' own roundings.
+      CHECK(*own <= b.bound * Rational(1000001, 1000000));
+      CHECK(b.bound <= *own * Rational(1000001, 1000000));
+      ++agreed;
+    }
+  }
+  CHECK(agreed > 200);
+}
