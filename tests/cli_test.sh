@@ -153,6 +153,7 @@ expect 2 "error: missing the DATASET argument" -- "$chk" "$c1"
 expect 2 "error: missing the CERT and DATASET arguments" -- "$chk"
 expect 2 "error: unexpected argument" -- "$chk" "$c1" "$sd" extra
 expect 2 "error: unknown option --bogus" -- "$chk" --bogus "$c1" "$sd"
+"$chk" $'--x\e[2J' "$c1" "$sd" 2>&1 | grep -q $'\e' && bad "the checker echoed a raw ESC from the command line" || ok
 for opt in --threads --shard --verdict-out --fast --quiet CERT DATASET; do
   "$chk" --bogus 2>&1 | grep "^usage:" | grep -q -- "$opt" && ok || bad "the checker's usage line lacks $opt"
 done

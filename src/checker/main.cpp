@@ -24,6 +24,7 @@
 namespace {
 
 using interpcert::clip_for_message;
+using interpcert::printable;
 
 const char* kUsageLine =
     "usage: interpcert-check [--threads N] [--shard I/K] [--verdict-out F] [--fast] [--quiet] CERT DATASET\n"
@@ -155,7 +156,7 @@ int main(int argc, char** argv) {
     }
     return run(o);
   } catch (const UsageError& e) {
-    std::cerr << "interpcert-check: error: " << e.what() << "\n" << kUsageLine;
+    std::cerr << "interpcert-check: error: " << printable(e.what()) << "\n" << kUsageLine;
     return kExitInvalidInput;
   } catch (const InputError& e) {
     std::cerr << "interpcert-check: error: " << printable(e.what()) << "\n";

@@ -110,7 +110,7 @@ variant("softmax_claimed_exact", json.dumps(c, indent=1), soft_ds, 1, "interpola
 def drop_staircase(m): m["blocks"].pop()
 c = json.loads(redigest(exact, drop_staircase)); del c["claims"]["counts"]
 variant("softmax_exact_no_staircase", json.dumps(c, indent=1), exact_ds, 1,
-        "interpolation: REFUTED (4 output token(s) not shown exact; first: the model does not end in one feed-forward layer with eta = 0)")
+        "interpolation: REFUTED (4 output tokens not shown exact; first: the model does not end in one feed-forward layer with eta = 0)")
 c = json.loads(soft); c["claims"]["interpolation"] = {"kind": "exact", "outputs": 4, "precision": 256}
 variant("softmax_bounded_claimed_exact_with_precision", json.dumps(c, indent=1), soft_ds, 1,
         "the model does not end in one feed-forward layer with eta = 0")
