@@ -33,6 +33,7 @@ struct Explanation {
 struct ExplainOptions {
   std::size_t max_ff_width = 0;  ///< as construct
   std::size_t max_listed = 12;   ///< list at most this many items (contexts, hats) per step
+  bool causal = false;           ///< as construct --causal
 };
 
 /// Builds the walk-through (runs preconditions, the construction and the checks).

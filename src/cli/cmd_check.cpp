@@ -19,6 +19,11 @@ int verdict_exit_status(const PreconditionReport& rep, std::ostream& os) {
     case Applicability::Impossible:
       os << "verdict: INTERPOLATION IS IMPOSSIBLE for every transformer of this class (proof above).\n";
       return kExitRefuted;
+    case Applicability::Extended:
+      os << "verdict: INTERPOLABLE beyond the paper's hypotheses: no obstruction, so by proofs/repeated-and-causal.md\n"
+            "         (Theorem " << (rep.causal ? "2, causal mask" : "1") << ") an exact interpolating transformer exists\n"
+            "         (`interpcert construct" << (rep.causal ? " --causal" : "") << "` builds one).\n";
+      return kExitOk;
     case Applicability::Outside:
       os << "verdict: OUTSIDE THE THEOREM: a hypothesis fails but no obstruction was found;\n"
             "         nothing is proved either way.\n";
@@ -30,14 +35,17 @@ int verdict_exit_status(const PreconditionReport& rep, std::ostream& os) {
 Runner add_check_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("check", "Decide whether the interpolation theorem applies to a dataset.");
   cmd->footer(
-      "Checks the hypotheses H1-H4 and the obstructions O1, O2 exactly, with witnesses.\n"
-      "Exit 0: the theorem applies. 1: an obstruction proves interpolation impossible.\n"
-      "3: outside the hypotheses, no obstruction found. 2: invalid input.");
+      "Checks the hypotheses H1-H4 and the obstructions O1, O2 exactly, with witnesses (--causal: the\n"
+      "obstruction C1 on reduced prefixes). Every dataset is decided (proofs/repeated-and-causal.md):\n"
+      "Exit 0: interpolable (the paper's theorem, or its extension to repeated tokens, d = 1, causal masks).\n"
+      "1: an obstruction proves interpolation impossible. 2: invalid input.");
   auto file = std::make_shared<std::string>();
+  auto causal = std::make_shared<bool>(false);
   cmd->add_option("DATASET", *file, "dataset file (interpcert-dataset JSON)")->required();
-  return [file] {
+  cmd->add_flag("--causal", *causal, "decide for causal (decoder-only) attention: position i sees 0 ... i");
+  return [file, causal] {
     Dataset ds = dataset_load(*file);
-    PreconditionReport rep = check_preconditions(ds);
+    PreconditionReport rep = check_preconditions(ds, *causal);
     std::cout << "dataset: " << *file << " (N = " << ds.sequences.size() << " sequences, d = " << ds.d
               << ", sum m_j = " << ds.total_outputs() << ", " << ds.total_tokens() << " tokens)\n"
               << "preconditions (decided exactly in rational arithmetic):\n";

@@ -16,7 +16,7 @@ Runner add_explain_command(CLI::App& app) {
       "leaders, codes, conflicts, promotions, hats and their windows) and the exact check that confirms\n"
       "the lemma here. The proof itself is in proofs/theorem.md. --html writes one self-contained page\n"
       "with a figure per step (d = 2: the tokens; d > 2: their projection onto the plane of k and w).\n"
-      "Exit status as `check` (0 applies, 1 impossible, 3 outside, 2 invalid input).");
+      "Exit status as `check` (0 interpolable, 1 impossible, 2 invalid input).");
   struct Opts {
     std::string dataset, html;
     std::size_t step = 0;
@@ -27,6 +27,7 @@ Runner add_explain_command(CLI::App& app) {
   cmd->add_option("--step", o->step, "show only step N (1-based)");
   cmd->add_option("--html", o->html, "also write a self-contained HTML page with figures");
   cmd->add_option("--max-ff-width", o->ex.max_ff_width, "as for construct");
+  cmd->add_flag("--causal", o->ex.causal, "causal (decoder-only) attention, as for check and construct");
   cmd->add_option("--max-listed", o->ex.max_listed, "list at most this many items per step (default 12)");
   return [o] {
     Dataset ds = dataset_load(o->dataset);
