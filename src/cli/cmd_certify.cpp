@@ -50,8 +50,8 @@ Runner add_certify_command(CLI::App& app) {
       "(format interpcert-certificate v1, proofs/certificate-v1.md) that embeds the model and names the\n"
       "dataset by the SHA-256 of its canonical text. Re-check it independently with:\n"
       "    interpcert-check CERT DATASET\n"
-      "Exit 0: written. 1: impossible (obstruction) or failed verification. 2: invalid input.\n"
-      "3: outside the theorem's hypotheses.");
+      "Repeated tokens, d = 1 and --causal use proofs/repeated-and-causal.md (claims mask, obstructions).\n"
+      "Exit 0: written. 1: impossible (obstruction) or failed verification. 2: invalid input.");
   auto o = std::make_shared<CertifyOptions>();
   cmd->add_option("DATASET", o->dataset, "dataset file (interpcert-dataset JSON)")->required();
   cmd->add_option("-o,--output", o->output, "where to write the certificate")->required();
