@@ -146,3 +146,48 @@ TEST_CASE("checker::sharding covers every sequence exactly once") {
     }
   }
 }
+
+TEST_CASE("checker::certificates beyond H1-H4 and causal: mask and obstructions re-derived, tampering refuted") {
+  Vec a = {Rational(1), Rational(0)}, b = {Rational(0), Rational(1)}, c = {Rational(2), Rational(2)};
+  Vec y1 = {Rational(7), Rational(7)}, y2 = {Rational(-7), Rational(1)};
+  // Repeated tokens, same set, different proportions (no mask).
+  Dataset repeats{2, {{{a, a, b}, {y1}, {2}}, {{a, b}, {y2}, {1}}}};
+  // Same prefix proportions, different order (causal).
+  Dataset order{2, {{{a, b, c}, {y1}, {2}}, {{b, a, c}, {y2}, {2}}}};
+  for (bool causal : {false, true}) {
+    const Dataset& ds = causal ? order : repeats;
+    ConstructOptions opt;
+    opt.causal = causal;
+    PreconditionReport pre = check_preconditions(ds, causal);
+    REQUIRE(pre.verdict() == Applicability::Extended);
+    Model m = construct_model(ds, opt, pre).model;
+    std::string cert = certificate_text(ds, m, model_stats(m), pre);
+    CHECK((cert.find("\"mask\": \"causal\"") != std::string::npos) == causal);
+    CHECK(cert.find(causal ? "\"obstructions\": {\"C1\": false}" : "\"obstructions\": {\"O1\": false, \"O2\": false}") !=
+          std::string::npos);
+    Verdict v = check(cert, ds);
+    CHECK(v.all);
+    INFO("causal " << causal << " first refuted " << v.first);
+    // Claim an obstruction that is absent: refuted by the checker's own decision.
+    std::string lie = cert;
+    const std::string absent = causal ? "\"C1\": false" : "\"O2\": false";
+    lie.replace(lie.find(absent), absent.size(), causal ? "\"C1\": true" : "\"O2\": true");
+    CHECK(check(lie, ds).first == "obstructions");
+    if (causal) {
+      // Claim no mask: refuted; and the same weights without the mask do not interpolate.
+      std::string nomask = cert;
+      nomask.replace(nomask.find("\"mask\": \"causal\""), 16, "\"mask\": \"none\"");
+      CHECK(check(nomask, ds).first == "mask");
+      Model unmasked = m;
+      unmasked.mask = MaskKind::None;
+      Verdict u = check(certificate_text(ds, unmasked, model_stats(unmasked), check_preconditions(ds)), ds);
+      CHECK_FALSE(u.all);
+    }
+  }
+  // The same dataset checked with the obstruction present: O2 without mask, refuted "absent" claim.
+  PreconditionReport pre = check_preconditions(order, true);
+  Model m = construct_model(order, [] { ConstructOptions o; o.causal = true; return o; }(), pre).model;
+  std::string cert = certificate_text(order, m, model_stats(m), pre);
+  cert.replace(cert.find("\"obstructions\": {\"C1\": false}"), 29, "\"obstructions\": {\"O2\": false}");
+  CHECK(check(cert, order).first == "obstructions");  // O2 is present for [a b c] vs [b a c]
+}

@@ -38,11 +38,28 @@ expect 1 "INTERPOLATION IS IMPOSSIBLE" -- "$ic" construct "$root/examples/imposs
 [[ ! -e "$tmp/never.json" ]] && ok || bad "construct wrote an output for an impossible dataset"
 ls "$tmp" | grep -q '\.tmp\.' && bad "temporary files left behind" || ok
 
-# check: 0 applies, 1 impossible with witness, 3 outside.
+# check: 0 applies (or interpolable beyond the hypotheses), 1 impossible with witness.
 expect 0 "THE THEOREM APPLIES" -- "$ic" check "$root/examples/two_sequences.json"
 expect 1 "O2 FOUND" -- "$ic" check "$root/examples/impossible.json"
-expect 3 "OUTSIDE THE THEOREM" -- "$ic" check "$root/examples/outside.json"
-expect 3 "H3 FAILS" -- "$ic" construct "$root/examples/outside.json" -o "$tmp/never.json"
+expect 0 "INTERPOLABLE beyond the paper's hypotheses" -- "$ic" check "$root/examples/outside.json"
+expect 0 "wrote" -- "$ic" construct "$root/examples/outside.json" -o "$tmp/outside_model.json"
+expect 0 "EXACT INTERPOLATION" -- "$ic" run "$tmp/outside_model.json" "$root/examples/outside.json"
+# Causal: order matters, so equal prefix proportions are no obstruction.
+expect 1 "O2 FOUND" -- "$ic" check "$root/examples/causal_order.json"
+expect 0 "Theorem 2, causal mask" -- "$ic" check --causal "$root/examples/causal_order.json"
+expect 0 "wrote" -- "$ic" construct --causal "$root/examples/causal_order.json" -o "$tmp/causal_model.json"
+grep -q '"mask": "causal"' "$tmp/causal_model.json" && ok || bad "construct --causal wrote no mask"
+expect 0 "EXACT INTERPOLATION" -- "$ic" run "$tmp/causal_model.json" "$root/examples/causal_order.json"
+sed 's/"mask": "causal",//' "$tmp/causal_model.json" > "$tmp/unmasked.json"
+expect 1 "" -- "$ic" run "$tmp/unmasked.json" "$root/examples/causal_order.json"
+expect 0 "Theorem 2, causal mask" -- "$ic" check --causal "$root/examples/impossible.json"
+cat > "$tmp/runs.json" <<'JSON'
+{"format": "interpcert-dataset", "version": 1, "d": 2, "sequences": [
+  {"input": [["1","0"], ["1","0"]], "output": [["3","3"]]}, {"input": [["1","0"]], "output": [["4","4"]]}]}
+JSON
+expect 1 "C1 FOUND" -- "$ic" check --causal "$tmp/runs.json"
+expect 1 "C1 FOUND" -- "$ic" construct --causal "$tmp/runs.json" -o "$tmp/never2.json"
+[[ ! -e "$tmp/never2.json" ]] && ok || bad "construct --causal wrote a model for an impossible dataset"
 
 # construct + run, and determinism byte for byte.
 for w in 0 4; do
@@ -136,7 +153,13 @@ expect 0 "a-priori bound: max" -- "$ic" explain "$root/examples/shared_top.json"
 expect 2 "go together" -- "$ic" explain "$root/examples/shared_top.json" --softmax
 expect 0 "wrote" -- "$ic" explain "$root/examples/shared_top.json" --html "$tmp/ex.html"
 grep -q '"frames":' "$tmp/ex.html" && grep -q 'id="slider"' "$tmp/ex.html" && ok || bad "explain --html wrote no page"
-expect 3 "Why H3 matters" -- "$ic" explain "$root/examples/outside.json"
+expect 0 "Why H3 matters" -- "$ic" explain "$root/examples/outside.json"
+expect 0 "Causal refinement rounds" -- "$ic" explain --causal "$root/examples/causal_order.json"
+# IEEE float analysis of a causal model: refused with the reason (never run as if unmasked).
+"$ic" construct --causal -q "$root/examples/causal_order.json" -o "$tmp/causal_model.json" >/dev/null
+expect 1 "NOT SUPPORTED: causal (masked) models" -- "$ic" run "$tmp/causal_model.json" "$root/examples/causal_order.json" --float binary64
+expect 1 "causal (masked) models: the floating-point analysis covers unmasked attention only" -- "$ic" certify --causal -q "$root/examples/causal_order.json" -o "$tmp/causal_float.json" --float binary64 --epsilon 1e-6
+[[ ! -e "$tmp/causal_float.json" ]] && ok || bad "certify --float wrote a certificate for a causal model"
 expect 1 "O2 FOUND" -- "$ic" explain "$root/examples/impossible.json"
 
 # The checker's command line: every option parsed inside the error handling (exit 2 and one error
@@ -194,7 +217,7 @@ lines() { "$@" 2>&1 | wc -l; }
 [[ $(lines "$ic" run -q "$hm" "$hd") -eq 1 ]] && ok || bad "run -q (hardmax) printed more than the result"
 [[ $(lines "$ic" run -q "$tmp/soft7.json" "$hd") -eq 2 ]] && ok || bad "run -q (softmax) printed more than bound and result"
 [[ $(lines "$ic" check -q "$sd") -eq 2 ]] && ok || bad "check -q printed more than the verdict"
-expect 3 "OUTSIDE THE THEOREM" -- "$ic" check -q "$root/examples/outside.json"
+expect 0 "INTERPOLABLE beyond" -- "$ic" check -q "$root/examples/outside.json"
 out=$("$ic" construct -q "$sd" -o "$tmp/q7.json"); [[ "$out" == "wrote "* && $(echo "$out" | wc -l) -eq 1 ]] && ok || bad "construct -q: $out"
 out=$("$ic" certify -q "$sd" -o "$tmp/q7c.json")
 [[ "$out" == *"wrote certificate"* && "$out" != *"construction"* && "$out" != *"dataset:"* ]] && ok || bad "certify -q: $out"

@@ -100,11 +100,17 @@ TEST_CASE("construct::wide tokens (d = 64) and the fast evaluator agree") {
   CHECK(evaluate_dataset(c.model, ds, Evaluator::Fast, 2) == evaluate_dataset(c.model, ds, Evaluator::Reference, 1));
 }
 
-TEST_CASE("construct::refuses datasets outside the hypotheses and bad widths") {
+TEST_CASE("construct::refuses impossible datasets and bad widths; d = 1 goes to the extension") {
   Dataset ds;
   ds.d = 1;
   ds.sequences.push_back({{{Rational(1)}}, {{Rational(2)}}, {0}});
-  CHECK_THROWS_AS(construct_model(ds), ConstructionError);
+  // d = 1 (H1 fails) is decided by proofs/repeated-and-causal.md: feed-forward only here.
+  Construction one = construct_model(ds);
+  CHECK(one.trace.extended);
+  CHECK(evaluate_reference(one.model, ds.sequences[0].input)[0] == ds.sequences[0].output[0]);
+  Dataset impossible = ds;
+  impossible.sequences.push_back({{{Rational(1)}}, {{Rational(3)}}, {0}});
+  CHECK_THROWS_AS(construct_model(impossible), ConstructionError);
   ds.d = 2;
   ds.sequences[0] = {{{Rational(1), Rational(0)}}, {{Rational(2), Rational(0)}}, {0}};
   CHECK_THROWS_AS(construct_model(ds, {2}), ConstructionError);

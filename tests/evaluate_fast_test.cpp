@@ -21,11 +21,12 @@ std::string show(const std::vector<Vec>& seq) {
 }
 
 void expect_agreement(std::uint64_t seed, std::size_t models, std::size_t max_d, std::size_t max_L,
-                      unsigned threads) {
+                      unsigned threads, MaskKind mask = MaskKind::None) {
   std::mt19937_64 rng(seed);
   for (std::size_t t = 0; t < models; ++t) {
     std::size_t d = 1 + rng() % max_d, L = 1 + rng() % max_L;
     Model m = testing::random_model(rng, d, L);
+    m.mask = mask;
     auto seqs = testing::random_sequences(rng, d, 1 + rng() % 4, 6);
     auto fast = evaluate_fast(m, seqs, threads);
     for (std::size_t s = 0; s < seqs.size(); ++s) {
@@ -48,6 +49,40 @@ TEST_CASE("evaluate_fast::equals the reference on thousands of random models") {
 
 TEST_CASE("evaluate_fast::equals the reference with several threads and deeper models") {
   expect_agreement(2, 300, 3, 12, 2);
+}
+
+TEST_CASE("evaluate_fast::causal mask: equals the reference on random models (repeated tokens, ties)") {
+  // random_sequences draws tokens from a 10-point grid per coordinate: repeats and score ties are
+  // frequent, which is what the running argmax/argmin must get right.
+  expect_agreement(4, 3000, 4, 5, 1, MaskKind::Causal);
+  expect_agreement(5, 300, 3, 12, 2, MaskKind::Causal);
+}
+
+TEST_CASE("evaluate_fast::causal mask by hand: position i sees 0 ... i") {
+  // One uniform attention layer (Q = 0), rho = 0, V = I: position i becomes the mean of z_0..z_i.
+  Model m;
+  m.d = 1;
+  m.mask = MaskKind::Causal;
+  SelfAttention sa;
+  sa.rho = 0;
+  sa.Q = Matrix(1, 1);
+  sa.K = Matrix(1, 1);
+  sa.V = Matrix(1, 1);
+  sa.V(0, 0) = 1;
+  m.blocks.push_back(Block{sa, std::nullopt});
+  std::vector<Vec> z{{Rational(3)}, {Rational(1)}, {Rational(2)}, {Rational(6)}};
+  std::vector<Vec> want{{Rational(3)}, {Rational(2)}, {Rational(2)}, {Rational(3)}};
+  CHECK(evaluate_reference(m, z) == want);
+  CHECK(evaluate_fast(m, {z}, 1)[0] == want);
+  // Argmax (Q = K = 1, positive queries): position i takes the running maximum.
+  m.blocks[0].sa->Q(0, 0) = 1;
+  m.blocks[0].sa->K(0, 0) = 1;
+  std::vector<Vec> top{{Rational(3)}, {Rational(3)}, {Rational(3)}, {Rational(6)}};
+  CHECK(evaluate_reference(m, z) == top);
+  CHECK(evaluate_fast(m, {z}, 1)[0] == top);
+  m.mask = MaskKind::None;
+  std::vector<Vec> all_top(4, Vec{Rational(6)});
+  CHECK(evaluate_reference(m, z) == all_top);
 }
 
 TEST_CASE("evaluate_fast::stacks of hats along one direction use the index and agree") {

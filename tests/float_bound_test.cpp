@@ -216,6 +216,20 @@ TEST_CASE("float_bound::precision needed grows with the accuracy asked for") {
   CHECK((!below.ok() || below.bound > Rational(1, Integer(1) << 80)));
 }
 
+TEST_CASE("float_bound::a causal model is refused by both analyses, never run as if unmasked") {
+  Model m = one_attention(identity2());
+  std::vector<Vec> seq = {{Rational(3), Rational(0)}, {Rational(1), Rational(5)}};
+  Dataset ds = exact_dataset(m, {seq});
+  REQUIRE(float_error_bound(m, ds, kB64, 53, 1).ok());
+  m.mask = MaskKind::Causal;
+  FloatBound b = float_error_bound(m, ds, kB64, 53, 1);
+  CHECK(b.status == FloatBound::Status::Unsupported);
+  CHECK(b.why.find("causal") != std::string::npos);
+  std::string why;
+  CHECK_FALSE(checker::float_error_bound(m, ds, 53, kB64.emin, kB64.emax, 0, 1, why).has_value());
+  CHECK(why.find("unmasked") != std::string::npos);
+}
+
 TEST_CASE("float_bound::the checker's independent analysis agrees with the producer's on random models") {
   std::uint64_t seed = 99;
   std::mt19937_64 rng(seed);

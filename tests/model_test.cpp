@@ -74,3 +74,23 @@ TEST_CASE("model::from_json checks every row's length before allocating a matrix
   // The same with rows of the first row's length but a later one short (shape from row 0).
   CHECK(error_path(with(R"("left": [["2"], ["-1"]])", R"("left": [["2"], []])")) == "/blocks/1/sa/V/left/1");
 }
+
+TEST_CASE("model::optional causal mask: a line after the attention (and beta) line, digests unchanged without it") {
+  Model m = parse(kModel);
+  const std::string unmasked = model_canonical_text(m);
+  CHECK(parse(with(R"("attention": "hardmax")", R"("attention": "hardmax", "mask": "none")")).mask == MaskKind::None);
+  CHECK(model_digest(parse(with(R"("attention": "hardmax")", R"("attention": "hardmax", "mask": "none")"))) ==
+        model_digest(m));
+  Model c = parse(with(R"("attention": "hardmax")", R"("attention": "hardmax", "mask": "causal")"));
+  CHECK(c.mask == MaskKind::Causal);
+  std::string want = unmasked;
+  want.replace(want.find("attention hardmax\n"), 18, "attention hardmax\nmask causal\n");
+  CHECK(model_canonical_text(c) == want);
+  CHECK(model_digest(c) != model_digest(m));
+  CHECK(model_digest(parse(model_to_json_text(c))) == model_digest(c));
+  Model sc = parse(with(R"("attention": "hardmax")", R"("mask": "causal", "attention": "softmax", "beta": "40")"));
+  CHECK(model_canonical_text(sc).find("attention softmax\nbeta 40\nmask causal\nblocks 3\n") != std::string::npos);
+  CHECK(model_digest(parse(model_to_json_text(sc))) == model_digest(sc));
+  CHECK(error_path(with(R"("attention": "hardmax")", R"("attention": "hardmax", "mask": "Causal")")) == "/mask");
+  CHECK(error_path(with(R"("attention": "hardmax")", R"("attention": "hardmax", "mask": 1)")) == "/mask");
+}

@@ -40,10 +40,11 @@ TEST_CASE("preconditions::O2 needs the same empirical distribution, not just the
   CHECK(r.obstructions[1].found);
   CHECK(r.obstructions[1].witness.sequences == std::vector<std::size_t>{0, 1});
   CHECK(r.obstructions[1].witness.token == b);
-  // (a, a, b) and (a, b): same set, different distributions: H3 fails, nothing is proved.
+  // (a, a, b) and (a, b): same set, different distributions: H3 fails, no obstruction, so
+  // proofs/repeated-and-causal.md (Theorem 1) decides it interpolable.
   Dataset differ{2, {seq({a, a, b}, {v2(7, 7)}, {2}), seq({a, b}, {v2(8, 8)}, {1})}};
   PreconditionReport r2 = check_preconditions(differ);
-  CHECK(r2.verdict() == Applicability::Outside);
+  CHECK(r2.verdict() == Applicability::Extended);
   CHECK_FALSE(r2.obstructions[1].found);
 }
 
@@ -69,9 +70,9 @@ TEST_CASE("preconditions::H4 conflict between equal sets is O2 when tokens are d
   CHECK(r.verdict() == Applicability::Impossible);
 }
 
-TEST_CASE("preconditions::d = 1 is outside the theorem") {
+TEST_CASE("preconditions::d = 1 is outside the paper's theorem, decided by the extension") {
   Dataset ds{1, {seq({{Rational(1)}}, {{Rational(2)}}, {0})}};
   PreconditionReport r = check_preconditions(ds);
   CHECK_FALSE(r.hypotheses[0].holds);
-  CHECK(r.verdict() == Applicability::Outside);
+  CHECK(r.verdict() == Applicability::Extended);
 }

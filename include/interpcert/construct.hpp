@@ -24,6 +24,19 @@ struct ConstructOptions {
   /// construction for floating point"): a final staircase layer snaps every output onto its
   /// target's plateau, so rounding errors accumulated before it do not reach the output.
   bool for_float = false;
+  /// Build a causal model (proofs/repeated-and-causal.md, Theorem 2): every attention layer sees
+  /// positions 0 ... i only.
+  bool causal = false;
+};
+
+/// One refinement round of proofs/repeated-and-causal.md: z -> z + eps G(a.z) e, then uniform
+/// attention adding lambda mean(e.z) e over the sequence (causal: the prefix).
+struct RefinementRound {
+  std::size_t direction_t = 0;  ///< a = (1, t, t^2, ...)
+  std::size_t thresholds = 0;   ///< neurons of G
+  std::size_t t = 0;            ///< G's coefficients t^1, t^2, ...
+  Rational epsilon, lambda;
+  std::size_t points_after = 0; ///< distinct points after the round
 };
 
 /// One code layer: the lambda chosen, each context's leader and code afterwards.
@@ -76,6 +89,12 @@ struct ConstructionTrace {
   Vec u;
   std::vector<InterpolationHat> hats;
   std::size_t attempts = 1;           ///< lambda schedules tried (capped width only)
+  /// Built by proofs/repeated-and-causal.md (outside H1-H4, or causal) instead of the leader
+  /// construction; then `refinement` holds its rounds, `hats`/`u` its interpolation layer, and
+  /// `requirements` the number of distinct requirement points (tokens/contexts stay empty).
+  bool extended = false;
+  bool causal = false;
+  std::vector<RefinementRound> refinement;
 };
 
 struct Construction {
@@ -92,11 +111,18 @@ class ConstructionError : public std::runtime_error {
 
 struct PreconditionReport;
 
-/// Builds the transformer. Requires H1-H4 (throws ConstructionError otherwise). The result
+/// Builds the transformer: the leader construction when H1-H4 hold and the model is not causal,
+/// otherwise construct_extended. Throws ConstructionError when an obstruction makes it impossible. The result
 /// is not yet verified: callers run an evaluator on it (construct and certify do).
 Construction construct_model(const Dataset& ds, const ConstructOptions& options = {});
 /// The same, given check_preconditions(ds) already computed by the caller.
 Construction construct_model(const Dataset& ds, const ConstructOptions& options, const PreconditionReport& checked);
+
+/// The construction of proofs/repeated-and-causal.md (Theorems 1 and 2) for any dataset without an
+/// obstruction (`checked` from check_preconditions(ds, causal)): any d >= 1, repeated tokens,
+/// causal or not. Non-causal: at most 2 blocks; causal: at most 4 (uncapped width).
+Construction construct_extended(const Dataset& ds, bool causal, const ConstructOptions& options,
+                                const PreconditionReport& checked);
 
 /// The lambda schedule 1, 2, 1/2, 3, 1/3, ... (index i, 0-based).
 Rational lambda_candidate(std::size_t i);

@@ -87,6 +87,7 @@ struct ExplainOptions {
   std::size_t max_ff_width = 0;  ///< as construct
   std::size_t max_listed = 12;   ///< list at most this many items (rows, hats, contexts) per step
   std::optional<Rational> softmax_beta;  ///< add the softmax walk-through at this beta
+  bool causal = false;           ///< as construct --causal
 };
 
 /// Builds the walk-through (runs preconditions, the construction and the checks).

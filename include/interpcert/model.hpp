@@ -37,10 +37,14 @@ struct Block {
 
 enum class AttentionKind { Hardmax, Softmax };
 
+/// Which positions a query may attend to: all of them, or (causal, decoder-only) l <= i.
+enum class MaskKind { None, Causal };
+
 struct Model {
   std::size_t d = 0;
   AttentionKind attention = AttentionKind::Hardmax;
   std::optional<Rational> beta;  ///< required for softmax, absent for hardmax
+  MaskKind mask = MaskKind::None;  ///< JSON "mask": "causal" (absent: none)
   std::vector<Block> blocks;
 };
 

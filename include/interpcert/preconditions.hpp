@@ -16,6 +16,9 @@ struct Witness {
   std::vector<std::size_t> positions;  ///< positions[i] lies in sequences[i]
   Vec token;
   std::vector<Vec> targets;
+  /// Per position: its context as (token, proportion) pairs in first-appearance order (the whole
+  /// sequence; causal: the prefix 0 ... position). Filled for O1, O2 and C1.
+  std::vector<std::vector<std::pair<Vec, Rational>>> contexts;
   std::string text;  ///< the same, in words
 };
 
@@ -35,17 +38,23 @@ struct ObstructionCheck {
   std::string proof;  ///< why no transformer of this class can interpolate, given the witness
 };
 
-enum class Applicability { Applies, Impossible, Outside };
+/// Applies: the paper's theorem (H1-H4). Impossible: an obstruction. Extended: a hypothesis fails
+/// (or the mask is causal) but no obstruction shows, so proofs/repeated-and-causal.md (Theorem 1,
+/// Theorem 2 causal) gives an exact interpolating transformer. Outside: nothing proved either way
+/// (no longer returned: every dataset is decided; kept for callers that name it).
+enum class Applicability { Applies, Impossible, Outside, Extended };
 
 struct PreconditionReport {
-  std::vector<HypothesisCheck> hypotheses;     ///< H1, H2, H3, H4 in order
-  std::vector<ObstructionCheck> obstructions;  ///< O1, O2 in order
-  /// Applies: H1-H4 hold. Impossible: an obstruction was found. Outside: neither.
+  bool causal = false;
+  std::vector<HypothesisCheck> hypotheses;     ///< H1, H2, H3, H4 in order (empty when causal)
+  std::vector<ObstructionCheck> obstructions;  ///< O1, O2 in order (causal: C1)
   Applicability verdict() const;
 };
 
-/// Decides H1-H4, O1 and O2 exactly. Linear time in the dataset size (hashing).
-PreconditionReport check_preconditions(const Dataset& ds);
+/// Decides H1-H4, O1 and O2 exactly (causal: the obstruction C1 of proofs/repeated-and-causal.md,
+/// two output positions with equal reduced prefixes and different targets). Linear time in the
+/// dataset size (hashing), plus the witness's proportions.
+PreconditionReport check_preconditions(const Dataset& ds, bool causal = false);
 
 /// The report for people: one line per hypothesis and obstruction, with witnesses and proofs.
 std::string precondition_report_text(const PreconditionReport& rep);

@@ -346,7 +346,7 @@ std::vector<Finding> check_certificate(const JsonDocument& doc, const Dataset& d
   JsonNode claims = root.at("claims");
   if (!claims.is_object()) claims.fail("expected an object of claims");
   for (auto it = claims.raw().begin(); it != claims.raw().end(); ++it) {
-    static const char* known[] = {"hypotheses", "interpolation", "counts", "squared_norm"};
+    static const char* known[] = {"hypotheses", "mask", "obstructions", "interpolation", "counts", "squared_norm"};
     if (std::find_if(std::begin(known), std::end(known), [&](const char* k) { return it.key() == k; }) == std::end(known))
       out.push_back(refuted(it.key(), "unknown claim: this checker cannot verify it"));
   }
@@ -371,6 +371,33 @@ std::vector<Finding> check_certificate(const JsonDocument& doc, const Dataset& d
       shown += (shown.empty() ? "" : ", ") + it.key() + (holds ? " holds" : " fails");
     }
     out.push_back(failed.empty() ? verified("hypotheses", shown) : refuted("hypotheses", failed));
+  }
+  if (claims.has("mask")) {  // optional (certificate-v1.md): the embedded model's mask
+    std::string claimed = claims.at("mask").string();
+    bool ok = claimed == "causal" ? m.mask == MaskKind::Causal : claimed == "none" && m.mask == MaskKind::None;
+    out.push_back(ok ? verified("mask", "the embedded model's attention mask is " + claimed)
+                     : refuted("mask", "the certificate says \"" + claimed + "\", the embedded model's mask is " +
+                                           (m.mask == MaskKind::Causal ? "causal" : "none")));
+  }
+  if (claims.has("obstructions")) {  // optional: O1, O2 (no mask) or C1 (causal), re-decided here
+    JsonNode h = claims.at("obstructions");
+    std::string shown, failed;
+    for (auto it = h.raw().begin(); it != h.raw().end(); ++it) {
+      JsonNode v = h.at(it.key());
+      if (!v.raw().is_boolean()) v.fail("expected true or false");
+      std::string why;
+      bool found = obstruction_found(ds, it.key(), why);
+      if (why == "unknown obstruction") {
+        failed = it.key() + ": unknown obstruction";
+        break;
+      }
+      if (v.raw().get<bool>() != found) {
+        failed = it.key() + " is claimed " + (found ? "absent but is present: " + why : "present but is absent");
+        break;
+      }
+      shown += (shown.empty() ? "" : ", ") + it.key() + (found ? " present" : " absent");
+    }
+    out.push_back(failed.empty() ? verified("obstructions", shown) : refuted("obstructions", failed));
   }
   if (!claims.has("interpolation")) claims.fail("missing the \"interpolation\" claim");
   out.push_back(check_interpolation(claims.at("interpolation"), m, ds, threads, shard, shards, structured));

@@ -308,6 +308,10 @@ std::optional<Rational> float_error_bound(const Model& m, const Dataset& ds, lon
     why = "the float analysis covers hardmax models only";
     return std::nullopt;
   }
+  if (m.mask != MaskKind::None) {
+    why = "the float analysis covers unmasked (non-causal) models only";
+    return std::nullopt;
+  }
   Fmt f{p, emin, emax, Rational((Integer(1) << p) - 1) * Rational(Integer(1) << (emax - p + 1)), Hi::pow2(-p),
         Hi::pow2(emin - p), Hi()};
   mpfr_set_q(f.omega.raw(), f.omega_q.backend().data(), MPFR_RNDD);

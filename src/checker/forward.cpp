@@ -9,7 +9,8 @@ Vec value_of(const SelfAttention& sa, const Vec& x) {
   return matvec(sa.Vleft, matvec(sa.Vright, x));
 }
 
-std::vector<Vec> attention(const SelfAttention& sa, const std::vector<Vec>& z) {
+// causal: query i sees l <= i only.
+std::vector<Vec> attention(const SelfAttention& sa, const std::vector<Vec>& z, bool causal) {
   const std::size_t n = z.size(), h = sa.Q.rows;
   std::vector<Vec> q(n), k(n);
   for (std::size_t i = 0; i < n; ++i) {
@@ -18,14 +19,14 @@ std::vector<Vec> attention(const SelfAttention& sa, const std::vector<Vec>& z) {
   }
   std::vector<Vec> out(n);
   for (std::size_t i = 0; i < n; ++i) {
-    std::vector<Rational> score(n);
-    for (std::size_t l = 0; l < n; ++l)
+    std::vector<Rational> score(causal ? i + 1 : n);
+    for (std::size_t l = 0; l < score.size(); ++l)
       for (std::size_t r = 0; r < h; ++r) score[l] += q[i][r] * k[l][r];
     Rational top = score[0];
     for (const auto& s : score) top = s > top ? s : top;
     Vec mean(z[i].size());
     long count = 0;
-    for (std::size_t l = 0; l < n; ++l)
+    for (std::size_t l = 0; l < score.size(); ++l)
       if (score[l] == top) {
         ++count;
         for (std::size_t c = 0; c < mean.size(); ++c) mean[c] += z[l][c];
@@ -54,7 +55,7 @@ void feed_forward(const FeedForward& ff, Vec& z) {
 
 std::vector<Vec> forward_hardmax(const Model& m, std::vector<Vec> z) {
   for (const Block& b : m.blocks) {
-    if (b.sa) z = attention(*b.sa, z);
+    if (b.sa) z = attention(*b.sa, z, m.mask == MaskKind::Causal);
     if (b.ff)
       for (auto& t : z) feed_forward(*b.ff, t);
   }

@@ -91,6 +91,45 @@ void attention_one_head(const SelfAttention& sa, std::vector<Vec>& z) {
   }
 }
 
+// Causal, one head: query i sees the prefix 0 ... i, so the attended sets are the prefix's argmax,
+// argmin or all of it; kept as running (count, sum) per set while i grows.
+void attention_one_head_causal(const SelfAttention& sa, std::vector<Vec>& z) {
+  const std::size_t n = z.size(), d = z.empty() ? 0 : z[0].size();
+  Vec q(sa.Q.a.begin(), sa.Q.a.end()), k(sa.K.a.begin(), sa.K.a.end());
+  struct Set {
+    Rational key;
+    long count = 0;
+    Vec sum;
+  };
+  Set hi, lo, all;
+  hi.sum = lo.sum = all.sum = Vec(d);
+  std::vector<Vec> out(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const Rational key = dot(k, z[i]);
+    auto include = [&](Set& s, bool better) {
+      if (s.count == 0 || better) {
+        s.key = key, s.count = 0, s.sum = Vec(d);
+      } else if (key != s.key) {
+        return;
+      }
+      ++s.count;
+      for (std::size_t c = 0; c < d; ++c) s.sum[c] += z[i][c];
+    };
+    include(hi, hi.count > 0 && key > hi.key);
+    include(lo, lo.count > 0 && key < lo.key);
+    ++all.count;
+    for (std::size_t c = 0; c < d; ++c) all.sum[c] += z[i][c];
+    int sign = dot(q, z[i]).sign();
+    const Set& s = sign > 0 ? hi : sign < 0 ? lo : all;
+    Vec mean = s.sum;
+    for (auto& x : mean) x /= Rational(s.count);
+    Vec v = sa.factored ? matvec(sa.Vleft, matvec(sa.Vright, mean)) : matvec(sa.V, mean);
+    out[i] = z[i];
+    for (std::size_t c = 0; c < d; ++c) out[i][c] = sa.rho * z[i][c] + v[c];
+  }
+  z = std::move(out);
+}
+
 }  // namespace
 
 StructuredModel::StructuredModel(const Model& m) : m_(m), ff_(m.blocks.size()) {
@@ -104,11 +143,14 @@ std::vector<Vec> StructuredModel::forward(std::vector<Vec> z) const {
   for (std::size_t i = 0; i < m_.blocks.size(); ++i) {
     const Block& b = m_.blocks[i];
     if (b.sa) {
-      if (b.sa->Q.rows == 1) {
+      if (b.sa->Q.rows == 1 && m_.mask == MaskKind::Causal) {
+        attention_one_head_causal(*b.sa, z);
+      } else if (b.sa->Q.rows == 1) {
         attention_one_head(*b.sa, z);
       } else {
         Model one;
         one.d = m_.d;
+        one.mask = m_.mask;
         one.blocks.push_back(Block{b.sa, std::nullopt});
         z = forward_hardmax(one, std::move(z));
       }

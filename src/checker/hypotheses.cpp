@@ -71,4 +71,55 @@ bool hypothesis_holds(const Dataset& ds, const std::string& id, std::string& why
   return false;
 }
 
+bool obstruction_found(const Dataset& ds, const std::string& id, std::string& why) {
+  // Each output position gets a key: O1/O2 the token and its sequence's proportions (sorted tokens
+  // with count / n), C1 its reduced prefix (z_0 ... z_i, a constant prefix reduced to one token).
+  // Same key, different targets: found. O1 only compares positions of one sequence, O2 only of two.
+  if (id != "O1" && id != "O2" && id != "C1") {
+    why = "unknown obstruction";
+    return false;
+  }
+  using Key = std::pair<std::vector<Vec>, std::vector<Rational>>;
+  auto key_of = [&](const Sequence& s, std::size_t i) {
+    Key k;
+    if (id == "C1") {
+      k.first.assign(s.input.begin(), s.input.begin() + static_cast<long>(i + 1));
+      if (std::all_of(k.first.begin(), k.first.end(), [&](const Vec& z) { return z == k.first[0]; })) k.first.resize(1);
+      return k;
+    }
+    auto t = sorted_tokens(s);
+    for (std::size_t a = 0; a < t.size();) {
+      std::size_t b = a;
+      while (b < t.size() && t[b] == t[a]) ++b;
+      k.first.push_back(t[a]);
+      k.second.push_back(Rational(static_cast<long>(b - a), static_cast<long>(t.size())));
+      a = b;
+    }
+    k.first.push_back(s.input[i]);  // the token itself
+    return k;
+  };
+  struct KeyLess {
+    bool operator()(const Key& a, const Key& b) const {
+      if (a.second != b.second) return a.second < b.second;
+      return SetLess{}(a.first, b.first);
+    }
+  };
+  std::map<Key, std::vector<std::pair<std::size_t, std::size_t>>, KeyLess> at;  // key -> (sequence, k)
+  for (std::size_t j = 0; j < ds.sequences.size(); ++j)
+    for (std::size_t k = 0; k < ds.sequences[j].output.size(); ++k)
+      at[key_of(ds.sequences[j], ds.sequences[j].positions[k])].push_back({j, k});
+  for (const auto& [key, list] : at)
+    for (std::size_t a = 0; a < list.size(); ++a)
+      for (std::size_t b = a + 1; b < list.size(); ++b) {
+        auto [j1, k1] = list[a];
+        auto [j2, k2] = list[b];
+        if ((id == "O1" && j1 != j2) || (id == "O2" && j1 == j2)) continue;
+        if (ds.sequences[j1].output[k1] == ds.sequences[j2].output[k2]) continue;
+        why = "sequence " + std::to_string(j1) + " position " + std::to_string(ds.sequences[j1].positions[k1]) +
+              " and sequence " + std::to_string(j2) + " position " + std::to_string(ds.sequences[j2].positions[k2]);
+        return true;
+      }
+  return false;
+}
+
 }  // namespace interpcert::checker

@@ -56,7 +56,9 @@ IvVec value(const SelfAttention& sa, const IvVec& x, long prec) {
 // Softmax attention: out_i = rho z_i + V z_p + sum_{l != p} a_il (V z_l - V z_p), with p the token
 // of largest midpoint score and a_il = E_l / (1 + sum_{r != p} E_r), E_l = exp(beta (s_il - s_ip)):
 // the same real number as sum_l a_il V z_l because the weights sum to 1.
-std::vector<IvVec> attention(const SelfAttention& sa, const Rational& beta_q, const std::vector<IvVec>& z, long prec) {
+// causal: query i sees l <= i only.
+std::vector<IvVec> attention(const SelfAttention& sa, const Rational& beta_q, const std::vector<IvVec>& z, long prec,
+                             bool causal) {
   const std::size_t n = z.size(), d = z[0].size();
   std::vector<IvVec> q(n), k(n), vz(n), out(n);
   for (std::size_t l = 0; l < n; ++l) {
@@ -73,7 +75,8 @@ std::vector<IvVec> attention(const SelfAttention& sa, const Rational& beta_q, co
   mpfr_init2(best, prec);
   for (std::size_t i = 0; i < n; ++i) {
     std::size_t p = 0;
-    for (std::size_t l = 0; l < n; ++l) {
+    const std::size_t seen = causal ? i + 1 : n;
+    for (std::size_t l = 0; l < seen; ++l) {
       mpfi_set_ui(s[l].v, 0);
       for (std::size_t r = 0; r < q[i].size(); ++r) {
         mpfi_mul(t.v, q[i][r].v, k[l][r].v);
@@ -83,7 +86,7 @@ std::vector<IvVec> attention(const SelfAttention& sa, const Rational& beta_q, co
       if (l == 0 || mpfr_cmp(mid, best) > 0) p = l, mpfr_set(best, mid, MPFR_RNDN);
     }
     mpfi_set_ui(sum.v, 1);
-    for (std::size_t l = 0; l < n; ++l) {
+    for (std::size_t l = 0; l < seen; ++l) {
       if (l == p) continue;
       mpfi_sub(t.v, s[l].v, s[p].v);
       mpfi_mul(t.v, t.v, beta.v);
@@ -95,7 +98,7 @@ std::vector<IvVec> attention(const SelfAttention& sa, const Rational& beta_q, co
       mpfi_mul(out[i][c].v, rho.v, z[i][c].v);
       mpfi_add(out[i][c].v, out[i][c].v, vz[p][c].v);
     }
-    for (std::size_t l = 0; l < n; ++l) {
+    for (std::size_t l = 0; l < seen; ++l) {
       if (l == p) continue;
       mpfi_div(a.v, e[l].v, sum.v);
       for (std::size_t c = 0; c < d; ++c) {
@@ -155,7 +158,7 @@ std::vector<IvVec> run(const Model& m, const Sequence& s, std::size_t blocks, lo
   std::vector<IvVec> z;
   for (const auto& x : s.input) z.push_back(of(x, prec));
   for (std::size_t b = 0; b < blocks; ++b) {
-    if (m.blocks[b].sa) z = attention(*m.blocks[b].sa, *m.beta, z, prec);
+    if (m.blocks[b].sa) z = attention(*m.blocks[b].sa, *m.beta, z, prec, m.mask == MaskKind::Causal);
     if (m.blocks[b].ff)
       for (auto& t : z) feed_forward(*m.blocks[b].ff, t, prec);
   }

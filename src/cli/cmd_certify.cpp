@@ -34,7 +34,7 @@ std::optional<InterpolationClaim> establish_claim(const CertifyOptions& o, const
                                                   const std::optional<Rational>& epsilon, const Model& weights,
                                                   const Dataset& ds, std::ostream& log) {
   const unsigned threads = o.pipe.threads;
-  if (!o.float_format.empty()) return as_claim(FloatBounded::establish(weights, ds, o.float_format, *epsilon, threads, std::cout));
+  if (!o.float_format.empty()) return as_claim(FloatBounded::establish(weights, ds, o.float_format, *epsilon, threads, log));
   if (!o.softmax) return ExactHardmax{};
   if (o.exact)
     return beta ? as_claim(SoftmaxExact::at_beta(weights, ds, *beta, o.precision, threads, log))
@@ -59,8 +59,8 @@ Runner add_certify_command(CLI::App& app) {
       "(format interpcert-certificate v1, proofs/certificate-v1.md) that embeds the model and names the\n"
       "dataset by the SHA-256 of its canonical text. Re-check it independently with:\n"
       "    interpcert-check CERT DATASET\n"
-      "Exit 0: written. 1: impossible (obstruction) or failed verification. 2: invalid input.\n"
-      "3: outside the theorem's hypotheses.");
+      "Repeated tokens, d = 1 and --causal use proofs/repeated-and-causal.md (claims mask, obstructions).\n"
+      "Exit 0: written. 1: impossible (obstruction) or failed verification. 2: invalid input.");
   auto o = std::make_shared<CertifyOptions>();
   cmd->add_option("DATASET", o->dataset, "dataset file (interpcert-dataset JSON)")->required();
   cmd->add_option("-o,--output", o->output, "where to write the certificate")->required();

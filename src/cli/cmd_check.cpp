@@ -19,6 +19,11 @@ int verdict_exit_status(const PreconditionReport& rep, std::ostream& os) {
     case Applicability::Impossible:
       os << "verdict: INTERPOLATION IS IMPOSSIBLE for every transformer of this class (proof above).\n";
       return kExitRefuted;
+    case Applicability::Extended:
+      os << "verdict: INTERPOLABLE beyond the paper's hypotheses: no obstruction, so by proofs/repeated-and-causal.md\n"
+            "         (Theorem " << (rep.causal ? "2, causal mask" : "1") << ") an exact interpolating transformer exists\n"
+            "         (`interpcert construct" << (rep.causal ? " --causal" : "") << "` builds one).\n";
+      return kExitOk;
     case Applicability::Outside:
       os << "verdict: OUTSIDE THE THEOREM: a hypothesis fails but no obstruction was found;\n"
             "         nothing is proved either way.\n";
@@ -30,19 +35,22 @@ int verdict_exit_status(const PreconditionReport& rep, std::ostream& os) {
 Runner add_check_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("check", "Decide whether the interpolation theorem applies to a dataset.");
   cmd->footer(
-      "Checks the hypotheses H1-H4 and the obstructions O1, O2 exactly, with witnesses.\n"
-      "Exit 0: the theorem applies. 1: an obstruction proves interpolation impossible.\n"
-      "3: outside the hypotheses, no obstruction found. 2: invalid input.");
+      "Checks the hypotheses H1-H4 and the obstructions O1, O2 exactly, with witnesses (--causal: the\n"
+      "obstruction C1 on reduced prefixes). Every dataset is decided (proofs/repeated-and-causal.md):\n"
+      "Exit 0: interpolable (the paper's theorem, or its extension to repeated tokens, d = 1, causal masks).\n"
+      "1: an obstruction proves interpolation impossible. 2: invalid input.");
   struct Opts {
     std::string file;
     bool quiet = false;
+    bool causal = false;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("DATASET", o->file, "dataset file (interpcert-dataset JSON)")->required();
   cmd->add_flag("-q,--quiet", o->quiet, "print only the verdict");
+  cmd->add_flag("--causal", o->causal, "decide for causal (decoder-only) attention: position i sees 0 ... i");
   return [o] {
     Dataset ds = dataset_load(o->file);
-    PreconditionReport rep = check_preconditions(ds);
+    PreconditionReport rep = check_preconditions(ds, o->causal);
     if (!o->quiet) {
       std::cout << "dataset: " << o->file << " (" << dataset_summary(ds) << ")\n"
                 << "preconditions (decided exactly in rational arithmetic):\n";

@@ -12,10 +12,10 @@ Runner add_construct_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("construct", "Build a hardmax transformer that interpolates a dataset exactly.");
   cmd->footer(
       "Checks the hypotheses, builds the model of proofs/construction.md (leader codes and hats) in exact\n"
-      "arithmetic, verifies it with an exact evaluator, and only then writes it. The output is\n"
+      "arithmetic — or, for repeated tokens, d = 1 or --causal, that of proofs/repeated-and-causal.md —\n"
+      "verifies it with an exact evaluator, and only then writes it. The output is\n"
       "deterministic: the same dataset gives the same file, byte for byte.\n"
-      "Exit 0: written. 1: impossible (obstruction) or failed verification. 2: invalid input.\n"
-      "3: outside the theorem's hypotheses.");
+      "Exit 0: written. 1: impossible (obstruction) or failed verification. 2: invalid input.");
   struct Opts {
     std::string dataset, output;
     PipelineOptions pipe;

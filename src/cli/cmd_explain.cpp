@@ -19,9 +19,10 @@ Runner add_explain_command(CLI::App& app) {
       "every token's state before and after, and the exact check of what the step printed. Steps have\n"
       "names: --list-steps shows them; --step translate, --step code:1, --step code (every code layer),\n"
       "--step hats. --softmax --beta B adds the softmax walk-through: the a-priori bound's terms on this\n"
-      "dataset beside the certified bound. --html writes one self-contained page to step through (slider,\n"
+      "dataset beside the certified bound. --causal: causal (decoder-only) attention, one extra step.\n"
+      "--html writes one self-contained page to step through (slider,\n"
       "arrow keys), with figures in the plane (k.z, w.z). The proof is in proofs/theorem.md.\n"
-      "Exit status as `check` (0 applies, 1 impossible, 3 outside, 2 invalid input or unknown step).");
+      "Exit status as `check` (0 interpolable, 1 impossible, 2 invalid input or unknown step).");
   struct Opts {
     std::string dataset, html, step, beta;
     bool list = false, softmax = false;
@@ -36,6 +37,7 @@ Runner add_explain_command(CLI::App& app) {
   cmd->add_option("--max-listed", o->ex.max_listed, "list at most this many items per step (default 12; rows: twice that)");
   cmd->add_flag("--softmax", o->softmax, "add the softmax walk-through (needs --beta)");
   cmd->add_option("--beta", o->beta, "with --softmax: the inverse temperature (exact rational)");
+  cmd->add_flag("--causal", o->ex.causal, "causal (decoder-only) attention, as for check and construct");
   return [o] {
     check_output_paths({{"--html", o->html}}, {o->dataset});
     if (o->softmax != !o->beta.empty())

@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
         "interpcert: exact-arithmetic construction and verification of transformers that interpolate\n"
         "sequence datasets (Alcalde, Fantuzzi & Zuazua, arXiv:2502.02270).\n\n"
         "Every claim printed is computed exactly in rational arithmetic unless it says otherwise.\n"
-        "Exit status: 0 success, 1 refuted / impossible, 2 invalid input, 3 outside the theorem.",
+        "Exit status: 0 success, 1 refuted / impossible, 2 invalid input (every dataset is decided: check --help).",
         "interpcert"};
     app.set_version_flag("--version", std::string("interpcert ") + INTERPCERT_VERSION);
     app.require_subcommand(1);

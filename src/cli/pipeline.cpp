@@ -41,6 +41,8 @@ void add_pipeline_options(CLI::App* cmd, PipelineOptions& opt) {
                   "or auto (reference when affordable)")
       ->check(CLI::IsMember({"auto", "reference", "fast"}));
   cmd->add_option("--threads", opt.threads, "worker threads (0 = all cores)");
+  cmd->add_flag("--causal", opt.construct.causal,
+                "causal (decoder-only) attention: position i attends to 0 ... i (proofs/repeated-and-causal.md)");
   cmd->add_flag("-q,--quiet", opt.quiet, "print only the summary lines");
   cmd->add_option("--for-float", opt.for_float,
                   "make the construction's free choices for this IEEE format (a final staircase layer snaps outputs "
@@ -55,15 +57,23 @@ std::optional<BuiltModel> build_and_verify(const Dataset& ds, const std::string&
   std::ostringstream discarded;
   std::ostream& os = opt.quiet ? discarded : out;
   os << "dataset: " << dataset_file << " (" << dataset_summary(ds) << ")\n";
-  b.preconditions = check_preconditions(ds);
-  if (b.preconditions.verdict() != Applicability::Applies) {
+  b.preconditions = check_preconditions(ds, opt.construct.causal);
+  const Applicability verdict0 = b.preconditions.verdict();
+  if (verdict0 != Applicability::Applies && verdict0 != Applicability::Extended) {
     os << "preconditions (exact):\n";
     print_precondition_report(b.preconditions, os);
     exit_status = verdict_exit_status(b.preconditions, out);
     out << "no model built.\n";
     return std::nullopt;
   }
-  os << "preconditions: H1-H4 hold (decided exactly); no obstruction.\n";
+  if (verdict0 == Applicability::Applies) {
+    os << "preconditions: H1-H4 hold (decided exactly); no obstruction.\n";
+  } else {
+    os << "preconditions (exact):\n";
+    print_precondition_report(b.preconditions, os);
+    os << "  no obstruction: interpolable by proofs/repeated-and-causal.md, Theorem "
+       << (opt.construct.causal ? "2 (causal)" : "1") << ".\n";
+  }
   std::optional<FloatFormat> ffmt;
   if (!opt.for_float.empty()) {
     ffmt = float_format(opt.for_float);
@@ -82,7 +92,17 @@ std::optional<BuiltModel> build_and_verify(const Dataset& ds, const std::string&
   b.stats = model_stats(b.construction.model);
   const ConstructionTrace& tr = b.construction.trace;
   os << "construction (exact rational arithmetic, " << b.construct_seconds << " s):\n";
-  if (tr.uses_attention) {
+  if (tr.extended) {
+    os << "  " << (tr.causal ? "causal " : "") << "refinement rounds (feed-forward + uniform attention): "
+       << tr.refinement.size() << "\n";
+    for (std::size_t r = 0; r < tr.refinement.size(); ++r) {
+      const RefinementRound& rr = tr.refinement[r];
+      os << "    round " << r + 1 << ": " << rr.thresholds << " threshold neuron(s), a = (1, t, ...) with t = "
+         << rr.direction_t << ", coefficients t^k with t = " << rr.t << ", eps = " << rational_to_string(rr.epsilon)
+         << ", lambda = " << rational_to_string(rr.lambda) << " -> " << rr.points_after << " distinct points\n";
+    }
+    os << "  requirement points: " << tr.requirements << "\n";
+  } else if (tr.uses_attention) {
     os << "  key direction k = (1, t, t^2, ...) with t = " << tr.key_t << ", w = " << vec_text(tr.w) << "\n"
        << "  translation: " << (tr.translation == 0 ? std::string("not needed (k.z >= 1 already)")
                                                     : "every token moved by " + rational_to_string(tr.translation) + " k")
@@ -94,8 +114,13 @@ std::optional<BuiltModel> build_and_verify(const Dataset& ds, const std::string&
   }
   os << "  interpolation hats: " << tr.hats.size() << " (u = (1, s, s^2, ...) with s = " << tr.interpolation_s
      << ")\n";
-  os << "  blocks L = " << b.stats.blocks << "   [guarantee sum m_j + N = " << construction_block_bound(ds)
-     << "; paper's hardmax bound 2 sum m_j + 2N + 1 = " << paper_hardmax_block_bound(ds) << "]\n"
+  if (tr.extended)
+    os << "  blocks L = " << b.stats.blocks << "   [guarantee " << (tr.causal ? 4 : 2)
+       << " (proofs/repeated-and-causal.md); the paper gives none here]\n";
+  else
+    os << "  blocks L = " << b.stats.blocks << "   [guarantee sum m_j + N = " << construction_block_bound(ds)
+       << "; paper's hardmax bound 2 sum m_j + 2N + 1 = " << paper_hardmax_block_bound(ds) << "]\n";
+  os
      << "  parameters P = " << b.stats.parameters << ", widest feed-forward layer: " << b.stats.max_ff_width
      << " neurons, attention: " << b.stats.max_heads << " head(s), rank(Q^T K) <= " << b.stats.max_score_rank
      << ", rank(V) <= " << b.stats.max_value_rank << "\n"

@@ -54,11 +54,63 @@ void finish(const SelfAttention& sa, std::vector<Vec>& z, const std::vector<cons
   }
 }
 
+// A running extremum of the keys over a growing prefix: its value, and the sum and count of the
+// tokens attaining it (hardmax averages them).
+struct RunningExtremum {
+  const Rational* key = nullptr;
+  Vec sum;
+  std::size_t count = 0;
+  // dir > 0: maximum, dir < 0: minimum, 0: every token (the uniform average).
+  void add(const Rational& k, const Vec& zl, int dir) {
+    int c = (key == nullptr || dir == 0) ? 1 : mpq_cmp(k.backend().data(), key->backend().data()) * dir;
+    if (c < 0 && dir != 0) return;
+    if (dir != 0 && (key == nullptr || c > 0)) {
+      key = &k;
+      sum = zl;
+      count = 1;
+      return;
+    }
+    if (sum.empty()) sum.assign(zl.size(), Rational(0));
+    for (std::size_t c2 = 0; c2 < sum.size(); ++c2) sum[c2] += zl[c2];
+    ++count;
+  }
+  Vec value(const SelfAttention& sa) const {
+    Vec m = sum;
+    Rational inv(1, static_cast<long>(count));
+    for (auto& x : m) x *= inv;
+    return apply_value(sa, m);
+  }
+};
+
+// The rank-one causal layer: query i attends to argmax (q_i > 0), argmin (q_i < 0) or all (q_i = 0)
+// of k over the prefix 0 ... i, kept as running sums: O(n) layer cost, as without a mask.
+void apply_rank_one_causal(const SelfAttention& sa, const AttentionPlan& plan, std::vector<Vec>& z) {
+  const std::size_t n = z.size();
+  std::vector<Rational> k(n);
+  for (std::size_t i = 0; i < n; ++i) k[i] = dot(plan.b, z[i]);
+  RunningExtremum mx, mn, all;
+  std::vector<Vec> v(n);
+  std::vector<const Vec*> shift(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    mx.add(k[i], z[i], 1);
+    mn.add(k[i], z[i], -1);
+    all.add(k[i], z[i], 0);
+    int sign = dot(plan.a, z[i]).sign();
+    v[i] = (sign > 0 ? mx : sign < 0 ? mn : all).value(sa);
+    shift[i] = &v[i];
+  }
+  finish(sa, z, shift);
+}
+
 }  // namespace
 
-void apply_attention_fast(const SelfAttention& sa, const AttentionPlan& plan, std::vector<Vec>& z) {
+void apply_attention_fast(const SelfAttention& sa, const AttentionPlan& plan, std::vector<Vec>& z, bool causal) {
   const std::size_t n = z.size();
   std::vector<const Vec*> shift(n);
+  if (plan.rank_one && causal) {
+    apply_rank_one_causal(sa, plan, z);
+    return;
+  }
   if (plan.rank_one) {
     std::vector<Rational> q(n), k(n);
     for (std::size_t i = 0; i < n; ++i) {
@@ -105,7 +157,8 @@ void apply_attention_fast(const SelfAttention& sa, const AttentionPlan& plan, st
   for (std::size_t i = 0; i < n; ++i) {
     Rational top = dot(qz[i], kz[0]);
     best.assign(1, 0);
-    for (std::size_t l = 1; l < n; ++l) {
+    const std::size_t seen = causal ? i + 1 : n;
+    for (std::size_t l = 1; l < seen; ++l) {
       Rational s = dot(qz[i], kz[l]);
       int c = mpq_cmp(s.backend().data(), top.backend().data());
       if (c > 0) {

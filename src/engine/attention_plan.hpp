@@ -19,7 +19,9 @@ AttentionPlan plan_attention(const SelfAttention& sa);
 /// V x (dense, or Vleft (Vright x) when factored). Exact.
 Vec apply_value(const SelfAttention& sa, const Vec& x);
 
-/// Replaces z by the attention layer's output; equal to the reference formula.
-void apply_attention_fast(const SelfAttention& sa, const AttentionPlan& plan, std::vector<Vec>& z);
+/// Replaces z by the attention layer's output; equal to the reference formula. Causal: query i
+/// sees positions 0 ... i only; the rank-one path then keeps a running argmax/argmin (O(n)).
+void apply_attention_fast(const SelfAttention& sa, const AttentionPlan& plan, std::vector<Vec>& z,
+                          bool causal = false);
 
 }  // namespace interpcert

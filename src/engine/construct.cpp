@@ -491,7 +491,7 @@ Rational lambda_candidate(std::size_t i) {
 }
 
 Construction construct_model(const Dataset& ds, const ConstructOptions& options) {
-  return construct_model(ds, options, check_preconditions(ds));
+  return construct_model(ds, options, check_preconditions(ds, options.causal));
 }
 
 namespace {
@@ -499,7 +499,12 @@ Construction construct_hardmax(const Dataset& ds, const ConstructOptions& option
 }
 
 Construction construct_model(const Dataset& ds, const ConstructOptions& options, const PreconditionReport& pre) {
-  Construction c = construct_hardmax(ds, options, pre);
+  if (options.max_ff_width != 0 && options.max_ff_width < 3)
+    throw ConstructionError("--max-ff-width must be 0 (no cap) or at least 3: a hat needs three ReLU neurons");
+  // Outside H1-H4 (no obstruction) or causal: proofs/repeated-and-causal.md.
+  Construction c = options.causal || pre.verdict() != Applicability::Applies
+                       ? construct_extended(ds, options.causal, options, pre)
+                       : construct_hardmax(ds, options, pre);
   if (options.staircase || options.for_float) c.model.blocks.push_back(Block{std::nullopt, staircase_layer(ds)});
   return c;
 }

@@ -64,10 +64,11 @@ FastEvaluator::~FastEvaluator() = default;
 
 std::vector<std::vector<Vec>> FastEvaluator::run(std::vector<std::vector<Vec>> seqs, unsigned threads) const {
   const auto& blocks = model_.blocks;
+  const bool causal = model_.mask == MaskKind::Causal;
   for (std::size_t i = 0; i < blocks.size();) {
     if (blocks[i].sa) {
       const AttentionPlan& plan = plans_->attention[i];
-      parallel_for(seqs.size(), threads, [&](std::size_t s) { apply_attention_fast(*blocks[i].sa, plan, seqs[s]); });
+      parallel_for(seqs.size(), threads, [&](std::size_t s) { apply_attention_fast(*blocks[i].sa, plan, seqs[s], causal); });
     }
     // The feed-forward layers up to the next attention layer act token by token: one run, on the
     // distinct token values only.

@@ -5,7 +5,8 @@
 namespace interpcert {
 namespace {
 
-std::vector<Vec> apply_attention(const SelfAttention& sa, const std::vector<Vec>& z) {
+// Causal: query i sees positions 0 ... i only (proofs/formats-v1.md, "mask").
+std::vector<Vec> apply_attention(const SelfAttention& sa, const std::vector<Vec>& z, bool causal) {
   const std::size_t n = z.size();
   const Matrix V = sa.value_matrix();
   std::vector<Vec> qz(n), kz(n), vz(n);
@@ -16,14 +17,15 @@ std::vector<Vec> apply_attention(const SelfAttention& sa, const std::vector<Vec>
   }
   std::vector<Vec> out(n);
   for (std::size_t i = 0; i < n; ++i) {
-    std::vector<Rational> s(n);
-    for (std::size_t l = 0; l < n; ++l) s[l] = dot(qz[i], kz[l]);
+    const std::size_t seen = causal ? i + 1 : n;
+    std::vector<Rational> s(seen);
+    for (std::size_t l = 0; l < seen; ++l) s[l] = dot(qz[i], kz[l]);
     Rational best = s[0];
-    for (std::size_t l = 1; l < n; ++l)
+    for (std::size_t l = 1; l < seen; ++l)
       if (s[l] > best) best = s[l];
     Vec sum(z[i].size());
     std::size_t count = 0;
-    for (std::size_t l = 0; l < n; ++l) {
+    for (std::size_t l = 0; l < seen; ++l) {
       if (s[l] != best) continue;
       ++count;
       for (std::size_t c = 0; c < sum.size(); ++c) sum[c] += vz[l][c];
@@ -51,7 +53,7 @@ std::vector<Vec> evaluate_reference(const Model& model, std::vector<Vec> tokens)
   if (model.attention != AttentionKind::Hardmax)
     throw std::invalid_argument("the exact evaluator runs hardmax models only");
   for (const Block& b : model.blocks) {
-    if (b.sa) tokens = apply_attention(*b.sa, tokens);
+    if (b.sa) tokens = apply_attention(*b.sa, tokens, model.mask == MaskKind::Causal);
     if (b.ff)
       for (auto& z : tokens) z = apply_feed_forward(*b.ff, z);
   }

@@ -18,6 +18,7 @@ Trajectory::Trajectory(const Model& m, const std::vector<std::vector<Vec>>& reps
       if (att ? !m.blocks[b].sa : !m.blocks[b].ff) continue;
       Model one;
       one.d = m.d;
+      one.mask = m.mask;
       one.blocks.push_back(att ? Block{m.blocks[b].sa, std::nullopt} : Block{std::nullopt, m.blocks[b].ff});
       std::vector<std::vector<Vec>> next = states.back();
       if (reference)

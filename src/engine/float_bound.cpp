@@ -576,6 +576,11 @@ FloatBound float_error_bound(const Model& model, const Dataset& ds, const FloatF
     out.why = "softmax models: the floating-point analysis covers hardmax attention only";
     return out;
   }
+  if (model.mask != MaskKind::None) {
+    out.status = FloatBound::Status::Unsupported;
+    out.why = "causal (masked) models: the floating-point analysis covers unmasked attention only";
+    return out;
+  }
   std::size_t max_len = 1;
   for (const auto& s : ds.sequences) max_len = std::max(max_len, s.input.size());
   std::unique_ptr<Analysis> an;

@@ -130,13 +130,104 @@ std::size_t find_target_conflicts(const Dataset& ds, const TokenIds& ids, KeyOf 
   return conflicts;
 }
 
+// The context of position `upto` of sequence j as (token, proportion) in first-appearance order:
+// the whole sequence, or causal the prefix 0 ... upto.
+std::vector<std::pair<Vec, Rational>> proportions(const Dataset& ds, const TokenIds& ids, std::size_t j,
+                                                  std::size_t upto, bool causal) {
+  const std::size_t len = causal ? upto + 1 : ids.seq[j].size();
+  std::vector<std::size_t> order, count;
+  std::unordered_map<std::size_t, std::size_t> slot;
+  for (std::size_t i = 0; i < len; ++i) {
+    auto [it, fresh] = slot.try_emplace(ids.seq[j][i], order.size());
+    if (fresh) order.push_back(i), count.push_back(0);
+    ++count[it->second];
+  }
+  std::vector<std::pair<Vec, Rational>> out;
+  for (std::size_t k = 0; k < order.size(); ++k)
+    out.push_back({ds.sequences[j].input[order[k]], Rational(static_cast<long>(count[k]), static_cast<long>(len))});
+  return out;
+}
+
+std::string proportions_text(const std::vector<std::pair<Vec, Rational>>& p) {
+  std::string t = "{";
+  for (std::size_t k = 0; k < p.size(); ++k) t += (k ? ", " : "") + vec_text(p[k].first) + ": " + rational_to_string(p[k].second);
+  return t + "}";
+}
+
+bool has_repeats(const std::vector<std::pair<Vec, Rational>>& p) {
+  for (const auto& [x, q] : p)
+    if (q != Rational(1, static_cast<long>(p.size()))) return true;
+  return false;
+}
+
+// The causal obstruction C1: output positions grouped by their reduced prefix (a constant prefix
+// a ... a counts as (a)), via a trie over token ids: a position's key is its exact prefix's node,
+// except that a constant prefix takes the node of its first token.
+ObstructionCheck causal_obstruction(const Dataset& ds, const TokenIds& ids) {
+  ObstructionCheck c1{"C1",
+                      "two output positions with the same reduced prefix (z_0 ... z_i, a constant prefix a ... a "
+                      "counting as a) have different targets",
+                      false, {}, {}};
+  std::map<std::pair<std::size_t, std::size_t>, std::size_t> child;  // (node, token) -> node; root = 0
+  std::size_t nodes = 1;
+  struct Req {
+    std::size_t seq, pos, k;
+  };
+  std::unordered_map<std::size_t, Req> first_at;  // node -> first requirement seen there
+  std::size_t conflicts = 0;
+  for (std::size_t j = 0; j < ds.sequences.size(); ++j) {
+    const Sequence& s = ds.sequences[j];
+    std::vector<std::size_t> node_at(ids.seq[j].size());
+    std::size_t node = 0, first_token = ids.seq[j][0];
+    bool constant = true;
+    for (std::size_t i = 0; i < ids.seq[j].size(); ++i) {
+      std::size_t tok = ids.seq[j][i];
+      constant = constant && tok == first_token;
+      auto [it, fresh] = child.try_emplace({node, tok}, nodes);
+      if (fresh) ++nodes;
+      node = it->second;
+      node_at[i] = constant ? child.at({0, first_token}) : node;
+    }
+    for (std::size_t k = 0; k < s.output.size(); ++k) {
+      auto [it, fresh] = first_at.try_emplace(node_at[s.positions[k]], Req{j, s.positions[k], k});
+      if (fresh) continue;
+      const Req& r = it->second;
+      if (ds.sequences[r.seq].output[r.k] == s.output[k]) continue;
+      if (conflicts++ > 0) continue;
+      Witness& w = c1.witness;
+      w.sequences = {r.seq, j};
+      w.positions = {r.pos, s.positions[k]};
+      w.token = s.input[s.positions[k]];
+      w.targets = {ds.sequences[r.seq].output[r.k], s.output[k]};
+      w.contexts = {proportions(ds, ids, r.seq, r.pos, true), proportions(ds, ids, j, s.positions[k], true)};
+      std::string prefix;
+      for (std::size_t i = 0; i <= r.pos && i < 12; ++i) prefix += (i ? " " : "") + vec_text(ds.sequences[r.seq].input[i]);
+      if (r.pos >= 12) prefix += " ... (" + std::to_string(r.pos + 1) + " tokens)";
+      w.text = "position " + std::to_string(r.pos) + " of sequence " + std::to_string(r.seq) + " and position " +
+               std::to_string(s.positions[k]) + " of sequence " + std::to_string(j) +
+               " have the same reduced prefix (the first: " + prefix + "); the token " + vec_text(w.token) +
+               " has targets " + vec_text(w.targets[0]) + " and " + vec_text(w.targets[1]);
+    }
+  }
+  c1.found = conflicts > 0;
+  if (c1.found)
+    c1.proof =
+        "With a causal mask the output at position i is computed from z_0 ... z_i only, so equal prefixes end "
+        "at equal points; and in a constant prefix a ... a every position holds the same value after every "
+        "layer (attention over equal values returns that value, whatever the weights), so it computes what (a) "
+        "computes. Hence both positions end at the same point, which cannot equal two different targets "
+        "(hardmax or softmax, any depth and width; proofs/repeated-and-causal.md, Lemma 3).";
+  return c1;
+}
+
 }  // namespace
 
 Applicability PreconditionReport::verdict() const {
   for (const auto& o : obstructions)
     if (o.found) return Applicability::Impossible;
+  if (causal) return Applicability::Extended;
   for (const auto& h : hypotheses)
-    if (!h.holds) return Applicability::Outside;
+    if (!h.holds) return Applicability::Extended;
   return Applicability::Applies;
 }
 
@@ -163,9 +254,14 @@ std::string theorem_statement() {
          "(Alcalde, Fantuzzi & Zuazua, arXiv:2502.02270).";
 }
 
-PreconditionReport check_preconditions(const Dataset& ds) {
+PreconditionReport check_preconditions(const Dataset& ds, bool causal) {
   PreconditionReport rep;
   TokenIds ids(ds);
+  rep.causal = causal;
+  if (causal) {
+    rep.obstructions.push_back(causal_obstruction(ds, ids));
+    return rep;
+  }
 
   HypothesisCheck h1{"H1", "the token dimension d is at least 2", ds.d >= 2, ds.d >= 2 ? 0u : 1u, {}};
   if (!h1.holds)
@@ -211,6 +307,7 @@ PreconditionReport check_preconditions(const Dataset& ds) {
                       false, {}, {}};
   o1.found = find_target_conflicts(ds, ids, set_key, PairMode::kSameSequence, o1.witness) > 0;
   if (o1.found) {
+    o1.witness.contexts.assign(2, proportions(ds, ids, o1.witness.sequences[0], 0, false));
     const Witness& w = o1.witness;
     o1.witness.text = "sequence " + std::to_string(w.sequences[0]) + " holds " + vec_text(w.token) +
                       " at output positions " + std::to_string(w.positions[0]) + " and " +
@@ -233,12 +330,16 @@ PreconditionReport check_preconditions(const Dataset& ds) {
   Witness w2;
   if (find_target_conflicts(ds, ids, distribution_key, PairMode::kCrossSequence, w2) > 0) {
     o2.found = true;
+    w2.contexts = {proportions(ds, ids, w2.sequences[0], 0, false), proportions(ds, ids, w2.sequences[1], 0, false)};
     o2.witness = w2;
     o2.witness.text = "sequences " + std::to_string(w2.sequences[0]) + " and " + std::to_string(w2.sequences[1]) +
                       " have the same empirical distribution of tokens; the token " + vec_text(w2.token) +
                       " (at position " + std::to_string(w2.positions[0]) + " of the first, " +
                       std::to_string(w2.positions[1]) + " of the second) has targets " + vec_text(w2.targets[0]) +
                       " and " + vec_text(w2.targets[1]);
+    // With repeated tokens the proportions are the point (with distinct tokens: the same set).
+    if (has_repeats(w2.contexts[0]) || has_repeats(w2.contexts[1]))
+      o2.witness.text += "; proportions " + proportions_text(w2.contexts[0]) + " and " + proportions_text(w2.contexts[1]);
     o2.proof =
         "Attention sees a sequence only through its empirical distribution: out_i = rho z_i + "
         "sum_l a_il V z_l with weights a_il that depend on z_i and z_l, normalized over the sequence, so "

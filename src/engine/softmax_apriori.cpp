@@ -61,6 +61,10 @@ AprioriBound softmax_a_priori_bound(const Model& model, const Dataset& ds, const
     }
   } cleanup;
   AprioriBound out;
+  if (model.mask == MaskKind::Causal) {
+    out.reason = "the a-priori bound is proved for unmasked code layers only";
+    return out;
+  }
   for (const Block& b : model.blocks)
     if (b.sa && !is_code_layer(*b.sa)) {
       out.reason = "the model's attention layers are not code layers (rho = 1, Q = K = k^T, V = (lambda w) k^T)";

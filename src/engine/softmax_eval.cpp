@@ -61,7 +61,9 @@ struct FeedForwardBalls {
 // pivot p (largest midpoint score): sum_l a_il = 1 exactly, and the small weights a_il =
 // E_l / S, E_l = exp(beta (s_il - s_ip)), S = 1 + sum_{l != p} E_l, carry their own small radii
 // instead of 1 - (tiny) inflating the pivot's term.
-std::vector<BallVec> attention(const AttentionBalls& sa, const Ball& beta, const std::vector<BallVec>& z, long prec) {
+// Causal: query i sees l <= i only (the sums below run over that prefix).
+std::vector<BallVec> attention(const AttentionBalls& sa, const Ball& beta, const std::vector<BallVec>& z, long prec,
+                               bool causal) {
   const std::size_t n = z.size(), d = z[0].size();
   std::vector<BallVec> q(n), k(n), vz(n), out(n);
   for (std::size_t l = 0; l < n; ++l) {
@@ -73,13 +75,14 @@ std::vector<BallVec> attention(const AttentionBalls& sa, const Ball& beta, const
   BallVec s(n), e(n);
   for (std::size_t i = 0; i < n; ++i) {
     std::size_t p = 0;
-    for (std::size_t l = 0; l < n; ++l) {
+    const std::size_t seen = causal ? i + 1 : n;
+    for (std::size_t l = 0; l < seen; ++l) {
       arb_zero(s[l].v);
       for (std::size_t r = 0; r < q[i].size(); ++r) arb_addmul(s[l].v, q[i][r].v, k[l][r].v, prec);
       if (arf_cmp(arb_midref(s[l].v), arb_midref(s[p].v)) > 0) p = l;
     }
     arb_one(sum.v);
-    for (std::size_t l = 0; l < n; ++l) {
+    for (std::size_t l = 0; l < seen; ++l) {
       if (l == p) continue;
       arb_sub(diff.v, s[l].v, s[p].v, prec);
       arb_mul(diff.v, diff.v, beta.v, prec);
@@ -91,7 +94,7 @@ std::vector<BallVec> attention(const AttentionBalls& sa, const Ball& beta, const
       arb_mul(out[i][c].v, sa.rho.v, z[i][c].v, prec);
       arb_add(out[i][c].v, out[i][c].v, vz[p][c].v, prec);
     }
-    for (std::size_t l = 0; l < n; ++l) {
+    for (std::size_t l = 0; l < seen; ++l) {
       if (l == p) continue;
       arb_div(t.v, e[l].v, sum.v, prec);  // a_il
       for (std::size_t c = 0; c < d; ++c) {
@@ -150,7 +153,7 @@ struct PreparedModel {
     for (std::size_t i = 0; i < z.size(); ++i)
       for (std::size_t c = 0; c < d; ++c) set_rational(z[i][c].v, seq.input[i][c], prec);
     for (std::size_t b = 0; b < blocks; ++b) {
-      if (model.blocks[b].sa) z = attention(sas[b], beta, z, prec);
+      if (model.blocks[b].sa) z = attention(sas[b], beta, z, prec, model.mask == MaskKind::Causal);
       if (model.blocks[b].ff)
         for (auto& t : z) feed_forward(ffs[b], t, prec);
     }

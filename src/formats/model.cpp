@@ -81,7 +81,7 @@ Matrix SelfAttention::value_matrix() const { return factored ? matmul(Vleft, Vri
 
 Model model_from_json(const JsonNode& root) {
   require_format(root, "interpcert-model");
-  root.only_keys({"format", "version", "d", "attention", "beta", "blocks", "comment", "name"});
+  root.only_keys({"format", "version", "d", "attention", "beta", "mask", "blocks", "comment", "name"});
   if (root.at("version").integer(0, std::numeric_limits<int>::max()) != 1)
     root.at("version").fail("unsupported model version (this tool reads version 1)");
   Model m;
@@ -96,6 +96,12 @@ Model model_from_json(const JsonNode& root) {
     if (*m.beta <= 0) root.at("beta").fail("beta must be > 0");
   } else {
     root.at("attention").fail("expected \"hardmax\" or \"softmax\"");
+  }
+  if (root.has("mask")) {
+    // Optional (proofs/formats-v1.md): absent or "none" means no mask (the writer omits it).
+    std::string mask = root.at("mask").string();
+    if (mask == "causal") m.mask = MaskKind::Causal;
+    else if (mask != "none") root.at("mask").fail("expected \"causal\" or \"none\"");
   }
   JsonNode blocks = root.at("blocks");
   std::size_t L = blocks.array_size();
@@ -122,6 +128,7 @@ std::string model_to_json_text(const Model& m) {
     append_json_number(t, *m.beta);
     t += ",\n";
   }
+  if (m.mask == MaskKind::Causal) t += "  \"mask\": \"causal\",\n";
   t += "  \"blocks\": [";
   for (std::size_t i = 0; i < m.blocks.size(); ++i) {
     const Block& b = m.blocks[i];
@@ -178,6 +185,8 @@ std::string model_canonical_text(const Model& m) {
   } else {
     t += "attention softmax\nbeta " + rational_to_string(*m.beta) + "\n";
   }
+  // Only causal models get the line, so every digest of an unmasked model is unchanged.
+  if (m.mask == MaskKind::Causal) t += "mask causal\n";
   t += "blocks " + std::to_string(m.blocks.size()) + "\n";
   for (std::size_t i = 0; i < m.blocks.size(); ++i) {
     const Block& b = m.blocks[i];
