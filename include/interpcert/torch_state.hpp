@@ -23,6 +23,7 @@ namespace interpcert {
 struct TorchExportOptions {
   FloatFormat format = kBinary64;  ///< binary64 ("F64") or binary32 ("F32")
   bool uniform = false;            ///< pad every block to the largest h and w (zero rows)
+  std::size_t min_heads = 0, min_width = 0;  ///< with uniform: pad to at least these h and w
 };
 
 /// What rounding the export did: every weight is rounded to the nearest float (ties to even).
@@ -38,7 +39,8 @@ struct TorchExportReport {
 /// The safetensors bytes of `m` (deterministic). An identity attention layer is written as rho = 1
 /// with zero Q, K, V (h = 1, or the common h); an identity feed-forward layer as eta = 1 with zero
 /// weights (w = 1, or the common w); a factored V is multiplied out. Throws InputError naming
-/// `model_file` and the tensor when a weight overflows the float format.
+/// `model_file` and the tensor when a weight overflows the float format. With `uniform`, the
+/// common h and w are the largest of the blocks' and of min_heads and min_width.
 std::string model_to_safetensors(const Model& m, const TorchExportOptions& opt, TorchExportReport& report,
                                  const std::string& model_file);
 

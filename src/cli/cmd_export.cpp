@@ -22,6 +22,7 @@ Runner add_export_command(CLI::App& app) {
   struct Opts {
     std::string model, output, dtype = "float64";
     bool uniform = false;
+    std::size_t heads = 0, width = 0;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("MODEL", o->model, "model file (interpcert-model JSON)")->required();
@@ -29,17 +30,25 @@ Runner add_export_command(CLI::App& app) {
   cmd->add_option("--dtype", o->dtype, "float64 (default) or float32")->check(CLI::IsMember({"float64", "float32"}));
   cmd->add_flag("--uniform", o->uniform,
                 "pad every block to the largest h and w with zero rows (a fixed-width module loads it)");
+  cmd->add_option("--heads", o->heads, "with --uniform: pad to this h (default: the largest of the model's)");
+  cmd->add_option("--width", o->width,
+                  "with --uniform: pad to this w (default: the largest); --width 4 fits the authors' module");
   return [o] {
+    if ((o->heads || o->width) && !o->uniform) throw InputError("--heads/--width", "", "these options need --uniform");
     Model m = model_load(o->model);
     TorchExportOptions opt;
     opt.format = o->dtype == "float32" ? kBinary32 : kBinary64;
     opt.uniform = o->uniform;
+    opt.min_heads = o->heads;
+    opt.min_width = o->width;
     TorchExportReport rep;
     std::string bytes = model_to_safetensors(m, opt, rep, o->model);
     write_file_atomically(o->output, bytes);
     std::cout << "model: " << o->model << " (d = " << m.d << ", " << m.blocks.size() << " blocks, "
               << (m.attention == AttentionKind::Hardmax ? "hardmax" : "softmax, beta = " + rational_to_string(*m.beta))
               << ")\n  model digest " << model_digest(m) << "\n";
+    if (o->uniform && ((o->heads && rep.heads > o->heads) || (o->width && rep.width > o->width)))
+      std::cout << "note: the model has wider blocks than --heads/--width; padded to its largest\n";
     if (o->uniform) std::cout << "uniform widths: every block has h = " << rep.heads << ", w = " << rep.width << "\n";
     if (rep.rounded == 0) {
       std::cout << "export: EXACT: all " << rep.weights << " weights are " << o->dtype

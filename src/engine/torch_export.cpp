@@ -96,8 +96,8 @@ std::string model_to_safetensors(const Model& m, const TorchExportOptions& opt, 
     heads.push_back(b.sa ? b.sa->Q.rows : 0);
     widths.push_back(b.ff ? b.ff->U.rows : 0);
   }
-  const std::size_t H = std::max<std::size_t>(1, heads.empty() ? 1 : *std::max_element(heads.begin(), heads.end()));
-  const std::size_t W = std::max<std::size_t>(1, widths.empty() ? 1 : *std::max_element(widths.begin(), widths.end()));
+  std::size_t H = std::max<std::size_t>(1, opt.min_heads), W = std::max<std::size_t>(1, opt.min_width);
+  for (std::size_t l = 0; l < m.blocks.size(); ++l) H = std::max(H, heads[l]), W = std::max(W, widths[l]);
   if (opt.uniform) report.heads = H, report.width = W;
 
   Model dense = m;  // what an exact import gives back: V multiplied out

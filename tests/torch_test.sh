@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# PyTorch in and out (issue 11), end to end: interpcert export -> PyTorch -> outputs vs exact
+# targets; a fixed-width module loads a --uniform export strictly; a model trained in PyTorch is
+# saved, imported exactly, and its certified softmax bound contains the float64 PyTorch error;
+# import -> export -> import is the identity; every refusal of `import` exits 2 naming the tensor.
+# Usage: torch_test.sh INTERPCERT INTERPCERT_CHECK SOURCE_ROOT PYTHON
+# Skips (exit 77, meson's "skipped") when the python has no torch; CI installs python3-torch.
+set -u
+ic=$1; chk=$2; root=$3; py=$4
+if ! "$py" -c "import torch, numpy" 2>/dev/null; then
+  echo "SKIP: $py cannot import torch and numpy (apt-get install python3-torch python3-numpy)"; exit 77
+fi
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+pass=0; fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+expect() {  # expect STATUS TEXT -- command...
+  local status=$1 text=$2; shift 3
+  local out; out=$("$@" 2>&1); local got=$?
+  if [[ $got -eq $status && "$out" == *"$text"* ]]; then ok; else bad "$* -> exit $got (want $status, '$text'):"; echo "$out" | head -5 | sed 's/^/    /'; fi
+}
+# le A B: exact rationals A <= B (python's fractions, no torch)
+le() { "$py" -c "import sys; from fractions import Fraction as F; sys.exit(0 if F(sys.argv[1]) <= F(sys.argv[2]) else 1)" "$1" "$2"; }
+
+# The bundled examples: constructed (hardmax), exported in float64.
+cp "$root/examples/shared_top.json" "$tmp/shared_top.dataset.json"
+cp "$root/examples/shared_top.json" "$tmp/shared_top_w4.dataset.json"
+cp "$root/examples/two_sequences.json" "$tmp/two_sequences.dataset.json"
+cp "$root/examples/hand/dataset.json" "$tmp/hand.dataset.json"
+cp "$root/examples/hand/model.json" "$tmp/hand.json"
+"$ic" construct "$tmp/shared_top.dataset.json" -o "$tmp/shared_top.json" -q >/dev/null || bad "construct shared_top"
+"$ic" construct "$tmp/two_sequences.dataset.json" -o "$tmp/two_sequences.json" -q >/dev/null || bad "construct two_sequences"
+"$ic" construct "$tmp/shared_top.dataset.json" --max-ff-width 4 -o "$tmp/shared_top_w4.json" -q >/dev/null || bad "construct w4"
+for m in shared_top two_sequences hand shared_top_w4; do
+  expect 0 "wrote $tmp/$m.safetensors" -- "$ic" export "$tmp/$m.json" -o "$tmp/$m.safetensors"
+done
+expect 0 "uniform widths: every block has h = 1, w = 4" -- \
+  "$ic" export "$tmp/shared_top_w4.json" --uniform --width 4 -o "$tmp/shared_top_w4_uniform.safetensors"
+expect 2 "need --uniform" -- "$ic" export "$tmp/shared_top_w4.json" --width 4 -o "$tmp/never.safetensors"
+expect 0 "ROUNDED (exact rational -> float64" -- "$ic" export "$tmp/shared_top.json" -o "$tmp/again.safetensors"
+cmp -s "$tmp/again.safetensors" "$tmp/shared_top.safetensors" && ok || bad "export is not deterministic"
+expect 0 "EXACT: all" -- "$ic" export "$tmp/hand.json" --dtype float32 -o "$tmp/hand32.safetensors"
+
+# The PyTorch half, in one process.
+"$py" "$root/tests/torch_check.py" "$tmp" "$root" || bad "torch_check.py"
+
+# The exported hand model is exact: importing it gives back the model's digest (dense V).
+expect 0 "equals the exported model" -- "$ic" import "$tmp/hand.safetensors" -o "$tmp/hand.back.json"
+expect 0 "differs from the exported model" -- "$ic" import "$tmp/shared_top.safetensors" -o "$tmp/st.back.json"
+expect 0 "" -- "$ic" run "$tmp/hand.back.json" "$tmp/hand.dataset.json"
+
+# import -> export -> import is the identity (byte-identical JSON), for every file we have.
+for f in shared_top shared_top_w4_uniform hand32 trained trained_f32 trained_bf16 trained_f16; do
+  "$ic" import "$tmp/$f.safetensors" -o "$tmp/$f.a.json" >/dev/null || { bad "import $f"; continue; }
+  dtype=float64; [[ $f == hand32 || $f == trained_f32 || $f == trained_bf16 || $f == trained_f16 ]] && dtype=float32
+  "$ic" export "$tmp/$f.a.json" --dtype $dtype -o "$tmp/$f.b.safetensors" > "$tmp/$f.export.txt" || bad "export $f"
+  grep -q "EXACT" "$tmp/$f.export.txt" && ok || bad "re-export of imported $f is not exact"
+  "$ic" import "$tmp/$f.b.safetensors" -o "$tmp/$f.b.json" >/dev/null || bad "re-import $f"
+  cmp -s "$tmp/$f.a.json" "$tmp/$f.b.json" && ok || bad "import -> export -> import changed $f"
+done
+
+# The trained softmax model: the certified bound contains the float64 PyTorch error.
+expect 0 "attention from the metadata" -- "$ic" import "$tmp/trained.safetensors" -o "$tmp/trained.json"
+out=$("$ic" run "$tmp/trained.json" "$tmp/trained.dataset.json" 2>&1)
+bound=$(echo "$out" | sed -n 's/^certified bound: max |output - target| <= \([^ ]*\).*/\1/p')
+if [[ -n "$bound" ]]; then
+  torch_err=$(cat "$tmp/trained.torch_error")
+  le "$torch_err" "$bound" && ok || bad "PyTorch float64 error $torch_err exceeds the certified bound $bound"
+  echo "trained softmax model: certified max |output - target| <= $bound; float64 PyTorch error $("$py" -c "from fractions import Fraction as F; print(float(F('$torch_err')))")"
+else
+  bad "no certified bound: $out"
+fi
+
+# Refusals: exit 2, naming the tensor (or the header field).
+expect 2 'missing tensor "blocks.1.ff.0.bias"' -- "$ic" import "$tmp/bad_missing.safetensors" -o "$tmp/never.json"
+expect 2 '/blocks.0.attn.to_v.weight' -- "$ic" import "$tmp/bad_misshapen.safetensors" -o "$tmp/never.json"
+expect 2 'blocks.0.rho": dtype I64 is not a float type' -- "$ic" import "$tmp/bad_dtype.safetensors" -o "$tmp/never.json"
+expect 2 'unknown dtype "F128"' -- "$ic" import "$tmp/bad_unknown_dtype.safetensors" -o "$tmp/never.json"
+expect 2 'blocks.0.rho": element 0 is a NaN or an infinity' -- "$ic" import "$tmp/bad_nan.safetensors" -o "$tmp/never.json"
+expect 2 'blocks.0.rho": element 0 is a NaN or an infinity' -- "$ic" import "$tmp/bad_inf.safetensors" -o "$tmp/never.json"
+expect 2 'overlap' -- "$ic" import "$tmp/bad_overlap.safetensors" -o "$tmp/never.json"
+expect 2 'beyond the' -- "$ic" import "$tmp/bad_beyond.safetensors" -o "$tmp/never.json"
+expect 2 'belong to no tensor' -- "$ic" import "$tmp/bad_trailing.safetensors" -o "$tmp/never.json"
+expect 2 'blocks.0.rho/data_offsets' -- "$ic" import "$tmp/bad_reversed.safetensors" -o "$tmp/never.json"
+expect 2 'exceeds the limit' -- "$ic" import "$tmp/bad_huge_header.safetensors" -o "$tmp/never.json"
+[[ ! -e "$tmp/never.json" ]] && ok || bad "import wrote an output for invalid input"
+expect 2 'give --hardmax, --beta B or --tau T' -- "$ic" import "$tmp/trained_nometa.safetensors" -o "$tmp/never.json"
+expect 0 'beta = 2 (attention from the command line)' -- "$ic" import "$tmp/trained_nometa.safetensors" --tau 1/2 -o "$tmp/t.json"
+expect 2 'the command line says otherwise' -- "$ic" import "$tmp/trained.safetensors" --hardmax -o "$tmp/never.json"
+expect 2 'excludes' -- "$ic" import "$tmp/trained.safetensors" --hardmax --beta 2 -o "$tmp/never.json"
+
+echo "torch_test: $pass passed, $fail failed"
+[[ $fail -eq 0 ]]
