@@ -17,9 +17,9 @@ Rational exact_of_double(double x) {  // GMP converts a double exactly
   return r;
 }
 
-const FloatFormat kFormats[] = {kBinary64, kBinary32, kBinary16, kBfloat16};
+const FloatEncoding kFormats[] = {kEncodingF64, kEncodingF32, kEncodingF16, kEncodingBF16};
 
-std::uint64_t mask(FloatFormat f) { return f.bytes() == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * f.bytes())) - 1; }
+std::uint64_t mask(FloatEncoding f) { return f.bytes() == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * f.bytes())) - 1; }
 
 // A random rational that is often near a float, a tie, subnormal, or huge.
 Rational random_rational(std::mt19937_64& rng) {
@@ -33,7 +33,7 @@ Rational random_rational(std::mt19937_64& rng) {
 }
 
 // Neighbouring finite values of the float with these bits (toward +inf and -inf); nullopt past the ends.
-std::optional<Rational> step(std::uint64_t bits, FloatFormat f, bool up) {
+std::optional<Rational> step(std::uint64_t bits, FloatEncoding f, bool up) {
   const std::uint64_t sign = std::uint64_t{1} << (f.exp_bits + f.frac_bits);
   Rational v = *float_decode(bits, f);
   std::uint64_t next;
@@ -54,34 +54,34 @@ TEST_CASE("float_bits::decode agrees with the hardware on binary64 and binary32"
     std::uint64_t b = rng();
     if (i % 4 == 0) b &= 0x800FFFFFFFFFFFFFull;  // subnormals and zeros
     double x = std::bit_cast<double>(b);
-    auto q = float_decode(b, kBinary64);
+    auto q = float_decode(b, kEncodingF64);
     REQUIRE(q.has_value() == std::isfinite(x));
     if (q) CHECK(*q == exact_of_double(x));
     std::uint32_t b32 = static_cast<std::uint32_t>(b);
     float y = std::bit_cast<float>(b32);
-    auto r = float_decode(b32, kBinary32);
+    auto r = float_decode(b32, kEncodingF32);
     REQUIRE(r.has_value() == std::isfinite(y));
     if (r) CHECK(*r == exact_of_double(static_cast<double>(y)));
   }
 }
 
 TEST_CASE("float_bits::decode edge cases of the narrow formats, by hand") {
-  CHECK(*float_decode(0x3C00, kBinary16) == 1);
-  CHECK(*float_decode(0xC000, kBinary16) == -2);
-  CHECK(*float_decode(0x7BFF, kBinary16) == 65504);
-  CHECK(*float_decode(0x0001, kBinary16) == Rational(1, Integer(1) << 24));  // least subnormal 2^-24
-  CHECK(*float_decode(0x03FF, kBinary16) == Rational(1023, Integer(1) << 24));  // largest subnormal
-  CHECK(*float_decode(0x0400, kBinary16) == Rational(1, Integer(1) << 14));  // least normal
-  CHECK(*float_decode(0x8000, kBinary16) == 0);  // -0 is the rational 0
-  CHECK(!float_decode(0x7C00, kBinary16));  // +inf
-  CHECK(!float_decode(0xFC00, kBinary16));  // -inf
-  CHECK(!float_decode(0x7E00, kBinary16));  // NaN
-  CHECK(*float_decode(0x3F80, kBfloat16) == 1);
-  CHECK(*float_decode(0x4049, kBfloat16) == Rational(201, 64));  // 3.140625
-  CHECK(*float_decode(0x0001, kBfloat16) == Rational(1, Integer(1) << 133));  // least subnormal 2^-133
-  CHECK(*float_decode(0x7F7F, kBfloat16) == Rational(Integer(255) << 120));  // largest finite
-  CHECK(!float_decode(0x7F80, kBfloat16));
-  CHECK(!float_decode(0xFFC1, kBfloat16));
+  CHECK(*float_decode(0x3C00, kEncodingF16) == 1);
+  CHECK(*float_decode(0xC000, kEncodingF16) == -2);
+  CHECK(*float_decode(0x7BFF, kEncodingF16) == 65504);
+  CHECK(*float_decode(0x0001, kEncodingF16) == Rational(1, Integer(1) << 24));  // least subnormal 2^-24
+  CHECK(*float_decode(0x03FF, kEncodingF16) == Rational(1023, Integer(1) << 24));  // largest subnormal
+  CHECK(*float_decode(0x0400, kEncodingF16) == Rational(1, Integer(1) << 14));  // least normal
+  CHECK(*float_decode(0x8000, kEncodingF16) == 0);  // -0 is the rational 0
+  CHECK(!float_decode(0x7C00, kEncodingF16));  // +inf
+  CHECK(!float_decode(0xFC00, kEncodingF16));  // -inf
+  CHECK(!float_decode(0x7E00, kEncodingF16));  // NaN
+  CHECK(*float_decode(0x3F80, kEncodingBF16) == 1);
+  CHECK(*float_decode(0x4049, kEncodingBF16) == Rational(201, 64));  // 3.140625
+  CHECK(*float_decode(0x0001, kEncodingBF16) == Rational(1, Integer(1) << 133));  // least subnormal 2^-133
+  CHECK(*float_decode(0x7F7F, kEncodingBF16) == Rational(Integer(255) << 120));  // largest finite
+  CHECK(!float_decode(0x7F80, kEncodingBF16));
+  CHECK(!float_decode(0xFFC1, kEncodingBF16));
 }
 
 TEST_CASE("float_bits::round_nearest matches the hardware's rounding of doubles to float") {
@@ -92,7 +92,7 @@ TEST_CASE("float_bits::round_nearest matches the hardware's rounding of doubles 
     double x = std::bit_cast<double>(rng());
     if (!std::isfinite(x)) continue;
     float y = static_cast<float>(x);  // IEEE round to nearest even (default mode)
-    auto bits = float_round_nearest(exact_of_double(x), kBinary32);
+    auto bits = float_round_nearest(exact_of_double(x), kEncodingF32);
     if (!std::isfinite(y)) {
       CHECK(!bits);
       continue;
@@ -100,7 +100,7 @@ TEST_CASE("float_bits::round_nearest matches the hardware's rounding of doubles 
     REQUIRE(bits);
     if (x == 0) continue;  // the sign of zero: x = -0 is the rational 0, written +0
     CHECK(*bits == std::bit_cast<std::uint32_t>(y));
-    CHECK(*float_round_nearest(exact_of_double(x), kBinary64) == std::bit_cast<std::uint64_t>(x));  // exact
+    CHECK(*float_round_nearest(exact_of_double(x), kEncodingF64) == std::bit_cast<std::uint64_t>(x));  // exact
   }
 }
 
@@ -108,7 +108,7 @@ TEST_CASE("float_bits::round_nearest is the nearest float, ties to even, in ever
   std::uint64_t seed = 11;
   std::mt19937_64 rng(seed);
   INFO("seed " << seed);
-  for (FloatFormat f : kFormats) {
+  for (FloatEncoding f : kFormats) {
     for (int i = 0; i < 4000; ++i) {
       Rational q = random_rational(rng);
       if (i % 5 == 0) {  // exactly halfway between two floats: a tie
@@ -143,15 +143,15 @@ TEST_CASE("float_bits::round_nearest is the nearest float, ties to even, in ever
 
 TEST_CASE("float_bits::round_nearest at the edges: subnormals, the carry into the next binade, overflow") {
   const Rational tiny(1, Integer(1) << 24);  // least binary16 subnormal
-  CHECK(*float_round_nearest(tiny, kBinary16) == 0x0001);
-  CHECK(*float_round_nearest(tiny / 2, kBinary16) == 0x0000);   // a tie with 0: ties to even (0)
-  CHECK(*float_round_nearest(-tiny / 2, kBinary16) == 0x8000);  // -0
-  CHECK(*float_round_nearest(tiny * 3 / 4, kBinary16) == 0x0001);
-  CHECK(*float_round_nearest(Rational(2047, 2048), kBinary16) == 0x3BFF);  // 1 - 2^-11: representable
-  CHECK(*float_round_nearest(Rational(4095, 4096), kBinary16) == 0x3C00);  // a tie: to even, carries into 1
-  CHECK(*float_round_nearest(Rational(65504), kBinary16) == 0x7BFF);
-  CHECK(*float_round_nearest(Rational(65519), kBinary16) == 0x7BFF);  // below the overflow threshold 65520
-  CHECK(!float_round_nearest(Rational(65520), kBinary16));            // the tie at the top overflows
-  CHECK(*float_round_nearest(Rational(1, 3), kBfloat16) == 0x3EAB);
-  CHECK(relative_error(Rational(1, 3), *float_decode(0x3EAB, kBfloat16)) == Rational(1, 512));  // 171/512 - 1/3 = 1/1536
+  CHECK(*float_round_nearest(tiny, kEncodingF16) == 0x0001);
+  CHECK(*float_round_nearest(tiny / 2, kEncodingF16) == 0x0000);   // a tie with 0: ties to even (0)
+  CHECK(*float_round_nearest(-tiny / 2, kEncodingF16) == 0x8000);  // -0
+  CHECK(*float_round_nearest(tiny * 3 / 4, kEncodingF16) == 0x0001);
+  CHECK(*float_round_nearest(Rational(2047, 2048), kEncodingF16) == 0x3BFF);  // 1 - 2^-11: representable
+  CHECK(*float_round_nearest(Rational(4095, 4096), kEncodingF16) == 0x3C00);  // a tie: to even, carries into 1
+  CHECK(*float_round_nearest(Rational(65504), kEncodingF16) == 0x7BFF);
+  CHECK(*float_round_nearest(Rational(65519), kEncodingF16) == 0x7BFF);  // below the overflow threshold 65520
+  CHECK(!float_round_nearest(Rational(65520), kEncodingF16));            // the tie at the top overflows
+  CHECK(*float_round_nearest(Rational(1, 3), kEncodingBF16) == 0x3EAB);
+  CHECK(float_relative_error(Rational(1, 3), *float_decode(0x3EAB, kEncodingBF16)) == Rational(1, 512));  // 171/512 - 1/3 = 1/1536
 }

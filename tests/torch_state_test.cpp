@@ -32,7 +32,7 @@ Model expected_import(Model m) {
 }
 
 // Every weight replaced by the nearest float of `f` (so that the export is exact).
-Model rounded_to(Model m, FloatFormat f) {
+Model rounded_to(Model m, FloatEncoding f) {
   auto r = [&](Rational& q) { q = *float_decode(*float_round_nearest(q, f), f); };
   for (Block& b : m.blocks) {
     if (b.sa) {
@@ -77,7 +77,7 @@ TEST_CASE("torch_state::export then import is exact when every weight is a float
   INFO("seed " << seed);
   for (int t = 0; t < 300; ++t) {
     std::size_t d = 1 + rng() % 4, L = 1 + rng() % 5;
-    FloatFormat f = t % 2 ? kBinary32 : kBinary64;
+    FloatEncoding f = t % 2 ? kEncodingF32 : kEncodingF64;
     Model m = rounded_to(testing::random_model(rng, d, L), f);
     if (t % 3 == 0) m = softmax(m);
     for (bool uniform : {false, true}) {
@@ -105,7 +105,7 @@ TEST_CASE("torch_state::export rounds to nearest and reports the largest relativ
     if (!m.blocks[0].ff) m.blocks[0].ff = FeedForward{1, Matrix(1, d), Vec(1), Matrix(d, 1)};
     for (auto& b : m.blocks)
       if (b.ff) b.ff->eta = Rational(1, 3);  // not a float in any format
-    FloatFormat f = t % 2 ? kBinary32 : kBinary64;
+    FloatEncoding f = t % 2 ? kEncodingF32 : kEncodingF64;
     TorchExportReport rep;
     Model back = import_bytes(model_to_safetensors(m, {f, false}, rep, "m.json"));
     Model want = expected_import(m), near = expected_import(rounded_to(m, f));
@@ -114,9 +114,9 @@ TEST_CASE("torch_state::export rounds to nearest and reports the largest relativ
     Rational worst = 0;
     for (std::size_t l = 0; l < back.blocks.size(); ++l)
       if (back.blocks[l].ff && want.blocks[l].ff) {
-        worst = std::max(worst, relative_error(want.blocks[l].ff->eta, back.blocks[l].ff->eta));
+        worst = std::max(worst, float_relative_error(want.blocks[l].ff->eta, back.blocks[l].ff->eta));
         for (std::size_t i = 0; i < want.blocks[l].ff->U.a.size(); ++i)
-          CHECK(relative_error(want.blocks[l].ff->U.a[i], back.blocks[l].ff->U.a[i]) <= rep.max_relative_error);
+          CHECK(float_relative_error(want.blocks[l].ff->U.a[i], back.blocks[l].ff->U.a[i]) <= rep.max_relative_error);
       }
     CHECK(worst <= rep.max_relative_error);
     CHECK(rep.rounded > 0);
@@ -133,10 +133,10 @@ TEST_CASE("torch_state::import then export then import is the identity; export i
   INFO("seed " << seed);
   for (int t = 0; t < 100; ++t) {
     Model m = testing::random_model(rng, 1 + rng() % 3, 1 + rng() % 4);
-    std::string first = export_bytes(m, {t % 2 ? kBinary32 : kBinary64, t % 4 < 2});
-    CHECK(export_bytes(m, {t % 2 ? kBinary32 : kBinary64, t % 4 < 2}) == first);
+    std::string first = export_bytes(m, {t % 2 ? kEncodingF32 : kEncodingF64, t % 4 < 2});
+    CHECK(export_bytes(m, {t % 2 ? kEncodingF32 : kEncodingF64, t % 4 < 2}) == first);
     Model a = import_bytes(first);
-    Model b = import_bytes(export_bytes(a, {t % 2 ? kBinary32 : kBinary64, false}));
+    Model b = import_bytes(export_bytes(a, {t % 2 ? kEncodingF32 : kEncodingF64, false}));
     CHECK(model_to_json_text(a) == model_to_json_text(b));
   }
 }
@@ -152,7 +152,7 @@ TEST_CASE("torch_state::uniform export pads every block to the common h and w") 
   m.blocks[1].sa->Q(0, 0) = 1;
   m.blocks[1].sa->V = Matrix(2, 2);
   m.blocks[2].ff = FeedForward{0, Matrix(2, 2), Vec(2, Rational(-1)), Matrix(2, 2)};
-  SafeTensorsFile f = safetensors_parse(export_bytes(m, {kBinary64, true}), "u");
+  SafeTensorsFile f = safetensors_parse(export_bytes(m, {kEncodingF64, true}), "u");
   for (int l = 0; l < 3; ++l) {
     std::string p = "blocks." + std::to_string(l) + ".";
     CHECK(f.tensors.at(p + "attn.to_q.weight").shape == std::vector<std::uint64_t>{1, 2});
@@ -274,9 +274,9 @@ TEST_CASE("torch_state::export refuses a weight beyond the float range, naming t
   m.d = 1;
   m.blocks.resize(1);
   m.blocks[0].ff = FeedForward{1, Matrix(1, 1), Vec{Rational(Integer(1) << 200)}, Matrix(1, 1)};
-  CHECK_NOTHROW(export_bytes(m, {kBinary64, false}));
+  CHECK_NOTHROW(export_bytes(m, {kEncodingF64, false}));
   try {
-    export_bytes(m, {kBinary32, false});
+    export_bytes(m, {kEncodingF32, false});
     FAIL("no error");
   } catch (const InputError& e) {
     CHECK(std::string(e.what()).find("blocks.0.ff.0.bias") != std::string::npos);

@@ -12,26 +12,26 @@
 namespace interpcert {
 
 /// A binary interchange format: sign bit, `exp_bits` exponent bits, `frac_bits` fraction bits.
-struct FloatFormat {
+struct FloatEncoding {
   int exp_bits, frac_bits;
   int bytes() const { return (1 + exp_bits + frac_bits) / 8; }
   int bias() const { return (1 << (exp_bits - 1)) - 1; }
 };
-inline constexpr FloatFormat kBinary64{11, 52};
-inline constexpr FloatFormat kBinary32{8, 23};
-inline constexpr FloatFormat kBinary16{5, 10};
-inline constexpr FloatFormat kBfloat16{8, 7};
+inline constexpr FloatEncoding kEncodingF64{11, 52};
+inline constexpr FloatEncoding kEncodingF32{8, 23};
+inline constexpr FloatEncoding kEncodingF16{5, 10};
+inline constexpr FloatEncoding kEncodingBF16{8, 7};
 
 /// The exact value of the bit pattern `bits` (low 8 * bytes() bits used), or nullopt when it is
 /// a NaN or an infinity. Both zeros decode to 0. Exact.
-std::optional<Rational> float_decode(std::uint64_t bits, FloatFormat f);
+std::optional<Rational> float_decode(std::uint64_t bits, FloatEncoding f);
 
 /// The bit pattern of the float nearest to q (ties to the even significand), as IEEE-754
 /// roundTiesToEven does; nullopt when that rounding overflows to an infinity. 0 encodes as +0;
 /// a negative q that rounds to zero gives -0. Exact decision (no hardware float involved).
-std::optional<std::uint64_t> float_round_nearest(const Rational& q, FloatFormat f);
+std::optional<std::uint64_t> float_round_nearest(const Rational& q, FloatEncoding f);
 
 /// |x - q| / |q| for q != 0, 0 for q == 0: the relative error of representing q by x. Exact.
-Rational relative_error(const Rational& q, const Rational& x);
+Rational float_relative_error(const Rational& q, const Rational& x);
 
 }  // namespace interpcert

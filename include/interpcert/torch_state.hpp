@@ -21,7 +21,7 @@
 namespace interpcert {
 
 struct TorchExportOptions {
-  FloatFormat format = kBinary64;  ///< binary64 ("F64") or binary32 ("F32")
+  FloatEncoding format = kEncodingF64;  ///< binary64 ("F64") or binary32 ("F32")
   bool uniform = false;            ///< pad every block to the largest h and w (zero rows)
   std::size_t min_heads = 0, min_width = 0;  ///< with uniform: pad to at least these h and w
 };

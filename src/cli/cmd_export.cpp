@@ -37,7 +37,7 @@ Runner add_export_command(CLI::App& app) {
     if ((o->heads || o->width) && !o->uniform) throw InputError("--heads/--width", "", "these options need --uniform");
     Model m = model_load(o->model);
     TorchExportOptions opt;
-    opt.format = o->dtype == "float32" ? kBinary32 : kBinary64;
+    opt.format = o->dtype == "float32" ? kEncodingF32 : kEncodingF64;
     opt.uniform = o->uniform;
     opt.min_heads = o->heads;
     opt.min_width = o->width;

@@ -25,7 +25,7 @@ long bit_length(const Integer& x) { return static_cast<long>(mpz_sizeinbase(x.ba
 
 }  // namespace
 
-std::optional<Rational> float_decode(std::uint64_t bits, FloatFormat f) {
+std::optional<Rational> float_decode(std::uint64_t bits, FloatEncoding f) {
   const std::uint64_t exp_max = (std::uint64_t{1} << f.exp_bits) - 1;
   const std::uint64_t frac_mask = (std::uint64_t{1} << f.frac_bits) - 1;
   const bool negative = (bits >> (f.exp_bits + f.frac_bits)) & 1;
@@ -39,7 +39,7 @@ std::optional<Rational> float_decode(std::uint64_t bits, FloatFormat f) {
   return negative ? Rational(-v) : v;
 }
 
-std::optional<std::uint64_t> float_round_nearest(const Rational& q, FloatFormat f) {
+std::optional<std::uint64_t> float_round_nearest(const Rational& q, FloatEncoding f) {
   const int sign_shift = f.exp_bits + f.frac_bits;
   if (q == 0) return std::uint64_t{0};
   const bool negative = q < 0;
@@ -71,7 +71,7 @@ std::optional<std::uint64_t> float_round_nearest(const Rational& q, FloatFormat 
   return (std::uint64_t{negative} << sign_shift) | (E << f.frac_bits) | F;
 }
 
-Rational relative_error(const Rational& q, const Rational& x) {
+Rational float_relative_error(const Rational& q, const Rational& x) {
   if (q == 0) return Rational(0);
   return abs(x - q) / abs(q);
 }

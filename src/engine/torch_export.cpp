@@ -10,17 +10,17 @@
 namespace interpcert {
 namespace {
 
-const char* dtype_name(FloatFormat f) {
-  if (f.exp_bits == kBinary64.exp_bits && f.frac_bits == kBinary64.frac_bits) return "F64";
-  if (f.exp_bits == kBinary32.exp_bits && f.frac_bits == kBinary32.frac_bits) return "F32";
-  if (f.exp_bits == kBinary16.exp_bits && f.frac_bits == kBinary16.frac_bits) return "F16";
+const char* dtype_name(FloatEncoding f) {
+  if (f.exp_bits == kEncodingF64.exp_bits && f.frac_bits == kEncodingF64.frac_bits) return "F64";
+  if (f.exp_bits == kEncodingF32.exp_bits && f.frac_bits == kEncodingF32.frac_bits) return "F32";
+  if (f.exp_bits == kEncodingF16.exp_bits && f.frac_bits == kEncodingF16.frac_bits) return "F16";
   return "BF16";
 }
 
 // Rounds each weight to the nearest float and records the worst relative error.
 class TensorWriter {
  public:
-  TensorWriter(FloatFormat f, TorchExportReport& r, const std::string& file) : f_(f), report_(r), file_(file) {}
+  TensorWriter(FloatEncoding f, TorchExportReport& r, const std::string& file) : f_(f), report_(r), file_(file) {}
 
   void add(const std::string& name, std::vector<std::uint64_t> shape, const std::vector<Rational>& values) {
     SafeTensorOut t{name, dtype_name(f_), std::move(shape), {}};
@@ -34,7 +34,7 @@ class TensorWriter {
       ++report_.weights;
       if (back != q) {
         ++report_.rounded;
-        Rational rel = relative_error(q, back);
+        Rational rel = float_relative_error(q, back);
         if (rel > report_.max_relative_error) {
           report_.max_relative_error = rel;
           report_.worst_tensor = name;
@@ -48,7 +48,7 @@ class TensorWriter {
   std::vector<SafeTensorOut> tensors;
 
  private:
-  FloatFormat f_;
+  FloatEncoding f_;
   TorchExportReport& report_;
   const std::string& file_;
 };

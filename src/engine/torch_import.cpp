@@ -13,11 +13,11 @@ namespace {
 const char* const kSuffixes[] = {"rho", "eta", "attn.to_q.weight", "attn.to_k.weight", "attn.to_v.weight",
                                  "ff.0.weight", "ff.0.bias", "ff.2.weight"};
 
-std::optional<FloatFormat> float_format(std::string_view dtype) {
-  if (dtype == "F64") return kBinary64;
-  if (dtype == "F32") return kBinary32;
-  if (dtype == "F16") return kBinary16;
-  if (dtype == "BF16") return kBfloat16;
+std::optional<FloatEncoding> float_format(std::string_view dtype) {
+  if (dtype == "F64") return kEncodingF64;
+  if (dtype == "F32") return kEncodingF32;
+  if (dtype == "F16") return kEncodingF16;
+  if (dtype == "BF16") return kEncodingBF16;
   return std::nullopt;
 }
 
