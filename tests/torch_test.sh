@@ -59,17 +59,49 @@ for f in shared_top shared_top_w4_uniform hand32 trained trained_f32 trained_bf1
   cmp -s "$tmp/$f.a.json" "$tmp/$f.b.json" && ok || bad "import -> export -> import changed $f"
 done
 
-# The trained softmax model: the certified bound contains the float64 PyTorch error.
+# The trained softmax model, imported exactly and certified: the certified bound contains the
+# float64 PyTorch error, and the independent checker verifies the certificate.
 expect 0 "attention from the metadata" -- "$ic" import "$tmp/trained.safetensors" -o "$tmp/trained.json"
-out=$("$ic" run "$tmp/trained.json" "$tmp/trained.dataset.json" 2>&1)
-bound=$(echo "$out" | sed -n 's/^certified bound: max |output - target| <= \([^ ]*\).*/\1/p')
+out=$("$ic" certify "$tmp/trained.dataset.json" --model "$tmp/trained.json" -o "$tmp/trained.cert.json" 2>&1)
+bound=$(echo "$out" | sed -n 's/^softmax, beta = [^:]*: certified max |output - target| <= \([^ ]*\).*/\1/p')
 if [[ -n "$bound" ]]; then
   torch_err=$(cat "$tmp/trained.torch_error")
   le "$torch_err" "$bound" && ok || bad "PyTorch float64 error $torch_err exceeds the certified bound $bound"
   echo "trained softmax model: certified max |output - target| <= $bound; float64 PyTorch error $("$py" -c "from fractions import Fraction as F; print(float(F('$torch_err')))")"
 else
-  bad "no certified bound: $out"
+  bad "certify --model gave no certified bound: $out"
 fi
+expect 0 "VERIFIED (6 claims)" -- "$chk" "$tmp/trained.cert.json" "$tmp/trained.dataset.json"
+# The float32 and bfloat16 saves of the same module are other (exact) models, certified the same way.
+for f in trained_f32 trained_bf16; do
+  expect 0 "wrote certificate" -- "$ic" certify "$tmp/trained.dataset.json" --model "$tmp/$f.a.json" -o "$tmp/$f.cert.json"
+  expect 0 "VERIFIED" -- "$chk" "$tmp/$f.cert.json" "$tmp/trained.dataset.json"
+done
+# Below its certified bound: exit 1, the outputs not certified within epsilon, no certificate.
+expect 1 "not certified within epsilon = 1/1000" -- \
+  "$ic" certify "$tmp/trained.dataset.json" --model "$tmp/trained.json" --epsilon 0.001 -o "$tmp/never.json"
+[[ ! -e "$tmp/never.json" ]] && ok || bad "certify --model wrote a certificate above epsilon"
+
+# Hardmax, given: the exactly imported hand model interpolates (certificate verified); the float64
+# export of shared_top, imported exactly, misses by the rounding (exit 1, exact misses, no certificate).
+expect 0 "exact interpolation: all 4 output tokens" -- \
+  "$ic" certify "$tmp/hand.dataset.json" --model "$tmp/hand.back.json" -o "$tmp/hand.cert.json"
+expect 0 "VERIFIED (6 claims)" -- "$chk" "$tmp/hand.cert.json" "$tmp/hand.dataset.json"
+expect 1 "NOT INTERPOLATED" -- "$ic" certify "$tmp/shared_top.dataset.json" --model "$tmp/shared_top.a.json" -o "$tmp/never.json"
+"$ic" certify "$tmp/shared_top.dataset.json" --model "$tmp/shared_top.a.json" -o "$tmp/never.json" | sed -n 's/^NOT INTERPOLATED/shared_top float64 export, imported exactly: NOT INTERPOLATED/p'
+[[ ! -e "$tmp/never.json" ]] && ok || bad "certify --model wrote a certificate for a model that misses"
+# A model deeper than the paper's bounds: the certificate states only the bounds L satisfies.
+"$py" -c "
+import json, sys
+m = json.load(open(sys.argv[1])); m['blocks'] += [{'sa': None, 'ff': None}] * 20
+json.dump(m, open(sys.argv[2], 'w'))" "$tmp/hand.back.json" "$tmp/deep.json"
+expect 0 "L = 21 > 2 sum m_j + 2N + 1" -- "$ic" certify "$tmp/hand.dataset.json" --model "$tmp/deep.json" -o "$tmp/deep.cert.json"
+grep -q block_bound "$tmp/deep.cert.json" && bad "deep model: a block bound was stated" || ok
+expect 0 "VERIFIED (6 claims)" -- "$chk" "$tmp/deep.cert.json" "$tmp/hand.dataset.json"
+expect 2 "--softmax, --exact, --beta and --max-ff-width do not apply" -- \
+  "$ic" certify "$tmp/hand.dataset.json" --model "$tmp/hand.back.json" --softmax --beta 2 -o "$tmp/never.json"
+echo '{"format": "interpcert-dataset", "version": 1, "d": 3, "sequences": [{"input": [["1","2","3"]], "output": [["0","0","0"]]}]}' > "$tmp/d3.json"
+expect 2 "/d" -- "$ic" certify "$tmp/d3.json" --model "$root/examples/hand/model.json" -o "$tmp/never.json"
 
 # Refusals: exit 2, naming the tensor (or the header field).
 expect 2 'missing tensor "blocks.1.ff.0.bias"' -- "$ic" import "$tmp/bad_missing.safetensors" -o "$tmp/never.json"

@@ -1,3 +1,4 @@
+#include "certify_model.hpp"
 #include "commands.hpp"
 #include "pipeline.hpp"
 
@@ -15,7 +16,7 @@ namespace interpcert::cli {
 namespace {
 
 struct CertifyOptions {
-  std::string dataset, output, model_out, beta, epsilon;
+  std::string dataset, output, model_out, beta, epsilon, model;
   bool softmax = false, exact = false;
   long precision = 256;
   PipelineOptions pipe;
@@ -75,7 +76,18 @@ Runner add_certify_command(CLI::App& app) {
                 "at --beta B, or at the least beta found (within a factor 1 + 1/16)");
   cmd->add_option("--precision", o->precision, "with --softmax: starting precision in bits (default 256)")
       ->check(CLI::Range(16L, 1L << 20));
+  cmd->add_option("--model", o->model,
+                  "certify this model instead of constructing one (e.g. from `interpcert import`): hardmax exactly, "
+                  "softmax with a certified bound (--epsilon E: exit 1 unless it is <= E); if it does not "
+                  "interpolate, the outputs that miss and by how much, exit 1, no certificate");
   return [o, cmd] {
+    if (!o->model.empty()) {
+      if (o->softmax || o->exact || !o->beta.empty() || o->pipe.construct.max_ff_width)
+        throw InputError("--model", "", "--model certifies the model as given (its own attention and beta): "
+                                        "--softmax, --exact, --beta and --max-ff-width do not apply");
+      return certify_given_model({o->dataset, o->model, o->output, o->model_out, o->epsilon, o->precision,
+                                  o->pipe.threads}, std::cout);
+    }
     if (o->exact && !o->softmax) throw InputError("--exact", "", "--exact needs --softmax");
     if (o->exact && !o->epsilon.empty()) throw InputError("--exact", "", "--exact takes --beta B or no beta, not --epsilon");
     if (o->softmax && !o->exact && o->beta.empty() == o->epsilon.empty())

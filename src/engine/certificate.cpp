@@ -6,10 +6,14 @@ namespace interpcert {
 
 std::string certificate_text(const Dataset& ds, const Model& m, const ModelStats& st, const PreconditionReport& pre,
                              const InterpolationClaim& claim) {
+  return certificate_text(ds, m, st, pre, claim, std::visit([](const auto& c) { return c.block_bounds(); }, claim));
+}
+
+std::string certificate_text(const Dataset& ds, const Model& m, const ModelStats& st, const PreconditionReport& pre,
+                             const InterpolationClaim& claim, const BlockBounds& bounds) {
   Model claimed = claim_model(claim, m);
   if (claimed.attention != m.attention || claimed.beta != m.beta)
     throw std::invalid_argument("certificate_text: the model is not the one the interpolation claim is about");
-  BlockBounds bounds = std::visit([](const auto& c) { return c.block_bounds(); }, claim);
   auto num = [](std::size_t x) { return std::to_string(x); };
   std::string t = "{\n  \"format\": \"interpcert-certificate\", \"version\": 1,\n";
   t += "  \"producer\": {\"name\": \"interpcert\", \"version\": \"" + std::string(kProducerVersion) + "\"},\n";
@@ -23,7 +27,7 @@ std::string certificate_text(const Dataset& ds, const Model& m, const ModelStats
        ", \"blocks\": " + num(st.blocks) + ", \"parameters\": " + num(st.parameters) +
        ", \"max_ff_width\": " + num(st.max_ff_width) + ", \"max_heads\": " + num(st.max_heads) +
        (bounds.construction ? ", \"block_bound\": " + num(construction_block_bound(ds)) : std::string()) +
-       ", \"paper_hardmax_block_bound\": " + num(paper_hardmax_block_bound(ds)) +
+       (bounds.paper_hardmax ? ", \"paper_hardmax_block_bound\": " + num(paper_hardmax_block_bound(ds)) : std::string()) +
        (bounds.paper_softmax ? ", \"paper_softmax_block_bound\": " + num(paper_softmax_block_bound(ds)) : std::string()) +
        "},\n";
   t += "    \"squared_norm\": \"" + rational_to_string(st.squared_norm) + "\"\n  },\n";
