@@ -33,18 +33,23 @@ _SAME_SIZE_INT = {8: torch.int64, 4: torch.int32, 2: torch.int16}
 
 
 class Attention(nn.Module):
-    """One attention head block of h query/key rows: hardmax (tau None) or softmax(q k^T / tau)."""
+    """Attention with h query/key rows: hardmax (tau None) or softmax(q k^T / tau); with causal=True
+    position i attends only to positions l <= i (the authors' decoder mask)."""
 
-    def __init__(self, d, h, tau=None, dtype=torch.float64):
+    def __init__(self, d, h, tau=None, dtype=torch.float64, causal=False):
         super().__init__()
         self.to_q = nn.Linear(d, h, bias=False, dtype=dtype)
         self.to_k = nn.Linear(d, h, bias=False, dtype=dtype)
         self.to_v = nn.Linear(d, d, bias=False, dtype=dtype)
-        self.tau = tau
+        self.tau, self.causal = tau, causal
 
     def forward(self, x):  # x: [..., n, d]
         q, k, v = self.to_q(x), self.to_k(x), self.to_v(x)
         scores = q @ k.transpose(-1, -2)
+        if self.causal:
+            n = scores.shape[-1]
+            future = torch.triu(torch.ones(n, n, dtype=torch.bool, device=x.device), diagonal=1)
+            scores = scores.masked_fill(future, float("-inf"))
         if self.tau is None:
             # Hardmax: the average over the argmax set (every position of maximal score).
             top = scores == scores.amax(dim=-1, keepdim=True)
@@ -57,11 +62,11 @@ class Attention(nn.Module):
 class Block(nn.Module):
     """x = rho*x + attn(x); x = eta*x + ff(x)."""
 
-    def __init__(self, d, h, w, tau=None, dtype=torch.float64):
+    def __init__(self, d, h, w, tau=None, dtype=torch.float64, causal=False):
         super().__init__()
         self.rho = nn.Parameter(torch.ones(1, dtype=dtype))
         self.eta = nn.Parameter(torch.ones(1, dtype=dtype))
-        self.attn = Attention(d, h, tau, dtype)
+        self.attn = Attention(d, h, tau, dtype, causal)
         self.ff = nn.Sequential(nn.Linear(d, w, dtype=dtype), nn.ReLU(), nn.Linear(w, d, bias=False, dtype=dtype))
 
     def forward(self, x):
@@ -71,9 +76,10 @@ class Block(nn.Module):
 
 class Transformer(nn.Module):
     """Blocks in a Sequential named `blocks`; `heads` and `widths` per block (or one int for all).
-    attention: "hardmax" or "softmax" (then tau = 1/beta is required)."""
+    attention: "hardmax" or "softmax" (then tau = 1/beta is required); causal: mask l > i."""
 
-    def __init__(self, d, n_blocks, heads=1, widths=4, attention="softmax", tau=None, dtype=torch.float64):
+    def __init__(self, d, n_blocks, heads=1, widths=4, attention="softmax", tau=None, dtype=torch.float64,
+                 causal=False):
         super().__init__()
         if attention not in ("hardmax", "softmax"):
             raise ValueError("attention must be 'hardmax' or 'softmax'")
@@ -83,9 +89,9 @@ class Transformer(nn.Module):
         widths = [widths] * n_blocks if isinstance(widths, int) else list(widths)
         if len(heads) != n_blocks or len(widths) != n_blocks:
             raise ValueError("heads and widths need one entry per block")
-        self.d, self.attention = d, attention
+        self.d, self.attention, self.causal = d, attention, causal
         self.tau = None if attention == "hardmax" else tau
-        self.blocks = nn.Sequential(*[Block(d, h, w, self.tau, dtype) for h, w in zip(heads, widths)])
+        self.blocks = nn.Sequential(*[Block(d, h, w, self.tau, dtype, causal) for h, w in zip(heads, widths)])
 
     def forward(self, x):
         return self.blocks(x)
@@ -127,10 +133,10 @@ def read_safetensors(path):
     return tensors, metadata
 
 
-def load(path, dtype=torch.float64, attention=None, tau=None):
+def load(path, dtype=torch.float64, attention=None, tau=None, causal=None):
     """The Transformer of a safetensors file (as `interpcert export` writes it), with per-block widths
-    from the tensor shapes, attention and tau = 1/beta from the metadata (or the arguments), and the
-    weights converted to `dtype`. Loaded with load_state_dict(strict=True)."""
+    from the tensor shapes, attention, tau = 1/beta and the mask from the metadata (or the
+    arguments), and the weights converted to `dtype`. Loaded with load_state_dict(strict=True)."""
     tensors, meta = read_safetensors(path)
     n_blocks = 1 + max((int(k.split(".")[1]) for k in tensors), default=-1)
     d = int(meta["d"]) if "d" in meta else tensors["blocks.0.attn.to_v.weight"].shape[0]
@@ -143,21 +149,26 @@ def load(path, dtype=torch.float64, attention=None, tau=None):
         tau = float(1 / Fraction(meta["beta"]))
     heads = [tensors[f"blocks.{l}.attn.to_q.weight"].shape[0] for l in range(n_blocks)]
     widths = [tensors[f"blocks.{l}.ff.0.weight"].shape[0] for l in range(n_blocks)]
-    model = Transformer(d, n_blocks, heads, widths, attention, tau, dtype)
+    if causal is None:
+        causal = meta.get("mask", "none") == "causal"
+    model = Transformer(d, n_blocks, heads, widths, attention, tau, dtype, causal)
     model.load_state_dict({k: v.to(dtype).reshape(model.state_dict()[k].shape) for k, v in tensors.items()},
                           strict=True)
     return model
 
 
-def save(module, path, attention=None, tau=None, metadata=None):
+def save(module, path, attention=None, tau=None, causal=None, metadata=None):
     """Writes module.state_dict() (or a state dict) to a safetensors file, tensors in state-dict
-    order, each in its own dtype (F64, F32, F16 or BF16). The metadata records d, attention and the
-    EXACT beta = 1/tau of the float tau (taken from a Transformer, or the arguments) so that
-    `interpcert import` needs no flag. Deterministic bytes."""
+    order, each in its own dtype (F64, F32, F16 or BF16). The metadata records d, attention, the
+    EXACT beta = 1/tau of the float tau, and the mask (taken from a Transformer, or the arguments) so
+    that `interpcert import` needs no flag. Deterministic bytes."""
     state = module.state_dict() if isinstance(module, nn.Module) else module
     attention = attention or getattr(module, "attention", None)
     tau = tau if tau is not None else getattr(module, "tau", None)
+    causal = causal if causal is not None else getattr(module, "causal", None)
     meta = dict(metadata or {})
+    if causal is not None:
+        meta["mask"] = "causal" if causal else "none"
     if "blocks.0.attn.to_v.weight" in state:
         meta.setdefault("d", str(state["blocks.0.attn.to_v.weight"].shape[0]))
     if attention:

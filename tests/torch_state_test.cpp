@@ -257,6 +257,9 @@ TEST_CASE("torch_state::import refuses metadata that contradicts the tensors, an
   CHECK(has(refusal(edited(m, "x", "", {}, "", true, {{"attention", "linear"}}), &path), "expected \"hardmax\""));
   CHECK(has(refusal(edited(m, "x", "", {}, "", true, {{"beta", "-1"}}), &path), "> 0"));
   CHECK(has(refusal(edited(m, "x", "", {}, "", true, {{"attention", "softmax"}})), "softmax without \"beta\""));
+  CHECK(refusal(edited(m, "x", "", {}, "", true, {{"mask", "none"}})) == "<accepted>");
+  CHECK(has(refusal(edited(m, "x", "", {}, "", true, {{"mask", "sliding"}}), &path), "expected \"none\" or \"causal\""));
+  CHECK(path == "/__metadata__/mask");
   // No attention in the file: the command line decides; both present and different: refused.
   std::string bare = edited(m, "x", "", {}, "", true, {{"attention", ""}});
   CHECK(has(refusal(bare), "give --hardmax, --beta B or --tau T"));

@@ -206,6 +206,11 @@ Model model_from_safetensors(const SafeTensorsFile& f, const TorchImportOptions&
     m.beta = opt.beta;
     report.attention_from = "command line";
   }
+  if (auto mask = r.meta("mask"); mask && *mask != "none") {
+    // Never drop a mask silently: the model would compute something else.
+    r.fail_meta("mask", *mask == "causal" ? "causal masks are not supported by this version of the model format"
+                                          : "expected \"none\" or \"causal\", got \"" + *mask + "\"");
+  }
   if (auto dd = r.meta("dense_digest")) report.exported_digest = *dd;
 
   auto heads = r.meta_list("heads", L);
