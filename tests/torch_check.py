@@ -154,7 +154,34 @@ check(all(half[k].dtype == torch.bfloat16 and torch.equal(half[k], v.bfloat16())
       "bfloat16 save then read gives back the bfloat16 weights bit for bit")
 
 
-# 5. Hostile files for the importer's refusals (the shell script runs `interpcert import` on each).
+# 5. Hardmax semantics (ties matter): random one-block models with weights and tokens from small
+#    dyadic sets, so that scores are exact in float64 and ties frequent; the PyTorch outputs become
+#    the targets, and torch_test.sh has interpcert evaluate the imported model exactly against them.
+gen = torch.Generator().manual_seed(99)
+print("     hardmax differential seed 99", flush=True)
+ties = 0
+for t in range(12):
+    d = 1 + t % 3
+    m = it.Transformer(d, 1, heads=1 + t % 2, widths=3, attention="hardmax")
+    with torch.no_grad():
+        for p in m.parameters():
+            p.copy_(torch.randint(-2, 3, p.shape, generator=gen).double() / 2)
+    seqs = []
+    for j in range(4):
+        x = torch.randint(-1, 2, (2 + j, d), generator=gen).double()
+        s_ = m.blocks[0].attn.to_q(x) @ m.blocks[0].attn.to_k(x).T
+        ties += int(((s_ == s_.amax(-1, keepdim=True)).sum(-1) > 1).sum())
+        y = m(x).detach()
+        seqs.append({"input": [[str(Fraction(v)) for v in tok] for tok in x.tolist()],
+                     "output": [[repr(v) for v in tok] for tok in y.tolist()],
+                     "positions": list(range(len(x)))})
+    it.save(m, os.path.join(work, f"tie{t}.safetensors"))
+    with open(os.path.join(work, f"tie{t}.dataset.json"), "w") as f:
+        json.dump({"format": "interpcert-dataset", "version": 1, "d": d, "sequences": seqs}, f)
+print(f"     hardmax differential: 12 models, {ties} query tokens with a tied argmax", flush=True)
+check(ties > 0, "the hardmax differential test has ties")
+
+# 6. Hostile files for the importer's refusals (the shell script runs `interpcert import` on each).
 def write_raw(path, header_bytes, data=b""):
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(header_bytes)) + header_bytes + data)

@@ -103,6 +103,18 @@ expect 2 "--softmax, --exact, --beta and --max-ff-width do not apply" -- \
 echo '{"format": "interpcert-dataset", "version": 1, "d": 3, "sequences": [{"input": [["1","2","3"]], "output": [["0","0","0"]]}]}' > "$tmp/d3.json"
 expect 2 "/d" -- "$ic" certify "$tmp/d3.json" --model "$root/examples/hand/model.json" -o "$tmp/never.json"
 
+# The PyTorch hardmax (average over the argmax set) against interpcert's exact evaluation: the
+# PyTorch outputs (decimal text of the doubles, read exactly) must be the exact outputs up to the
+# float64 rounding of the averages (no tie resolved differently, which would miss by ~1).
+for t in $(seq 0 11); do
+  "$ic" import "$tmp/tie$t.safetensors" -o "$tmp/tie$t.json" >/dev/null || { bad "import tie$t"; continue; }
+  out=$("$ic" certify "$tmp/tie$t.dataset.json" --model "$tmp/tie$t.json" -o "$tmp/tie$t.cert.json" 2>&1)
+  worst=$(echo "$out" | sed -n 's/^NOT INTERPOLATED: .* max |output - target| = \([^ ]*\) .*/\1/p')
+  if [[ "$out" == *"exact interpolation: all"* ]]; then ok
+  elif [[ -n "$worst" ]] && le "$worst" "1/1000000000000"; then ok
+  else bad "tie$t: PyTorch hardmax differs from the exact evaluation: $(echo "$out" | tail -3)"; fi
+done
+
 # Refusals: exit 2, naming the tensor (or the header field).
 expect 2 'missing tensor "blocks.1.ff.0.bias"' -- "$ic" import "$tmp/bad_missing.safetensors" -o "$tmp/never.json"
 expect 2 '/blocks.0.attn.to_v.weight' -- "$ic" import "$tmp/bad_misshapen.safetensors" -o "$tmp/never.json"
