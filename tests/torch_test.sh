@@ -44,6 +44,23 @@ expect 0 "EXACT: all" -- "$ic" export "$tmp/hand.json" --dtype float32 -o "$tmp/
 # The PyTorch half, in one process.
 "$py" "$root/tests/torch_check.py" "$tmp" "$root" || bad "torch_check.py"
 
+# The float64 PyTorch error against the certified bound on ANY binary64 evaluation of the exported
+# model (`run --float binary64`, proofs/float-bound.md), where this build has it; torch_check.py has
+# already compared the same error with its stated tolerance.
+if "$ic" run --help 2>&1 | grep -q -- "--float"; then
+  for m in shared_top two_sequences hand shared_top_w4; do
+    out=$("$ic" run "$tmp/$m.json" "$tmp/$m.dataset.json" --float binary64 2>&1)
+    fb=$(echo "$out" | sed -n 's/^certified: max |fl(output) - target| <= \([^ ]*\).*/\1/p')
+    err=$(cat "$tmp/$m.torch_error")
+    if [[ -n "$fb" ]]; then
+      le "$err" "$fb" && ok || bad "$m: PyTorch float64 error $err exceeds the certified binary64 bound $fb"
+      echo "$m: certified binary64 bound $fb; measured PyTorch float64 error $("$py" -c "from fractions import Fraction as F; print(float(F('$err')))")"
+    else
+      echo "$m: no certified binary64 bound ($(echo "$out" | grep -m1 -iE 'unstable|overflow|result' ))"
+    fi
+  done
+fi
+
 # The exported hand model is exact: importing it gives back the model's digest (dense V).
 expect 0 "equals the exported model" -- "$ic" import "$tmp/hand.safetensors" -o "$tmp/hand.back.json"
 expect 0 "differs from the exported model" -- "$ic" import "$tmp/shared_top.safetensors" -o "$tmp/st.back.json"
