@@ -21,5 +21,9 @@ inline constexpr const char* kProducerVersion = "0.1.0";
 /// caller has established the claim (interpolation_claim.hpp); this only writes it.
 std::string certificate_text(const Dataset& ds, const Model& m, const ModelStats& stats,
                              const PreconditionReport& pre, const InterpolationClaim& claim = ExactHardmax{});
+/// The same with the block bounds to state given explicitly (a model not built by the construction
+/// states only those its L satisfies: `certify --model`).
+std::string certificate_text(const Dataset& ds, const Model& m, const ModelStats& stats,
+                             const PreconditionReport& pre, const InterpolationClaim& claim, const BlockBounds& bounds);
 
 }  // namespace interpcert

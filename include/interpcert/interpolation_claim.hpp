@@ -34,6 +34,7 @@ namespace interpcert {
 struct BlockBounds {
   bool construction = false;  ///< block_bound = sum m_j + N (this construction's guarantee)
   bool paper_softmax = false; ///< paper_softmax_block_bound = 2 sum m_j + 3N
+  bool paper_hardmax = true;  ///< paper_hardmax_block_bound = 2 sum m_j + 2N + 1
 };
 
 /// Hardmax: every output token equals its target exactly (exact rational forward pass).

@@ -1,3 +1,4 @@
+#include "certify_model.hpp"
 #include "commands.hpp"
 #include "pipeline.hpp"
 
@@ -15,7 +16,7 @@ namespace interpcert::cli {
 namespace {
 
 struct CertifyOptions {
-  std::string dataset, output, model_out, beta, epsilon, float_format;
+  std::string dataset, output, model_out, beta, epsilon, float_format, model;
   bool softmax = false, exact = false;
   long precision = 256;
   PipelineOptions pipe;
@@ -80,7 +81,18 @@ Runner add_certify_command(CLI::App& app) {
                   "with --epsilon E: certify that EVERY IEEE round-to-nearest evaluation in this format is within E "
                   "(hardmax; proofs/float-bound.md)")
       ->check(CLI::IsMember({"binary64", "binary32"}));
+  cmd->add_option("--model", o->model,
+                  "certify this model instead of constructing one (e.g. from `interpcert import`): hardmax exactly, "
+                  "softmax with a certified bound (--epsilon E: exit 1 unless it is <= E); if it does not "
+                  "interpolate, the outputs that miss and by how much, exit 1, no certificate");
   return [o, cmd] {
+    if (!o->model.empty()) {
+      if (!o->float_format.empty() || o->softmax || o->exact || !o->beta.empty() || o->pipe.construct.max_ff_width)
+        throw InputError("--model", "", "--model certifies the model as given (its own attention and beta): "
+                                        "--float, --softmax, --exact, --beta and --max-ff-width do not apply");
+      return certify_given_model({o->dataset, o->model, o->output, o->model_out, o->epsilon, o->precision,
+                                  o->pipe.threads}, std::cout);
+    }
     if (!o->float_format.empty() && (o->softmax || !o->beta.empty() || o->epsilon.empty()))
       throw InputError("--float", "", "--float takes --epsilon E and no --softmax/--beta");
     if (o->exact && !o->softmax) throw InputError("--exact", "", "--exact needs --softmax");

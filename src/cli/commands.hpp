@@ -18,5 +18,7 @@ Runner add_certify_command(CLI::App& app);
 Runner add_digest_command(CLI::App& app);
 Runner add_explain_command(CLI::App& app);
 Runner add_merge_command(CLI::App& app);
+Runner add_export_command(CLI::App& app);
+Runner add_import_command(CLI::App& app);
 
 }  // namespace interpcert::cli

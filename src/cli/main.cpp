@@ -56,6 +56,8 @@ int main(int argc, char** argv) {
     add(cli::add_run_command);
     add(cli::add_merge_command);
     add(cli::add_digest_command);
+    add(cli::add_export_command);
+    add(cli::add_import_command);
     add(add_help_command);
     try {
       app.parse(argc, argv);

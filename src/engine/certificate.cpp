@@ -6,10 +6,14 @@ namespace interpcert {
 
 std::string certificate_text(const Dataset& ds, const Model& m, const ModelStats& st, const PreconditionReport& pre,
                              const InterpolationClaim& claim) {
+  return certificate_text(ds, m, st, pre, claim, std::visit([](const auto& c) { return c.block_bounds(); }, claim));
+}
+
+std::string certificate_text(const Dataset& ds, const Model& m, const ModelStats& st, const PreconditionReport& pre,
+                             const InterpolationClaim& claim, const BlockBounds& bounds) {
   Model claimed = claim_model(claim, m);
   if (claimed.attention != m.attention || claimed.beta != m.beta)
     throw std::invalid_argument("certificate_text: the model is not the one the interpolation claim is about");
-  BlockBounds bounds = std::visit([](const auto& c) { return c.block_bounds(); }, claim);
   // block_bound = sum m_j + N is the H1-H4 construction's guarantee, always stated there (so a model
   // over it is refuted); the extended construction (proofs/repeated-and-causal.md) has its own
   // bounds (2, causal 4 blocks), so beyond H1-H4 it is stated only when the model respects it.
@@ -39,7 +43,7 @@ std::string certificate_text(const Dataset& ds, const Model& m, const ModelStats
        ", \"max_ff_width\": " + num(st.max_ff_width) + ", \"max_heads\": " + num(st.max_heads) +
        (bounds.construction && (pre.verdict() != Applicability::Extended || st.blocks <= construction_block_bound(ds))
             ? ", \"block_bound\": " + num(construction_block_bound(ds)) : std::string()) +
-       ", \"paper_hardmax_block_bound\": " + num(paper_hardmax_block_bound(ds)) +
+       (bounds.paper_hardmax ? ", \"paper_hardmax_block_bound\": " + num(paper_hardmax_block_bound(ds)) : std::string()) +
        (bounds.paper_softmax ? ", \"paper_softmax_block_bound\": " + num(paper_softmax_block_bound(ds)) : std::string()) +
        "},\n";
   t += "    \"squared_norm\": \"" + rational_to_string(st.squared_norm) + "\"\n  },\n";
