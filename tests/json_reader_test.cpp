@@ -117,4 +117,49 @@ TEST_CASE("json_reader::load says why a file cannot be read") {
   std::ofstream(empty).close();
   CHECK(message_of(empty).find("empty file") != std::string::npos);
   std::filesystem::remove(empty);
+// Pins (issue 13): the exact messages of the reader as it was before the streaming rewrite,
+// recorded from that reader, for every kind of syntax error, paths in deep structures,
+// duplicate keys, unknown fields (reported in sorted key order) and the number forms.
+namespace {
+using Op = std::string (*)(const JsonNode&);
+#include "json_reader_pins.inc"
+
+std::string error_of(const std::string& text) {
+  try {
+    json_parse(text, "f.json");
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+}  // namespace
+
+TEST_CASE("json_reader::syntax error messages are pinned") {
+  for (const auto& [text, message] : kSyntaxPins) {
+    CAPTURE(text);
+    CHECK(error_of(text) == message);
+  }
+  // Accepted: a byte order mark, trailing whitespace, escapes and UTF-8.
+  CHECK(error_of("\xef\xbb\xbf[1]") == "<no error>");
+  CHECK(error_of("[1]\n\n  ") == "<no error>");
+  CHECK(error_of("[\"\\u00e9\", \"\xc3\xa9\"]") == "<no error>");
+}
+
+TEST_CASE("json_reader::node access results and messages are pinned") {
+  const char* doc = R"({"o": {"b": 1, "a~/": 2, "Z": 3, "\u00e9": 4}, "f": 1.5, "g": 2.0, "i": -0, "u": 18446744073709551615,
+    "v": 9223372036854775808, "w": -9223372036854775809, "x": 123456789012345678901234567890, "e": 1E+2, "s": "1/3", "bad": "1/0",
+    "t": true, "n": null, "arr": [[1, 2], {"k": []}], "esc": "a\"b\\c\u0041", "neg": -7, "dec": "-.5e-1", "sp": " 1"})";
+  JsonDocument d = json_parse(doc, "doc.json");
+  JsonNode r = JsonNode::root_of(d);
+  int i = 0;
+  for (const auto& [expected, op] : kNodePins) {
+    CAPTURE(i++);
+    std::string got;
+    try {
+      got = "= " + op(r);
+    } catch (const InputError& e) {
+      got = "! " + std::string(e.what());
+    }
+    CHECK(got == expected);
+  }
 }
