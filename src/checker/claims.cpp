@@ -310,30 +310,30 @@ std::vector<Finding> check_certificate(const JsonDocument& doc, const Dataset& d
   // 4-7. The claims, in a fixed order; any other claim is refuted as unverifiable.
   JsonNode claims = root.at("claims");
   if (!claims.is_object()) claims.fail("expected an object of claims");
-  for (auto it = claims.raw().begin(); it != claims.raw().end(); ++it) {
+  for (const std::string& key : claims.keys()) {
     static const char* known[] = {"hypotheses", "interpolation", "counts", "squared_norm"};
-    if (std::find_if(std::begin(known), std::end(known), [&](const char* k) { return it.key() == k; }) == std::end(known))
-      out.push_back(refuted(it.key(), "unknown claim: this checker cannot verify it"));
+    if (std::find_if(std::begin(known), std::end(known), [&](const char* k) { return key == k; }) == std::end(known))
+      out.push_back(refuted(key, "unknown claim: this checker cannot verify it"));
   }
   if (claims.has("hypotheses")) {
     JsonNode h = claims.at("hypotheses");
     // An empty object claims nothing: it must not print "VERIFIED ()" as if something were checked.
     if (!h.is_object() || h.raw().empty()) h.fail("expected a non-empty object of hypotheses (omit it to claim none)");
     std::string shown, failed;
-    for (auto it = h.raw().begin(); it != h.raw().end(); ++it) {
-      JsonNode v = h.at(it.key());
-      if (!v.raw().is_boolean()) v.fail("expected true or false");
+    for (const std::string& key : h.keys()) {
+      JsonNode v = h.at(key);
+      if (!v.is_boolean()) v.fail("expected true or false");
       std::string why;
-      bool holds = hypothesis_holds(ds, it.key(), why);
+      bool holds = hypothesis_holds(ds, key, why);
       if (why == "unknown hypothesis") {
-        failed = it.key() + ": unknown hypothesis";
+        failed = key + ": unknown hypothesis";
         break;
       }
-      if (v.raw().get<bool>() != holds) {
-        failed = it.key() + " is claimed to " + (holds ? "fail" : "hold") + " but " + (holds ? "holds" : "fails: " + why);
+      if (v.boolean() != holds) {
+        failed = key + " is claimed to " + (holds ? "fail" : "hold") + " but " + (holds ? "holds" : "fails: " + why);
         break;
       }
-      shown += (shown.empty() ? "" : ", ") + it.key() + (holds ? " holds" : " fails");
+      shown += (shown.empty() ? "" : ", ") + key + (holds ? " holds" : " fails");
     }
     out.push_back(failed.empty() ? verified("hypotheses", shown) : refuted("hypotheses", failed));
   }
