@@ -63,3 +63,40 @@ TEST_CASE("rational::approx and short forms") {
   CHECK(rational_short(Rational(5, 4)) == "5/4");
   CHECK(rational_short(*rational_parse("1e100") / 3).find("~3.33e+99 (exact value: ") == 0);
 }
+
+TEST_CASE("rational::parse small-number fast path agrees with GMP's own parser on random text") {
+  // parse_small handles up to 18 digits; compare with mpq_set_str (via Boost) on seeded forms,
+  // including the boundaries around 18 and 19 digits where the general path takes over.
+  std::uint64_t seed = 1311;
+  std::mt19937_64 rng(seed);
+  CAPTURE(seed);
+  auto digits = [&](std::size_t k) {
+    std::string s;
+    for (std::size_t i = 0; i < k; ++i) s += static_cast<char>('0' + rng() % 10);
+    return s;
+  };
+  for (int trial = 0; trial < 20000; ++trial) {
+    std::string sign = rng() % 2 ? "-" : "";
+    std::string p = digits(1 + rng() % 20), q = digits(1 + rng() % 20);
+    CAPTURE(p);
+    CAPTURE(q);
+    // p/q
+    bool zero_q = q.find_first_not_of('0') == std::string::npos;
+    auto r = rational_parse(sign + p + "/" + q);
+    REQUIRE(r.has_value() == !zero_q);
+    if (!zero_q) CHECK(*r == Rational(sign + p + "/" + q));
+    // integer
+    CHECK(*rational_parse(sign + p) == Rational(sign + p));
+    // decimal p.q = pq / 10^|q|
+    std::string den = "1" + std::string(q.size(), '0');
+    CHECK(*rational_parse(sign + p + "." + q) == Rational(sign + p + q + "/" + den));
+    CHECK(*rational_parse(sign + "." + q) == Rational(sign + q + "/" + den));
+    CHECK(*rational_parse(sign + p + ".") == Rational(sign + p));
+  }
+  CHECK_FALSE(rational_parse("-").has_value());
+  CHECK_FALSE(rational_parse(".").has_value());
+  CHECK_FALSE(rational_parse("1/0").has_value());
+  CHECK_FALSE(rational_parse("1.5/2").has_value());
+  CHECK_FALSE(rational_parse("--5").has_value());
+  CHECK_FALSE(rational_parse("+5").has_value());
+}
