@@ -6,6 +6,7 @@
 
 #include "interpcert/atomic_file.hpp"
 #include "interpcert/errors.hpp"
+#include "interpcert/gmp_pool.hpp"
 #include "interpcert/sha256.hpp"
 #include "interpcert/text_util.hpp"
 #include "interpcert/verdict.hpp"
@@ -39,6 +40,7 @@ const char* kUsage =
 }  // namespace
 
 int main(int argc, char** argv) {
+  interpcert::install_gmp_limb_pool();  // before any number exists (issue 13)
   using namespace interpcert;
   std::string cert_file, dataset_file;
   unsigned threads = std::thread::hardware_concurrency();

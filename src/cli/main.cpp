@@ -2,11 +2,13 @@
 #include "commands.hpp"
 
 #include "interpcert/errors.hpp"
+#include "interpcert/gmp_pool.hpp"
 
 #include <iostream>
 #include <map>
 
 int main(int argc, char** argv) {
+  interpcert::install_gmp_limb_pool();  // before any number exists (issue 13)
   using namespace interpcert;
   CLI::App app{
       "interpcert: exact-arithmetic construction and verification of transformers that interpolate\n"

@@ -12,8 +12,9 @@ Vec read_token(const JsonNode& node, std::size_t d) {
   std::size_t len = node.array_size();
   if (len != d)
     node.fail("token has " + std::to_string(len) + " numbers, expected d = " + std::to_string(d));
-  Vec v(d);
-  for (std::size_t i = 0; i < d; ++i) v[i] = node.rational_at(i);
+  Vec v;  // built in place: no default-constructed numbers to overwrite
+  v.reserve(d);
+  for (std::size_t i = 0; i < d; ++i) v.push_back(node.rational_at(i));
   return v;
 }
 
