@@ -203,11 +203,11 @@ Finding check_interpolation(const JsonNode& claim, const Model& m, const Dataset
     if (std::find(names.begin(), names.end(), k.kind) == names.end()) names.push_back(k.kind);
   }
   if (!claim.is_object()) claim.fail("expected an object");
-  for (auto it = claim.raw().begin(); it != claim.raw().end(); ++it)
-    if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end()) {
+  for (const std::string& key : claim.keys())
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
       std::string list;
       for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      claim.at(it.key()).fail("unknown field \"" + it.key() + "\" (expected one of: " + list + ")");
+      claim.at(key).fail("unknown field \"" + key + "\" (expected one of: " + list + ")");
     }
   std::string kind = claim.at("kind").string();
   if (std::find(names.begin(), names.end(), kind) == names.end()) {
