@@ -7,6 +7,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
 using namespace interpcert;
 
 namespace {
@@ -162,4 +167,69 @@ TEST_CASE("json_reader::node access results and messages are pinned") {
     }
     CHECK(got == expected);
   }
+}
+
+namespace interpcert {
+// The reference parser (json_reader.cpp), for the differential test below.
+void detail_json_parse_reference(std::string_view text, const std::string& file);
+}  // namespace interpcert
+
+TEST_CASE("json_reader::the streaming validator accepts exactly what the reference parser accepts") {
+  // Seeded random near-JSON: valid documents mutated byte by byte with structural characters,
+  // digits, signs, exponents, quotes, escapes, control and non-ASCII bytes, duplicate keys.
+  std::uint64_t seed = 4242;
+  std::mt19937_64 rng(seed);
+  CAPTURE(seed);
+  const std::vector<std::string> atoms = {"0", "-0", "12", "1.5", "-2e3", "1E+400", "1e-400", "007", "1.", "\"a\"",
+                                          "\"\\u00e9\"", "\"\\ud800\"", "\"\xc3\xa9\"", "\"\xff\"", "\"\\n\"", "\"\\q\"",
+                                          "true", "false", "null", "tru", "[]", "{}", "18446744073709551616",
+                                          "-9223372036854775809", "123456789012345678901234567890"};
+  const std::string alphabet = "{}[],:\" \n\t\\/-+.eE0123456789abtnu\x01\x7f\xc3\xa9\xff";
+  std::function<std::string(int)> gen = [&](int depth) -> std::string {
+    int r = static_cast<int>(rng() % 10);
+    if (depth > 3 || r < 4) return atoms[rng() % atoms.size()];
+    std::string s;
+    std::size_t k = rng() % 4;
+    if (r < 7) {
+      s = "[";
+      for (std::size_t i = 0; i < k; ++i) s += (i ? "," : "") + gen(depth + 1);
+      return s + "]";
+    }
+    s = "{";
+    for (std::size_t i = 0; i < k; ++i) {
+      std::string key = std::string(1, static_cast<char>('a' + rng() % 3));  // duplicates happen
+      if (rng() % 8 == 0) key = "\\u006" + std::string(1, static_cast<char>('1' + rng() % 3));  // escaped a, b, c
+      s += (i ? ", " : "") + ("\"" + key + "\": ") + gen(depth + 1);
+    }
+    return s + "}";
+  };
+  auto outcome = [](auto&& parse, const std::string& text) {
+    try {
+      parse(text);
+      return std::string("OK");
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+  };
+  int accepted = 0, rejected = 0;
+  for (int trial = 0; trial < 20000; ++trial) {
+    std::string text = gen(0);
+    for (std::size_t m = rng() % 3; m > 0 && !text.empty(); --m) {
+      std::size_t at = rng() % text.size();
+      switch (rng() % 3) {
+        case 0: text[at] = alphabet[rng() % alphabet.size()]; break;
+        case 1: text.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
+        default: text.erase(at, 1);
+      }
+    }
+    if (rng() % 16 == 0) text = " \n" + text + "\t ";
+    CAPTURE(text);
+    std::string fast = outcome([](const std::string& t) { json_parse(t, "f.json"); }, text);
+    std::string ref = outcome([](const std::string& t) { detail_json_parse_reference(t, "f.json"); }, text);
+    CHECK(fast == ref);
+    (fast == "OK" ? accepted : rejected)++;
+  }
+  MESSAGE("accepted " << accepted << ", rejected " << rejected);
+  CHECK(accepted > 2000);
+  CHECK(rejected > 2000);
 }
