@@ -122,6 +122,8 @@ TEST_CASE("json_reader::load says why a file cannot be read") {
   std::ofstream(empty).close();
   CHECK(message_of(empty).find("empty file") != std::string::npos);
   std::filesystem::remove(empty);
+}
+
 // Pins (issue 13): the exact messages of the reader as it was before the streaming rewrite,
 // recorded from that reader, for every kind of syntax error, paths in deep structures,
 // duplicate keys, unknown fields (reported in sorted key order) and the number forms.

@@ -241,7 +241,7 @@ Finding check_interpolation(const JsonNode& claim, const Model& m, const Dataset
 
 Finding check_counts(const JsonNode& claim, const Sizes& sz, const Dataset& ds) {
   const std::string name = "counts";
-  if (!claim.is_object() || claim.raw().empty()) claim.fail("expected a non-empty object of counts (omit it to claim none)");
+  if (!claim.is_object() || claim.keys().empty()) claim.fail("expected a non-empty object of counts (omit it to claim none)");
   claim.only_keys({"N", "sum_m", "blocks", "parameters", "max_ff_width", "max_heads", "block_bound",
                    "paper_hardmax_block_bound", "paper_softmax_block_bound"});
   std::size_t N = ds.sequences.size(), sum_m = 0;
@@ -318,7 +318,7 @@ std::vector<Finding> check_certificate(const JsonDocument& doc, const Dataset& d
   if (claims.has("hypotheses")) {
     JsonNode h = claims.at("hypotheses");
     // An empty object claims nothing: it must not print "VERIFIED ()" as if something were checked.
-    if (!h.is_object() || h.raw().empty()) h.fail("expected a non-empty object of hypotheses (omit it to claim none)");
+    if (!h.is_object() || h.keys().empty()) h.fail("expected a non-empty object of hypotheses (omit it to claim none)");
     std::string shown, failed;
     for (const std::string& key : h.keys()) {
       JsonNode v = h.at(key);
