@@ -98,6 +98,19 @@ TEST_CASE("checker_hardening::a certificate's precision is capped; precision 2 g
         "/claims/interpolation/precision");
   CHECK(error_path(edit(text, at, "\"precision\": 1048576"), f.ds) == "/claims/interpolation/precision");
   CHECK(error_path(edit(text, at, "\"precision\": 1"), f.ds) == "/claims/interpolation/precision");
+  // The comparison with the claimed bound is exact: the checker's own bound verifies, 3/4 of it not.
+  bool finite = false;
+  Rational own = checker::softmax_error_bound(m, f.ds, 64, 1, 0, 1, finite);
+  REQUIRE(finite);
+  REQUIRE(own > 0);
+  auto interpolation_verified = [&](const Rational& bound) {
+    SoftmaxBounded c{Rational(8), bound, 64};
+    for (const auto& x : run(certificate_text(f.ds, m, model_stats(m), check_preconditions(f.ds), c), f.ds))
+      if (x.claim == "interpolation") return x.verified;
+    return false;
+  };
+  CHECK(interpolation_verified(own));
+  CHECK_FALSE(interpolation_verified(own * 3 / 4));
   // Precision 2 (the least allowed): wide intervals and huge exponents, but an answer, no abort.
   bool interpolation_seen = false;
   for (const auto& x : run(edit(text, at, "\"precision\": 2"), f.ds, 2))

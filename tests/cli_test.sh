@@ -113,12 +113,143 @@ expect 2 "expected I/K" -- "$ic" run "$tmp/m.json" "$root/examples/shared_top.js
 
 # explain: the walk-through, one step, the HTML page, and the stop at the preconditions.
 expect 0 "CONCLUSION: by Lemmas 1-7" -- "$ic" explain "$root/examples/shared_top.json"
-expect 0 "Step 2. Key direction" -- "$ic" explain "$root/examples/shared_top.json" --step 2
-expect 2 "this explanation has" -- "$ic" explain "$root/examples/shared_top.json" --step 99
+expect 0 "Step 3 [key]. Key direction" -- "$ic" explain "$root/examples/shared_top.json" --step key
+expect 0 "Step 7 [code:1]" -- "$ic" explain "$root/examples/shared_top.json" --step code
+expect 0 "promote:1  Promotions after code layer 1" -- "$ic" explain "$root/examples/shared_top.json" --list-steps
+expect 2 "no step \"0\" in this explanation" -- "$ic" explain "$root/examples/shared_top.json" --step 0
+expect 2 "no step \"nosuch\"" -- "$ic" explain "$root/examples/shared_top.json" --step nosuch
+expect 0 "a-priori bound: max" -- "$ic" explain "$root/examples/shared_top.json" --softmax --beta 1 --step softmax
+expect 2 "go together" -- "$ic" explain "$root/examples/shared_top.json" --softmax
 expect 0 "wrote" -- "$ic" explain "$root/examples/shared_top.json" --html "$tmp/ex.html"
-grep -q "<svg" "$tmp/ex.html" && ok || bad "explain --html wrote no figure"
+grep -q '"frames":' "$tmp/ex.html" && grep -q 'id="slider"' "$tmp/ex.html" && ok || bad "explain --html wrote no page"
 expect 3 "Why H3 matters" -- "$ic" explain "$root/examples/outside.json"
 expect 1 "O2 FOUND" -- "$ic" explain "$root/examples/impossible.json"
+
+# The checker's command line: every option parsed inside the error handling (exit 2 and one error
+# line, never an abort), the shared --shard parser, the usage line naming every option.
+c1="$tmp/c1.json"; sd="$root/examples/shared_top.json"
+expect 2 "error: --threads expects an integer" -- "$chk" --threads abc "$c1" "$sd"
+expect 2 "error: --threads expects an integer" -- "$chk" --threads -3 "$c1" "$sd"
+expect 2 "error: --threads expects an integer" -- "$chk" --threads 99999999999999999999999 "$c1" "$sd"
+expect 2 "error: --threads needs a value" -- "$chk" "$c1" "$sd" --threads
+expect 2 "expected I/K" -- "$chk" --shard 1x/2 "$c1" "$sd"
+expect 2 "expected I/K" -- "$chk" --shard 1.0/2 "$c1" "$sd"
+expect 2 "expected I/K" -- "$chk" --shard 2/2 "$c1" "$sd"
+expect 2 "error: missing the DATASET argument" -- "$chk" "$c1"
+expect 2 "error: missing the CERT and DATASET arguments" -- "$chk"
+expect 2 "error: unexpected argument" -- "$chk" "$c1" "$sd" extra
+expect 2 "error: unknown option --bogus" -- "$chk" --bogus "$c1" "$sd"
+for opt in --threads --shard --verdict-out --fast --quiet CERT DATASET; do
+  "$chk" --bogus 2>&1 | grep "^usage:" | grep -q -- "$opt" && ok || bad "the checker's usage line lacks $opt"
+done
+expect 0 "VERIFIED (6 claims)" -- "$chk" --threads 0 "$c1" "$sd"
+expect 0 "interpcert-check 0." -- "$chk" --version
+expect 0 "claim: max |output - target| <=" -- "$ic" certify "$sd" -o "$tmp/s3.json" --softmax --beta 10
+expect 2 "--fast: applies to certificates about hardmax models only" -- "$chk" --fast "$tmp/s3.json" "$sd"
+n=$("$chk" -q "$c1" "$sd" | wc -l); [[ $n -eq 1 ]] && ok || bad "checker -q printed $n lines"
+
+# interpcert --version, `interpcert help` and `interpcert help COMMAND` (the same text as --help).
+expect 0 "interpcert 0." -- "$ic" --version
+expect 0 "Subcommands:" -- "$ic" help
+for c in check construct certify explain run merge digest; do
+  [[ "$("$ic" help $c)" == "$("$ic" $c --help)" && -n "$("$ic" help $c)" ]] && ok || bad "interpcert help $c differs from $c --help"
+done
+expect 2 "no command \"bogus\"" -- "$ic" help bogus
+expect 2 "interpcert: error: Could not convert: --threads" -- "$ic" run --threads abc "$root/examples/hand/model.json" "$root/examples/hand/dataset.json"
+
+# run keeps its word: no verdict without --epsilon (softmax), options for the other kind of model
+# refused rather than ignored, shard messages numbered as in the dataset, -q quiet on every command.
+hm="$root/examples/hand/model.json"; hd="$root/examples/hand/dataset.json"
+sed 's/"attention": "hardmax"/"attention": "softmax", "beta": "10"/' "$hm" > "$tmp/soft7.json"
+expect 0 "result: no verdict asked" -- "$ic" run "$tmp/soft7.json" "$hd"
+"$ic" help run | tr '\n' ' ' | grep -q "Without --epsilon no verdict is asked: exit 0" && ok || bad "run --help does not document the exit status without --epsilon"
+grep -q "no verdict is asked" "$root/README.md" && ok || bad "README does not document run without --epsilon"
+expect 2 "--epsilon: applies to softmax models only" -- "$ic" run "$hm" "$hd" --epsilon 1
+expect 2 "--precision: applies to softmax models only" -- "$ic" run "$hm" "$hd" --precision 64
+expect 2 "--shard: applies to hardmax models only" -- "$ic" run "$tmp/soft7.json" "$hd" --shard 0/2 --verdict-out "$tmp/v7.json"
+[[ ! -e "$tmp/v7.json" ]] && ok || bad "run on a softmax model wrote a verdict"
+expect 2 "--verdict-out: applies to hardmax models only" -- "$ic" run "$tmp/soft7.json" "$hd" --verdict-out "$tmp/v7.json"
+expect 2 "--evaluator: applies to hardmax models only" -- "$ic" run "$tmp/soft7.json" "$hd" --evaluator reference
+expect 2 "--precision: needs --softmax" -- "$ic" certify "$sd" -o "$tmp/p7.json" --precision 64
+sed 's|"output": \[\["3","-1"\], \["3","-1"\]\]|"output": [["3","-1"], ["3","-2"]]|' "$hd" > "$tmp/hd2.json"
+expect 1 "first mismatch: sequence 2, target 1" -- "$ic" run "$hm" "$tmp/hd2.json"
+expect 1 "first mismatch: sequence 2, target 1" -- "$ic" run "$hm" "$tmp/hd2.json" --shard 0/2
+expect 1 "1 of 4 output tokens differs from its target" -- "$ic" run "$hm" "$tmp/hd2.json"
+lines() { "$@" 2>&1 | wc -l; }
+[[ $(lines "$ic" run -q "$hm" "$hd") -eq 1 ]] && ok || bad "run -q (hardmax) printed more than the result"
+[[ $(lines "$ic" run -q "$tmp/soft7.json" "$hd") -eq 2 ]] && ok || bad "run -q (softmax) printed more than bound and result"
+[[ $(lines "$ic" check -q "$sd") -eq 2 ]] && ok || bad "check -q printed more than the verdict"
+expect 3 "OUTSIDE THE THEOREM" -- "$ic" check -q "$root/examples/outside.json"
+out=$("$ic" construct -q "$sd" -o "$tmp/q7.json"); [[ "$out" == "wrote "* && $(echo "$out" | wc -l) -eq 1 ]] && ok || bad "construct -q: $out"
+out=$("$ic" certify -q "$sd" -o "$tmp/q7c.json")
+[[ "$out" == *"wrote certificate"* && "$out" != *"construction"* && "$out" != *"dataset:"* ]] && ok || bad "certify -q: $out"
+out=$("$ic" certify -q "$sd" -o "$tmp/q7e.json" --softmax --epsilon 1e-30)
+[[ "$out" == *"claim: max |output - target|"* && "$out" != *"beta = 1:"* ]] && ok || bad "certify -q --softmax: $out"
+expect 1 "NOT certified exact" -- "$ic" certify -q "$sd" -o "$tmp/q7x.json" --softmax --exact --beta 1/100
+expect 1 "INTERPOLATION IS IMPOSSIBLE" -- "$ic" construct -q "$root/examples/impossible.json" -o "$tmp/never.json"
+
+# A file of the wrong kind says what it is; "d": 2.0 is a number that is not an integer.
+expect 2 "$hm: this is a model, not a dataset" -- "$ic" check "$hm"
+expect 2 "$hd: this is a dataset, not a model" -- "$ic" run "$hd" "$hd"
+expect 2 "$c1: this is a certificate, not a dataset" -- "$ic" construct "$c1" -o "$tmp/k7.json"
+expect 2 "$hd: this is a dataset, not a certificate" -- "$chk" "$hd" "$hd"
+expect 2 "$c1: this is a certificate, not a shard verdict" -- "$ic" merge "$c1"
+ds d20 '"d": 2,' '"d": 2.0,'
+expect 2 "at /d: expected an integer (a JSON number without fraction or exponent, such as 2), found the number 2.0" -- "$ic" check "$tmp/d20.json"
+
+# Plurals: a dataset of one sequence with one token; no "1 sequences", "1 blocks", "all 1 ...".
+echo '{"format": "interpcert-dataset", "version": 1, "d": 2, "sequences": [{"input": [["1","0"]], "output": [["2","3"]]}]}' > "$tmp/one.json"
+"$ic" certify "$tmp/one.json" -o "$tmp/one.cert.json" --model-out "$tmp/one.model.json" > "$tmp/one.out" 2>&1
+"$ic" check "$tmp/one.json" >> "$tmp/one.out" 2>&1
+"$ic" construct "$tmp/one.json" -o "$tmp/one.m2.json" >> "$tmp/one.out" 2>&1
+"$ic" run "$tmp/one.model.json" "$tmp/one.json" >> "$tmp/one.out" 2>&1
+"$ic" run "$tmp/one.model.json" "$tmp/one.json" --verdict-out "$tmp/one.v.json" >> "$tmp/one.out" 2>&1
+"$ic" merge "$tmp/one.v.json" >> "$tmp/one.out" 2>&1
+"$chk" "$tmp/one.cert.json" "$tmp/one.json" >> "$tmp/one.out" 2>&1
+grep -q "N = 1 sequence, d = 2, sum m_j = 1, 1 token)" "$tmp/one.out" && ok || bad "no singular dataset summary"
+grep -q "the one output token equals its target" "$tmp/one.out" && ok || bad "no singular interpolation line"
+bad_grammar=$(grep -E "(^|[^0-9./])1 (sequences|tokens|output tokens|blocks|claims|shards|steps)|all 1 " "$tmp/one.out")
+[[ -z "$bad_grammar" ]] && ok || bad "plural after a count of 1: $bad_grammar"
+
+# Lose nothing: an output equal to an input is refused (same device and inode), two outputs to
+# one file are refused, a missing folder fails before anything is written.
+cp "$root/examples/two_sequences.json" "$tmp/in8.json"; ln "$tmp/in8.json" "$tmp/in8link.json"
+expect 2 "refusing to overwrite an input" -- "$ic" construct "$tmp/in8.json" -o "$tmp/in8.json"
+expect 2 "refusing to overwrite an input" -- "$ic" construct "$tmp/in8.json" -o "$tmp/in8link.json"
+expect 2 "refusing to overwrite an input" -- "$ic" certify "$tmp/in8.json" -o "$tmp/in8.json"
+expect 2 "refusing to overwrite an input" -- "$ic" certify "$tmp/in8.json" -o "$tmp/c8.json" --model-out "$tmp/in8.json"
+expect 2 "refusing to overwrite an input" -- "$ic" explain "$tmp/in8.json" --html "$tmp/in8.json"
+cmp -s "$tmp/in8.json" "$root/examples/two_sequences.json" && ok || bad "an input was overwritten"
+cp "$hm" "$tmp/m8.json"
+expect 2 "refusing to overwrite an input" -- "$ic" run "$tmp/m8.json" "$hd" --verdict-out "$tmp/m8.json"
+cmp -s "$tmp/m8.json" "$hm" && ok || bad "run --verdict-out overwrote the model"
+cp "$c1" "$tmp/c8in.json"
+expect 2 "refusing to overwrite an input" -- "$chk" "$tmp/c8in.json" "$sd" --verdict-out "$tmp/c8in.json"
+cmp -s "$tmp/c8in.json" "$c1" && ok || bad "interpcert-check --verdict-out overwrote the certificate"
+expect 2 "also the output of --output" -- "$ic" certify "$sd" -o "$tmp/same8.json" --model-out "$tmp/same8.json"
+expect 2 "not an existing folder" -- "$ic" certify "$sd" -o "$tmp/c8.json" --model-out "$tmp/nodir/m.json"
+mkdir "$tmp/adir"
+expect 2 "is a folder" -- "$ic" certify "$sd" -o "$tmp/c8.json" --model-out "$tmp/adir"
+[[ ! -e "$tmp/c8.json" && ! -e "$tmp/same8.json" ]] && ok || bad "certify wrote a certificate although an output failed"
+ls "$tmp" | grep -q '\.tmp\.' && bad "temporary files left behind" || ok
+
+# Thread creation failing (here: a 1 GB stack per thread under a 2.5 GB address-space limit)
+# must not end the programs: the threads that started do the work.
+c8t() { ( ulimit -s 1000000; ulimit -v 2500000; "$@" ); }
+expect 0 "VERIFIED (6 claims)" -- c8t "$chk" --threads 1000 "$c1" "$sd"
+expect 0 "EXACT INTERPOLATION" -- c8t "$ic" run --threads 1000 "$tmp/q7.json" "$sd"
+expect 0 "wrote" -- c8t "$ic" construct --threads 1000 "$sd" -o "$tmp/t8.json"
+
+# Echoed input is clipped: an unterminated 20 MB string and a never-closed 10^5-deep array give
+# one short error line, not the token or the path.
+python3 -c "open('$tmp/unterm.json','w').write('{\"format\": \"' + 'a' * 20000000)"
+python3 -c "open('$tmp/deep.json','w').write('[' * 100000)"
+for f in unterm deep; do
+  expect 2 "bytes ...]" -- "$ic" check "$tmp/$f.json"
+  n=$("$ic" check "$tmp/$f.json" 2>&1 | wc -c); [[ $n -lt 1000 ]] && ok || bad "$f.json: $n bytes of error message"
+  n=$("$chk" "$tmp/$f.json" "$root/examples/two_sequences.json" 2>&1 | wc -c); [[ $n -lt 1000 ]] && ok || bad "checker on $f.json: $n bytes of error message"
+done
+rm -f "$tmp/unterm.json" "$tmp/deep.json"
 
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]

@@ -1,13 +1,48 @@
-// Writing outputs all-or-nothing: a temporary file in the same folder, then rename.
+// Writing outputs all-or-nothing: each to a temporary file in its target's folder, renamed onto
+// the target only when every output of the command has been written.
 #pragma once
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace interpcert {
 
-/// Writes `content` to `path` atomically (temporary file + fsync + rename). On failure no
-/// partial file is left at `path`, and a std::runtime_error names the path.
+/// The outputs of one command, written together. stage() writes an output to a temporary file
+/// beside its target ("TARGET.tmp.XXXXXX": created, written, fsync'd) and throws
+/// std::runtime_error naming the target if it cannot (a missing folder, a full disk); commit()
+/// renames every staged file onto its target. Destroyed without commit() (an error, an exception)
+/// it removes its temporaries; a SIGINT, SIGTERM or SIGHUP removes them too, then ends the
+/// process by that signal. So either every output is written or none is changed.
+class StagedOutputs {
+ public:
+  StagedOutputs() = default;
+  StagedOutputs(const StagedOutputs&) = delete;
+  StagedOutputs& operator=(const StagedOutputs&) = delete;
+  ~StagedOutputs();
+
+  void stage(const std::string& path, std::string_view content);
+  /// Renames every staged file onto its target, in the order staged.
+  void commit();
+
+ private:
+  struct Staged {
+    std::string target, temp;
+    int slot;  // in the signal handler's registry, or -1
+  };
+  std::vector<Staged> staged_;
+};
+
+/// One output written atomically: StagedOutputs with a single stage() and commit().
 void write_file_atomically(const std::string& path, std::string_view content);
+
+/// Checks a command's outputs before it starts work, and throws InputError naming the option for
+/// an output that would overwrite an input (same device and inode as an existing input; an output
+/// that does not exist yet cannot be one) or another output (the same path), that is a folder, or
+/// whose folder does not exist. `outputs` are (option, path) pairs; empty paths (an option not
+/// given) are skipped. Staging still guards the writes themselves: this only fails early.
+void check_output_paths(const std::vector<std::pair<std::string, std::string>>& outputs,
+                        const std::vector<std::string>& inputs);
 
 }  // namespace interpcert

@@ -26,7 +26,7 @@ struct JsonText;  // the text and its container index (json_reader.cpp)
 }
 
 /// A parsed JSON document. JSON numbers with a fraction or exponent (and integers beyond 64
-/// bits) behave as strings holding their original text, so "0.1" is later read as exactly 1/10.
+/// bits) are numbers holding their original text, so "0.1" is later read as exactly 1/10.
 /// Duplicate keys are an error.
 struct JsonDocument {
   std::string file;

@@ -8,10 +8,27 @@
 #include "interpcert/model.hpp"
 
 #include <string>
+#include <vector>
 
 namespace interpcert {
 
+/// One layer of the bound's recursion (proofs/softmax-bound.md, Lemmas A and B). Exact where the
+/// value is read off the hardmax states (query, gap, n); the rest are upper bounds (outward
+/// rounding, rounded up to 3 significant digits).
+struct AprioriLayer {
+  std::size_t block = 0;
+  bool attention = false;
+  Rational query, gap;       ///< code layer: q and Gamma, exact (min k.z_i, min leader gap)
+  std::size_t n = 0;         ///< code layer: the longest sequence
+  Rational value_norm;       ///< code layer: |lambda w| (upper bound)
+  Rational key_norm;         ///< code layer: |k| (upper bound)
+  Rational fresh;            ///< code layer: |lambda w| (n - 1) Gamma' e^{-beta q' Gamma'} (upper bound)
+  Rational amplification;    ///< 1 + |lambda w||k| (code layer), or the Lipschitz constant (feed-forward)
+  Rational error_after;      ///< e after this layer (upper bound)
+};
+
 struct AprioriBound {
+  std::vector<AprioriLayer> layers;  ///< the recursion, layer by layer (up to where it stopped)
   bool available = false;
   Rational bound;      ///< max |output - target| <= bound (rounded up to 3 digits), when available
   std::string reason;  ///< why it is not available (beta too small, not a code-layer model)

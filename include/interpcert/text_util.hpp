@@ -3,6 +3,7 @@
 
 #include "interpcert/linalg.hpp"
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,9 @@ void append_json_matrix(std::string& out, const std::vector<Vec>& rows);
 void append_json_matrix(std::string& out, const Rational* a, std::size_t rows, std::size_t cols);
 /// "(p/q, r, ...)" for people. Exact.
 std::string vec_text(const Vec& v);
+/// "1 block", "3 blocks": a count and its noun, singular for exactly one. `plural` defaults to
+/// `singular` + "s".
+std::string count_of(std::size_t n, std::string_view singular, std::string_view plural = {});
 /// Appends "\"p/q\"".
 void append_json_number(std::string& out, const Rational& q);
 

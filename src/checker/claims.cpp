@@ -3,6 +3,7 @@
 #include "forward.hpp"
 #include "forward_fast.hpp"
 #include "hypotheses.hpp"
+#include "interpcert/document_kind.hpp"
 #include "interpcert/errors.hpp"
 #include "interpcert/model.hpp"
 #include "interpcert/text_util.hpp"
@@ -82,6 +83,14 @@ long precision_of(const JsonNode& claim) {
   return static_cast<long>(claim.at("precision").integer(kMinPrecision, kMaxPrecision));
 }
 
+// The output tokens this run checks (its shard's), and how to name them in a finding.
+std::string scope_text(const InterpolationInput& in, std::size_t checked) {
+  if (in.shards > 1)
+    return count_of(checked, "output token") + " of shard " + std::to_string(in.shard) + "/" + std::to_string(in.shards);
+  return checked == 1 ? "the one output token" : "all " + std::to_string(checked) + " output tokens";
+}
+const char* equal_their_targets(std::size_t n) { return n == 1 ? " equals its target" : " equal their targets"; }
+
 // kind "exact", hardmax model: the exact rational forward pass on every sequence.
 Finding check_exact_hardmax(const InterpolationInput& in) {
   const Model& m = in.m;
@@ -117,13 +126,12 @@ Finding check_exact_hardmax(const InterpolationInput& in) {
   run_workers(in.threads, work);
   const std::size_t checked = done;
   if (bad_count)
-    return refuted(kInterpolation,
-                   std::to_string(bad_count) + " output token(s) differ from their targets; first: " + first_detail,
+    return refuted(kInterpolation, count_of(bad_count, "output token") +
+                                       (bad_count == 1 ? " differs from its target" : " differ from their targets") +
+                                       "; first: " + first_detail,
                    checked);
-  std::string scope = in.shards == 1 ? "all " + std::to_string(in.outputs) + " output tokens"
-                                     : std::to_string(checked) + " output tokens of shard " + std::to_string(in.shard) +
-                                           "/" + std::to_string(in.shards);
-  return verified(kInterpolation, scope + " equal their targets (hardmax forward pass in exact rational arithmetic" +
+  return verified(kInterpolation, scope_text(in, checked) + equal_their_targets(checked) +
+                                      " (hardmax forward pass in exact rational arithmetic" +
                                       (in.structured ? ", structured evaluation --fast" : "") + ")",
                   checked);
 }
@@ -135,10 +143,9 @@ Finding check_exact_softmax(const InterpolationInput& in) {
   std::string first;
   std::size_t checked = 0;
   std::size_t bad = softmax_exact_failures(in.m, in.ds, precision, in.threads, in.shard, in.shards, first, &checked);
-  if (bad)
-    return refuted(kInterpolation, std::to_string(bad) + " output token(s) not shown exact; first: " + first, checked);
-  return verified(kInterpolation, "all " + std::to_string(in.outputs) +
-                                      " output tokens equal their targets exactly under softmax (beta = " +
+  if (bad) return refuted(kInterpolation, count_of(bad, "output token") + " not shown exact; first: " + first, checked);
+  return verified(kInterpolation, scope_text(in, checked) + equal_their_targets(checked) +
+                                      " exactly under softmax (beta = " +
                                       rational_to_string(*in.m.beta) + "): on each token's MPFI enclosure (" +
                                       std::to_string(precision) + " bits) every neuron of the final eta = 0 layer has "
                                       "a known sign, and the affine map they select is the constant target (exact "
@@ -164,8 +171,8 @@ Finding check_bounded_softmax(const InterpolationInput& in) {
                                        rational_to_string(claimed_bound),
                    checked);
   return verified(kInterpolation, "max |output - target| <= " + own_text + " <= the claimed " +
-                                      rational_to_string(claimed_bound) + " over " + std::to_string(in.outputs) +
-                                      " output tokens (softmax, beta = " + rational_to_string(*in.m.beta) +
+                                      rational_to_string(claimed_bound) + " over " +
+                                      scope_text(in, checked) + " (softmax, beta = " + rational_to_string(*in.m.beta) +
                                       ", MPFI intervals at " + std::to_string(precision) + " bits, outward rounding)",
                   checked);
 }
@@ -207,7 +214,7 @@ Finding check_interpolation(const JsonNode& claim, const Model& m, const Dataset
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
       std::string list;
       for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      claim.at(key).fail("unknown field \"" + key + "\" (expected one of: " + list + ")");
+      claim.at(key).fail("unknown field \"" + clip_for_message(key) + "\" (expected one of: " + list + ")");
     }
   std::string kind = claim.at("kind").string();
   if (std::find(names.begin(), names.end(), kind) == names.end()) {
@@ -220,11 +227,15 @@ Finding check_interpolation(const JsonNode& claim, const Model& m, const Dataset
   for (const auto& s : ds.sequences) outputs += s.output.size();
   auto claimed = static_cast<std::size_t>(claim.at("outputs").integer(0, INT64_MAX));
   if (claimed != outputs)
-    return refuted(kInterpolation, "the certificate counts " + std::to_string(claimed) + " output tokens, the dataset has " +
+    return refuted(kInterpolation, "the certificate counts " + count_of(claimed, "output token") + ", the dataset has " +
                                        std::to_string(outputs));
   if (m.d != ds.d)
     return refuted(kInterpolation,
                    "the model has d = " + std::to_string(m.d) + ", the dataset d = " + std::to_string(ds.d));
+  // --fast is a hardmax evaluator: refused, not ignored, for a softmax model.
+  if (structured && m.attention != AttentionKind::Hardmax)
+    throw InputError("--fast", "", "applies to certificates about hardmax models only; this one's model is " +
+                                       attention_name(m.attention));
   auto row = std::find_if(kinds.begin(), kinds.end(),
                           [&](const InterpolationKind& k) { return kind == k.kind && m.attention == k.attention; });
   const std::string about = "a claim of kind \"" + kind + "\" about a " + attention_name(m.attention) + " model";
@@ -280,8 +291,7 @@ std::vector<Finding> check_certificate(const JsonDocument& doc, const Dataset& d
                                        std::size_t shard, std::size_t shards, bool structured) {
   JsonNode root = JsonNode::root_of(doc);
   // 1. Format and version: an unknown major version is unreadable, not refuted.
-  if (root.at("format").string() != "interpcert-certificate")
-    root.at("format").fail("expected \"interpcert-certificate\"");
+  require_format(root, "interpcert-certificate");
   auto version = root.at("version").integer(0, INT32_MAX);
   if (version != kKnownMajorVersion)
     root.at("version").fail("unknown major version " + std::to_string(version) + " (this checker knows version " +

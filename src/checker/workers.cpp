@@ -3,6 +3,8 @@
 #include <mpfr.h>
 
 #include <algorithm>
+#include <exception>
+#include <mutex>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -15,21 +17,29 @@ void widen_exponent_range() {
 }
 
 void run_workers(unsigned threads, const std::function<void()>& work) {
-  auto body = [&] {
+  std::exception_ptr first;
+  std::mutex mu;
+  auto guarded = [&] {
     widen_exponent_range();
-    work();
+    try {
+      work();
+    } catch (...) {
+      std::lock_guard<std::mutex> g(mu);
+      if (!first) first = std::current_exception();
+    }
     mpfr_free_cache();  // MPFR's per-thread caches (exp, constants) must not outlive the thread
   };
   std::vector<std::thread> pool;
   for (unsigned t = 1; t < std::max(1u, threads); ++t) {
     try {
-      pool.emplace_back(body);
+      pool.emplace_back(guarded);
     } catch (const std::system_error&) {
-      break;  // fewer threads than asked: the ones started (and this one) share the work
+      break;  // no more threads to be had: fewer runners, same result
     }
   }
-  body();
-  for (auto& t : pool) t.join();
+  guarded();
+  for (auto& th : pool) th.join();
+  if (first) std::rethrow_exception(first);
 }
 
 }  // namespace interpcert::checker

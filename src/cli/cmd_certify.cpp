@@ -8,6 +8,7 @@
 
 #include <iostream>
 #include <optional>
+#include <sstream>
 
 namespace interpcert::cli {
 
@@ -27,18 +28,25 @@ std::optional<InterpolationClaim> as_claim(std::optional<Kind> c) {
 }
 
 // The claim the options ask for, established for the constructed weights (progress and any
-// failure written to stdout); nullopt if it cannot be established. Hardmax exactness was
+// failure written to `log`); nullopt if it cannot be established. Hardmax exactness was
 // established by build_and_verify's exact verification.
 std::optional<InterpolationClaim> establish_claim(const CertifyOptions& o, const std::optional<Rational>& beta,
                                                   const std::optional<Rational>& epsilon, const Model& weights,
-                                                  const Dataset& ds) {
+                                                  const Dataset& ds, std::ostream& log) {
   const unsigned threads = o.pipe.threads;
   if (!o.softmax) return ExactHardmax{};
   if (o.exact)
-    return beta ? as_claim(SoftmaxExact::at_beta(weights, ds, *beta, o.precision, threads, std::cout))
-                : as_claim(SoftmaxExact::search(weights, ds, o.precision, threads, std::cout));
-  return beta ? as_claim(SoftmaxBounded::at_beta(weights, ds, *beta, o.precision, threads, std::cout))
-              : as_claim(SoftmaxBounded::search(weights, ds, *epsilon, o.precision, threads, std::cout));
+    return beta ? as_claim(SoftmaxExact::at_beta(weights, ds, *beta, o.precision, threads, log))
+                : as_claim(SoftmaxExact::search(weights, ds, o.precision, threads, log));
+  return beta ? as_claim(SoftmaxBounded::at_beta(weights, ds, *beta, o.precision, threads, log))
+              : as_claim(SoftmaxBounded::search(weights, ds, *epsilon, o.precision, threads, log));
+}
+
+// The last line of a log (with its "\n").
+std::string last_line(const std::string& log) {
+  std::size_t end = log.size() && log.back() == '\n' ? log.size() - 1 : log.size();
+  std::size_t start = log.rfind('\n', end ? end - 1 : 0);
+  return log.substr(start == std::string::npos || end == 0 ? 0 : start + 1) + (end == log.size() ? "\n" : "");
 }
 
 }  // namespace
@@ -67,29 +75,39 @@ Runner add_certify_command(CLI::App& app) {
                 "at --beta B, or at the least beta found (within a factor 1 + 1/16)");
   cmd->add_option("--precision", o->precision, "with --softmax: starting precision in bits (default 256)")
       ->check(CLI::Range(16L, 1L << 20));
-  return [o] {
+  return [o, cmd] {
     if (o->exact && !o->softmax) throw InputError("--exact", "", "--exact needs --softmax");
     if (o->exact && !o->epsilon.empty()) throw InputError("--exact", "", "--exact takes --beta B or no beta, not --epsilon");
     if (o->softmax && !o->exact && o->beta.empty() == o->epsilon.empty())
       throw InputError("--softmax", "", "give exactly one of --beta B and --epsilon E");
     if (!o->softmax && !(o->beta.empty() && o->epsilon.empty()))
       throw InputError("--beta/--epsilon", "", "these options need --softmax");
+    if (!o->softmax && cmd->count("--precision")) throw InputError("--precision", "", "needs --softmax");
     // Parsed before the construction: a bad number fails at once.
     std::optional<Rational> beta, epsilon;
     if (!o->beta.empty()) beta = rational_option("--beta", o->beta);
     if (!o->epsilon.empty()) epsilon = rational_option("--epsilon", o->epsilon);
     o->pipe.construct.staircase = o->exact;
+    check_output_paths({{"--output", o->output}, {"--model-out", o->model_out}}, {o->dataset});
     Dataset ds = dataset_load(o->dataset);
     int status = kExitOk;
     auto built = build_and_verify(ds, o->dataset, o->pipe, std::cout, status);
     if (!built) return status;
     const Model& weights = built->construction.model;
-    std::optional<InterpolationClaim> claim = establish_claim(*o, beta, epsilon, weights, ds);
-    if (!claim) return static_cast<int>(kExitRefuted);
+    std::ostringstream discarded;  // -q: the search's progress goes nowhere; failures still print
+    std::optional<InterpolationClaim> claim =
+        establish_claim(*o, beta, epsilon, weights, ds, o->pipe.quiet ? discarded : std::cout);
+    if (!claim) {
+      if (o->pipe.quiet) std::cout << last_line(discarded.str());  // why there is no certificate
+      return static_cast<int>(kExitRefuted);
+    }
     Model m = claim_model(*claim, weights);
     std::cout << claim_description(*claim, ds, built->stats) << "\n";
-    write_file_atomically(o->output, certificate_text(ds, m, built->stats, built->preconditions, *claim));
-    if (!o->model_out.empty()) write_file_atomically(o->model_out, model_to_json_text(m));
+    // Both outputs to their temporaries first: the certificate is not written unless the model is too.
+    StagedOutputs out;
+    out.stage(o->output, certificate_text(ds, m, built->stats, built->preconditions, *claim));
+    if (!o->model_out.empty()) out.stage(o->model_out, model_to_json_text(m));
+    out.commit();
     std::cout << "wrote certificate " << o->output << "\n"
               << (o->model_out.empty() ? std::string() : "wrote model " + o->model_out + "\n")
               << "  dataset digest " << dataset_digest(ds) << "\n"

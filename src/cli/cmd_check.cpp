@@ -33,15 +33,21 @@ Runner add_check_command(CLI::App& app) {
       "Checks the hypotheses H1-H4 and the obstructions O1, O2 exactly, with witnesses.\n"
       "Exit 0: the theorem applies. 1: an obstruction proves interpolation impossible.\n"
       "3: outside the hypotheses, no obstruction found. 2: invalid input.");
-  auto file = std::make_shared<std::string>();
-  cmd->add_option("DATASET", *file, "dataset file (interpcert-dataset JSON)")->required();
-  return [file] {
-    Dataset ds = dataset_load(*file);
+  struct Opts {
+    std::string file;
+    bool quiet = false;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("DATASET", o->file, "dataset file (interpcert-dataset JSON)")->required();
+  cmd->add_flag("-q,--quiet", o->quiet, "print only the verdict");
+  return [o] {
+    Dataset ds = dataset_load(o->file);
     PreconditionReport rep = check_preconditions(ds);
-    std::cout << "dataset: " << *file << " (N = " << ds.sequences.size() << " sequences, d = " << ds.d
-              << ", sum m_j = " << ds.total_outputs() << ", " << ds.total_tokens() << " tokens)\n"
-              << "preconditions (decided exactly in rational arithmetic):\n";
-    print_precondition_report(rep, std::cout);
+    if (!o->quiet) {
+      std::cout << "dataset: " << o->file << " (" << dataset_summary(ds) << ")\n"
+                << "preconditions (decided exactly in rational arithmetic):\n";
+      print_precondition_report(rep, std::cout);
+    }
     return verdict_exit_status(rep, std::cout);
   };
 }

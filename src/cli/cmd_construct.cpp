@@ -25,6 +25,7 @@ Runner add_construct_command(CLI::App& app) {
   cmd->add_option("-o,--output", o->output, "where to write the model (interpcert-model JSON)")->required();
   add_pipeline_options(cmd, o->pipe);
   return [o] {
+    check_output_paths({{"--output", o->output}}, {o->dataset});
     Dataset ds = dataset_load(o->dataset);
     int status = kExitOk;
     auto built = build_and_verify(ds, o->dataset, o->pipe, std::cout, status);

@@ -12,23 +12,33 @@
 #include <chrono>
 #include <optional>
 #include <iostream>
+#include <set>
+#include <sstream>
+#include <vector>
 
 namespace interpcert::cli {
 
 Runner add_run_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "Run a transformer on a dataset and say whether it interpolates it exactly.");
   cmd->footer(
-      "Hardmax models are evaluated exactly in rational arithmetic. Exit 0 iff every output token\n"
-      "equals its target exactly; 1 otherwise (the first mismatch is printed); 2 on invalid input.");
+      "Hardmax models are evaluated exactly in rational arithmetic: exit 0 iff every output token\n"
+      "equals its target exactly, 1 otherwise (the first mismatch is printed, numbered as in the\n"
+      "dataset even with --shard).\n"
+      "Softmax models are evaluated with certified error bounds (Arb balls, every rounding outward)\n"
+      "and the rigorous bound on max |output - target| is printed. With --epsilon E: exit 0 iff the\n"
+      "bound is <= E, 1 otherwise. Without --epsilon no verdict is asked: exit 0 once a finite bound\n"
+      "is printed, 1 if no finite bound was obtained at this precision.\n"
+      "Options for one kind of model are refused (exit 2) on the other. Exit 2 on invalid input.");
   struct Opts {
     std::string model, dataset, evaluator = "fast", epsilon, shard, verdict_out;
     unsigned threads = 0;
     long precision = 256;
+    bool quiet = false;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("MODEL", o->model, "model file (interpcert-model JSON)")->required();
   cmd->add_option("DATASET", o->dataset, "dataset file (interpcert-dataset JSON)")->required();
-  cmd->add_option("--evaluator", o->evaluator, "fast (structure-exploiting) or reference (plain formulas); both exact")
+  cmd->add_option("--evaluator", o->evaluator, "hardmax: fast (structure-exploiting) or reference (plain formulas); both exact")
       ->check(CLI::IsMember({"fast", "reference"}));
   cmd->add_option("--threads", o->threads, "worker threads (0 = all cores)");
   cmd->add_option("--shard", o->shard, "hardmax: verify only sequences j with j mod K = I (I/K); see `merge`");
@@ -36,69 +46,91 @@ Runner add_run_command(CLI::App& app) {
   cmd->add_option("--epsilon", o->epsilon, "softmax: exit 0 iff the certified bound is <= this (exact rational)");
   cmd->add_option("--precision", o->precision, "softmax: working precision in bits (default 256)")
       ->check(CLI::Range(16L, 1L << 20));
-  return [o] {
+  cmd->add_flag("-q,--quiet", o->quiet, "print only the result (and the first mismatch)");
+  return [o, cmd] {
+    check_output_paths({{"--verdict-out", o->verdict_out}}, {o->model, o->dataset});
     Model model = model_load(o->model);
+    const bool soft = model.attention == AttentionKind::Softmax;
+    // An option for the other kind of model would otherwise be silently ignored.
+    for (const char* opt : soft ? std::vector<const char*>{"--evaluator", "--shard", "--verdict-out"}
+                                : std::vector<const char*>{"--epsilon", "--precision"})
+      if (cmd->count(opt))
+        throw InputError(opt, "", std::string("applies to ") + (soft ? "hardmax" : "softmax") + " models only, and " +
+                                      clip_for_message(o->model) + " is a " + (soft ? "softmax" : "hardmax") + " model");
+    std::optional<Rational> eps;
+    if (!o->epsilon.empty()) eps = rational_option("--epsilon", o->epsilon, /*allow_zero=*/true);
+    std::size_t shard = 0, shards = 1;
+    if (!o->shard.empty()) parse_shard(o->shard, shard, shards);
     Dataset ds = dataset_load(o->dataset);
     if (model.d != ds.d)
       throw InputError(o->model, "/d", "model has d = " + std::to_string(model.d) + " but dataset " + o->dataset +
                                            " has d = " + std::to_string(ds.d));
-    if (model.attention == AttentionKind::Softmax) {
-      std::optional<Rational> eps;
-      if (!o->epsilon.empty()) eps = rational_option("--epsilon", o->epsilon, /*allow_zero=*/true);
+    std::ostringstream null_stream;
+    std::ostream& detail = o->quiet ? null_stream : std::cout;
+    if (soft) {
       auto t0 = std::chrono::steady_clock::now();
       SoftmaxBound b = certify_softmax_error(model, ds, o->precision, o->threads);
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      std::cout << "model: " << o->model << " (" << model.blocks.size() << " blocks, softmax, beta = "
-                << rational_to_string(*model.beta) << ")\n"
-                << "dataset: " << o->dataset << " (" << ds.sequences.size() << " sequences, " << ds.total_outputs()
-                << " output tokens)\n"
-                << "evaluation: ball arithmetic (Arb), " << b.precision << " bits, every rounding outward, " << secs
-                << " s\n";
+      detail << "model: " << o->model << " (" << count_of(model.blocks.size(), "block") << ", softmax, beta = "
+             << rational_to_string(*model.beta) << ")\n"
+             << "dataset: " << o->dataset << " (" << count_of(ds.sequences.size(), "sequence") << ", "
+             << count_of(ds.total_outputs(), "output token") << ")\n"
+             << "evaluation: ball arithmetic (Arb), " << b.precision << " bits, every rounding outward, " << secs
+             << " s\n";
       if (!b.finite) {
         std::cout << "result: NO BOUND: an enclosure is unbounded at this precision (try --precision)\n";
         return static_cast<int>(kExitRefuted);
       }
       std::cout << "certified bound: max |output - target| <= " << rational_to_string(b.bound) << " (~"
                 << b.bound.convert_to<double>() << "; rigorous upper bound, rounded up to 3 digits)\n";
-      if (eps) {
-        bool ok = b.bound <= *eps;
-        std::cout << "result: " << (ok ? "WITHIN" : "NOT CERTIFIED WITHIN") << " epsilon = " << rational_to_string(*eps)
-                  << "\n";
-        return static_cast<int>(ok ? kExitOk : kExitRefuted);
+      if (!eps) {
+        std::cout << "result: no verdict asked (give --epsilon E to test the bound against E); exit status 0\n";
+        return static_cast<int>(kExitOk);
       }
-      return static_cast<int>(kExitOk);
+      bool ok = b.bound <= *eps;
+      std::cout << "result: " << (ok ? "WITHIN" : "NOT CERTIFIED WITHIN") << " epsilon = " << rational_to_string(*eps)
+                << "\n";
+      return static_cast<int>(ok ? kExitOk : kExitRefuted);
     }
-    std::size_t shard = 0, shards = 1;
-    if (!o->shard.empty()) parse_shard(o->shard, shard, shards);
     ShardVerdict verdict_file{"run", dataset_digest(ds), model_digest(model), shard, shards, 0, false};
+    // The shard's sequences, and their numbers in the whole dataset (messages use those).
+    std::vector<std::size_t> global;
     if (shards > 1) {
       Dataset part;
       part.d = ds.d;
-      for (std::size_t j = shard; j < ds.sequences.size(); j += shards) part.sequences.push_back(ds.sequences[j]);
+      for (std::size_t j = shard; j < ds.sequences.size(); j += shards) {
+        part.sequences.push_back(std::move(ds.sequences[j]));
+        global.push_back(j);
+      }
       ds = std::move(part);
-      std::cout << "shard " << shard << "/" << shards << ": " << ds.sequences.size() << " sequences (j mod " << shards
-                << " = " << shard << "; sequence numbers below are within the shard)\n";
+      detail << "shard " << shard << "/" << shards << ": " << count_of(ds.sequences.size(), "sequence")
+             << " (those j with j mod " << shards << " = " << shard << "; sequence numbers are the dataset's)\n";
     }
     auto t0 = std::chrono::steady_clock::now();
     auto which = o->evaluator == "fast" ? Evaluator::Fast : Evaluator::Reference;
     InterpolationCheck verdict = check_interpolation(model, ds, which, o->threads);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::cout << "model: " << o->model << " (" << model.blocks.size() << " blocks, hardmax)\n"
-              << "dataset: " << o->dataset << " (" << ds.sequences.size() << " sequences, " << ds.total_tokens()
-              << " tokens, " << ds.total_outputs() << " output tokens)\n"
-              << "evaluator: " << o->evaluator << ", exact rational arithmetic, " << secs << " s\n";
+    detail << "model: " << o->model << " (" << count_of(model.blocks.size(), "block") << ", hardmax)\n"
+           << "dataset: " << o->dataset << " (" << count_of(ds.sequences.size(), "sequence") << ", "
+           << count_of(ds.total_tokens(), "token") << ", " << count_of(ds.total_outputs(), "output token") << ")\n"
+           << "evaluator: " << o->evaluator << ", exact rational arithmetic, " << secs << " s\n";
     const auto& bad = verdict.first;
     verdict_file.outputs = ds.total_outputs();
     verdict_file.verified = !bad;
     if (!o->verdict_out.empty()) write_file_atomically(o->verdict_out, verdict_to_json_text(verdict_file));
     if (!bad) {
-      std::cout << "result: EXACT INTERPOLATION: all " << ds.total_outputs()
-                << " output tokens equal their targets (checked exactly)\n";
+      std::cout << "result: EXACT INTERPOLATION: "
+                << (ds.total_outputs() == 1 ? std::string("the one output token equals its target")
+                                            : "all " + std::to_string(ds.total_outputs()) +
+                                                  " output tokens equal their targets")
+                << " (checked exactly)\n";
       return static_cast<int>(kExitOk);
     }
-    std::cout << "result: NOT INTERPOLATED: " << verdict.mismatches << " of " << ds.total_outputs()
-              << " output tokens differ from their targets (checked exactly)\n"
-              << "first mismatch: sequence " << bad->sequence << ", target " << bad->target_index << " at position "
+    std::size_t j = global.empty() ? bad->sequence : global[bad->sequence];
+    std::cout << "result: NOT INTERPOLATED: " << verdict.mismatches << " of "
+              << count_of(ds.total_outputs(), "output token") << (verdict.mismatches == 1 ? " differs" : " differ")
+              << " from " << (verdict.mismatches == 1 ? "its target" : "their targets") << " (checked exactly)\n"
+              << "first mismatch: sequence " << j << ", target " << bad->target_index << " at position "
               << bad->position << ": value " << vec_text(bad->value) << " != target " << vec_text(bad->target)
               << "\n";
     return static_cast<int>(kExitRefuted);
@@ -118,14 +150,14 @@ Runner add_merge_command(CLI::App& app) {
     std::vector<ShardVerdict> vs;
     for (const auto& f : *files) vs.push_back(verdict_load(f));
     const ShardVerdict& a = vs.front();
-    std::vector<int> seen(a.shards, 0);
+    std::set<std::size_t> seen;  // not a vector of K flags: K comes from the file
     std::size_t outputs = 0;
     std::string problem;
     for (std::size_t i = 0; i < vs.size(); ++i) {
       const ShardVerdict& v = vs[i];
       if (v.tool != a.tool || v.dataset != a.dataset || v.subject != a.subject || v.shards != a.shards)
         problem = (*files)[i] + " is about another verification (tool, dataset, subject or K differ)";
-      else if (seen[v.shard]++)
+      else if (!seen.insert(v.shard).second)
         problem = "shard " + std::to_string(v.shard) + " appears twice";
       else if (!v.verified)
         problem = "shard " + std::to_string(v.shard) + " (" + (*files)[i] + ") did not verify";
@@ -134,7 +166,7 @@ Runner add_merge_command(CLI::App& app) {
     }
     if (problem.empty())
       for (std::size_t s = 0; s < a.shards; ++s)
-        if (!seen[s]) {
+        if (!seen.count(s)) {
           problem = "shard " + std::to_string(s) + "/" + std::to_string(a.shards) + " is missing";
           break;
         }
@@ -142,8 +174,9 @@ Runner add_merge_command(CLI::App& app) {
       std::cout << "NOT VERIFIED: " << problem << "\n";
       return static_cast<int>(kExitRefuted);
     }
-    std::cout << "VERIFIED: all " << a.shards << " shards of `" << a.tool << "` verified, " << outputs
-              << " output tokens in all (dataset " << a.dataset << ")\n";
+    std::cout << "VERIFIED: " << (a.shards == 1 ? std::string("the one shard") : "all " + std::to_string(a.shards) + " shards")
+              << " of `" << a.tool << "` verified, " << count_of(outputs, "output token") << " in all (dataset "
+              << a.dataset << ")\n";
     return static_cast<int>(kExitOk);
   };
 }

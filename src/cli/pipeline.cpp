@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <iostream>
+#include <sstream>
 
 namespace interpcert::cli {
 namespace {
@@ -16,13 +17,18 @@ double since(std::chrono::steady_clock::time_point t0) {
 constexpr double kReferenceBudget = 2e7;
 }  // namespace
 
+std::string dataset_summary(const Dataset& ds) {
+  return "N = " + count_of(ds.sequences.size(), "sequence") + ", d = " + std::to_string(ds.d) +
+         ", sum m_j = " + std::to_string(ds.total_outputs()) + ", " + count_of(ds.total_tokens(), "token");
+}
+
 Rational rational_option(const std::string& option, const std::string& text, bool allow_zero) {
   std::string why;
   auto q = rational_parse(text, &why);
-  if (!q) throw InputError(option, "", "expected an exact rational (\"p/q\", \"p\" or a decimal), got \"" + text + "\": " + why);
+  if (!q) throw InputError(option, "", "expected an exact rational (\"p/q\", \"p\" or a decimal), got \"" + clip_for_message(text) + "\": " + why);
   if (allow_zero ? *q < 0 : *q <= 0)
     throw InputError(option, "", std::string("expected a ") + (allow_zero ? "nonnegative" : "positive") +
-                                     " rational, got \"" + text + "\"");
+                                     " rational, got \"" + clip_for_message(text) + "\"");
   return *q;
 }
 
@@ -38,16 +44,18 @@ void add_pipeline_options(CLI::App* cmd, PipelineOptions& opt) {
 }
 
 std::optional<BuiltModel> build_and_verify(const Dataset& ds, const std::string& dataset_file,
-                                           const PipelineOptions& opt, std::ostream& os, int& exit_status) {
+                                           const PipelineOptions& opt, std::ostream& out, int& exit_status) {
   BuiltModel b;
-  os << "dataset: " << dataset_file << " (N = " << ds.sequences.size() << " sequences, d = " << ds.d
-     << ", sum m_j = " << ds.total_outputs() << ", " << ds.total_tokens() << " tokens)\n";
+  // -q: only the verdicts and failures reach `out`; the report of each step goes nowhere.
+  std::ostringstream discarded;
+  std::ostream& os = opt.quiet ? discarded : out;
+  os << "dataset: " << dataset_file << " (" << dataset_summary(ds) << ")\n";
   b.preconditions = check_preconditions(ds);
   if (b.preconditions.verdict() != Applicability::Applies) {
     os << "preconditions (exact):\n";
     print_precondition_report(b.preconditions, os);
-    exit_status = verdict_exit_status(b.preconditions, os);
-    os << "no model built.\n";
+    exit_status = verdict_exit_status(b.preconditions, out);
+    out << "no model built.\n";
     return std::nullopt;
   }
   os << "preconditions: H1-H4 hold (decided exactly); no obstruction.\n";
@@ -86,13 +94,16 @@ std::optional<BuiltModel> build_and_verify(const Dataset& ds, const std::string&
   InterpolationCheck verdict = check_interpolation(b.construction.model, ds, which, opt.threads);
   b.verify_seconds = since(t0);
   if (auto& bad = verdict.first) {
-    os << "verification FAILED (" << b.evaluator << " evaluator, exact): sequence " << bad->sequence << ", position "
+    out << "verification FAILED (" << b.evaluator << " evaluator, exact): sequence " << bad->sequence << ", position "
        << bad->position << ": " << vec_text(bad->value) << " != target " << vec_text(bad->target) << "\n"
        << "This is a bug in the construction; the model was not written. Please report it with the dataset.\n";
     exit_status = kExitRefuted;
     return std::nullopt;
   }
-  os << "verification: all " << ds.total_outputs() << " output tokens equal their targets (" << b.evaluator
+  os << "verification: "
+     << (ds.total_outputs() == 1 ? std::string("the one output token equals its target")
+                                 : "all " + std::to_string(ds.total_outputs()) + " output tokens equal their targets")
+     << " (" << b.evaluator
      << " evaluator, exact rational arithmetic, " << b.verify_seconds << " s)\n";
   exit_status = kExitOk;
   return b;

@@ -16,7 +16,7 @@ struct PipelineOptions {
   ConstructOptions construct;
   std::string verify = "auto";  ///< reference | fast | auto (reference when affordable)
   unsigned threads = 0;
-  bool quiet = false;
+  bool quiet = false;  ///< -q: only the verdict, failure and "wrote" lines
 };
 
 struct BuiltModel {
@@ -27,10 +27,14 @@ struct BuiltModel {
   double construct_seconds = 0, verify_seconds = 0;
 };
 
-/// Checks preconditions, constructs, verifies exactly; prints a report to `os`. On failure
-/// returns nullopt and sets `exit_status` (1 impossible, 3 outside, 1 failed verification).
+/// Checks preconditions, constructs, verifies exactly; prints a report to `os` (with opt.quiet only
+/// the verdict and failure lines). On failure returns nullopt and sets `exit_status` (1
+/// impossible, 3 outside, 1 failed verification).
 std::optional<BuiltModel> build_and_verify(const Dataset& ds, const std::string& dataset_file,
                                            const PipelineOptions& opt, std::ostream& os, int& exit_status);
+
+/// "N = 2 sequences, d = 2, sum m_j = 3, 5 tokens".
+std::string dataset_summary(const Dataset& ds);
 
 /// The report of precondition checks (shared with `check`).
 void print_precondition_report(const PreconditionReport& rep, std::ostream& os);

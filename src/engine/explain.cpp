@@ -1,15 +1,17 @@
 #include "interpcert/explain.hpp"
 
-#include "figure.hpp"
+#include "explain_trajectory.hpp"
 #include "interpcert/construct.hpp"
-#include "interpcert/evaluate_fast.hpp"
-#include "interpcert/evaluate_reference.hpp"
 #include "interpcert/interpolation.hpp"
 #include "interpcert/model_stats.hpp"
 #include "interpcert/preconditions.hpp"
+#include "interpcert/softmax_apriori.hpp"
+#include "interpcert/softmax_eval.hpp"
 #include "interpcert/text_util.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <sstream>
@@ -18,7 +20,33 @@ namespace interpcert {
 namespace {
 
 std::string q(const Rational& r) { return rational_to_string(r); }
-double f(const Rational& r) { return r.convert_to<double>(); }
+std::string n(std::size_t v) { return std::to_string(v); }
+
+// An upper bound rounded to 3 significant digits (round_up_3_digits), exactly, as m.mm e-x.
+std::string d3(const Rational& r) {
+  if (r <= 0) return q(r);
+  Rational x = r;
+  int e = 0;
+  while (x >= 1000) x /= 10, ++e;
+  while (x < 100) x *= 10, --e;
+  if (denominator(x) != 1) return q(r);
+  std::string m = q(x);  // three digits
+  e += 2;
+  if (e >= -3 && e <= 5) return q(r).find('/') == std::string::npos ? q(r) : [&] {
+    // a short exact decimal
+    std::string digits = m;
+    while (digits.size() > 1 && digits.back() == '0' && e - static_cast<int>(digits.size()) + 1 < 0) digits.pop_back();
+    int point = e + 1;  // digits before the decimal point
+    if (point <= 0) return "0." + std::string(static_cast<std::size_t>(-point), '0') + digits;
+    while (static_cast<int>(digits.size()) < point) digits += '0';
+    return digits.substr(0, static_cast<std::size_t>(point)) +
+           (static_cast<int>(digits.size()) > point ? "." + digits.substr(static_cast<std::size_t>(point)) : "");
+  }();
+  std::string t = m.substr(0, 1) + "." + m.substr(1);
+  while (t.back() == '0') t.pop_back();
+  if (t.back() == '.') t.pop_back();
+  return t + "e" + std::to_string(e);
+}
 
 std::string list_of(const std::vector<std::size_t>& v, std::size_t max = 12) {
   std::string s;
@@ -27,92 +55,44 @@ std::string list_of(const std::vector<std::size_t>& v, std::size_t max = 12) {
   return s;
 }
 
-// The states of one representative sequence per context, after every layer of the model.
-// layer_states[i] are the tokens before layer i (a layer is one block's SA, or its FF).
-struct Trajectory {
-  struct Layer {
-    std::size_t block;
-    bool attention;
-  };
-  std::vector<Layer> layers;
-  std::vector<std::vector<std::vector<Vec>>> states;  // [layer boundary][context][token]
-  std::string evaluator;
+// The paper's plan (arXiv:2502.02270), in its own words, and where each step sits in it.
+const char* kPlanSeparate = "separate overlapping sequences";
+const char* kPlanLeaders = "select leaders";
+const char* kPlanCluster = "collapse tokens by clustering";
+const char* kPlanInterpolate = "interpolate onto the targets";
 
-  Trajectory(const Model& m, const std::vector<std::vector<Vec>>& reps) {
-    std::size_t tokens = 0;
-    for (const auto& r : reps) tokens += r.size();
-    bool reference = tokens * std::max<std::size_t>(1, m.blocks.size()) <= 200000;
-    evaluator = reference ? "reference" : "fast";
-    states.push_back(reps);
-    for (std::size_t b = 0; b < m.blocks.size(); ++b)
-      for (bool att : {true, false}) {
-        if (att ? !m.blocks[b].sa : !m.blocks[b].ff) continue;
-        Model one;
-        one.d = m.d;
-        one.blocks.push_back(att ? Block{m.blocks[b].sa, std::nullopt} : Block{std::nullopt, m.blocks[b].ff});
-        std::vector<std::vector<Vec>> next = states.back();
-        if (reference)
-          for (auto& s : next) s = evaluate_reference(one, std::move(s));
-        else
-          next = evaluate_fast(one, std::move(next), 0);
-        layers.push_back({b, att});
-        states.push_back(std::move(next));
-      }
-  }
-  // Index of the boundary before the given layer.
-  std::size_t before(std::size_t block, bool attention) const {
-    for (std::size_t i = 0; i < layers.size(); ++i)
-      if (layers[i].block == block && layers[i].attention == attention) return i;
-    return layers.size();
-  }
-};
+// ---- Step 0: the requirements ------------------------------------------------------------------
 
-struct Ctx {  // shared state of one explanation
-  const Dataset& ds;
-  const ConstructionTrace& tr;
-  const Model& model;
-  const ExplainOptions& opt;
-  std::vector<std::size_t> rep;  // per context: its first sequence
-  bool plane = false;            // d > 2: draw in the plane of k and w
-};
-
-// Drawing coordinates of a point: itself when d = 2, else (k.z/|k|, w.z/|w|).
-std::pair<double, double> xy(const Ctx& c, const Vec& z) {
-  if (!c.plane) return {f(z[0]), f(z[1])};
-  const Vec &k = c.tr.k, &w = c.tr.w;
-  return {f(dot(k, z)) / std::sqrt(f(dot(k, k))), f(dot(w, z)) / std::sqrt(f(dot(w, w)))};
+ExplainStep requirements_step(const Dataset& ds, const ExplainDrawing& dr, const ExplainOptions& opt) {
+  ExplainStep s;
+  s.id = "requirements";
+  s.title = "What must happen (the requirements)";
+  s.lemma = "The transformer interpolates the dataset if, run on each input sequence, it puts exactly the target at "
+            "every output position. Read this table first: it is what the rest of the proof achieves.";
+  std::ostringstream h;
+  h << "  sequence  position  input token -> target\n";
+  std::size_t limit = 2 * opt.max_listed;
+  for (std::size_t r = 0; r < dr.rows.size() && r < limit; ++r)
+    h << "  " << dr.rows[r].sequence << "  " << dr.rows[r].position << "  " << dr.rows[r].input << " -> "
+      << dr.rows[r].target << "\n";
+  if (dr.rows.size() > limit) h << "  ... (" << dr.rows.size() - limit << " more rows; --max-listed to see them)\n";
+  h << "  (" << ds.total_outputs() << " output positions in " << ds.sequences.size() << " sequences; positions are "
+    << "0-based)\n";
+  s.here = h.str();
+  return s;
 }
 
-Figure figure_of(const Ctx& c, const std::vector<std::vector<Vec>>& state) {
-  Figure fig;
-  if (c.plane) fig.x_label = "k.z / |k|", fig.y_label = "w.z / |w|";
-  for (std::size_t g = 0; g < state.size(); ++g)
-    for (std::size_t i = 0; i < state[g].size(); ++i) {
-      auto [x, y] = xy(c, state[g][i]);
-      fig.points.push_back({x, y, static_cast<int>(g), 'o',
-                            "context " + std::to_string(g) + " (sequence " + std::to_string(c.rep[g]) + "), token " +
-                                vec_text(c.ds.sequences[c.rep[g]].input[i]) + " now at " + vec_text(state[g][i])});
-    }
-  return fig;
-}
-
-void add_moves(const Ctx& c, Figure& fig, const std::vector<std::vector<Vec>>& a, const std::vector<std::vector<Vec>>& b) {
-  std::size_t drawn = 0;
-  for (std::size_t g = 0; g < a.size(); ++g)
-    for (std::size_t i = 0; i < a[g].size() && drawn < 400; ++i)
-      if (a[g][i] != b[g][i]) {
-        auto [x0, y0] = xy(c, a[g][i]);
-        auto [x1, y1] = xy(c, b[g][i]);
-        fig.arrows.push_back({x0, y0, x1, y1, static_cast<int>(g)});
-        ++drawn;
-      }
-}
+// ---- Step 1: preconditions ---------------------------------------------------------------------
 
 ExplainStep preconditions_step(const PreconditionReport& rep) {
   ExplainStep s;
+  s.id = "preconditions";
   s.title = "Preconditions";
   s.lemma = "The theorem needs H1-H4. Obstructions O1 and O2 make interpolation impossible for every transformer "
             "of this class (proofs/theorem.md, sections 2-3).";
+  bool obstruction = false;
+  for (const auto& o : rep.obstructions) obstruction = obstruction || o.found;
+  bool h3 = rep.hypotheses.size() > 2 && rep.hypotheses[2].holds;
   std::ostringstream h;
   h << precondition_report_text(rep);
   for (const auto& x : rep.hypotheses) {
@@ -122,31 +102,136 @@ ExplainStep preconditions_step(const PreconditionReport& rep) {
       h << "in dimension 1 there is no direction w orthogonal to the key k, so a context's code cannot be "
            "written into its tokens without changing their k-projections, and the leaders with them.\n";
     else if (x.id == "H3")
-      h << "with a repeated token, attention averages over its copies, so outputs depend on the proportions of "
-           "tokens, not only on their set; the construction's codes depend only on sets. Interpolation is "
-           "impossible only when the proportions also agree (O2).\n";
+      h << "with a repeated token, attention averages over its copies, so an output may depend on the proportions "
+           "of the tokens, not only on their set; the construction's codes depend only on sets, so it does not "
+           "apply.\n";
     else if (x.id == "H4")
-      h << "two sequences with the same set of distinct tokens are the same up to order, and a transformer "
-           "cannot tell them apart: that is obstruction O2.\n";
+      h << (h3 ? "two sequences with the same set of pairwise distinct tokens are the same up to order, so they have "
+                 "the same empirical distribution and no transformer of this class tells them apart (obstruction "
+                 "O2).\n"
+               : "sequences with the same set of tokens need different targets for one token; with repeated tokens "
+                 "(H3 fails) their proportions may still differ, so this alone decides nothing.\n");
     else
       h << "the dataset format itself requires 1 <= m_j <= n_j.\n";
   }
+  if (rep.verdict() == Applicability::Impossible)
+    h << "  Verdict: an obstruction was FOUND (above): no transformer of this class interpolates this dataset, "
+         "whatever its depth and width.\n";
+  else if (rep.verdict() == Applicability::Outside)
+    h << "  Verdict: a hypothesis fails and " << (obstruction ? "" : "no obstruction was found: ")
+      << "nothing is proved either way. Neither that some transformer interpolates this dataset, nor that none "
+         "does.\n";
   s.here = h.str();
   s.has_check = true;
   s.check_holds = rep.verdict() == Applicability::Applies;
-  s.check = s.check_holds ? "every hypothesis decided exactly: H1-H4 hold, no obstruction"
-                          : (rep.verdict() == Applicability::Impossible
-                                 ? "an obstruction was found: no transformer of this class interpolates this dataset"
-                                 : "a hypothesis fails and no obstruction was found: the theorem does not apply, and "
-                                   "nothing is proved either way");
+  s.check = s.check_holds ? "H1, H2, H3 and H4 hold (each decided exactly above)"
+                          : "H1, H2, H3 and H4 do not all hold (see the witnesses above)";
   return s;
 }
 
+// ---- The construction's steps: shared state ----------------------------------------------------
+
+struct Ctx {
+  const Dataset& ds;
+  const ConstructionTrace& tr;
+  const Model& model;
+  const ExplainOptions& opt;
+  const Trajectory& traj;
+  const ExplainDrawing& dr;
+  std::vector<std::size_t> rep;                  // per context: its first sequence
+  std::vector<std::vector<std::size_t>> seqs_of;  // per context: its sequences
+  std::vector<std::size_t> offset;               // per drawn context: drawn index of its first token
+
+  const Vec& input(std::size_t g, std::size_t i) const { return ds.sequences[rep[g]].input[i]; }
+  std::size_t drawn(std::size_t g, std::size_t i) const { return g < offset.size() ? offset[g] + i : SIZE_MAX; }
+  std::size_t rows_limit() const { return 2 * opt.max_listed; }
+  std::string who(std::size_t g) const {
+    return "context " + n(g) + " (sequence" + (seqs_of[g].size() > 1 ? "s " : " ") + list_of(seqs_of[g], 4) + ")";
+  }
+};
+
+// The states of every token between two layer boundaries, one line each: "x: a -> b". With
+// only_moved, tokens that did not move are counted, not listed.
+std::string state_rows(const Ctx& c, std::size_t from, std::size_t to, bool only_moved) {
+  std::ostringstream h;
+  std::size_t shown = 0, hidden = 0, still = 0;
+  const auto &a = c.traj.states[from], &b = c.traj.states[to];
+  for (std::size_t g = 0; g < a.size(); ++g)
+    for (std::size_t i = 0; i < a[g].size(); ++i) {
+      if (only_moved && a[g][i] == b[g][i]) {
+        ++still;
+        continue;
+      }
+      if (shown >= c.rows_limit()) {
+        ++hidden;
+        continue;
+      }
+      ++shown;
+      h << "    " << c.who(g) << ", token " << vec_text(c.input(g, i)) << ": " << vec_text(a[g][i]) << " -> "
+        << vec_text(b[g][i]) << "\n";
+    }
+  if (hidden) h << "    ... (" << hidden << " more; --max-listed to see them)\n";
+  if (only_moved) h << "    (" << still << " other token" << (still == 1 ? "" : "s") << " did not move)\n";
+  return h.str();
+}
+
+std::string attention_weights(const SelfAttention& sa) {
+  std::ostringstream h;
+  Vec qrow(sa.Q.a.begin(), sa.Q.a.end());
+  h << "  weights: rho = " << q(sa.rho) << ", Q = K = k^T = " << vec_text(qrow) << "^T (one head), V = ";
+  if (sa.factored) {
+    Vec left(sa.Vleft.a.begin(), sa.Vleft.a.end());
+    h << "lambda w k^T = " << vec_text(left) << " k^T (rank one)\n";
+  } else {
+    h << "(dense " << sa.V.rows << " x " << sa.V.cols << ")\n";
+  }
+  return h.str();
+}
+
+std::string feed_forward_weights(const FeedForward& ff, std::size_t limit) {
+  std::ostringstream h;
+  h << "  weights: eta = " << q(ff.eta) << ", " << ff.U.rows << " neuron(s) z -> z + sum_j W_j relu(U_j . z + b_j):\n";
+  for (std::size_t j = 0; j < ff.U.rows && j < limit; ++j) {
+    Vec u(ff.U.cols), w(ff.W.rows);
+    for (std::size_t i = 0; i < u.size(); ++i) u[i] = ff.U(j, i);
+    for (std::size_t i = 0; i < w.size(); ++i) w[i] = ff.W(i, j);
+    h << "    U_" << j << " = " << vec_text(u) << ", b_" << j << " = " << q(ff.b[j]) << ", W_" << j << " = " << vec_text(w)
+      << "\n";
+  }
+  if (ff.U.rows > limit) h << "    ... (" << ff.U.rows - limit << " more neurons)\n";
+  return h.str();
+}
+
+// The block holding code layer r: the r-th block with attention.
+std::size_t code_block(const Model& m, std::size_t r) {
+  std::size_t count = 0;
+  for (std::size_t b = 0; b < m.blocks.size(); ++b)
+    if (m.blocks[b].sa && count++ == r) return b;
+  return m.blocks.size();
+}
+
+// Per context: its requirements (token -> target).
+std::vector<std::map<Vec, Vec, bool (*)(const Vec&, const Vec&)>> requirements_by_context(const Ctx& c) {
+  std::vector<std::map<Vec, Vec, bool (*)(const Vec&, const Vec&)>> out(c.rep.size(),
+                                                                        std::map<Vec, Vec, bool (*)(const Vec&, const Vec&)>(lex_less));
+  for (std::size_t j = 0; j < c.ds.sequences.size(); ++j) {
+    const auto& sq = c.ds.sequences[j];
+    for (std::size_t k = 0; k < sq.output.size(); ++k) out[c.tr.context_of_sequence[j]][sq.input[sq.positions[k]]] = sq.output[k];
+  }
+  return out;
+}
+
+// ---- Lemma 1 -----------------------------------------------------------------------------------
+
 ExplainStep key_step(const Ctx& c) {
   ExplainStep s;
+  s.id = "key";
   s.title = "Key direction (Lemma 1)";
   s.lemma = "Some k = (1, t, t^2, ...) gives the distinct tokens pairwise distinct projections k.p; w = (k_2, -k_1, "
-            "0, ...) is orthogonal to k. This is where d >= 2 is used.";
+            "0, ...) is orthogonal to k. This is where d >= 2 is used. The figures draw every token at (k.z, w.z): "
+            "a leader is the rightmost token of its context, a code is a vertical offset.";
+  s.plan = std::string("prepares \"") + kPlanLeaders + "\": k ranks the tokens, and the leader of a sequence will be "
+           "its token with the largest k.z.";
   std::ostringstream h;
   h << "  t = " << c.tr.key_t << ": k = " << vec_text(c.tr.k) << ", w = " << vec_text(c.tr.w) << "\n  projections k.p:";
   std::vector<Rational> proj;
@@ -166,325 +251,638 @@ ExplainStep key_step(const Ctx& c) {
   bool orth = dot(c.tr.k, c.tr.w) == 0;
   s.has_check = true;
   s.check_holds = distinct && orth;
-  s.check = "the " + std::to_string(tokens.size()) + " distinct tokens' projections, recomputed and sorted, are " +
+  s.check = "the " + n(tokens.size()) + " distinct tokens' projections, recomputed and sorted, are " +
             (distinct ? "pairwise distinct" : "NOT distinct") + "; k.w = " + q(dot(c.tr.k, c.tr.w));
-  Figure fig;
-  for (std::size_t g = 0; g < c.rep.size(); ++g)
-    for (const auto& z : c.ds.sequences[c.rep[g]].input) {
-      auto [x, y] = xy(c, z);
-      fig.points.push_back({x, y, static_cast<int>(g), 'o', vec_text(z) + ", k.z = " + q(dot(c.tr.k, z))});
-    }
-  if (c.plane) fig.x_label = "k.z / |k|", fig.y_label = "w.z / |w|";
-  s.svg = fig.svg();
   return s;
 }
 
+// ---- Lemma 2 -----------------------------------------------------------------------------------
+
+ExplainStep translate_step(const Ctx& c) {
+  ExplainStep s;
+  s.id = "translate";
+  s.title = "Translation (Lemma 2)";
+  s.lemma = "A feed-forward layer with U = 0, b = 1, W = c k moves every token by c k, making every projection "
+            "k.z at least 1, so every query of the attention layers is positive.";
+  s.plan = std::string("prepares \"") + kPlanLeaders + "\": with every query k.z_i > 0, the largest score "
+           "(k.z_i)(k.z_l) of every token is at the same l, the leader.";
+  std::size_t after = c.tr.translation == 0 ? 0 : c.traj.before(0, false) + 1;
+  Rational lo = dot(c.tr.k, c.traj.states[after][0][0]);
+  for (const auto& ctx : c.traj.states[after])
+    for (const auto& z : ctx) lo = std::min(lo, dot(c.tr.k, z));
+  std::ostringstream h;
+  if (c.tr.translation == 0) {
+    h << "  not needed: the smallest k.z is already >= 1 (no layer).\n";
+  } else {
+    h << "  block 0 (feed-forward), c = " << q(c.tr.translation) << ": every token moves by " << q(c.tr.translation)
+      << " k = " << vec_text([&] {
+           Vec v = c.tr.k;
+           for (auto& x : v) x *= c.tr.translation;
+           return v;
+         }()) << "\n"
+      << feed_forward_weights(*c.model.blocks[0].ff, c.opt.max_listed) << "  states (before -> after):\n"
+      << state_rows(c, 0, after, false);
+  }
+  s.here = h.str();
+  s.has_check = true;
+  s.check_holds = lo >= 1;
+  s.check = "smallest k.z over all tokens after this step, recomputed from the model's states: " + q(lo) +
+            (s.check_holds ? " >= 1" : " < 1: FAILS");
+  s.figure.frame_from = 0;
+  s.figure.frame_to = after;
+  return s;
+}
+
+// ---- Lemmas 3-4 --------------------------------------------------------------------------------
+
+ExplainStep code_step(const Ctx& c, std::size_t r) {
+  const CodeRound& rd = c.tr.rounds[r];
+  const std::size_t block = code_block(c.model, r);
+  const std::size_t bi = c.traj.before(block, true);
+  const auto &pre_s = c.traj.states[bi], &post_s = c.traj.states[bi + 1];
+  ExplainStep s;
+  s.id = "code:" + n(r);
+  s.title = "Code layer " + n(r) + " (Lemmas 3-4)";
+  s.lemma = "Attention with scores (k.z_i)(k.z_l) and V = lambda w k^T: every token attends to its context's "
+            "leader (largest k.z) and moves by lambda (k.leader) w. Contexts with equal codes form a class; a "
+            "class in which one token has two targets is a conflict.";
+  s.plan = std::string("\"") + kPlanLeaders + "\" and \"" + kPlanCluster + "\": each sequence's tokens all move by "
+           "one vector set by its leader, so the sequences of a class collapse onto one shared offset (their code), "
+           "and different classes are pulled apart.";
+  std::ostringstream h;
+  h << "  block " << block << ", lambda = " << q(rd.lambda)
+    << (rd.lambdas_tried > 1 ? " (" + n(rd.lambdas_tried - 1) + " earlier candidate(s) would merge classes)" : "") << "\n"
+    << attention_weights(*c.model.blocks[block].sa)
+    << "  scores: token i gives token l the score (k.z_i)(k.z_l); k.z_i > 0, so its largest score is at the largest "
+       "k.z_l: the leader (argmax).\n";
+  for (std::size_t g = 0; g < c.rep.size() && g < c.opt.max_listed; ++g)
+    h << "  " << c.who(g) << ": leader (argmax of k.z) " << vec_text(*c.tr.tokens[rd.leader[g]]) << " with k.leader = "
+      << q(rd.leader_height[g]) << "; moves by " << q(rd.lambda) << " * " << q(rd.leader_height[g])
+      << " w; code " << q(rd.code[g]) << ", class " << rd.class_of[g] << "\n";
+  if (c.rep.size() > c.opt.max_listed) h << "  ... (" << c.rep.size() << " contexts)\n";
+  h << "  afterwards: " << rd.classes << " class(es), " << rd.conflicted_classes << " with a conflict\n";
+  h << "  states (before -> after):\n" << state_rows(c, bi, bi + 1, false);
+  s.here = h.str();
+
+  // Check: every leader is the strict argmax, every token moved by lambda (k.leader) w; the codes
+  // read off the states give the printed classes and conflicts.
+  bool ok = true;
+  std::string why;
+  Rational ww = dot(c.tr.w, c.tr.w);
+  std::vector<Rational> code(pre_s.size());
+  for (std::size_t g = 0; g < pre_s.size() && ok; ++g) {
+    Rational top = dot(c.tr.k, pre_s[g][0]);
+    std::size_t at = 0, ties = 0;
+    for (std::size_t i = 0; i < pre_s[g].size(); ++i) {
+      Rational p = dot(c.tr.k, pre_s[g][i]);
+      if (p > top) top = p, at = i, ties = 0;
+      else if (p == top && i != at) ++ties;
+    }
+    if (ties || c.input(g, at) != *c.tr.tokens[rd.leader[g]] || top != rd.leader_height[g]) {
+      ok = false, why = "context " + n(g) + ": the leader is not the claimed strict argmax";
+      break;
+    }
+    Vec shift = c.tr.w;
+    for (auto& x : shift) x *= rd.lambda * top;
+    for (std::size_t i = 0; i < pre_s[g].size() && ok; ++i) {
+      Vec expect = pre_s[g][i];
+      for (std::size_t j = 0; j < expect.size(); ++j) expect[j] += shift[j];
+      if (expect != post_s[g][i]) ok = false, why = "context " + n(g) + ": a token moved otherwise";
+    }
+    code[g] = (dot(c.tr.w, post_s[g][0]) - dot(c.tr.w, c.input(g, 0))) / ww;  // the code, read off the state
+    if (code[g] != rd.code[g]) ok = false, why = "context " + n(g) + ": code differs";
+  }
+  std::map<Rational, std::map<Vec, std::set<Vec, bool (*)(const Vec&, const Vec&)>, bool (*)(const Vec&, const Vec&)>> classes;
+  auto req = requirements_by_context(c);
+  for (std::size_t g = 0; g < code.size(); ++g) {
+    auto& cls = classes.try_emplace(code[g], lex_less).first->second;
+    for (const auto& [x, y] : req[g]) cls.try_emplace(x, lex_less).first->second.insert(y);
+  }
+  std::size_t conflicted = 0;
+  for (const auto& [cd, cls] : classes)
+    conflicted += std::any_of(cls.begin(), cls.end(), [](const auto& t) { return t.second.size() > 1; });
+  if (ok && classes.size() != rd.classes) ok = false, why = "the number of distinct codes differs from the classes";
+  if (ok && conflicted != rd.conflicted_classes) ok = false, why = "the number of conflicted classes differs";
+  s.has_check = true;
+  s.check_holds = ok;
+  s.check = ok ? "the model's attention layer was run exactly on every context: each leader is the strict argmax of "
+                 "k.z, every token moved by exactly lambda (k.leader) w, and the codes read off the states give " +
+                     n(classes.size()) + " distinct codes = classes, of which " + n(conflicted) +
+                     " hold a token with two targets"
+               : "FAILS: " + why;
+  s.figure.frame_from = bi;
+  s.figure.frame_to = bi + 1;
+  for (std::size_t g = 0; g < c.offset.size(); ++g) {
+    std::size_t lead = 0;
+    for (std::size_t i = 0; i < pre_s[g].size(); ++i)
+      if (c.input(g, i) == *c.tr.tokens[rd.leader[g]]) lead = i;
+    s.figure.focus.push_back(c.drawn(g, lead));
+    for (std::size_t i = 0; i < pre_s[g].size(); ++i)
+      if (i != lead) s.figure.attention.push_back({c.drawn(g, lead), c.drawn(g, i)});
+  }
+  return s;
+}
+
+// ---- Lemma 5 -----------------------------------------------------------------------------------
+
+// The point of `pts` (other than one at t0) whose projection u.z is nearest to t0, and its distance.
+struct Nearest {
+  bool found = false;
+  Vec point;
+  Rational gap;
+};
+Nearest nearest_other(const std::vector<std::pair<Rational, const Vec*>>& sorted_proj, const Rational& t0) {
+  Nearest out;
+  auto it = std::lower_bound(sorted_proj.begin(), sorted_proj.end(), t0,
+                             [](const auto& a, const Rational& v) { return a.first < v; });
+  auto consider = [&](auto p) {
+    if (p->first == t0) return;
+    Rational g = p->first > t0 ? p->first - t0 : t0 - p->first;
+    if (!out.found || g < out.gap) out.found = true, out.gap = g, out.point = *p->second;
+  };
+  for (auto p = it; p != sorted_proj.end() && p - it < 2; ++p) consider(p);
+  if (it != sorted_proj.begin()) consider(std::prev(it));
+  return out;
+}
+
+std::vector<std::pair<Rational, const Vec*>> projections(const Vec& u, const std::vector<const Vec*>& pts) {
+  std::vector<std::pair<Rational, const Vec*>> out;
+  for (const Vec* p : pts) out.push_back({dot(u, *p), p});
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  out.erase(std::unique(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first == b.first; }), out.end());
+  return out;
+}
+
+ExplainStep promote_step(const Ctx& c, std::size_t r, const std::vector<const Promotion*>& promos) {
+  ExplainStep s;
+  s.id = "promote:" + n(r);
+  s.title = "Promotions after code layer " + n(r) + " (Lemma 5)";
+  s.lemma = "In each class with a conflict, a token p held by some but not all of its contexts is moved, by a "
+            "feed-forward hat, above every token: at the next code layer it leads exactly the contexts that hold "
+            "it, and the class splits.";
+  s.plan = std::string("\"") + kPlanSeparate + "\": sequences that share a leader (and so a code) but need different "
+           "targets are told apart by giving some of them a new leader.";
+  std::ostringstream h;
+  bool ok = true;
+  std::string why;
+  std::size_t first_layer = promos.front()->layer, last_layer = promos.front()->layer;
+  for (auto* p : promos) first_layer = std::min(first_layer, p->layer), last_layer = std::max(last_layer, p->layer);
+  for (std::size_t i = 0; i < promos.size(); ++i) {
+    const Promotion& p = *promos[i];
+    std::size_t fi = c.traj.before(p.layer, false);
+    const auto &a = c.traj.states[fi], &b = c.traj.states[fi + 1];
+    const FeedForward& ff = *c.model.blocks[p.layer].ff;
+    Vec u(ff.U.cols);
+    for (std::size_t j = 0; j < u.size(); ++j) u[j] = ff.U(0, j);
+    // Where p sits in its class, before the layer.
+    Vec pi;
+    for (std::size_t k = 0; k < a[p.contexts_with[0]].size(); ++k)
+      if (c.input(p.contexts_with[0], k) == *c.tr.tokens[p.token]) pi = a[p.contexts_with[0]][k];
+    std::vector<const Vec*> pts;
+    for (const auto& ctx : a)
+      for (const auto& z : ctx) pts.push_back(&z);
+    Nearest nb = nearest_other(projections(u, pts), p.t0);
+    Rational alpha = (u[0] - c.tr.k[0]) / c.tr.w[0];
+    if (i < c.opt.max_listed) {
+      h << "  class " << p.class_label << ": token " << vec_text(*c.tr.tokens[p.conflict_token])
+        << " has conflicting targets; promote " << vec_text(*c.tr.tokens[p.token]) << ", held by contexts "
+        << list_of(p.contexts_with, 6) << " but not " << list_of(p.contexts_without, 6) << " (separates "
+        << p.separated_pairs << " conflicting pair(s)).\n"
+        << "    block " << p.layer << " (feed-forward): the point " << vec_text(pi) << " moves along k, k.z " << q(p.from_height)
+        << " -> " << q(p.to_height) << ";\n    hat direction u = k + " << q(alpha) << " w = " << vec_text(u) << ", window t0 = u.pi = "
+        << q(p.t0) << ", delta = " << q(p.delta);
+      if (nb.found) h << ", set by the nearest other point " << vec_text(nb.point) << " (|u.z - t0| = " << q(nb.gap) << ")\n";
+      else h << " (no other point: any window works)\n";
+    }
+    if (nb.found ? nb.gap != p.delta : p.delta <= 0) ok = false, why = "delta is not the gap to the nearest other point";
+    if (dot(u, pi) != p.t0) ok = false, why = "the promoted point is not at the window's centre";
+    std::vector<Vec> layer_points;  // every point promoted by this layer
+    for (auto* o : promos)
+      if (o->layer == p.layer)
+        for (std::size_t k = 0; k < a[o->contexts_with[0]].size(); ++k)
+          if (c.input(o->contexts_with[0], k) == *c.tr.tokens[o->token]) layer_points.push_back(a[o->contexts_with[0]][k]);
+    for (std::size_t g = 0; g < a.size(); ++g)
+      for (std::size_t k = 0; k < a[g].size(); ++k) {
+        if (a[g][k] == pi && dot(c.tr.k, b[g][k]) != p.to_height) ok = false, why = "the promoted point did not reach its height";
+        if (a[g][k] != b[g][k] && std::find(layer_points.begin(), layer_points.end(), a[g][k]) == layer_points.end())
+          ok = false, why = "a point that was not promoted moved";
+      }
+    for (auto g : p.contexts_with)
+      for (std::size_t k = 0; k < a[g].size(); ++k)
+        if (c.input(g, k) == *c.tr.tokens[p.token]) {
+          s.figure.focus.push_back(c.drawn(g, k));
+        }
+    s.figure.bands.push_back({1.0, alpha.convert_to<double>(), (p.t0 - p.delta).convert_to<double>(),
+                              (p.t0 + p.delta).convert_to<double>(),
+                              "window of the hat promoting " + vec_text(*c.tr.tokens[p.token]) + " (block " + n(p.layer) +
+                                  "): |u.z - " + q(p.t0) + "| < " + q(p.delta),
+                              dot(c.tr.k, pi).convert_to<double>(), dot(c.tr.w, pi).convert_to<double>(), nb.found, nb.found ? dot(c.tr.k, nb.point).convert_to<double>() : 0.0,
+                              nb.found ? dot(c.tr.w, nb.point).convert_to<double>() : 0.0});
+  }
+  if (promos.size() > c.opt.max_listed) h << "  ... (" << promos.size() << " promotions)\n";
+  std::size_t from = c.traj.before(first_layer, false), to = c.traj.before(last_layer, false) + 1;
+  // After the round: p is the strict argmax of k.z in every context holding it.
+  for (auto* p : promos)
+    for (auto g : p->contexts_with) {
+      const auto& z = c.traj.states[to][g];
+      Rational top;
+      std::size_t at = 0, ties = 0;
+      for (std::size_t k = 0; k < z.size(); ++k) {
+        Rational v = dot(c.tr.k, z[k]);
+        if (k == 0 || v > top) top = v, at = k, ties = 0;
+        else if (v == top) ++ties;
+      }
+      if (ties || c.input(g, at) != *c.tr.tokens[p->token]) ok = false, why = "context " + n(g) + ": p does not lead it";
+    }
+  for (std::size_t L = first_layer; L <= last_layer; ++L)
+    if (c.model.blocks[L].ff) h << "  block " << L << " " << feed_forward_weights(*c.model.blocks[L].ff, c.opt.max_listed).substr(2);
+  h << "  tokens that moved (before -> after):\n" << state_rows(c, from, to, true);
+  s.here = h.str();
+  s.has_check = true;
+  s.check_holds = ok;
+  s.check = ok ? "on the model's exact states: each delta is the gap from t0 to the nearest other position (so the "
+                 "window |u.z - t0| < delta holds no position but the promoted one), the promoted point reaches its "
+                 "height, nothing else moves, and afterwards p is the strict argmax of k.z in every context holding it"
+               : "FAILS: " + why;
+  s.figure.frame_from = from;
+  s.figure.frame_to = to;
+  return s;
+}
+
+// ---- Lemma 6 -----------------------------------------------------------------------------------
+
+ExplainStep hats_step(const Ctx& c, const std::vector<std::size_t>& ctx_of_drawn) {
+  const ConstructionTrace& tr = c.tr;
+  const bool capped = c.opt.max_ff_width != 0;
+  ExplainStep s;
+  s.id = "hats";
+  s.title = "Interpolation hats (Lemma 6)";
+  s.lemma = "Now every requirement position carries one target; one hat per position (width " +
+            std::string(capped ? "capped: several layers" : "uncapped: one layer") +
+            ") moves it onto its target and leaves every other relevant point (requirement position" +
+            (capped ? ", target" : "") + ") in place.";
+  s.plan = std::string("\"") + kPlanInterpolate + "\": feed-forward layers act token by token; after the code "
+           "layers the point carries the context, so a token-wise map can send each requirement to its target.";
+  std::size_t first = c.traj.states.size() - 1;
+  for (const auto& hat : tr.hats) first = std::min(first, c.traj.before(hat.layer, false));
+  const std::size_t last = c.traj.states.size() - 1;
+  const auto& at = c.traj.states[first];
+  // The relevant points: requirement positions (and targets, when capped) before the first hat.
+  std::vector<const Vec*> pts;
+  std::vector<std::vector<bool>> is_output(at.size());
+  for (std::size_t g = 0; g < at.size(); ++g) {
+    is_output[g].assign(at[g].size(), false);
+    for (auto p : c.ds.sequences[c.rep[g]].positions) is_output[g][p] = true;
+  }
+  for (std::size_t j = 0; j < c.ds.sequences.size(); ++j) {
+    std::size_t g = tr.context_of_sequence[j];
+    const auto& sq = c.ds.sequences[j];
+    for (auto p : sq.positions)
+      for (std::size_t i = 0; i < at[g].size(); ++i)
+        if (c.input(g, i) == sq.input[p]) pts.push_back(&at[g][i]);
+    if (capped)
+      for (const auto& y : sq.output) pts.push_back(&y);
+  }
+  auto proj = projections(tr.u, pts);
+  std::ostringstream h;
+  h << "  u = (1, s, s^2, ...) with s = " << tr.interpolation_s << ": u = " << vec_text(tr.u) << "; " << proj.size()
+    << " relevant points with distinct u.z; " << tr.hats.size() << " hat(s):\n";
+  bool ok = true;
+  std::string why;
+  for (std::size_t i = 0; i < tr.hats.size(); ++i) {
+    const auto& hat = tr.hats[i];
+    Nearest nb = nearest_other(proj, hat.t0);
+    if (i < c.opt.max_listed) {
+      h << "  block " << hat.layer << ": " << vec_text(hat.from) << " -> " << vec_text(hat.to) << "  (sequences "
+        << list_of(hat.sequences, 6) << "); window t0 = u.z = " << q(hat.t0) << ", delta = " << q(hat.delta);
+      if (nb.found) h << ", set by " << vec_text(nb.point) << " (|u.z - t0| = " << q(nb.gap) << ")\n";
+      else h << " (a lone point: any window works)\n";
+    }
+    if (dot(tr.u, hat.from) != hat.t0) ok = false, why = "a window is not centred on its point";
+    if (nb.found ? nb.gap != hat.delta : hat.delta <= 0) ok = false, why = "a delta is not the gap to the nearest other relevant point";
+  }
+  if (tr.hats.size() > c.opt.max_listed) h << "  ... (" << tr.hats.size() << " hats)\n";
+  // Tokens that are not requirement positions may lie in a window and move: harmless.
+  std::size_t bystanders = 0;
+  for (std::size_t g = 0; g < at.size(); ++g)
+    for (std::size_t i = 0; i < at[g].size(); ++i)
+      bystanders += !is_output[g][i] && at[g][i] != c.traj.states[last][g][i];
+  h << "  " << bystanders << " token(s) that are not output positions also moved (they lay in a window). That is "
+       "harmless: no attention layer follows, and only output positions are read.\n";
+  if (first < last)
+    for (std::size_t b = 0; b < c.model.blocks.size(); ++b)
+      if (c.model.blocks[b].ff && c.traj.before(b, false) >= first)
+        h << "  block " << b << " " << feed_forward_weights(*c.model.blocks[b].ff, c.opt.max_listed).substr(2);
+  h << "  tokens that moved (before -> after):\n" << state_rows(c, first, last, true);
+  s.here = h.str();
+  bool affordable = reference_cost_estimate(c.model, c.ds) <= 2e7;
+  InterpolationCheck verdict = check_interpolation(c.model, c.ds, affordable ? Evaluator::Reference : Evaluator::Fast, 0);
+  s.has_check = true;
+  s.check_holds = ok && !verdict.first;
+  s.check = !ok ? "FAILS: " + why
+                : !s.check_holds ? "FAILS: " + n(verdict.mismatches) + " output tokens differ"
+                                 : "each delta is the exact gap from t0 to the nearest other relevant point (so no "
+                                   "window holds another), and the whole model was run exactly (" +
+                                       std::string(affordable ? "reference" : "fast") + " evaluator) on all " +
+                                       n(c.ds.sequences.size()) + " sequences: all " + n(c.ds.total_outputs()) +
+                                       " output tokens equal their targets";
+  s.figure.frame_from = first;
+  s.figure.frame_to = last;
+  // Windows as bands where u lies in the drawing plane: (k.z, w.z) when d = 2, (z_1, z_2) otherwise.
+  bool kw = !tr.k.empty();
+  bool planar = c.ds.d == 2;
+  double a = 0, bb = 0;
+  if (planar && kw) {
+    a = (dot(tr.u, tr.k) / dot(tr.k, tr.k)).convert_to<double>();
+    bb = (dot(tr.u, tr.w) / dot(tr.w, tr.w)).convert_to<double>();
+  } else if (planar) {
+    a = tr.u[0].convert_to<double>(), bb = tr.u[1].convert_to<double>();
+  }
+  auto plane_x = [&](const Vec& z) { return (kw ? dot(tr.k, z) : z[0]).convert_to<double>(); };
+  auto plane_y = [&](const Vec& z) { return (kw ? dot(tr.w, z) : (z.size() > 1 ? z[1] : Rational(0))).convert_to<double>(); };
+  for (std::size_t i = 0; i < tr.hats.size() && i < 40; ++i) {
+    const auto& hat = tr.hats[i];
+    if (planar) {
+      Nearest nb = nearest_other(proj, hat.t0);
+      s.figure.bands.push_back({a, bb, (hat.t0 - hat.delta).convert_to<double>(), (hat.t0 + hat.delta).convert_to<double>(),
+                                "window of the hat " + vec_text(hat.from) + " -> " + vec_text(hat.to) + ": |u.z - " +
+                                    q(hat.t0) + "| < " + q(hat.delta),
+                                plane_x(hat.from), plane_y(hat.from), nb.found, nb.found ? plane_x(nb.point) : 0.0, nb.found ? plane_y(nb.point) : 0.0});
+    }
+    s.figure.marks.push_back({plane_x(hat.to), plane_y(hat.to), "target " + vec_text(hat.to)});
+  }
+  for (std::size_t t = 0; t < ctx_of_drawn.size(); ++t) {
+    std::size_t g = ctx_of_drawn[t], i = t - c.offset[g];
+    if (is_output[g][i]) s.figure.focus.push_back(t);
+  }
+  return s;
+}
+
+ExplainStep no_attention_step(const Dataset& ds) {
+  ExplainStep s;
+  s.id = "no-attention";
+  s.title = "No attention needed";
+  s.lemma = "If no token must reach two different targets, a token-wise map suffices: feed-forward hats move each "
+            "token to its target, whatever sequence it is in.";
+  s.plan = std::string("the paper's plan collapses to its last step, \"") + kPlanInterpolate + "\".";
+  s.here = "  every token that appears at an output position has one target in the whole dataset.\n";
+  s.has_check = true;
+  std::map<Vec, std::set<Vec, bool (*)(const Vec&, const Vec&)>, bool (*)(const Vec&, const Vec&)> targets(lex_less);
+  for (const auto& sq : ds.sequences)
+    for (std::size_t k = 0; k < sq.output.size(); ++k)
+      targets.try_emplace(sq.input[sq.positions[k]], lex_less).first->second.insert(sq.output[k]);
+  s.check_holds = std::all_of(targets.begin(), targets.end(), [](const auto& t) { return t.second.size() == 1; });
+  s.check = n(targets.size()) + " distinct output tokens, each with exactly one target: " +
+            (s.check_holds ? "confirmed" : "NOT confirmed");
+  return s;
+}
+
+// ---- Lemma 7 -----------------------------------------------------------------------------------
+
+ExplainStep count_step(const Ctx& c) {
+  const ConstructionTrace& tr = c.tr;
+  ModelStats st = model_stats(c.model);
+  const std::size_t T = tr.translation != 0, R = tr.promotions.size(), M = tr.hats.size(), C = tr.rounds.size();
+  const std::size_t G = tr.contexts.size(), N = c.ds.sequences.size(), S = c.ds.total_outputs();
+  ExplainStep s;
+  s.id = "count";
+  s.title = "Counting (Lemma 7)";
+  s.lemma = "L <= T + R + M <= sum m_j + N blocks, with T <= 1 translation, R <= G - 1 <= N - 1 promotions (each "
+            "splits a class; under a width cap each may need its own layer) and M <= sum m_j hats; one rank-one "
+            "attention head per block, 3 neurons per hat: the size depends on sum m_j and N, not on the sequence "
+            "lengths. Without a width cap all promotions of a round share a layer, and L <= T + C for C code layers.";
+  std::ostringstream h;
+  h << "  L = " << st.blocks << " blocks (" << st.attention_layers << " attention, " << st.feed_forward_layers
+    << " feed-forward layers); T = " << T << ", R = " << R << " promotion(s) in " << (C ? C - 1 : 0)
+    << " round(s), C = " << C << " code layer(s), M = " << M << " hat(s); G = " << G << " contexts, N = " << N
+    << ", sum m_j = " << S << "\n  P = " << st.parameters << " parameters; widest layer " << st.max_ff_width
+    << " neurons" << (c.opt.max_ff_width ? " (cap " + n(c.opt.max_ff_width) + ")" : "") << "; rank(Q^T K) <= "
+    << st.max_score_rank << ", rank(V) <= " << st.max_value_rank << "\n  |theta|^2 = " << rational_short(st.squared_norm)
+    << " (so the Tikhonov objective has min J_eps <= eps |theta|^2)\n  bounds: T + R + M = " << T + R + M
+    << ", sum m_j + N = " << construction_block_bound(c.ds) << " (this construction), 2 sum m_j + 2N + 1 = "
+    << paper_hardmax_block_bound(c.ds) << " (the paper, hardmax)\n";
+  s.here = h.str();
+  bool lemma = st.blocks <= T + R + M, parts = T <= 1 && R + 1 <= std::max<std::size_t>(G, 1) && G <= N && M <= S;
+  bool uncapped = c.opt.max_ff_width != 0 || st.blocks <= T + std::max<std::size_t>(C, 1);
+  bool shape = st.max_heads <= 1 && st.max_score_rank <= 1 && (c.opt.max_ff_width == 0 || st.max_ff_width <= c.opt.max_ff_width);
+  s.has_check = true;
+  s.check_holds = lemma && parts && uncapped && shape;
+  s.check = "counted from the model and the construction: L = " + n(st.blocks) + (lemma ? " <= " : " > ") + "T + R + M = " +
+            n(T + R + M) + "; T = " + n(T) + " <= 1, R = " + n(R) + " <= G - 1 = " + n(G ? G - 1 : 0) + ", G = " + n(G) +
+            " <= N = " + n(N) + ", M = " + n(M) + " <= sum m_j = " + n(S) + " (so L <= sum m_j + N = " +
+            n(construction_block_bound(c.ds)) + ")" +
+            (c.opt.max_ff_width ? "" : "; uncapped: L = " + n(st.blocks) + " <= T + C = " + n(T + std::max<std::size_t>(C, 1))) +
+            "; at most one head, rank(Q^T K) <= 1" + (c.opt.max_ff_width ? ", every layer within the width cap" : "") +
+            (s.check_holds ? "" : ": FAILS");
+  return s;
+}
+
+// ---- Softmax ----------------------------------------------------------------------------------
+
+ExplainStep softmax_step(const Ctx& c, const Rational& beta) {
+  ExplainStep s;
+  s.id = "softmax";
+  s.title = "Softmax at beta = " + q(beta) + " (proofs/softmax-bound.md)";
+  s.lemma = "Run the same weights with softmax attention. At a code layer the weight off the leader is at most "
+            "e^{-beta q' Gamma'} per token, (n - 1) tokens: e' = e (1 + |lambda w||k|) + |lambda w| (n - 1) Gamma' "
+            "e^{-beta q' Gamma'} with q' = q - |k| e, Gamma' = Gamma - 2|k| e (Lemma A); a feed-forward layer "
+            "multiplies the error by its Lipschitz constant |eta| + sum_j |W_j||U_j| (Lemma B). From e = 0.";
+  AprioriBound ap = softmax_a_priori_bound(c.model, c.ds, beta);
+  std::ostringstream h;
+  h << "  the recursion on this dataset (q, Gamma, n exact from the hardmax states; the rest upper bounds):\n";
+  for (const auto& l : ap.layers) {
+    if (l.attention)
+      h << "  block " << l.block << " attention: q = " << q(l.query) << ", Gamma = " << q(l.gap) << ", n = " << l.n
+        << ", |lambda w| <= " << d3(l.value_norm) << ", |k| <= " << d3(l.key_norm) << "; fresh term |lambda w| (n - 1) "
+        << "Gamma' e^{-beta q' Gamma'} <= " << d3(l.fresh) << ", factor 1 + |lambda w||k| <= " << d3(l.amplification)
+        << "; e <= " << d3(l.error_after) << "\n";
+    else
+      h << "  block " << l.block << " feed-forward: Lipschitz constant <= " << d3(l.amplification) << "; e <= "
+        << d3(l.error_after) << "\n";
+  }
+  if (ap.available)
+    h << "  a-priori bound: max |output - target| <= " << d3(ap.bound) << " (rigorous: ball arithmetic, rounded up)\n";
+  else
+    h << "  a-priori bound: not available at this beta: " << ap.reason << "\n";
+  Model m = c.model;
+  m.attention = AttentionKind::Softmax;
+  m.beta = beta;
+  SoftmaxBound cert = certify_softmax_error(m, c.ds, 256, 0);
+  h << "  certified bound (the softmax model evaluated in ball arithmetic, " << cert.precision << " bits): ";
+  if (cert.finite) h << "max |output - target| <= " << d3(cert.bound) << "\n";
+  else h << "not finite at this precision\n";
+  if (ap.available && cert.finite && cert.bound > 0)
+    h << "  the a-priori bound is about " << [&] {
+      char b[32];  // an informal ratio of two proved bounds; nothing rests on it
+      std::snprintf(b, sizeof b, "%.2g", (ap.bound / cert.bound).convert_to<double>());
+      return std::string(b);
+    }() << " times the certified one: it uses only the smallest query, the smallest leader gap and the longest "
+         "sequence, and the worst-case hat slopes.\n";
+  s.here = h.str();
+  if (ap.available) {
+    s.has_check = true;
+    s.check_kind = "rigorous, ball arithmetic";
+    s.check_holds = true;
+    s.check = "Lemma A's hypotheses hold at every code layer at this beta (Gamma' > 0, q' > 0, beta q' Gamma' >= 1, "
+              "decided in ball arithmetic), so the a-priori bound above is proved";
+  }
+  return s;
+}
+
+// ---- The drawing -------------------------------------------------------------------------------
+
+ExplainDrawing::Frame frame_of(const ConstructionTrace& tr, const std::vector<std::vector<Vec>>& st, std::size_t contexts,
+                               std::string label) {
+  ExplainDrawing::Frame f;
+  f.label = std::move(label);
+  const bool kw = !tr.k.empty();
+  for (std::size_t g = 0; g < contexts; ++g)
+    for (const auto& z : st[g]) {
+      Rational x = kw ? dot(tr.k, z) : z[0], y = kw ? dot(tr.w, z) : (z.size() > 1 ? z[1] : Rational(0));
+      f.x.push_back(x.convert_to<double>());
+      f.y.push_back(y.convert_to<double>());
+      f.z.push_back(vec_text(z));
+    }
+  return f;
+}
+
+// The drawing: the tokens of the first contexts (up to 2000 tokens), their states after every
+// layer, and the requirement rows linked to them. offset[g]: the drawn index of context g's first token.
+void fill_drawing(ExplainDrawing& dr, const Dataset& ds, const ConstructionTrace& tr, const Trajectory& traj,
+                  const std::vector<std::size_t>& rep, const std::vector<std::vector<std::size_t>>& seqs_of,
+                  std::vector<std::size_t>& offset, std::vector<std::size_t>& ctx_of_drawn) {
+  const std::size_t G = rep.size();
+  const auto& reps = traj.states[0];
+  for (std::size_t g = 0, total = 0; g < G && total + reps[g].size() <= 2000; total += reps[g].size(), ++g) {
+    offset.push_back(total);
+    for (std::size_t i = 0; i < reps[g].size(); ++i) {
+      const auto& sq = ds.sequences[rep[g]];
+      std::string target;
+      for (std::size_t k = 0; k < sq.positions.size(); ++k)
+        if (sq.positions[k] == i) target = vec_text(sq.output[k]);
+      dr.tokens.push_back({g, rep[g], i, vec_text(sq.input[i]), target});
+      ctx_of_drawn.push_back(g);
+    }
+  }
+  dr.contexts_total = G;
+  dr.sequences_of_context.assign(seqs_of.begin(), seqs_of.begin() + static_cast<std::ptrdiff_t>(offset.size()));
+  dr.x_label = tr.k.empty() ? "z_1" : "k.z  (k = " + vec_text(tr.k) + ")";
+  dr.y_label = tr.k.empty() ? (ds.d > 1 ? "z_2" : "0") : "w.z  (w = " + vec_text(tr.w) + ")";
+  dr.frames.push_back(frame_of(tr, traj.states[0], offset.size(), "input"));
+  for (std::size_t l = 0; l < traj.layers.size(); ++l)
+    dr.frames.push_back(frame_of(tr, traj.states[l + 1], offset.size(),
+                                 "after block " + n(traj.layers[l].block) + (traj.layers[l].attention ? " attention" : " feed-forward")));
+  for (auto& row : dr.rows) {
+    row.context = tr.context_of_sequence[row.sequence];
+    if (row.context < offset.size())
+      for (std::size_t i = 0; i < reps[row.context].size(); ++i)
+        if (vec_text(reps[row.context][i]) == row.input) row.token = offset[row.context] + i;
+  }
+
+}
+
 }  // namespace
+
+std::vector<std::size_t> find_steps(const Explanation& ex, const std::string& name) {
+  std::vector<std::size_t> out;
+  if (!name.empty() && std::all_of(name.begin(), name.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+    std::size_t k = name.size() < 9 ? std::stoul(name) : 0;
+    if (k >= 1 && k <= ex.steps.size()) out.push_back(k - 1);
+    return out;
+  }
+  for (std::size_t i = 0; i < ex.steps.size(); ++i)
+    if (ex.steps[i].id == name || ex.steps[i].id.rfind(name + ":", 0) == 0) out.push_back(i);
+  return out;
+}
+
+std::string step_text(const ExplainStep& s, std::size_t number) {
+  std::string o = "Step " + std::to_string(number) + " [" + s.id + "]. " + s.title + "\n  Lemma: " + s.lemma + "\n";
+  if (!s.plan.empty()) o += "  In the paper's plan: " + s.plan + "\n";
+  o += "  Here:\n" + s.here;
+  if (s.has_check) o += "  Check (" + s.check_kind + "): " + (s.check_holds ? "HOLDS" : "FAILS") + ": " + s.check + "\n";
+  return o;
+}
 
 Explanation explain_dataset(const Dataset& ds, const std::string& name, const ExplainOptions& opt) {
   Explanation ex;
   std::ostringstream hd;
   hd << "THE THEOREM. " << theorem_statement() << "\n\nYOUR DATASET: " << name << ": N = " << ds.sequences.size()
      << " sequences in Q^" << ds.d << ", " << ds.total_tokens() << " tokens, sum m_j = " << ds.total_outputs()
-     << " output tokens.\nEvery check below is computed exactly in rational arithmetic.\n";
+     << " output tokens.\nTHE PAPER'S PLAN: " << kPlanSeparate << ", " << kPlanLeaders << ", " << kPlanCluster << ", "
+     << kPlanInterpolate << ". Each step below says where it sits in it.\n"
+     << "Every check below is computed exactly in rational arithmetic"
+     << (opt.softmax_beta ? ", except the softmax step's: rigorous ball arithmetic (outward rounding)" : "") << ".\n";
   ex.header = hd.str();
+  ExplainDrawing& dr = ex.drawing;
+  for (std::size_t j = 0; j < ds.sequences.size(); ++j) {
+    const auto& sq = ds.sequences[j];
+    for (std::size_t k = 0; k < sq.output.size(); ++k)
+      dr.rows.push_back({j, sq.positions[k], 0, vec_text(sq.input[sq.positions[k]]), vec_text(sq.output[k]), SIZE_MAX});
+  }
   PreconditionReport pre = check_preconditions(ds);
+  ex.steps.push_back(requirements_step(ds, dr, opt));
   ex.steps.push_back(preconditions_step(pre));
   if (pre.verdict() != Applicability::Applies) {
     ex.exit_status = pre.verdict() == Applicability::Impossible ? 1 : 3;
     ex.conclusion = pre.verdict() == Applicability::Impossible
-                        ? "CONCLUSION: no transformer of this class interpolates this dataset (proof in step 1)."
+                        ? "CONCLUSION: no transformer of this class interpolates this dataset (proof in step 2)."
                         : "CONCLUSION: the theorem does not apply; the construction is not attempted, and nothing "
                           "is claimed about whether some transformer interpolates this dataset.";
-    ex.all_checks_hold = true;
     return ex;
   }
   ex.theorem_applies = true;
-  Construction con = construct_model(ds, {opt.max_ff_width}, pre);
+  Construction con = construct_model(ds, {opt.max_ff_width, false}, pre);
   const ConstructionTrace& tr = con.trace;
   const Model& model = con.model;
-  Ctx c{ds, tr, model, opt, {}, ds.d > 2};
-  std::vector<bool> seen(tr.contexts.size(), false);
-  c.rep.resize(tr.contexts.size());
-  for (std::size_t j = 0; j < ds.sequences.size(); ++j)
-    if (!seen[tr.context_of_sequence[j]]) seen[tr.context_of_sequence[j]] = true, c.rep[tr.context_of_sequence[j]] = j;
+  const std::size_t G = tr.contexts.size();
+  std::vector<std::size_t> rep(G, SIZE_MAX);
+  std::vector<std::vector<std::size_t>> seqs_of(G);
+  for (std::size_t j = 0; j < ds.sequences.size(); ++j) {
+    std::size_t g = tr.context_of_sequence[j];
+    if (rep[g] == SIZE_MAX) rep[g] = j;
+    seqs_of[g].push_back(j);
+  }
   std::vector<std::vector<Vec>> reps;
-  for (auto j : c.rep) reps.push_back(ds.sequences[j].input);
+  for (auto j : rep) reps.push_back(ds.sequences[j].input);
   Trajectory traj(model, reps);
-  std::vector<std::vector<std::size_t>> seqs_of(tr.contexts.size());
-  for (std::size_t j = 0; j < ds.sequences.size(); ++j) seqs_of[tr.context_of_sequence[j]].push_back(j);
 
+  std::vector<std::size_t> offset, ctx_of_drawn;
+  fill_drawing(dr, ds, tr, traj, rep, seqs_of, offset, ctx_of_drawn);
+
+  Ctx c{ds, tr, model, opt, traj, dr, rep, seqs_of, offset};
   if (!tr.uses_attention) {
-    ExplainStep s;
-    s.title = "No attention needed";
-    s.lemma = "If no token must reach two different targets, a token-wise map suffices: feed-forward hats move each "
-              "token to its target, whatever sequence it is in.";
-    s.here = "  every token that appears at an output position has one target in the whole dataset.\n";
-    s.has_check = true;
-    std::map<Vec, std::set<Vec, bool (*)(const Vec&, const Vec&)>, bool (*)(const Vec&, const Vec&)> targets(lex_less);
-    for (const auto& sq : ds.sequences)
-      for (std::size_t k = 0; k < sq.output.size(); ++k)
-        targets.try_emplace(sq.input[sq.positions[k]], lex_less).first->second.insert(sq.output[k]);
-    s.check_holds = std::all_of(targets.begin(), targets.end(), [](const auto& t) { return t.second.size() == 1; });
-    s.check = std::to_string(targets.size()) + " output tokens, each with exactly one target: " +
-              (s.check_holds ? "confirmed" : "NOT confirmed");
-    ex.steps.push_back(s);
+    ex.steps.push_back(no_attention_step(ds));
   } else {
     ex.steps.push_back(key_step(c));
-    // Lemma 2.
-    ExplainStep s;
-    s.title = "Translation (Lemma 2)";
-    s.lemma = "A feed-forward layer with U = 0, b = 1, W = c k moves every token by c k, making every projection "
-              "k.z at least 1, so every query of the attention layers is positive.";
-    std::size_t after = tr.translation == 0 ? 0 : traj.before(0, false) + 1;
-    Rational lo = dot(tr.k, traj.states[after][0][0]);
-    for (const auto& ctx : traj.states[after])
-      for (const auto& z : ctx) lo = std::min(lo, dot(tr.k, z));
-    s.here = tr.translation == 0 ? "  not needed: the smallest k.z is already >= 1 (no layer).\n"
-                                 : "  c = " + q(tr.translation) + ": every token moves by " + q(tr.translation) +
-                                       " k (block 0).\n";
-    s.has_check = true;
-    s.check_holds = lo >= 1;
-    s.check = "smallest k.z over all tokens after this step, recomputed from the model's states: " + q(lo) +
-              (s.check_holds ? " >= 1" : " < 1: FAILS");
-    Figure fig = figure_of(c, traj.states[after]);
-    if (after) add_moves(c, fig, traj.states[0], traj.states[after]);
-    s.svg = fig.svg();
-    ex.steps.push_back(s);
-
+    ex.steps.push_back(translate_step(c));
     for (std::size_t r = 0; r < tr.rounds.size(); ++r) {
-      const CodeRound& rd = tr.rounds[r];
-      // The block of code layer r: the r-th block with attention.
-      std::size_t block = 0, count = 0;
-      for (std::size_t b = 0; b < model.blocks.size(); ++b)
-        if (model.blocks[b].sa && count++ == r) block = b;
-      std::size_t bi = traj.before(block, true);
-      const auto &pre_s = traj.states[bi], &post_s = traj.states[bi + 1];
-      ExplainStep cs;
-      cs.title = "Code layer " + std::to_string(r) + " (Lemmas 3-4)";
-      cs.lemma = "Attention with scores (k.z_i)(k.z_l) and V = lambda w k^T: every token attends to its context's "
-                 "leader (largest k.z) and moves by lambda (k.leader) w. Contexts with equal codes form a class; a "
-                 "class in which one token has two targets is a conflict.";
-      std::ostringstream h;
-      h << "  block " << block << ", lambda = " << q(rd.lambda)
-        << (rd.lambdas_tried > 1 ? " (" + std::to_string(rd.lambdas_tried - 1) + " earlier candidates would merge classes)" : "")
-        << "\n";
-      for (std::size_t g = 0; g < tr.contexts.size() && g < opt.max_listed; ++g)
-        h << "  context " << g << " (sequences " << list_of(seqs_of[g], 6) << "): leader " << vec_text(*tr.tokens[rd.leader[g]])
-          << " with k.leader = " << q(rd.leader_height[g]) << ", code " << q(rd.code[g]) << ", class " << rd.class_of[g] << "\n";
-      if (tr.contexts.size() > opt.max_listed) h << "  ... (" << tr.contexts.size() << " contexts)\n";
-      h << "  afterwards: " << rd.classes << " class(es), " << rd.conflicted_classes << " with a conflict\n";
-      cs.here = h.str();
-      // Check: every token moved by lambda (k.leader) w, the leader being the strict argmax; codes and classes.
-      bool ok = true;
-      std::string why;
-      Rational ww = dot(tr.w, tr.w);
-      std::map<Rational, std::size_t> class_of_code;
-      for (std::size_t g = 0; g < pre_s.size() && ok; ++g) {
-        Rational top = dot(tr.k, pre_s[g][0]);
-        std::size_t at = 0, ties = 0;
-        for (std::size_t i = 0; i < pre_s[g].size(); ++i) {
-          Rational p = dot(tr.k, pre_s[g][i]);
-          if (p > top) top = p, at = i, ties = 0;
-          else if (p == top && i != at) ++ties;
-        }
-        if (ties || ds.sequences[c.rep[g]].input[at] != *tr.tokens[rd.leader[g]] || top != rd.leader_height[g]) {
-          ok = false, why = "context " + std::to_string(g) + ": the leader is not the claimed strict argmax";
-          break;
-        }
-        Vec shift = tr.w;
-        for (auto& x : shift) x *= rd.lambda * top;
-        for (std::size_t i = 0; i < pre_s[g].size() && ok; ++i) {
-          Vec expect = pre_s[g][i];
-          for (std::size_t j = 0; j < expect.size(); ++j) expect[j] += shift[j];
-          if (expect != post_s[g][i]) ok = false, why = "context " + std::to_string(g) + ": a token moved otherwise";
-        }
-        // The code, read off the state: (w.z - w.x) / |w|^2 for the first token.
-        Rational code = (dot(tr.w, post_s[g][0]) - dot(tr.w, ds.sequences[c.rep[g]].input[0])) / ww;
-        if (code != rd.code[g]) ok = false, why = "context " + std::to_string(g) + ": code differs";
-        class_of_code.try_emplace(code, class_of_code.size());
-      }
-      if (ok && class_of_code.size() != rd.classes) ok = false, why = "the number of distinct codes differs from the classes";
-      cs.has_check = true;
-      cs.check_holds = ok;
-      cs.check = ok ? "the model's attention layer was run exactly on every context: each leader is the strict "
-                      "argmax of k.z, every token moved by exactly lambda (k.leader) w, and the codes read off the "
-                      "states give " + std::to_string(class_of_code.size()) + " distinct codes = classes"
-                    : "FAILS: " + why;
-      Figure fig = figure_of(c, post_s);
-      add_moves(c, fig, pre_s, post_s);
-      for (std::size_t g = 0; g < post_s.size(); ++g)
-        for (std::size_t i = 0; i < post_s[g].size(); ++i)
-          if (ds.sequences[c.rep[g]].input[i] == *tr.tokens[rd.leader[g]]) {
-            auto [x, y] = xy(c, post_s[g][i]);
-            fig.points.push_back({x, y, static_cast<int>(g), '*', "leader of context " + std::to_string(g)});
-          }
-      cs.svg = fig.svg();
-      ex.steps.push_back(cs);
-
-      // The promotions after this code layer.
+      ex.steps.push_back(code_step(c, r));
       std::vector<const Promotion*> promos;
       for (const auto& p : tr.promotions)
         if (p.round == r) promos.push_back(&p);
-      if (promos.empty()) continue;
-      ExplainStep ps;
-      ps.title = "Promotions after code layer " + std::to_string(r) + " (Lemma 5)";
-      ps.lemma = "In each class with a conflict, a token p held by some but not all of its contexts is moved, by a "
-                 "feed-forward hat, above every token: at the next code layer it leads exactly the contexts that "
-                 "hold it, and the class splits.";
-      std::ostringstream ph;
-      bool pok = true;
-      std::string pwhy;
-      Figure fig2;
-      for (std::size_t i = 0; i < promos.size(); ++i) {
-        const Promotion& p = *promos[i];
-        if (i < opt.max_listed)
-          ph << "  class " << p.class_label << ": token " << vec_text(*tr.tokens[p.conflict_token]) << " has conflicting targets; promote "
-             << vec_text(*tr.tokens[p.token]) << ", held by contexts " << list_of(p.contexts_with, 6) << " but not "
-             << list_of(p.contexts_without, 6) << " (separates " << p.separated_pairs << " conflicting pairs); height "
-             << q(p.from_height) << " -> " << q(p.to_height) << "; hat window t0 = " << q(p.t0) << " +- " << q(p.delta)
-             << " in block " << p.layer << "\n";
-        // Check on the model's states around the promotion's feed-forward layer.
-        std::size_t fi = traj.before(p.layer, false);
-        const auto &a = traj.states[fi], &b = traj.states[fi + 1];
-        const FeedForward& ff = *model.blocks[p.layer].ff;
-        Vec u(ff.U.cols);
-        for (std::size_t j = 0; j < u.size(); ++j) u[j] = ff.U(0, j);
-        auto point_of = [&](const Promotion& o) {  // where o's token sits in its class, before the layer
-          std::size_t g = o.contexts_with[0];
-          for (std::size_t k = 0; k < a[g].size(); ++k)
-            if (ds.sequences[c.rep[g]].input[k] == *tr.tokens[o.token]) return a[g][k];
-          return Vec{};
-        };
-        Vec pi = point_of(p);
-        std::vector<Vec> layer_points;  // every point promoted by this layer
-        for (auto* o : promos)
-          if (o->layer == p.layer) layer_points.push_back(point_of(*o));
-        for (std::size_t g = 0; g < a.size(); ++g)
-          for (std::size_t k = 0; k < a[g].size(); ++k) {
-            Rational t = dot(u, a[g][k]) - p.t0;
-            if (t < 0) t = -t;
-            if (a[g][k] != pi && t < p.delta) pok = false, pwhy = "a position other than the promoted one lies in the window";
-            if (a[g][k] == pi && dot(tr.k, b[g][k]) != p.to_height) pok = false, pwhy = "the promoted point did not reach its height";
-            if (a[g][k] != b[g][k] && std::find(layer_points.begin(), layer_points.end(), a[g][k]) == layer_points.end())
-              pok = false, pwhy = "a point that was not promoted moved";
-          }
-        if (i == 0) {
-          fig2 = figure_of(c, a);
-          add_moves(c, fig2, a, b);
-        }
-        // u = k + alpha w lies in the plane of k and w: in the drawing the window is a strip.
-        Rational alpha = (u[0] - tr.k[0]) / tr.w[0];
-        if (c.plane)
-          fig2.strips.push_back({std::sqrt(f(dot(tr.k, tr.k))), f(alpha) * std::sqrt(f(dot(tr.w, tr.w))),
-                                 f(p.t0 - p.delta), f(p.t0 + p.delta)});
-        else
-          fig2.strips.push_back({f(u[0]), f(u[1]), f(p.t0 - p.delta), f(p.t0 + p.delta)});
-      }
-      if (promos.size() > opt.max_listed) ph << "  ... (" << promos.size() << " promotions)\n";
-      ps.here = ph.str();
-      ps.has_check = true;
-      ps.check_holds = pok;
-      ps.check = pok ? "on the model's exact states: each window |u.z - t0| < delta holds no position but the "
-                       "promoted one, the promoted point reaches its height, and nothing else moves"
-                     : "FAILS: " + pwhy;
-      ps.svg = fig2.svg();
-      ex.steps.push_back(ps);
+      if (!promos.empty()) ex.steps.push_back(promote_step(c, r, promos));
     }
   }
-
-  // Lemma 6: interpolation hats, checked by running the whole model on every sequence.
-  ExplainStep hs;
-  hs.title = "Interpolation hats (Lemma 6)";
-  hs.lemma = "Now every requirement position carries one target; one hat per position (width " +
-             std::string(opt.max_ff_width ? "capped: several layers" : "uncapped: one layer") +
-             ") moves it onto its target and leaves every other relevant point in place.";
-  std::ostringstream ih;
-  ih << "  u = (1, s, s^2, ...) with s = " << tr.interpolation_s << "; " << tr.hats.size() << " hat(s):\n";
-  for (std::size_t i = 0; i < tr.hats.size() && i < opt.max_listed; ++i)
-    ih << "  " << vec_text(tr.hats[i].from) << " -> " << vec_text(tr.hats[i].to) << "  (sequences " << list_of(tr.hats[i].sequences, 6)
-       << "; window " << q(tr.hats[i].t0) << " +- " << q(tr.hats[i].delta) << ", block " << tr.hats[i].layer << ")\n";
-  if (tr.hats.size() > opt.max_listed) ih << "  ... (" << tr.hats.size() << " hats)\n";
-  hs.here = ih.str();
-  bool affordable = reference_cost_estimate(model, ds) <= 2e7;
-  InterpolationCheck verdict = check_interpolation(model, ds, affordable ? Evaluator::Reference : Evaluator::Fast, 0);
-  hs.has_check = true;
-  hs.check_holds = !verdict.first;
-  hs.check = hs.check_holds ? "the whole model was run exactly (" + std::string(affordable ? "reference" : "fast") +
-                                  " evaluator) on all " + std::to_string(ds.sequences.size()) + " sequences: all " +
-                                  std::to_string(ds.total_outputs()) + " output tokens equal their targets"
-                            : "FAILS: " + std::to_string(verdict.mismatches) + " output tokens differ";
-  {
-    Figure fig;
-    if (c.plane) fig.x_label = "k.z / |k|", fig.y_label = "w.z / |w|";
-    for (const auto& h : tr.hats) {
-      auto [x0, y0] = xy(c, h.from);
-      auto [x1, y1] = xy(c, h.to);
-      int col = h.sequences.empty() ? 0 : static_cast<int>(tr.context_of_sequence[h.sequences[0]]);
-      fig.points.push_back({x0, y0, col, 'o', "requirement position " + vec_text(h.from)});
-      fig.points.push_back({x1, y1, col, 'x', "target " + vec_text(h.to)});
-      fig.arrows.push_back({x0, y0, x1, y1, col});
-      if (!c.plane && tr.hats.size() <= 40) fig.strips.push_back({f(tr.u[0]), f(tr.u[1]), f(h.t0 - h.delta), f(h.t0 + h.delta)});
-    }
-    hs.svg = fig.svg();
+  ex.steps.push_back(hats_step(c, ctx_of_drawn));
+  ex.steps.push_back(count_step(c));
+  StepFigure whole;  // the counting (and softmax) steps show the whole journey
+  whole.frame_to = dr.frames.size() - 1;
+  whole.focus = ex.steps[ex.steps.size() - 2].figure.focus;
+  whole.marks = ex.steps[ex.steps.size() - 2].figure.marks;
+  ex.steps.back().figure = whole;
+  if (opt.softmax_beta) {
+    ex.steps.push_back(softmax_step(c, *opt.softmax_beta));
+    ex.steps.back().figure = whole;
   }
-  ex.steps.push_back(hs);
-
-  // Lemma 7: counting.
-  ModelStats st = model_stats(model);
-  ExplainStep ks;
-  ks.title = "Counting (Lemma 7)";
-  ks.lemma = "L <= R + M + 1 <= sum m_j + N blocks, one rank-one attention head per block, 3 neurons per hat: "
-             "the size depends on sum m_j and N, not on the sequence lengths.";
-  std::ostringstream kh;
-  kh << "  L = " << st.blocks << " blocks (" << st.attention_layers << " attention, " << st.feed_forward_layers
-     << " feed-forward layers); P = " << st.parameters << " parameters; widest layer " << st.max_ff_width
-     << " neurons; rank(Q^T K) <= " << st.max_score_rank << ", rank(V) <= " << st.max_value_rank
-     << "\n  |theta|^2 = " << rational_short(st.squared_norm) << " (so the Tikhonov objective has min J_eps <= eps |theta|^2)\n"
-     << "  bounds: sum m_j + N = " << construction_block_bound(ds) << " (this construction), 2 sum m_j + 2N + 1 = "
-     << paper_hardmax_block_bound(ds) << " (the paper, hardmax)\n";
-  ks.here = kh.str();
-  ks.has_check = true;
-  ks.check_holds = st.blocks <= construction_block_bound(ds) && st.max_heads <= 1 && st.max_score_rank <= 1;
-  ks.check = "counted from the model: L = " + std::to_string(st.blocks) +
-             (ks.check_holds ? " <= " : " > ") + std::to_string(construction_block_bound(ds)) +
-             ", at most one head, rank(Q^T K) <= 1";
-  ex.steps.push_back(ks);
 
   for (const auto& s : ex.steps) ex.all_checks_hold = ex.all_checks_hold && (!s.has_check || s.check_holds);
   ex.exit_status = ex.all_checks_hold ? 0 : 1;
   ex.conclusion = ex.all_checks_hold
-                      ? "CONCLUSION: by Lemmas 1-7, each checked above on your data, this " + std::to_string(st.blocks) +
+                      ? "CONCLUSION: by Lemmas 1-7, each checked above on your data, this " + n(model.blocks.size()) +
                             "-block hardmax transformer interpolates your dataset exactly. `interpcert certify` writes "
                             "a certificate of it that `interpcert-check` re-verifies independently."
                       : "CONCLUSION: a check FAILED above. That is a bug in interpcert; please report it with the dataset.";
   return ex;
-}
-
-std::string explanation_html(const Explanation& ex, const std::string& name) {
-  auto esc = [](const std::string& s) {
-    std::string o;
-    for (char ch : s) o += ch == '<' ? "&lt;" : ch == '>' ? "&gt;" : ch == '&' ? "&amp;" : std::string(1, ch);
-    return o;
-  };
-  std::string h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>interpcert explain: " + esc(name) +
-                  "</title>\n<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.45}"
-                  "pre{background:#f6f6f6;padding:.6em;white-space:pre-wrap}.ok{color:#1b7f1b;font-weight:bold}"
-                  ".bad{color:#b00;font-weight:bold}section{border-top:1px solid #ddd;margin-top:1.5em}"
-                  "svg.figure{display:block;margin:.5em 0}</style></head><body>\n";
-  h += "<h1>Why a transformer interpolates <code>" + esc(name) + "</code> exactly</h1>\n<pre>" + esc(ex.header) + "</pre>\n";
-  for (std::size_t i = 0; i < ex.steps.size(); ++i) {
-    const auto& s = ex.steps[i];
-    h += "<section><h2>Step " + std::to_string(i + 1) + ". " + esc(s.title) + "</h2>\n<p><em>" + esc(s.lemma) + "</em></p>\n";
-    if (!s.here.empty()) h += "<pre>" + esc(s.here) + "</pre>\n";
-    if (s.has_check)
-      h += std::string("<p>Check (exact): <span class=\"") + (s.check_holds ? "ok\">HOLDS" : "bad\">FAILS") +
-           "</span> &mdash; " + esc(s.check) + "</p>\n";
-    h += s.svg;
-    h += "</section>\n";
-  }
-  h += "<section><p><strong>" + esc(ex.conclusion) + "</strong></p></section>\n</body></html>\n";
-  return h;
 }
 
 }  // namespace interpcert

@@ -49,8 +49,9 @@ Model ExactHardmax::model(const Model& weights) const {
 }
 
 std::string ExactHardmax::describe(const Dataset& ds, const ModelStats& st) const {
-  return "claims: H1-H4 hold; exact interpolation of all " + std::to_string(ds.total_outputs()) +
-         " output tokens; L = " + std::to_string(st.blocks) + " <= sum m_j + N = " +
+  const std::size_t n = ds.total_outputs();
+  return "claims: H1-H4 hold; exact interpolation of " +
+         (n == 1 ? std::string("the one output token") : "all " + std::to_string(n) + " output tokens") + "; L = " + std::to_string(st.blocks) + " <= sum m_j + N = " +
          std::to_string(construction_block_bound(ds)) + " <= 2 sum m_j + 2N + 1 = " +
          std::to_string(paper_hardmax_block_bound(ds)) + "; P = " + std::to_string(st.parameters) +
          "; |theta|^2 = " + rational_short(st.squared_norm);
@@ -117,7 +118,7 @@ std::optional<SoftmaxExact> SoftmaxExact::at_beta(const Model& weights, const Da
   SoftmaxExactness r = certify_softmax_exact(with_attention(weights, AttentionKind::Softmax, beta), ds, precision, threads);
   if (!r.exact) {
     log << "softmax, beta = " << rational_to_string(beta) << ": NOT certified exact (" << r.undecided
-        << " output tokens with a neuron of unknown sign, " << r.wrong
+        << (r.undecided == 1 ? " output token" : " output tokens") << " with a neuron of unknown sign, " << r.wrong
         << " wrong); try a larger beta or omit --beta. No certificate written.\n";
     return std::nullopt;
   }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <exception>
 #include <mutex>
+#include <system_error>
+#include <utility>
 #include <thread>
 #include <vector>
 
@@ -24,20 +26,34 @@ void parallel_for(std::size_t n, unsigned threads, const std::function<void(std:
   std::exception_ptr first;
   std::mutex mu;
   std::vector<std::thread> pool;
+  auto run = [&](std::size_t lo, std::size_t hi) {
+    try {
+      for (std::size_t i = lo; i < hi; ++i) fn(i);
+    } catch (...) {
+      std::lock_guard<std::mutex> g(mu);
+      if (!first) first = std::current_exception();
+    }
+  };
   std::size_t chunk = (n + t - 1) / t;
+  std::vector<std::pair<std::size_t, std::size_t>> unstarted;
   for (unsigned w = 0; w < t; ++w) {
     std::size_t lo = w * chunk, hi = std::min(n, lo + chunk);
     if (lo >= hi) break;
-    pool.emplace_back([&, lo, hi] {
+    if (unstarted.empty()) {
       try {
-        for (std::size_t i = lo; i < hi; ++i) fn(i);
-      } catch (...) {
-        std::lock_guard<std::mutex> g(mu);
-        if (!first) first = std::current_exception();
+        pool.emplace_back([&, lo, hi] {
+          run(lo, hi);
+          if (on_worker_exit) on_worker_exit();
+        });
+        continue;
+      } catch (const std::system_error&) {
+        // The system refuses more threads (ulimit -u, no memory for a stack): the calling
+        // thread does the chunks that have no thread, while the started ones run.
       }
-      if (on_worker_exit) on_worker_exit();
-    });
+    }
+    unstarted.emplace_back(lo, hi);
   }
+  for (auto [lo, hi] : unstarted) run(lo, hi);
   for (auto& th : pool) th.join();
   if (first) std::rethrow_exception(first);
 }

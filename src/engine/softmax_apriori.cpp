@@ -72,7 +72,12 @@ AprioriBound softmax_a_priori_bound(const Model& model, const Dataset& ds, const
   Ball e;  // the current error bound (Euclidean, per token), starts at 0
   arb_zero(e.v);
   Ball bbeta(beta, kPrec);
-  for (const Block& blk : model.blocks) {
+  auto up3 = [](const Ball& b) {  // an upper bound, 3 digits (0 if unbounded: never printed then)
+    auto u = upper(b);
+    return u ? round_up_3_digits(*u < 0 ? Rational(0) : *u) : Rational(0);
+  };
+  for (std::size_t bi = 0; bi < model.blocks.size(); ++bi) {
+    const Block& blk = model.blocks[bi];
     if (blk.sa) {
       const SelfAttention& sa = *blk.sa;
       Vec k(sa.Q.a.begin(), sa.Q.a.end());
@@ -101,7 +106,8 @@ AprioriBound softmax_a_priori_bound(const Model& model, const Dataset& ds, const
       arb_mul(bq.v, bbeta.v, q.v, kPrec);
       arb_mul(bq.v, bq.v, G.v, kPrec);
       if (!arb_is_positive(G.v) || !arb_is_positive(q.v) || !arb_ge(bq.v, Ball(Rational(1), kPrec).v)) {
-        out.reason = "beta too small for the bound's argument (needs beta q' gap' >= 1 at every code layer)";
+        out.reason = "beta too small for the bound's argument (needs beta q' gap' >= 1 at every code layer; fails at "
+                     "block " + std::to_string(bi) + ")";
         return out;
       }
       arb_neg(term.v, bq.v);
@@ -114,6 +120,7 @@ AprioriBound softmax_a_priori_bound(const Model& model, const Dataset& ds, const
       arb_add_ui(amp.v, amp.v, 1, kPrec);
       arb_mul(e.v, e.v, amp.v, kPrec);
       arb_add(e.v, e.v, term.v, kPrec);
+      out.layers.push_back({bi, true, cd.min_query, cd.min_gap, cd.n_max, up3(lw), up3(kn), up3(term), up3(amp), up3(e)});
       Model one;
       one.d = model.d;
       one.blocks.push_back(Block{blk.sa, std::nullopt});
@@ -131,6 +138,11 @@ AprioriBound softmax_a_priori_bound(const Model& model, const Dataset& ds, const
         arb_addmul(lip.v, a.v, b.v, kPrec);
       }
       arb_mul(e.v, e.v, lip.v, kPrec);
+      AprioriLayer al;
+      al.block = bi;
+      al.amplification = up3(lip);
+      al.error_after = up3(e);
+      out.layers.push_back(std::move(al));
       Model one;
       one.d = model.d;
       one.blocks.push_back(Block{std::nullopt, blk.ff});

@@ -1,27 +1,117 @@
 #include "interpcert/atomic_file.hpp"
 
+#include "interpcert/errors.hpp"
+
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
-#include <vector>
 
 namespace interpcert {
+namespace {
 
-void write_file_atomically(const std::string& path, std::string_view content) {
+// The temporaries in flight, for the signal handler. Fixed storage and lock-free atomics only:
+// the handler may run at any moment on any thread, so it can neither allocate nor lock.
+constexpr int kSlots = 64;
+constexpr std::size_t kMaxPath = 4096;
+struct Slot {
+  std::atomic<int> state{0};  // 0 free, 1 being filled, 2 holds a temporary's path
+  char path[kMaxPath];
+};
+Slot g_slots[kSlots];
+static_assert(std::atomic<int>::is_always_lock_free);
+
+const int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
+
+extern "C" void remove_temporaries(int sig) {
+  for (auto& s : g_slots)
+    if (s.state.load() == 2) unlink(s.path);  // async-signal-safe
+  // SA_RESETHAND restored the default action; the signal is blocked until we return, then
+  // delivered again and ends the process as it would have without us.
+  raise(sig);
+}
+
+// Installs the handler for each signal whose action is the default (ending the process): a
+// program that ignores a signal (nohup) or handles it itself keeps its choice. Checked at every
+// stage(), so a child process that restores the defaults gets the handler again.
+void install_handler() {
+  for (int sig : kSignals) {
+    struct sigaction old {};
+    if (sigaction(sig, nullptr, &old) != 0 || (old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL) continue;
+    struct sigaction sa {};
+    sa.sa_handler = remove_temporaries;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(sig, &sa, nullptr);
+  }
+}
+
+// Registers a temporary for removal on a signal; -1 if the registry is full or the path too
+// long (then a signal may leave it behind, as before).
+int register_temporary(const char* path) {
+  std::size_t n = std::strlen(path);
+  if (n >= kMaxPath) return -1;
+  for (int i = 0; i < kSlots; ++i) {
+    int expected = 0;
+    if (!g_slots[i].state.compare_exchange_strong(expected, 1)) continue;
+    std::memcpy(g_slots[i].path, path, n + 1);
+    g_slots[i].state.store(2);
+    return i;
+  }
+  return -1;
+}
+
+void unregister_temporary(int slot) {
+  if (slot >= 0) g_slots[slot].state.store(0);
+}
+
+// Blocks the signals above while a temporary is created and registered (or renamed and
+// unregistered), so that no signal falls between the two.
+class SignalsBlocked {
+ public:
+  SignalsBlocked() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : kSignals) sigaddset(&set, sig);
+    pthread_sigmask(SIG_BLOCK, &set, &old_);
+  }
+  ~SignalsBlocked() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+
+ private:
+  sigset_t old_;
+};
+
+}  // namespace
+
+StagedOutputs::~StagedOutputs() {
+  for (auto& s : staged_) {
+    SignalsBlocked blocked;
+    unlink(s.temp.c_str());
+    unregister_temporary(s.slot);
+  }
+}
+
+void StagedOutputs::stage(const std::string& path, std::string_view content) {
+  install_handler();
   std::string tmpl = path + ".tmp.XXXXXX";
-  std::vector<char> name(tmpl.begin(), tmpl.end());
-  name.push_back('\0');
-  int fd = mkstemp(name.data());
-  if (fd < 0) throw std::runtime_error(path + ": cannot create a temporary file: " + std::strerror(errno));
+  int fd;
+  {
+    SignalsBlocked blocked;
+    fd = mkstemp(tmpl.data());
+    if (fd < 0) throw std::runtime_error(path + ": cannot create a temporary file: " + std::strerror(errno));
+    staged_.push_back({path, tmpl, register_temporary(tmpl.c_str())});
+  }
+  // On failure the destructor removes the temporary.
   auto fail = [&](const char* what) {
     int e = errno;
     close(fd);
-    unlink(name.data());
     throw std::runtime_error(path + ": " + what + ": " + std::strerror(e));
   };
   std::size_t off = 0;
@@ -35,14 +125,55 @@ void write_file_atomically(const std::string& path, std::string_view content) {
   }
   if (fchmod(fd, 0644) != 0) fail("chmod failed");
   if (fsync(fd) != 0) fail("fsync failed");
-  if (close(fd) != 0) {
-    unlink(name.data());
-    throw std::runtime_error(path + ": close failed");
+  if (close(fd) != 0) throw std::runtime_error(path + ": close failed: " + std::strerror(errno));
+}
+
+void StagedOutputs::commit() {
+  while (!staged_.empty()) {
+    Staged& s = staged_.front();
+    SignalsBlocked blocked;
+    if (std::rename(s.temp.c_str(), s.target.c_str()) != 0)
+      throw std::runtime_error(s.target + ": rename failed: " + std::strerror(errno));
+    unregister_temporary(s.slot);
+    staged_.erase(staged_.begin());
   }
-  if (std::rename(name.data(), path.c_str()) != 0) {
-    int e = errno;
-    unlink(name.data());
-    throw std::runtime_error(path + ": rename failed: " + std::strerror(e));
+}
+
+void write_file_atomically(const std::string& path, std::string_view content) {
+  StagedOutputs out;
+  out.stage(path, content);
+  out.commit();
+}
+
+void check_output_paths(const std::vector<std::pair<std::string, std::string>>& outputs,
+                        const std::vector<std::string>& inputs) {
+  namespace fs = std::filesystem;
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    const auto& [option, path] = outputs[i];
+    if (path.empty()) continue;
+    const std::string shown = clip_for_message(path, 200);
+    struct stat out {};
+    if (stat(path.c_str(), &out) == 0) {
+      if (S_ISDIR(out.st_mode)) throw InputError(option, "", shown + " is a folder, not a file");
+      for (const auto& in : inputs) {
+        struct stat st {};
+        if (stat(in.c_str(), &st) == 0 && st.st_dev == out.st_dev && st.st_ino == out.st_ino)
+          throw InputError(option, "", shown + " is the input file " + clip_for_message(in, 200) +
+                                           " (same device and inode): refusing to overwrite an input");
+      }
+    }
+    fs::path folder = fs::path(path).parent_path();
+    struct stat dir {};
+    if (!folder.empty() && (stat(folder.c_str(), &dir) != 0 || !S_ISDIR(dir.st_mode)))
+      throw InputError(option, "", shown + ": " + clip_for_message(folder.string(), 200) + " is not an existing folder");
+    std::error_code ec;
+    fs::path mine = fs::weakly_canonical(path, ec);
+    for (std::size_t k = 0; k < i && !ec; ++k) {
+      if (outputs[k].second.empty()) continue;
+      std::error_code ec2;
+      if (fs::weakly_canonical(outputs[k].second, ec2) == mine && !ec2)
+        throw InputError(option, "", shown + " is also the output of " + outputs[k].first + ": give each its own file");
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 #include "interpcert/dataset.hpp"
 
+#include "interpcert/document_kind.hpp"
 #include "interpcert/sha256.hpp"
 #include "interpcert/text_util.hpp"
 
@@ -33,9 +34,8 @@ std::size_t Dataset::total_tokens() const {
 }
 
 Dataset dataset_from_json(const JsonNode& root) {
+  require_format(root, "interpcert-dataset");
   root.only_keys({"format", "version", "d", "readout", "sequences", "comment", "name"});
-  if (root.at("format").string() != "interpcert-dataset")
-    root.at("format").fail("expected \"interpcert-dataset\"");
   if (root.at("version").integer(0, std::numeric_limits<int>::max()) != 1)
     root.at("version").fail("unsupported dataset version (this tool reads version 1)");
   Dataset ds;

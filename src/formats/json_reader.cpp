@@ -49,9 +49,10 @@ constexpr std::uint32_t kNoContainer = UINT32_MAX;
 // ---------------------------------------------------------------------------------------------
 // The reference parser: nlohmann's SAX parser. Used only for invalid input (so the error names
 // exactly what it always named) and for JsonNode::raw().
-// Builds a json tree from SAX events. Floats keep their text (stored as a JSON string: every
-// number field accepts strings too, with the same exact meaning), and the builder knows the
-// path of the value being parsed, so a syntax error can name it.
+// Builds a json tree from SAX events. Floats keep their text, stored as a JSON "binary" value (a
+// type JSON text never produces) so they still read as numbers: rational() takes their exact
+// decimal value, and integer() can say "found the number 2.0" rather than "found a string". The
+// builder knows the path of the value being parsed, so a syntax error can name it.
 class ExactBuilder : public nlohmann::json_sax<json> {
  public:
   explicit ExactBuilder(std::string file) : file_(std::move(file)) {}
@@ -61,7 +62,9 @@ class ExactBuilder : public nlohmann::json_sax<json> {
   bool boolean(bool v) override { return put(json(v)); }
   bool number_integer(number_integer_t v) override { return put(json(v)); }
   bool number_unsigned(number_unsigned_t v) override { return put(json(v)); }
-  bool number_float(number_float_t, const string_t& text) override { return put(json(text)); }
+  bool number_float(number_float_t, const string_t& text) override {
+    return put(json::binary(std::vector<std::uint8_t>(text.begin(), text.end())));
+  }
   bool string(string_t& v) override { return put(json(std::move(v))); }
   bool binary(binary_t&) override { return put(json(nullptr)); }
   bool start_object(std::size_t) override {
@@ -71,7 +74,7 @@ class ExactBuilder : public nlohmann::json_sax<json> {
   }
   bool key(string_t& k) override {
     if (open_.back()->contains(k)) {
-      throw InputError(file_, path_here() + "/" + json_pointer_escape(k), "duplicate key \"" + k + "\"");
+      throw InputError(file_, path_here() + "/" + json_pointer_escape(k), "duplicate key \"" + clip_for_message(k) + "\"");
     }
     keys_.back() = k;
     has_key_.back() = true;
@@ -89,13 +92,15 @@ class ExactBuilder : public nlohmann::json_sax<json> {
     std::string what = ex.what();
     // nlohmann's messages start with "[json.exception.parse_error.101] parse error at ...".
     if (auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
+    // ... and end with "; last read: '<token>'": the token is shown (clipped) below instead.
+    if (auto p = what.find("; last read: "); p != std::string::npos) what.erase(p);
     if (what.find("number overflow") != std::string::npos)
       what += " (a JSON number literal beyond the double range: write it as a string, e.g. \"1e400\", "
               "which is read exactly)";
     std::string where = path_here();
     throw InputError(file_, where.empty() ? "/" : where,
-                     "invalid JSON at byte " + std::to_string(position) + " near '" + last_token +
-                         "': " + what);
+                     "invalid JSON at byte " + std::to_string(position) + " near '" + clip_for_message(last_token) +
+                         "': " + clip_for_message(what, 200));
   }
 
   // The path of the next value to be inserted (or of the container being filled).
@@ -447,7 +452,8 @@ const char* JsonNode::kind() const {
       std::int64_t i;
       std::uint64_t u;
       std::string_view lit(s + pos_, scalar_end(s, t_->text.size(), pos_) - pos_);
-      return classify(lit, i, u) == Num::Float ? "a string" : "a number";
+      (void)classify(lit, i, u);
+      return "a number";  // with a fraction or exponent too (they keep their text, as numbers)
     }
   }
 }
@@ -577,7 +583,7 @@ void JsonNode::only_keys(std::initializer_list<std::string_view> allowed) const 
     std::string list;
     for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
     throw InputError(file(), path_ + "/" + json_pointer_escape(first),
-                     "unknown field \"" + first + "\" (expected one of: " + list + ")");
+                     "unknown field \"" + clip_for_message(first) + "\" (expected one of: " + list + ")");
   }
 }
 
@@ -602,7 +608,7 @@ Rational JsonNode::rational() const {
   std::string decoded, why;
   std::string_view text = number_or_string_text(decoded);
   auto q = rational_parse(text, &why, budget_);
-  if (!q) fail("invalid number \"" + std::string(text) + "\": " + why);
+  if (!q) fail("invalid number \"" + clip_for_message(text) + "\": " + why);
   return std::move(*q);
 }
 
@@ -629,6 +635,13 @@ std::int64_t JsonNode::integer(std::int64_t lo, std::int64_t hi) const {
   Num k = Num::Float;
   if (s[pos_] == '-' || is_digit(s[pos_]))
     k = classify(std::string_view(s + pos_, scalar_end(s, t_->text.size(), pos_) - pos_), x, u);
+  if (k == Num::Float && (s[pos_] == '-' || is_digit(s[pos_]))) {  // a fraction, exponent, or beyond 64 bits
+    std::string text(s + pos_, scalar_end(s, t_->text.size(), pos_) - pos_);
+    if (text.find_first_of(".eE") == std::string::npos)
+      fail("integer " + clip_for_message(text) + " out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    fail("expected an integer (a JSON number without fraction or exponent, such as 2), found the number " +
+         clip_for_message(text));
+  }
   if (k == Num::Float) fail(std::string("expected an integer, found ") + kind());
   if (k == Num::UInt) {
     if (u > static_cast<std::uint64_t>(hi))
@@ -641,7 +654,7 @@ std::int64_t JsonNode::integer(std::int64_t lo, std::int64_t hi) const {
 
 std::string JsonNode::string() const {
   const char c = t_->text[pos_];
-  if (c != '"' && kind() != std::string_view("a string")) fail(std::string("expected a string, found ") + kind());
+  if (c != '"') fail(std::string("expected a string, found ") + kind());
   std::string decoded;
   std::string_view text = number_or_string_text(decoded);
   return decoded.empty() ? std::string(text) : decoded;

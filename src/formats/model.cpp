@@ -1,5 +1,6 @@
 #include "interpcert/model.hpp"
 
+#include "interpcert/document_kind.hpp"
 #include "interpcert/sha256.hpp"
 #include "interpcert/text_util.hpp"
 
@@ -72,8 +73,8 @@ void append_matrix_canonical(std::string& out, const char* name, const Matrix& m
 Matrix SelfAttention::value_matrix() const { return factored ? matmul(Vleft, Vright) : V; }
 
 Model model_from_json(const JsonNode& root) {
+  require_format(root, "interpcert-model");
   root.only_keys({"format", "version", "d", "attention", "beta", "blocks", "comment", "name"});
-  if (root.at("format").string() != "interpcert-model") root.at("format").fail("expected \"interpcert-model\"");
   if (root.at("version").integer(0, std::numeric_limits<int>::max()) != 1)
     root.at("version").fail("unsupported model version (this tool reads version 1)");
   Model m;

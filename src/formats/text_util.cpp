@@ -18,6 +18,12 @@ void append_json_number(std::string& out, const Rational& q) {
   out += '"';
 }
 
+std::string count_of(std::size_t n, std::string_view singular, std::string_view plural) {
+  std::string s = std::to_string(n) + " ";
+  if (n == 1) return s.append(singular);
+  return plural.empty() ? s.append(singular).append("s") : s.append(plural);
+}
+
 std::string vec_text(const Vec& v) {
   std::string s = "(";
   for (std::size_t i = 0; i < v.size(); ++i) {

@@ -1,9 +1,12 @@
 #include "interpcert/verdict.hpp"
 
+#include "interpcert/document_kind.hpp"
 #include "interpcert/errors.hpp"
 #include "interpcert/json_reader.hpp"
 
+#include <algorithm>
 #include <limits>
+#include <optional>
 
 namespace interpcert {
 
@@ -17,8 +20,8 @@ std::string verdict_to_json_text(const ShardVerdict& v) {
 ShardVerdict verdict_load(const std::string& file) {
   JsonDocument doc = json_load(file);
   JsonNode root = JsonNode::root_of(doc);
+  require_format(root, "interpcert-verdict");
   root.only_keys({"format", "version", "tool", "dataset", "subject", "shard", "shards", "outputs", "verified"});
-  if (root.at("format").string() != "interpcert-verdict") root.at("format").fail("expected \"interpcert-verdict\"");
   if (root.at("version").integer(0, 1000) != 1) root.at("version").fail("unknown verdict version");
   ShardVerdict v;
   v.tool = root.at("tool").string();
@@ -35,13 +38,18 @@ ShardVerdict verdict_load(const std::string& file) {
 }
 
 void parse_shard(const std::string& text, std::size_t& shard, std::size_t& shards) {
+  // Plain decimal integers only ("1.0/2" or "1e0/2" are typos, not shards), at most 18 digits.
+  auto number = [](const std::string& t) -> std::optional<std::size_t> {
+    if (t.empty() || t.size() > 18 || !std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return std::nullopt;
+    return static_cast<std::size_t>(std::stoull(t));
+  };
   auto slash = text.find('/');
-  std::string why;
-  auto i = rational_parse(text.substr(0, slash), &why), k = rational_parse(slash == std::string::npos ? "" : text.substr(slash + 1), &why);
-  if (!i || !k || denominator(*i) != 1 || denominator(*k) != 1 || *k < 1 || *i < 0 || *i >= *k)
-    throw InputError("--shard", "", "expected I/K with integers 0 <= I < K, got \"" + text + "\"");
-  shard = static_cast<std::size_t>(numerator(*i).convert_to<unsigned long>());
-  shards = static_cast<std::size_t>(numerator(*k).convert_to<unsigned long>());
+  auto i = number(text.substr(0, slash)), k = number(slash == std::string::npos ? "" : text.substr(slash + 1));
+  if (!i || !k || *k < 1 || *i >= *k)
+    throw InputError("--shard", "", "expected I/K with integers 0 <= I < K, got \"" + clip_for_message(text) + "\"");
+  shard = *i;
+  shards = *k;
 }
 
 }  // namespace interpcert

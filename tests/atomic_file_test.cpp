@@ -1,0 +1,118 @@
+#include "interpcert/atomic_file.hpp"
+#include "interpcert/errors.hpp"
+
+#include <doctest/doctest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+
+using namespace interpcert;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A fresh folder under the system's temporary folder, removed at the end of the test.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string t = (fs::temp_directory_path() / "atomic_file_test.XXXXXX").string();
+    REQUIRE(mkdtemp(t.data()) != nullptr);
+    path = t;
+  }
+  ~TempDir() { fs::remove_all(path); }
+  std::string operator/(const std::string& name) const { return (path / name).string(); }
+  // Names in the folder, sorted, separated by spaces.
+  std::string listing() const {
+    std::set<std::string> names;
+    for (const auto& e : fs::directory_iterator(path)) names.insert(e.path().filename().string());
+    std::string s;
+    for (const auto& n : names) s += (s.empty() ? "" : " ") + n;
+    return s;
+  }
+};
+
+std::string read(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+TEST_CASE("atomic_file::StagedOutputs writes all outputs or none") {
+  TempDir dir;
+  SUBCASE("commit writes every output") {
+    StagedOutputs out;
+    out.stage(dir / "a", "A");
+    out.stage(dir / "b", "B");
+    CHECK(!fs::exists(dir / "a"));  // nothing at a target before commit
+    out.commit();
+    CHECK(read(dir / "a") == "A");
+    CHECK(read(dir / "b") == "B");
+    CHECK(dir.listing() == "a b");
+  }
+  SUBCASE("an output that cannot be staged leaves the earlier ones unwritten, and no temporaries") {
+    std::ofstream(dir / "a") << "old";
+    {
+      StagedOutputs out;
+      out.stage(dir / "a", "new");
+      CHECK_THROWS_AS(out.stage(dir / "missing/b", "B"), std::runtime_error);
+    }
+    CHECK(read(dir / "a") == "old");
+    CHECK(dir.listing() == "a");
+  }
+  SUBCASE("destroyed without commit: no temporaries, targets unchanged") {
+    { StagedOutputs out; out.stage(dir / "a", "A"); }
+    CHECK(dir.listing() == "");
+  }
+}
+
+TEST_CASE("atomic_file::StagedOutputs removes its temporaries on SIGTERM and SIGINT") {
+  for (int sig : {SIGTERM, SIGINT}) {
+    TempDir dir;
+    pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      // The test runner handles these signals itself; a program's default is to end.
+      for (int s : {SIGINT, SIGTERM, SIGHUP}) signal(s, SIG_DFL);
+      StagedOutputs out;
+      out.stage(dir / "a", "A");
+      out.stage(dir / "b", std::string(1 << 20, 'b'));
+      kill(getpid(), sig);  // as if the user pressed ^C or `kill` arrived mid-write
+      _exit(0);             // not reached: the handler re-raises the signal
+    }
+    int status = 0;
+    REQUIRE(waitpid(child, &status, 0) == child);
+    CHECK(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == sig);
+    CHECK(dir.listing() == "");
+  }
+}
+
+TEST_CASE("atomic_file::check_output_paths refuses to overwrite inputs") {
+  TempDir dir;
+  std::ofstream(dir / "in.json") << "{}";
+  CHECK_NOTHROW(check_output_paths({{"-o", dir / "out.json"}}, {dir / "in.json"}));  // not there yet
+  CHECK_NOTHROW(check_output_paths({{"-o", ""}}, {dir / "in.json"}));                 // not given
+  CHECK_THROWS_WITH_AS(check_output_paths({{"-o", dir / "in.json"}}, {dir / "in.json"}),
+                       doctest::Contains("same device and inode"), InputError);
+  // Another name for the same file: a hard link, or a path through "..".
+  fs::create_hard_link(dir / "in.json", dir / "link.json");
+  CHECK_THROWS_AS(check_output_paths({{"-o", dir / "link.json"}}, {dir / "in.json"}), InputError);
+  fs::create_directory(dir / "sub");
+  CHECK_THROWS_AS(check_output_paths({{"-o", dir / "sub/../in.json"}}, {dir / "in.json"}), InputError);
+  // Two outputs to one file, an output that is a folder, an output in a missing folder.
+  CHECK_THROWS_WITH_AS(check_output_paths({{"-o", dir / "x"}, {"--model-out", dir / "sub/../x"}}, {}),
+                       doctest::Contains("also the output of -o"), InputError);
+  CHECK_THROWS_WITH_AS(check_output_paths({{"-o", dir / "sub"}}, {}), doctest::Contains("is a folder"), InputError);
+  CHECK_THROWS_WITH_AS(check_output_paths({{"-o", dir / "nope/x"}}, {}), doctest::Contains("not an existing folder"),
+                       InputError);
+}
