@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 B=${1:-build}
 out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
 res=bench/results.md
+# The benchmarks are behind a meson option (off by default): turn it on for this build.
+[[ -x "$B/bench/bench_scale" ]] || meson configure "$B" -Dbench=true >/dev/null
 ninja -C "$B" >/dev/null
 peak() { awk '/Maximum resident/ {printf "%.0f", $6 / 1024}' "$1"; }
 

@@ -1,5 +1,9 @@
 #include "interpcert/dataset.hpp"
 #include "interpcert/errors.hpp"
+#include "interpcert/sha256.hpp"
+
+#include <algorithm>
+#include <random>
 
 #include <doctest/doctest.h>
 
@@ -78,4 +82,39 @@ TEST_CASE("dataset::from_json rejects bad input with the JSON path") {
   CHECK(error_path(with(R"("readout": "last")", R"("readout": "middle")")) == "/readout");
   CHECK(error_path(with(R"("positions": [1, 0])", R"("postions": [1, 0])")) == "/sequences/1/postions");
   CHECK(error_path(std::string(kExample).substr(0, 120)) != "<no error>");
+}
+
+TEST_CASE("dataset::digest streams the canonical text: equal to hashing it whole, over many pieces") {
+  // A dataset whose canonical text is several MiB, so the digest is fed in many pieces.
+  std::uint64_t seed = 20261128;
+  std::mt19937_64 rng(seed);
+  CAPTURE(seed);
+  Dataset ds;
+  ds.d = 8;
+  for (std::size_t j = 0; j < 400; ++j) {
+    Sequence s;
+    for (std::size_t i = 0; i < 100; ++i) {
+      Vec z(ds.d);
+      for (auto& x : z) x = Rational(static_cast<long>(rng() % 2000001) - 1000000, static_cast<long>(rng() % 7) + 1);
+      s.input.push_back(std::move(z));
+    }
+    s.output.push_back(s.input[3]);
+    s.positions.push_back(99);
+    ds.sequences.push_back(std::move(s));
+  }
+  std::string text = dataset_canonical_text(ds);
+  CHECK(text.size() > (2u << 20));
+  CHECK(dataset_digest(ds) == sha256_hex(text));
+  // Incremental SHA-256 over random splits equals the one-shot digest.
+  for (int trial = 0; trial < 5; ++trial) {
+    Sha256 h;
+    for (std::size_t at = 0; at < text.size();) {
+      std::size_t len = std::min<std::size_t>(text.size() - at, rng() % 100000);
+      h.update(std::string_view(text).substr(at, len));
+      at += len;
+    }
+    CHECK(h.hex() == sha256_hex(text));
+  }
+  // And the dataset read back from its JSON text has the same digest.
+  CHECK(dataset_digest(parse(dataset_to_json_text(ds))) == sha256_hex(text));
 }

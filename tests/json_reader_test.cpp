@@ -7,6 +7,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
 using namespace interpcert;
 
 namespace {
@@ -117,6 +122,118 @@ TEST_CASE("json_reader::load says why a file cannot be read") {
   std::ofstream(empty).close();
   CHECK(message_of(empty).find("empty file") != std::string::npos);
   std::filesystem::remove(empty);
+}
+
+// Pins (issue 13): the exact messages of the tree reader (nlohmann) as it was on main when the streaming rewrite was merged,
+// recorded from that reader, for every kind of syntax error, paths in deep structures,
+// duplicate keys, unknown fields (reported in sorted key order) and the number forms.
+namespace {
+using Op = std::string (*)(const JsonNode&);
+#include "json_reader_pins.inc"
+
+std::string error_of(const std::string& text) {
+  try {
+    json_parse(text, "f.json");
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+}  // namespace
+
+TEST_CASE("json_reader::syntax error messages are pinned") {
+  for (const auto& [text, message] : kSyntaxPins) {
+    CAPTURE(text);
+    CHECK(error_of(text) == message);
+  }
+  // Accepted: a byte order mark, trailing whitespace, escapes and UTF-8.
+  CHECK(error_of("\xef\xbb\xbf[1]") == "<no error>");
+  CHECK(error_of("[1]\n\n  ") == "<no error>");
+  CHECK(error_of("[\"\\u00e9\", \"\xc3\xa9\"]") == "<no error>");
+}
+
+TEST_CASE("json_reader::node access results and messages are pinned") {
+  const char* doc = R"({"o": {"b": 1, "a~/": 2, "Z": 3, "\u00e9": 4}, "f": 1.5, "g": 2.0, "i": -0, "u": 18446744073709551615,
+    "v": 9223372036854775808, "w": -9223372036854775809, "x": 123456789012345678901234567890, "e": 1E+2, "s": "1/3", "bad": "1/0",
+    "t": true, "n": null, "arr": [[1, 2], {"k": []}], "esc": "a\"b\\c\u0041", "neg": -7, "dec": "-.5e-1", "sp": " 1"})";
+  JsonDocument d = json_parse(doc, "doc.json");
+  JsonNode r = JsonNode::root_of(d);
+  int i = 0;
+  for (const auto& [expected, op] : kNodePins) {
+    CAPTURE(i++);
+    std::string got;
+    try {
+      got = "= " + op(r);
+    } catch (const InputError& e) {
+      got = "! " + std::string(e.what());
+    }
+    CHECK(got == expected);
+  }
+}
+
+namespace interpcert {
+// The reference parser (json_reader.cpp), for the differential test below.
+void detail_json_parse_reference(std::string_view text, const std::string& file);
+}  // namespace interpcert
+
+TEST_CASE("json_reader::the streaming validator accepts exactly what the reference parser accepts") {
+  // Seeded random near-JSON: valid documents mutated byte by byte with structural characters,
+  // digits, signs, exponents, quotes, escapes, control and non-ASCII bytes, duplicate keys.
+  std::uint64_t seed = 4242;
+  std::mt19937_64 rng(seed);
+  CAPTURE(seed);
+  const std::vector<std::string> atoms = {"0", "-0", "12", "1.5", "-2e3", "1E+400", "1e-400", "007", "1.", "\"a\"",
+                                          "\"\\u00e9\"", "\"\\ud800\"", "\"\xc3\xa9\"", "\"\xff\"", "\"\\n\"", "\"\\q\"",
+                                          "true", "false", "null", "tru", "[]", "{}", "18446744073709551616",
+                                          "-9223372036854775809", "123456789012345678901234567890"};
+  const std::string alphabet = "{}[],:\" \n\t\\/-+.eE0123456789abtnu\x01\x7f\xc3\xa9\xff";
+  std::function<std::string(int)> gen = [&](int depth) -> std::string {
+    int r = static_cast<int>(rng() % 10);
+    if (depth > 3 || r < 4) return atoms[rng() % atoms.size()];
+    std::string s;
+    std::size_t k = rng() % 4;
+    if (r < 7) {
+      s = "[";
+      for (std::size_t i = 0; i < k; ++i) s += (i ? "," : "") + gen(depth + 1);
+      return s + "]";
+    }
+    s = "{";
+    for (std::size_t i = 0; i < k; ++i) {
+      std::string key = std::string(1, static_cast<char>('a' + rng() % 3));  // duplicates happen
+      if (rng() % 8 == 0) key = "\\u006" + std::string(1, static_cast<char>('1' + rng() % 3));  // escaped a, b, c
+      s += (i ? ", " : "") + ("\"" + key + "\": ") + gen(depth + 1);
+    }
+    return s + "}";
+  };
+  auto outcome = [](auto&& parse, const std::string& text) {
+    try {
+      parse(text);
+      return std::string("OK");
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+  };
+  int accepted = 0, rejected = 0;
+  for (int trial = 0; trial < 20000; ++trial) {
+    std::string text = gen(0);
+    for (std::size_t m = rng() % 3; m > 0 && !text.empty(); --m) {
+      std::size_t at = rng() % text.size();
+      switch (rng() % 3) {
+        case 0: text[at] = alphabet[rng() % alphabet.size()]; break;
+        case 1: text.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
+        default: text.erase(at, 1);
+      }
+    }
+    if (rng() % 16 == 0) text = " \n" + text + "\t ";
+    CAPTURE(text);
+    std::string fast = outcome([](const std::string& t) { json_parse(t, "f.json"); }, text);
+    std::string ref = outcome([](const std::string& t) { detail_json_parse_reference(t, "f.json"); }, text);
+    CHECK(fast == ref);
+    (fast == "OK" ? accepted : rejected)++;
+  }
+  MESSAGE("accepted " << accepted << ", rejected " << rejected);
+  CHECK(accepted > 2000);
+  CHECK(rejected > 2000);
 }
 
 TEST_CASE("json_reader::integer says \"number\" for a number with a fraction, never \"string\"") {

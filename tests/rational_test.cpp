@@ -1,8 +1,11 @@
+#include "interpcert/gmp_pool.hpp"
 #include "interpcert/rational.hpp"
 
 #include <doctest/doctest.h>
 
 #include <random>
+#include <thread>
+#include <vector>
 
 using namespace interpcert;
 
@@ -62,4 +65,76 @@ TEST_CASE("rational::approx and short forms") {
   CHECK(rational_approx(*rational_parse("2.5e-500")) == "~2.50e-500");
   CHECK(rational_short(Rational(5, 4)) == "5/4");
   CHECK(rational_short(*rational_parse("1e100") / 3).find("~3.33e+99 (exact value: ") == 0);
+}
+
+TEST_CASE("rational::parse small-number fast path agrees with GMP's own parser on random text") {
+  // parse_small handles up to 18 digits; compare with mpq_set_str (via Boost) on seeded forms,
+  // including the boundaries around 18 and 19 digits where the general path takes over.
+  std::uint64_t seed = 1311;
+  std::mt19937_64 rng(seed);
+  CAPTURE(seed);
+  auto digits = [&](std::size_t k) {
+    std::string s;
+    for (std::size_t i = 0; i < k; ++i) s += static_cast<char>('0' + rng() % 10);
+    return s;
+  };
+  for (int trial = 0; trial < 20000; ++trial) {
+    std::string sign = rng() % 2 ? "-" : "";
+    std::string p = digits(1 + rng() % 20), q = digits(1 + rng() % 20);
+    CAPTURE(p);
+    CAPTURE(q);
+    // p/q
+    bool zero_q = q.find_first_not_of('0') == std::string::npos;
+    auto r = rational_parse(sign + p + "/" + q);
+    REQUIRE(r.has_value() == !zero_q);
+    if (!zero_q) CHECK(*r == Rational(sign + p + "/" + q));
+    // integer
+    CHECK(*rational_parse(sign + p) == Rational(sign + p));
+    // decimal p.q = pq / 10^|q|
+    std::string den = "1" + std::string(q.size(), '0');
+    CHECK(*rational_parse(sign + p + "." + q) == Rational(sign + p + q + "/" + den));
+    CHECK(*rational_parse(sign + "." + q) == Rational(sign + q + "/" + den));
+    CHECK(*rational_parse(sign + p + ".") == Rational(sign + p));
+  }
+  CHECK_FALSE(rational_parse("-").has_value());
+  CHECK_FALSE(rational_parse(".").has_value());
+  CHECK_FALSE(rational_parse("1/0").has_value());
+  CHECK_FALSE(rational_parse("1.5/2").has_value());
+  CHECK_FALSE(rational_parse("--5").has_value());
+  CHECK_FALSE(rational_parse("+5").has_value());
+}
+
+TEST_CASE("gmp_pool: arithmetic is unchanged under the limb pool, across threads, for numbers made before it") {
+  std::uint64_t seed = 77;
+  std::mt19937_64 rng(seed);
+  CAPTURE(seed);
+  auto draw = [&] {
+    Integer p(static_cast<long>(rng() % 2000001) - 1000000), q(static_cast<long>(rng() % 1000) + 1);
+    if (rng() % 4 == 0) p *= Integer(static_cast<long>(rng() >> 1)) * Integer(static_cast<long>(rng() >> 1));  // multi-limb
+    return Rational(p, q);
+  };
+  std::vector<Rational> xs;
+  for (int i = 0; i < 2000; ++i) xs.push_back(draw());
+  auto fold = [&](const std::vector<Rational>& v) {
+    Rational s = 0, t = 1;
+    std::string out;
+    for (std::size_t i = 0; i + 1 < v.size(); ++i) {
+      s += v[i] * v[i + 1];
+      t = t * (v[i] + 1) / (v[i + 1] == 0 ? Rational(1) : v[i + 1]);
+      if (i % 100 == 0) out += rational_to_string(s) + " " + rational_to_string(t) + "\n";
+    }
+    return out;
+  };
+  std::string before = fold(xs);  // with malloc
+  const char* big = "-123456789012345678901234567890/11";
+  std::string big_before = rational_to_string(*rational_parse(big));
+  install_gmp_limb_pool();
+  CHECK(fold(xs) == before);  // numbers made before the pool, freed into it
+  std::vector<std::string> got(4);
+  std::vector<std::thread> ts;
+  for (int k = 0; k < 4; ++k) ts.emplace_back([&, k] { got[k] = fold(xs); });
+  for (auto& t : ts) t.join();
+  for (const auto& g : got) CHECK(g == before);
+  xs.clear();  // freed on this thread, some allocated elsewhere
+  CHECK(rational_to_string(*rational_parse(big)) == big_before);
 }

@@ -12,8 +12,12 @@ namespace interpcert {
 
 /// Appends the numbers of v in lowest terms, separated by one space, then "\n".
 void append_numbers_line(std::string& out, const Vec& v);
+/// The same for n numbers in place (a matrix row), without copying them.
+void append_numbers_line(std::string& out, const Rational* v, std::size_t n);
 /// Appends [["p/q", ...], ...] for a list of rows.
 void append_json_matrix(std::string& out, const std::vector<Vec>& rows);
+/// The same for a row-major rows x cols array in place, without copying it.
+void append_json_matrix(std::string& out, const Rational* a, std::size_t rows, std::size_t cols);
 /// "(p/q, r, ...)" for people. Exact.
 std::string vec_text(const Vec& v);
 /// "1 block", "3 blocks": a count and its noun, singular for exactly one. `plural` defaults to

@@ -235,11 +235,11 @@ Finding check_interpolation(const JsonNode& claim, const Model& m, const Dataset
     if (std::find(names.begin(), names.end(), k.kind) == names.end()) names.push_back(k.kind);
   }
   if (!claim.is_object()) claim.fail("expected an object");
-  for (auto it = claim.raw().begin(); it != claim.raw().end(); ++it)
-    if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end()) {
+  for (const std::string& key : claim.keys())
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
       std::string list;
       for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      claim.at(it.key()).fail("unknown field \"" + clip_for_message(it.key()) + "\" (expected one of: " + list + ")");
+      claim.at(key).fail("unknown field \"" + clip_for_message(key) + "\" (expected one of: " + list + ")");
     }
   std::string kind = claim.at("kind").string();
   if (std::find(names.begin(), names.end(), kind) == names.end()) {
@@ -277,7 +277,7 @@ Finding check_interpolation(const JsonNode& claim, const Model& m, const Dataset
 
 Finding check_counts(const JsonNode& claim, const Sizes& sz, const Dataset& ds) {
   const std::string name = "counts";
-  if (!claim.is_object() || claim.raw().empty()) claim.fail("expected a non-empty object of counts (omit it to claim none)");
+  if (!claim.is_object() || claim.keys().empty()) claim.fail("expected a non-empty object of counts (omit it to claim none)");
   claim.only_keys({"N", "sum_m", "blocks", "parameters", "max_ff_width", "max_heads", "block_bound",
                    "paper_hardmax_block_bound", "paper_softmax_block_bound"});
   std::size_t N = ds.sequences.size(), sum_m = 0;
@@ -345,30 +345,30 @@ std::vector<Finding> check_certificate(const JsonDocument& doc, const Dataset& d
   // 4-7. The claims, in a fixed order; any other claim is refuted as unverifiable.
   JsonNode claims = root.at("claims");
   if (!claims.is_object()) claims.fail("expected an object of claims");
-  for (auto it = claims.raw().begin(); it != claims.raw().end(); ++it) {
+  for (const std::string& key : claims.keys()) {
     static const char* known[] = {"hypotheses", "mask", "obstructions", "interpolation", "counts", "squared_norm"};
-    if (std::find_if(std::begin(known), std::end(known), [&](const char* k) { return it.key() == k; }) == std::end(known))
-      out.push_back(refuted(it.key(), "unknown claim: this checker cannot verify it"));
+    if (std::find_if(std::begin(known), std::end(known), [&](const char* k) { return key == k; }) == std::end(known))
+      out.push_back(refuted(key, "unknown claim: this checker cannot verify it"));
   }
   if (claims.has("hypotheses")) {
     JsonNode h = claims.at("hypotheses");
     // An empty object claims nothing: it must not print "VERIFIED ()" as if something were checked.
-    if (!h.is_object() || h.raw().empty()) h.fail("expected a non-empty object of hypotheses (omit it to claim none)");
+    if (!h.is_object() || h.keys().empty()) h.fail("expected a non-empty object of hypotheses (omit it to claim none)");
     std::string shown, failed;
-    for (auto it = h.raw().begin(); it != h.raw().end(); ++it) {
-      JsonNode v = h.at(it.key());
-      if (!v.raw().is_boolean()) v.fail("expected true or false");
+    for (const std::string& key : h.keys()) {
+      JsonNode v = h.at(key);
+      if (!v.is_boolean()) v.fail("expected true or false");
       std::string why;
-      bool holds = hypothesis_holds(ds, it.key(), why);
+      bool holds = hypothesis_holds(ds, key, why);
       if (why == "unknown hypothesis") {
-        failed = it.key() + ": unknown hypothesis";
+        failed = key + ": unknown hypothesis";
         break;
       }
-      if (v.raw().get<bool>() != holds) {
-        failed = it.key() + " is claimed to " + (holds ? "fail" : "hold") + " but " + (holds ? "holds" : "fails: " + why);
+      if (v.boolean() != holds) {
+        failed = key + " is claimed to " + (holds ? "fail" : "hold") + " but " + (holds ? "holds" : "fails: " + why);
         break;
       }
-      shown += (shown.empty() ? "" : ", ") + it.key() + (holds ? " holds" : " fails");
+      shown += (shown.empty() ? "" : ", ") + key + (holds ? " holds" : " fails");
     }
     out.push_back(failed.empty() ? verified("hypotheses", shown) : refuted("hypotheses", failed));
   }
@@ -381,21 +381,23 @@ std::vector<Finding> check_certificate(const JsonDocument& doc, const Dataset& d
   }
   if (claims.has("obstructions")) {  // optional: O1, O2 (no mask) or C1 (causal), re-decided here
     JsonNode h = claims.at("obstructions");
+    // Like hypotheses: an empty object claims nothing and must not print "VERIFIED ()".
+    if (!h.is_object() || h.keys().empty()) h.fail("expected a non-empty object of obstructions (omit it to claim none)");
     std::string shown, failed;
-    for (auto it = h.raw().begin(); it != h.raw().end(); ++it) {
-      JsonNode v = h.at(it.key());
-      if (!v.raw().is_boolean()) v.fail("expected true or false");
+    for (const std::string& key : h.keys()) {
+      JsonNode v = h.at(key);
+      if (!v.is_boolean()) v.fail("expected true or false");
       std::string why;
-      bool found = obstruction_found(ds, it.key(), why);
+      bool found = obstruction_found(ds, key, why);
       if (why == "unknown obstruction") {
-        failed = it.key() + ": unknown obstruction";
+        failed = key + ": unknown obstruction";
         break;
       }
-      if (v.raw().get<bool>() != found) {
-        failed = it.key() + " is claimed " + (found ? "absent but is present: " + why : "present but is absent");
+      if (v.boolean() != found) {
+        failed = key + " is claimed " + (found ? "absent but is present: " + why : "present but is absent");
         break;
       }
-      shown += (shown.empty() ? "" : ", ") + it.key() + (found ? " present" : " absent");
+      shown += (shown.empty() ? "" : ", ") + key + (found ? " present" : " absent");
     }
     out.push_back(failed.empty() ? verified("obstructions", shown) : refuted("obstructions", failed));
   }

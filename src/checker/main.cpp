@@ -6,6 +6,7 @@
 
 #include "interpcert/atomic_file.hpp"
 #include "interpcert/errors.hpp"
+#include "interpcert/gmp_pool.hpp"
 #include "interpcert/sha256.hpp"
 #include "interpcert/text_util.hpp"
 #include "interpcert/verdict.hpp"
@@ -142,6 +143,7 @@ int run(const Options& o) {
 
 // The one place that turns errors into messages and exit statuses.
 int main(int argc, char** argv) {
+  interpcert::install_gmp_limb_pool();  // before any number exists (issue 13)
   using namespace interpcert;
   try {
     Options o = parse_options(argc, argv);

@@ -208,12 +208,18 @@ Runner add_digest_command(CLI::App& app) {
     JsonDocument doc = json_load(o->file);
     JsonNode root = JsonNode::root_of(doc);
     std::string fmt = root.at("format").string();
-    std::string text;
-    if (fmt == "interpcert-dataset") text = dataset_canonical_text(dataset_from_json(root));
-    else if (fmt == "interpcert-model") text = model_canonical_text(model_from_json(root));
-    else root.at("format").fail("expected \"interpcert-dataset\" or \"interpcert-model\"");
-    if (o->text) std::cout << text;
-    else std::cout << sha256_hex(text) << "  " << o->file << "\n";
+    if (fmt != "interpcert-dataset" && fmt != "interpcert-model")
+      root.at("format").fail("expected \"interpcert-dataset\" or \"interpcert-model\"");
+    // The digest streams the canonical text; only --text builds it whole.
+    if (fmt == "interpcert-dataset") {
+      Dataset ds = dataset_from_json(root);
+      if (o->text) std::cout << dataset_canonical_text(ds);
+      else std::cout << dataset_digest(ds) << "  " << o->file << "\n";
+    } else {
+      Model m = model_from_json(root);
+      if (o->text) std::cout << model_canonical_text(m);
+      else std::cout << model_digest(m) << "  " << o->file << "\n";
+    }
     return static_cast<int>(kExitOk);
   };
 }

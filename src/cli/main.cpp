@@ -2,6 +2,7 @@
 #include "commands.hpp"
 
 #include "interpcert/errors.hpp"
+#include "interpcert/gmp_pool.hpp"
 
 #include <iostream>
 #include <map>
@@ -34,6 +35,7 @@ interpcert::cli::Runner add_help_command(CLI::App& app) {
 // The one place that turns errors into messages and exit statuses: command-line errors, invalid
 // input and anything else a command throws.
 int main(int argc, char** argv) {
+  interpcert::install_gmp_limb_pool();  // before any number exists (issue 13)
   using namespace interpcert;
   try {
     CLI::App app{

@@ -3,6 +3,8 @@
 #include "interpcert/errors.hpp"
 #include "interpcert/json_reader.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <fstream>
 #include <limits>
@@ -95,12 +97,11 @@ SafeTensorsFile safetensors_parse(std::string bytes, const std::string& file) {
   JsonDocument doc = json_parse(std::string_view(bytes).substr(8, n), file);
   JsonNode root = JsonNode::root_of(doc);
   if (!root.is_object()) root.fail("the header must be a JSON object");
-  for (auto it = doc.root.begin(); it != doc.root.end(); ++it) {
-    const std::string& key = it.key();
+  for (const std::string& key : root.keys()) {
     JsonNode node = root.at(key);
     if (key == "__metadata__") {
       if (!node.is_object()) node.fail("expected an object of strings");
-      for (auto m = it->begin(); m != it->end(); ++m) f.metadata[m.key()] = node.at(m.key()).string();
+      for (const std::string& m : node.keys()) f.metadata[m] = node.at(m).string();
       continue;
     }
     f.tensors[key] = read_tensor(node, key);

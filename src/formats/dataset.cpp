@@ -13,8 +13,9 @@ Vec read_token(const JsonNode& node, std::size_t d) {
   std::size_t len = node.array_size();
   if (len != d)
     node.fail("token has " + std::to_string(len) + " numbers, expected d = " + std::to_string(d));
-  Vec v(d);
-  for (std::size_t i = 0; i < d; ++i) v[i] = node.at(i).rational();
+  Vec v;  // built in place: no default-constructed numbers to overwrite
+  v.reserve(d);
+  for (std::size_t i = 0; i < d; ++i) v.push_back(node.rational_at(i));
   return v;
 }
 
@@ -86,7 +87,11 @@ Dataset dataset_load(const std::string& file) {
   return dataset_from_json(JsonNode::root_of(doc));
 }
 
-std::string dataset_canonical_text(const Dataset& ds) {
+namespace {
+// The canonical text in consecutive pieces: sink(piece) whenever a sequence leaves more than
+// 1 MiB buffered, and once at the end, so a digest never holds the text whole.
+template <class Sink>
+void dataset_canonical_pieces(const Dataset& ds, Sink sink) {
   std::string t = "interpcert-dataset 1\n";
   t += "d " + std::to_string(ds.d) + "\n";
   t += "sequences " + std::to_string(ds.sequences.size()) + "\n";
@@ -95,13 +100,31 @@ std::string dataset_canonical_text(const Dataset& ds) {
     for (const auto& z : s.input) append_numbers_line(t, z);
     for (const auto& y : s.output) append_numbers_line(t, y);
     t += "positions";
-    for (auto p : s.positions) t += " " + std::to_string(p);
-    t += "\n";
+    for (auto p : s.positions) {
+      t += ' ';
+      t += std::to_string(p);
+    }
+    t += '\n';
+    if (t.size() > (1u << 20)) {
+      sink(std::string_view(t));
+      t.clear();
+    }
   }
-  return t;
+  sink(std::string_view(t));
+}
+}  // namespace
+
+std::string dataset_canonical_text(const Dataset& ds) {
+  std::string out;
+  dataset_canonical_pieces(ds, [&](std::string_view piece) { out += piece; });
+  return out;
 }
 
-std::string dataset_digest(const Dataset& ds) { return sha256_hex(dataset_canonical_text(ds)); }
+std::string dataset_digest(const Dataset& ds) {
+  Sha256 h;
+  dataset_canonical_pieces(ds, [&](std::string_view piece) { h.update(piece); });
+  return h.hex();
+}
 
 std::string dataset_to_json_text(const Dataset& ds) {
   std::string t = "{\n  \"format\": \"interpcert-dataset\", \"version\": 1,\n  \"d\": " +

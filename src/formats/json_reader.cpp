@@ -2,19 +2,53 @@
 
 #include "interpcert/errors.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <vector>
 
 namespace interpcert {
+
+namespace detail {
+
+/// One array or object: one past its closing bracket, its element count, and how many arrays
+/// and objects it contains (so the entry of its next sibling is this one's + 1 + inner).
+struct Container {
+  std::uint64_t end;
+  std::uint32_t count;
+  std::uint32_t inner;
+};
+
+struct JsonText {
+  std::string file;
+  std::string text;
+  std::vector<Container> index;  // in document order of the opening brackets
+  std::uint64_t root = 0;        // where the root value starts
+};
+
+}  // namespace detail
+
 namespace {
 
 using nlohmann::json;
+using detail::Container;
+using detail::JsonText;
+constexpr std::uint32_t kNoContainer = UINT32_MAX;
 
+// ---------------------------------------------------------------------------------------------
+// The reference parser: nlohmann's SAX parser. Used only for invalid input (so the error names
+// exactly what it always named) and for JsonNode::raw().
 // Builds a json tree from SAX events. Floats keep their text, stored as a JSON "binary" value (a
 // type JSON text never produces) so they still read as numbers: rational() takes their exact
 // decimal value, and integer() can say "found the number 2.0" rather than "found a string". The
@@ -123,28 +157,234 @@ class ExactBuilder : public nlohmann::json_sax<json> {
   }
 };
 
-const char* type_name(const json& v) {
-  switch (v.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::object: return "an object";
-    case json::value_t::array: return "an array";
-    case json::value_t::string: return "a string";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned:
-    case json::value_t::number_float:
-    case json::value_t::binary: return "a number";
-    default: return "an unsupported value";
+// Re-parses invalid text with the reference parser, which throws the exact error.
+[[noreturn]] void reference_error(std::string_view text, const std::string& file) {
+  ExactBuilder builder(file);
+  json::sax_parse(text.begin(), text.end(), &builder, nlohmann::detail::input_format_t::json, /*strict=*/true);
+  // The fast validator rejected what the reference accepts: a bug in the validator.
+  throw InputError(file, "", "invalid JSON (rejected by the streaming reader but accepted by the reference "
+                             "parser: please report this input)");
+}
+
+json reference_tree(std::string_view text, const std::string& file) {
+  ExactBuilder builder(file);
+  json::sax_parse(text.begin(), text.end(), &builder, nlohmann::detail::input_format_t::json, /*strict=*/true);
+  return std::move(builder.root);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The validating pass: RFC 8259 exactly as the reference parser accepts it (strict, byte order
+// mark allowed, no comments), duplicate keys rejected, number literals beyond the double range
+// rejected. It only says yes or no; a no is explained by the reference parser.
+
+inline bool is_ws(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
+inline std::size_t skip_ws(const char* s, std::size_t n, std::size_t p) {
+  while (p < n && is_ws(s[p])) ++p;
+  return p;
+}
+
+// A string literal at s[p] == '"': advances p past its closing quote. `escaped` says whether it
+// holds a backslash (its decoded value then differs from its raw text). Anything beyond
+// printable ASCII is checked by the reference parser (UTF-8, escapes, control characters).
+bool scan_string(const char* s, std::size_t n, std::size_t& p, bool& escaped) {
+  std::size_t q = p + 1;
+  bool unusual = false;
+  escaped = false;
+  for (;;) {
+    if (q >= n) return false;
+    const auto c = static_cast<unsigned char>(s[q]);
+    if (c == '"') break;
+    if (c == '\\') {
+      escaped = unusual = true;
+      q += 2;
+      continue;
+    }
+    if (c < 0x20 || c >= 0x80) unusual = true;
+    ++q;
+  }
+  if (unusual && !json::accept(std::string_view(s + p, q + 1 - p))) return false;
+  p = q + 1;
+  return true;
+}
+
+bool scan_number(const char* s, std::size_t n, std::size_t& p) {
+  std::size_t q = p;
+  if (s[q] == '-') ++q;
+  std::size_t int_from = q;
+  if (q < n && s[q] == '0') ++q;
+  else if (q < n && s[q] >= '1' && s[q] <= '9')
+    while (q < n && is_digit(s[q])) ++q;
+  else return false;
+  std::size_t int_digits = q - int_from;
+  bool exponent = false;
+  if (q < n && s[q] == '.') {
+    ++q;
+    if (q >= n || !is_digit(s[q])) return false;
+    while (q < n && is_digit(s[q])) ++q;
+  }
+  if (q < n && (s[q] == 'e' || s[q] == 'E')) {
+    exponent = true;
+    ++q;
+    if (q < n && (s[q] == '+' || s[q] == '-')) ++q;
+    if (q >= n || !is_digit(s[q])) return false;
+    while (q < n && is_digit(s[q])) ++q;
+  }
+  // The reference parser reads such literals as doubles and rejects an infinite one. Without
+  // an exponent, up to 300 integer digits is always finite.
+  if (exponent || int_digits > 300) {
+    std::string copy(s + p, q - p);
+    if (!std::isfinite(std::strtod(copy.c_str(), nullptr))) return false;
+  }
+  p = q;
+  return true;
+}
+
+bool scan_literal(const char* s, std::size_t n, std::size_t& p, std::string_view word) {
+  if (n - p < word.size() || std::memcmp(s + p, word.data(), word.size()) != 0) return false;
+  p += word.size();
+  return true;
+}
+
+std::string decode_string(std::string_view literal) { return json::parse(literal).get<std::string>(); }
+
+bool build_index(JsonText& t) {
+  const char* s = t.text.data();
+  const std::size_t n = t.text.size();
+  std::size_t p = 0;
+  if (n > 0 && static_cast<unsigned char>(s[0]) == 0xEF) {
+    if (n < 3 || static_cast<unsigned char>(s[1]) != 0xBB || static_cast<unsigned char>(s[2]) != 0xBF) return false;
+    p = 3;
+  }
+  struct Frame {
+    std::uint32_t c;
+    bool object;
+    std::uint32_t count;
+    std::size_t keys_from;
+  };
+  std::vector<Frame> open;
+  std::vector<std::string_view> keys;  // keys of the open objects, for duplicates
+  std::deque<std::string> decoded;     // storage of keys that held escapes
+  constexpr std::size_t kLinearKeys = 32;  // larger objects are checked by sorting, when closed
+  auto& index = t.index;
+  enum class State { Value, After, Key } state = State::Value;
+  p = skip_ws(s, n, p);
+  t.root = p;
+  for (;;) {
+    if (state == State::Value) {
+      if (p >= n) return false;
+      const char c = s[p];
+      if (c == '{' || c == '[') {
+        if (index.size() >= kNoContainer) return false;
+        const bool object = c == '{';
+        open.push_back({static_cast<std::uint32_t>(index.size()), object, 0, keys.size()});
+        index.push_back({0, 0, 0});
+        p = skip_ws(s, n, p + 1);
+        if (p < n && s[p] == (object ? '}' : ']')) {
+          state = State::After;  // closed below, with no element
+          goto close;
+        }
+        state = object ? State::Key : State::Value;
+        continue;
+      }
+      bool escaped;
+      bool ok = c == '"'   ? scan_string(s, n, p, escaped)
+                : c == 't' ? scan_literal(s, n, p, "true")
+                : c == 'f' ? scan_literal(s, n, p, "false")
+                : c == 'n' ? scan_literal(s, n, p, "null")
+                           : scan_number(s, n, p);
+      if (!ok) return false;
+      state = State::After;
+    } else if (state == State::Key) {
+      if (p >= n || s[p] != '"') return false;
+      std::size_t k0 = p;
+      bool escaped;
+      if (!scan_string(s, n, p, escaped)) return false;
+      std::string_view key(s + k0 + 1, p - k0 - 2);
+      if (escaped) key = decoded.emplace_back(decode_string(std::string_view(s + k0, p - k0)));
+      const Frame& f = open.back();
+      if (keys.size() - f.keys_from < kLinearKeys)
+        for (std::size_t i = f.keys_from; i < keys.size(); ++i)
+          if (keys[i] == key) return false;
+      keys.push_back(key);
+      p = skip_ws(s, n, p);
+      if (p >= n || s[p] != ':') return false;
+      p = skip_ws(s, n, p + 1);
+      state = State::Value;
+    } else {  // After a value
+      if (open.empty()) return skip_ws(s, n, p) == n;
+      if (open.back().count == kNoContainer - 1) return false;
+      ++open.back().count;
+      p = skip_ws(s, n, p);
+      if (p >= n) return false;
+      if (s[p] == ',') {
+        p = skip_ws(s, n, p + 1);
+        state = open.back().object ? State::Key : State::Value;
+        continue;
+      }
+      if (s[p] != (open.back().object ? '}' : ']')) return false;
+    close:
+      const Frame f = open.back();
+      open.pop_back();
+      if (f.object && keys.size() - f.keys_from > kLinearKeys) {
+        std::sort(keys.begin() + static_cast<long>(f.keys_from), keys.end());
+        if (std::adjacent_find(keys.begin() + static_cast<long>(f.keys_from), keys.end()) != keys.end()) return false;
+      }
+      keys.resize(f.keys_from);
+      index[f.c] = {p + 1, f.count, static_cast<std::uint32_t>(index.size() - f.c - 1)};
+      ++p;
+      state = State::After;
+    }
   }
 }
 
-// The text of a number kept by ExactBuilder::number_float.
-std::string number_text(const json& v) {
-  const auto& bytes = v.get_binary();
-  return std::string(bytes.begin(), bytes.end());
+JsonDocument make_document(std::string text, const std::string& file) {
+  auto t = std::make_shared<JsonText>();
+  t->file = file;
+  t->text = std::move(text);
+  if (!build_index(*t)) reference_error(t->text, file);
+  t->index.shrink_to_fit();
+  auto budget = std::make_shared<ExponentBudget>(ExponentBudget::for_input_size(t->text.size()));
+  return JsonDocument{file, std::move(t), std::move(budget)};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Walking validated text.
+
+inline std::size_t string_end(const char* s, std::size_t p) {  // s[p] == '"'
+  ++p;
+  while (s[p] != '"') p += s[p] == '\\' ? 2 : 1;
+  return p + 1;
+}
+
+inline std::size_t scalar_end(const char* s, std::size_t n, std::size_t p) {
+  if (s[p] == '"') return string_end(s, p);
+  while (p < n && s[p] != ',' && s[p] != ']' && s[p] != '}' && !is_ws(s[p])) ++p;
+  return p;
+}
+
+inline bool is_container(char c) { return c == '[' || c == '{'; }
+
+enum class Num { Int, UInt, Float };
+
+// A number literal's kind as the reference parser stores it: non-negative integers as unsigned,
+// negative ones as signed, anything with a fraction or exponent or beyond 64 bits as its text.
+Num classify(std::string_view lit, std::int64_t& i, std::uint64_t& u) {
+  if (lit.find_first_of(".eE") != std::string_view::npos) return Num::Float;
+  if (lit.front() == '-') {
+    auto r = std::from_chars(lit.data(), lit.data() + lit.size(), i);
+    return r.ec == std::errc() ? Num::Int : Num::Float;
+  }
+  auto r = std::from_chars(lit.data(), lit.data() + lit.size(), u);
+  return r.ec == std::errc() ? Num::UInt : Num::Float;
 }
 
 }  // namespace
+
+// The reference parser alone (the reader as it was before issue 13): throws json_parse's
+// InputError for invalid text. Declared by the differential test, not in the public header.
+void detail_json_parse_reference(std::string_view text, const std::string& file);
+void detail_json_parse_reference(std::string_view text, const std::string& file) { reference_tree(text, file); }
 
 std::string json_pointer_escape(std::string_view key) {
   std::string out;
@@ -156,14 +396,7 @@ std::string json_pointer_escape(std::string_view key) {
   return out;
 }
 
-JsonDocument json_parse(std::string_view text, const std::string& file) {
-  ExactBuilder builder(file);
-  bool ok = json::sax_parse(text.begin(), text.end(), &builder, nlohmann::detail::input_format_t::json,
-                            /*strict=*/true);
-  if (!ok) throw InputError(file, "", "invalid JSON");
-  return JsonDocument{file, std::move(builder.root),
-                      std::make_shared<ExponentBudget>(ExponentBudget::for_input_size(text.size()))};
-}
+JsonDocument json_parse(std::string_view text, const std::string& file) { return make_document(std::string(text), file); }
 
 JsonDocument json_load(const std::string& file) {
   // POSIX calls, so that every failure can say why (strerror) and a directory is not read as
@@ -192,28 +425,132 @@ JsonDocument json_load(const std::string& file) {
     text.append(buf, static_cast<std::size_t>(r));
   }
   if (text.empty()) throw InputError(file, "", "empty file (expected a JSON document)");
-  return json_parse(text, file);
+  return make_document(std::move(text), file);
 }
 
-bool JsonNode::has(std::string_view key) const { return v_->is_object() && v_->contains(key); }
+JsonNode JsonNode::root_of(const JsonDocument& doc) {
+  const JsonText* t = doc.text.get();
+  return JsonNode(t, t->root, is_container(t->text[t->root]) ? 0 : kNoContainer, "", doc.exponent_budget.get());
+}
+
+const std::string& JsonNode::file() const { return t_->file; }
+bool JsonNode::is_null() const { return t_->text[pos_] == 'n'; }
+bool JsonNode::is_object() const { return t_->text[pos_] == '{'; }
+bool JsonNode::is_array() const { return t_->text[pos_] == '['; }
+bool JsonNode::is_boolean() const { return t_->text[pos_] == 't' || t_->text[pos_] == 'f'; }
+
+const char* JsonNode::kind() const {
+  const char* s = t_->text.data();
+  switch (s[pos_]) {
+    case 'n': return "null";
+    case '{': return "an object";
+    case '[': return "an array";
+    case '"': return "a string";
+    case 't':
+    case 'f': return "a boolean";
+    default: {
+      std::int64_t i;
+      std::uint64_t u;
+      std::string_view lit(s + pos_, scalar_end(s, t_->text.size(), pos_) - pos_);
+      (void)classify(lit, i, u);
+      return "a number";  // with a fraction or exponent too (they keep their text, as numbers)
+    }
+  }
+}
+
+void JsonNode::locate(std::size_t i, std::uint64_t& pos, std::uint32_t& container) const {
+  const char* s = t_->text.data();
+  const std::size_t n = t_->text.size();
+  std::size_t k, p;
+  std::uint32_t c;
+  if (cache_pos_ != 0 && cache_i_ <= i) {
+    k = cache_i_, p = cache_pos_, c = cache_c_;
+  } else {
+    k = 0, p = skip_ws(s, n, pos_ + 1), c = c_ + 1;
+  }
+  for (; k < i; ++k) {
+    std::size_t end;
+    if (is_container(s[p])) {
+      end = t_->index[c].end;
+      c += 1 + t_->index[c].inner;
+    } else {
+      end = scalar_end(s, n, p);
+    }
+    p = skip_ws(s, n, end);
+    p = skip_ws(s, n, p + 1);  // the comma
+  }
+  cache_i_ = i, cache_pos_ = p, cache_c_ = c;
+  pos = p;
+  container = is_container(s[p]) ? c : kNoContainer;
+}
+
+namespace {
+// Calls f(key, value position, value container) for each member of the object at `pos`.
+template <class F>
+void for_each_member(const JsonText& t, std::uint64_t pos, std::uint32_t container, F f) {
+  const char* s = t.text.data();
+  const std::size_t n = t.text.size();
+  std::uint32_t count = t.index[container].count;
+  std::size_t p = skip_ws(s, n, pos + 1);
+  std::uint32_t c = container + 1;
+  for (std::uint32_t k = 0; k < count; ++k) {
+    std::size_t kend = string_end(s, p);
+    std::string_view raw(s + p, kend - p);
+    std::string decoded;
+    std::string_view key = raw.substr(1, raw.size() - 2);
+    if (key.find('\\') != std::string_view::npos) key = decoded = decode_string(raw);
+    std::size_t v = skip_ws(s, n, skip_ws(s, n, kend) + 1);
+    const bool cont = is_container(s[v]);
+    if (f(key, v, cont ? c : kNoContainer)) return;
+    std::size_t end;
+    if (cont) {
+      end = t.index[c].end;
+      c += 1 + t.index[c].inner;
+    } else {
+      end = scalar_end(s, n, v);
+    }
+    p = skip_ws(s, n, skip_ws(s, n, end) + 1);
+  }
+}
+}  // namespace
+
+bool JsonNode::find(std::string_view key, std::uint64_t& pos, std::uint32_t& container) const {
+  bool found = false;
+  for_each_member(*t_, pos_, c_, [&](std::string_view k, std::uint64_t v, std::uint32_t c) {
+    if (k != key) return false;
+    pos = v, container = c, found = true;
+    return true;
+  });
+  return found;
+}
+
+bool JsonNode::has(std::string_view key) const {
+  std::uint64_t p;
+  std::uint32_t c;
+  return is_object() && find(key, p, c);
+}
 
 JsonNode JsonNode::at(std::string_view key) const {
-  if (!v_->is_object()) fail(std::string("expected an object, found ") + type_name(*v_));
-  auto it = v_->find(key);
-  if (it == v_->end())
-    throw InputError(file_, path_ + "/" + json_pointer_escape(key), "missing required field \"" + std::string(key) + "\"");
-  return JsonNode(*it, file_, path_ + "/" + json_pointer_escape(key), budget_);
+  if (!is_object()) fail(std::string("expected an object, found ") + kind());
+  std::uint64_t p;
+  std::uint32_t c;
+  if (!find(key, p, c))
+    throw InputError(file(), path_ + "/" + json_pointer_escape(key), "missing required field \"" + std::string(key) + "\"");
+  return JsonNode(t_, p, c, path_ + "/" + json_pointer_escape(key), budget_);
 }
 
 JsonNode JsonNode::at(std::size_t i) const {
-  if (!v_->is_array()) fail(std::string("expected an array, found ") + type_name(*v_));
-  if (i >= v_->size()) fail("index " + std::to_string(i) + " out of range");
-  return JsonNode((*v_)[i], file_, path_ + "/" + std::to_string(i), budget_);
+  if (!is_array()) fail(std::string("expected an array, found ") + kind());
+  if (i >= t_->index[c_].count) fail("index " + std::to_string(i) + " out of range");
+  std::uint64_t p;
+  std::uint32_t c;
+  locate(i, p, c);
+  return JsonNode(t_, p, c, path_ + "/" + std::to_string(i), budget_);
 }
 
 std::size_t JsonNode::array_size() const {
-  if (!v_->is_array()) fail(std::string("expected an array, found ") + type_name(*v_));
-  return v_->size();
+  if (!is_array()) fail(std::string("expected an array, found ") + kind());
+  return t_->index[c_].count;
 }
 
 std::size_t JsonNode::nonempty_array_size() const {
@@ -222,53 +559,121 @@ std::size_t JsonNode::nonempty_array_size() const {
   return n;
 }
 
+std::vector<std::string> JsonNode::keys() const {
+  if (!is_object()) fail(std::string("expected an object, found ") + kind());
+  std::vector<std::string> out;
+  for_each_member(*t_, pos_, c_, [&](std::string_view k, std::uint64_t, std::uint32_t) {
+    out.emplace_back(k);
+    return false;
+  });
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 void JsonNode::only_keys(std::initializer_list<std::string_view> allowed) const {
-  if (!v_->is_object()) fail(std::string("expected an object, found ") + type_name(*v_));
-  for (auto it = v_->begin(); it != v_->end(); ++it) {
-    bool ok = false;
-    for (auto a : allowed) ok = ok || it.key() == a;
-    if (!ok) {
-      std::string list;
-      for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-      throw InputError(file_, path_ + "/" + json_pointer_escape(it.key()),
-                       "unknown field \"" + clip_for_message(it.key()) + "\" (expected one of: " + list + ")");
-    }
+  if (!is_object()) fail(std::string("expected an object, found ") + kind());
+  // The reference reader reported the first unknown key in sorted order.
+  std::string first;
+  bool any = false;
+  for_each_member(*t_, pos_, c_, [&](std::string_view k, std::uint64_t, std::uint32_t) {
+    if (std::find(allowed.begin(), allowed.end(), k) == allowed.end() && (!any || k < first)) first = k, any = true;
+    return false;
+  });
+  if (any) {
+    std::string list;
+    for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+    throw InputError(file(), path_ + "/" + json_pointer_escape(first),
+                     "unknown field \"" + clip_for_message(first) + "\" (expected one of: " + list + ")");
   }
 }
 
+// The text a string or number stands for: a string's decoded value (its raw text unless it
+// holds escapes), a number's literal. Empty view with `decoded` untouched for anything else.
+std::string_view JsonNode::number_or_string_text(std::string& decoded) const {
+  const char* s = t_->text.data();
+  if (s[pos_] == '"') {
+    std::size_t end = string_end(s, pos_);
+    std::string_view raw(s + pos_ + 1, end - pos_ - 2);
+    if (raw.find('\\') == std::string_view::npos) return raw;
+    decoded = decode_string(std::string_view(s + pos_, end - pos_));
+    return decoded;
+  }
+  return std::string_view(s + pos_, scalar_end(s, t_->text.size(), pos_) - pos_);
+}
+
 Rational JsonNode::rational() const {
-  std::string text;
-  if (v_->is_string()) text = v_->get<std::string>();
-  else if (v_->is_number_integer()) text = v_->dump();
-  else if (v_->is_binary()) text = number_text(*v_);
-  else fail(std::string("expected a number (\"p/q\", \"p\" or a decimal), found ") + type_name(*v_));
-  std::string why;
+  const char c = t_->text[pos_];
+  if (c == '{' || c == '[' || c == 't' || c == 'f' || c == 'n')
+    fail(std::string("expected a number (\"p/q\", \"p\" or a decimal), found ") + kind());
+  std::string decoded, why;
+  std::string_view text = number_or_string_text(decoded);
   auto q = rational_parse(text, &why, budget_);
   if (!q) fail("invalid number \"" + clip_for_message(text) + "\": " + why);
-  return *q;
+  return std::move(*q);
+}
+
+Rational JsonNode::rational_at(std::size_t i) const {
+  if (!is_array() || i >= t_->index[c_].count) return at(i).rational();  // the error
+  std::uint64_t p;
+  std::uint32_t c;
+  locate(i, p, c);
+  const char ch = t_->text[p];
+  if (ch == '"' || ch == '-' || is_digit(ch)) {
+    std::string decoded;
+    JsonNode probe(t_, p, c, std::string(), budget_);
+    // A failed parse spends nothing, so the error path below sees the same budget.
+    auto q = rational_parse(probe.number_or_string_text(decoded), nullptr, budget_);
+    if (q) return std::move(*q);
+  }
+  return at(i).rational();  // the error, with its path
 }
 
 std::int64_t JsonNode::integer(std::int64_t lo, std::int64_t hi) const {
-  if (v_->is_binary()) {  // a number with a fraction or exponent, or an integer beyond 64 bits
-    std::string text = number_text(*v_);
+  const char* s = t_->text.data();
+  std::int64_t x = 0;
+  std::uint64_t u = 0;
+  Num k = Num::Float;
+  if (s[pos_] == '-' || is_digit(s[pos_]))
+    k = classify(std::string_view(s + pos_, scalar_end(s, t_->text.size(), pos_) - pos_), x, u);
+  if (k == Num::Float && (s[pos_] == '-' || is_digit(s[pos_]))) {  // a fraction, exponent, or beyond 64 bits
+    std::string text(s + pos_, scalar_end(s, t_->text.size(), pos_) - pos_);
     if (text.find_first_of(".eE") == std::string::npos)
       fail("integer " + clip_for_message(text) + " out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
     fail("expected an integer (a JSON number without fraction or exponent, such as 2), found the number " +
          clip_for_message(text));
   }
-  if (!v_->is_number_integer()) fail(std::string("expected an integer, found ") + type_name(*v_));
-  if (v_->is_number_unsigned() && v_->get<std::uint64_t>() > static_cast<std::uint64_t>(hi))
-    fail("integer out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
-  std::int64_t x = v_->get<std::int64_t>();
+  if (k == Num::Float) fail(std::string("expected an integer, found ") + kind());
+  if (k == Num::UInt) {
+    if (u > static_cast<std::uint64_t>(hi))
+      fail("integer out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    x = static_cast<std::int64_t>(u);
+  }
   if (x < lo || x > hi) fail("integer " + std::to_string(x) + " out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
   return x;
 }
 
 std::string JsonNode::string() const {
-  if (!v_->is_string()) fail(std::string("expected a string, found ") + type_name(*v_));
-  return v_->get<std::string>();
+  const char c = t_->text[pos_];
+  if (c != '"') fail(std::string("expected a string, found ") + kind());
+  std::string decoded;
+  std::string_view text = number_or_string_text(decoded);
+  return decoded.empty() ? std::string(text) : decoded;
 }
 
-void JsonNode::fail(const std::string& message) const { throw InputError(file_, path_, message); }
+bool JsonNode::boolean() const {
+  if (!is_boolean()) fail(std::string("expected a boolean, found ") + kind());
+  return t_->text[pos_] == 't';
+}
+
+const nlohmann::json& JsonNode::raw() const {
+  if (!raw_) {
+    const char* s = t_->text.data();
+    std::size_t end = c_ != kNoContainer ? t_->index[c_].end : scalar_end(s, t_->text.size(), pos_);
+    raw_ = std::make_shared<json>(reference_tree(std::string_view(s + pos_, end - pos_), file()));
+  }
+  return *raw_;
+}
+
+void JsonNode::fail(const std::string& message) const { throw InputError(file(), path_, message); }
 
 }  // namespace interpcert

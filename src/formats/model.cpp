@@ -25,7 +25,7 @@ Matrix read_matrix(const JsonNode& node, std::size_t rows_expected, std::size_t 
   Matrix m(rows, cols);
   for (std::size_t i = 0; i < rows; ++i) {
     JsonNode row = node.at(i);
-    for (std::size_t j = 0; j < cols; ++j) m(i, j) = row.at(j).rational();
+    for (std::size_t j = 0; j < cols; ++j) m(i, j) = row.rational_at(j);
   }
   return m;
 }
@@ -56,23 +56,16 @@ FeedForward read_feed_forward(const JsonNode& n, std::size_t d) {
   JsonNode b = n.at("b");
   if (b.array_size() != ff.U.rows)
     b.fail("has " + std::to_string(b.array_size()) + " entries, expected w = " + std::to_string(ff.U.rows));
-  for (std::size_t i = 0; i < ff.U.rows; ++i) ff.b.push_back(b.at(i).rational());
+  for (std::size_t i = 0; i < ff.U.rows; ++i) ff.b.push_back(b.rational_at(i));
   ff.W = read_matrix(n.at("W"), d, ff.U.rows, "d x w");
   return ff;
 }
 
-void append_matrix_json(std::string& out, const Matrix& m) {
-  std::vector<Vec> rows(m.rows);
-  for (std::size_t i = 0; i < m.rows; ++i) rows[i].assign(m.a.begin() + i * m.cols, m.a.begin() + (i + 1) * m.cols);
-  append_json_matrix(out, rows);
-}
+void append_matrix_json(std::string& out, const Matrix& m) { append_json_matrix(out, m.a.data(), m.rows, m.cols); }
 
 void append_matrix_canonical(std::string& out, const char* name, const Matrix& m) {
   out += std::string(name) + " " + std::to_string(m.rows) + " " + std::to_string(m.cols) + "\n";
-  for (std::size_t i = 0; i < m.rows; ++i) {
-    Vec row(m.a.begin() + i * m.cols, m.a.begin() + (i + 1) * m.cols);
-    append_numbers_line(out, row);
-  }
+  for (std::size_t i = 0; i < m.rows; ++i) append_numbers_line(out, m.a.data() + i * m.cols, m.cols);
 }
 
 }  // namespace
@@ -178,7 +171,11 @@ std::string model_to_json_text(const Model& m) {
   return t;
 }
 
-std::string model_canonical_text(const Model& m) {
+namespace {
+// The canonical text in consecutive pieces: sink(piece) whenever a block leaves more than
+// 1 MiB buffered, and once at the end, so a digest never holds the text whole.
+template <class Sink>
+void model_canonical_pieces(const Model& m, Sink sink) {
   std::string t = "interpcert-model 1\nd " + std::to_string(m.d) + "\n";
   if (m.attention == AttentionKind::Hardmax) {
     t += "attention hardmax\n";
@@ -214,10 +211,25 @@ std::string model_canonical_text(const Model& m) {
       append_matrix_canonical(t, "b", bcol);
       append_matrix_canonical(t, "W", b.ff->W);
     }
+    if (t.size() > (1u << 20)) {
+      sink(std::string_view(t));
+      t.clear();
+    }
   }
-  return t;
+  sink(std::string_view(t));
+}
+}  // namespace
+
+std::string model_canonical_text(const Model& m) {
+  std::string out;
+  model_canonical_pieces(m, [&](std::string_view piece) { out += piece; });
+  return out;
 }
 
-std::string model_digest(const Model& m) { return sha256_hex(model_canonical_text(m)); }
+std::string model_digest(const Model& m) {
+  Sha256 h;
+  model_canonical_pieces(m, [&](std::string_view piece) { h.update(piece); });
+  return h.hex();
+}
 
 }  // namespace interpcert

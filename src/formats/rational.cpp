@@ -26,9 +26,47 @@ std::optional<Rational> fail(std::string* why, const char* reason) {
   return std::nullopt;
 }
 
+// Up to 18 decimal digits as an unsigned value (fits in a long), or false.
+bool small_digits(std::string_view s, unsigned long& v) {
+  if (s.empty() || s.size() > 18) return false;
+  v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<unsigned long>(c - '0');
+  }
+  return true;
+}
+
+// The common small forms ("-123", "3/4", "-1.25") straight into an mpq, with no temporary
+// strings or integers. Anything else (and every error) takes the general path below.
+bool parse_small(std::string_view s, Rational& out) {
+  bool negative = !s.empty() && s.front() == '-';
+  if (negative) s.remove_prefix(1);
+  unsigned long num = 0, den = 1;
+  if (auto slash = s.find('/'); slash != std::string_view::npos) {
+    if (!small_digits(s.substr(0, slash), num) || !small_digits(s.substr(slash + 1), den) || den == 0) return false;
+  } else if (auto dot = s.find('.'); dot != std::string_view::npos) {
+    std::string_view ip = s.substr(0, dot), fp = s.substr(dot + 1);
+    if (ip.size() + fp.size() > 18 || (ip.empty() && fp.empty())) return false;
+    unsigned long a = 0, b = 0;
+    if ((!ip.empty() && !small_digits(ip, a)) || (!fp.empty() && !small_digits(fp, b))) return false;
+    for (std::size_t i = 0; i < fp.size(); ++i) den *= 10;
+    num = a * den + b;
+  } else if (!small_digits(s, num)) {
+    return false;
+  }
+  mpq_ptr q = out.backend().data();
+  mpz_set_ui(mpq_numref(q), num);
+  if (negative) mpz_neg(mpq_numref(q), mpq_numref(q));
+  mpz_set_ui(mpq_denref(q), den);
+  if (den != 1) mpq_canonicalize(q);
+  return true;
+}
+
 }  // namespace
 
 std::optional<Rational> rational_parse(std::string_view text, std::string* why, ExponentBudget* budget) {
+  if (Rational r; parse_small(text, r)) return r;  // no exponent: spends no budget
   if (text.empty()) return fail(why, "empty number");
   std::string_view s = text;
   bool negative = false;

@@ -2,8 +2,10 @@
 
 namespace interpcert {
 
-void append_numbers_line(std::string& out, const Vec& v) {
-  for (std::size_t i = 0; i < v.size(); ++i) {
+void append_numbers_line(std::string& out, const Vec& v) { append_numbers_line(out, v.data(), v.size()); }
+
+void append_numbers_line(std::string& out, const Rational* v, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
     if (i) out += ' ';
     append_rational(out, v[i]);
   }
@@ -29,6 +31,19 @@ std::string vec_text(const Vec& v) {
     append_rational(s, v[i]);
   }
   return s + ")";
+}
+
+void append_json_matrix(std::string& out, const Rational* a, std::size_t rows, std::size_t cols) {
+  out += '[';
+  for (std::size_t i = 0; i < rows; ++i) {
+    out += i ? ", [" : "[";
+    for (std::size_t j = 0; j < cols; ++j) {
+      if (j) out += ", ";
+      append_json_number(out, a[i * cols + j]);
+    }
+    out += ']';
+  }
+  out += ']';
 }
 
 void append_json_matrix(std::string& out, const std::vector<Vec>& rows) {

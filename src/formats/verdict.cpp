@@ -32,8 +32,8 @@ ShardVerdict verdict_load(const std::string& file) {
   v.shards = static_cast<std::size_t>(root.at("shards").integer(1, big));
   v.shard = static_cast<std::size_t>(root.at("shard").integer(0, static_cast<std::int64_t>(v.shards) - 1));
   v.outputs = static_cast<std::size_t>(root.at("outputs").integer(0, big));
-  if (!root.at("verified").raw().is_boolean()) root.at("verified").fail("expected true or false");
-  v.verified = root.at("verified").raw().get<bool>();
+  if (!root.at("verified").is_boolean()) root.at("verified").fail("expected true or false");
+  v.verified = root.at("verified").boolean();
   return v;
 }
 
