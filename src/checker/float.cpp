@@ -107,11 +107,24 @@ struct Term {
   bool exact_product;
 };
 
+// If q is a nonzero dyadic rational m 2^v (m odd), v; else nullopt.
+std::optional<long> two_adic(const Rational& q) {
+  Integer num = numerator(q), den = denominator(q);
+  if ((den & (den - 1)) != 0) return std::nullopt;
+  long v = -static_cast<long>(msb(den));
+  for (; (num & 1) == 0; num >>= 1) ++v;
+  return v;
+}
+
 // Lemma D: the deviation of any evaluation of sum xhat yhat from sum x y. Returns {value, bound}.
+// Lemma E: terms all exact, dyadic products (least valuation q >= emin - p + 1) with
+// sum |x y| <= 2^(p + q): no operation rounds, the deviation is 0.
 std::pair<Rational, Hi> dot(const Fmt& f, const std::vector<Term>& terms, const char* what, Hi* own = nullptr) {
-  Rational value(0);
+  Rational value(0), exact_s1(0);
   Hi s1, s2;
   std::size_t t = 0, inexact = 0;
+  bool all_exact = true;
+  std::optional<long> least;
   for (const Term& k : terms) {
     value += k.x * k.y;
     Hi ax = Hi::of_abs(k.x), ay = Hi::of_abs(k.y);
@@ -121,11 +134,26 @@ std::pair<Rational, Hi> dot(const Fmt& f, const std::vector<Term>& terms, const 
     inexact += k.exact_product ? 0 : 1;
     s1 = s1 + mx * my;
     s2 = s2 + ax * k.ey + k.ex * ay + k.ex * k.ey;
+    if (all_exact) {
+      Rational xy = k.x * k.y;
+      std::optional<long> v;
+      if (k.ex.is_zero() && k.ey.is_zero() && xy != 0 && (v = two_adic(xy))) {
+        least = least ? std::min(*least, *v) : *v;
+        exact_s1 += xy < 0 ? Rational(-xy) : xy;
+      } else {
+        all_exact = false;
+      }
+    }
   }
   if (own) *own = Hi();
   if (t == 0) return {value, Hi()};
   Hi one = Hi::pow2(0), gt = gamma(f, t), under = f.eta.times(inexact) * (one + gt);
   if (f.omega < (one + gt) * s1 + under + s2) throw Overflow{std::string("a ") + what + " may overflow"};
+  if (all_exact && *least >= f.emin - f.p + 1) {
+    long e = f.p + *least;  // exact_s1 <= 2^e ?
+    Rational limit = e >= 0 ? Rational(Integer(1) << e) : Rational(1) / Rational(Integer(1) << -e);
+    if (exact_s1 <= limit) return {value, Hi()};
+  }
   Hi rounding = gamma(f, inexact ? t : t - 1) * s1 + under;
   if (own) *own = rounding;
   return {value, rounding + s2};

@@ -102,13 +102,13 @@ Rational up_to_rational(const Up& b) {
 
 /// The constants of the arithmetic model at precision p (proofs/float-bound.md, "Model").
 struct Arith {
-  long p;
+  long p, emin;
   Up u;      ///< unit roundoff 2^-p
   Up eta;    ///< underflow: 2^(emin - p), half the smallest subnormal
   Up omega;  ///< the largest finite number
   std::vector<Up> gamma;  ///< gamma[n] >= n u / (1 - n u)
   std::vector<Up> gamma1; ///< gamma1[n] >= 1 + gamma[n]
-  Arith(long p_, const FloatFormat& f, std::size_t max_n) : p(p_) {
+  Arith(long p_, const FloatFormat& f, std::size_t max_n) : p(p_), emin(f.emin) {
     mpfr_set_ui_2exp(u.v, 1, -p, MPFR_RNDU);
     mpfr_set_ui_2exp(eta.v, 1, f.emin - p, MPFR_RNDU);
     // (2 - 2^(1-p)) 2^emax, rounded DOWN (it is an upper limit quantities must stay below).
@@ -189,19 +189,47 @@ struct Tracked {
   }
 };
 
+/// v with x = (odd integer) 2^v, if x != 0 is a dyadic rational; nullopt otherwise.
+std::optional<long> dyadic_valuation(const Rational& x) {
+  mpz_srcptr num = mpq_numref(x.backend().data()), den = mpq_denref(x.backend().data());
+  long dv = static_cast<long>(mpz_scan1(den, 0));
+  if (static_cast<long>(mpz_sizeinbase(den, 2)) - 1 != dv) return std::nullopt;  // not a power of 2
+  return static_cast<long>(mpz_scan1(num, 0)) - dv;
+}
+
+const Rational& rational_one() {
+  static const Rational one(1);
+  return one;
+}
+
 /// Lemma D (proofs/float-bound.md): any round-to-nearest evaluation of sum_k xhat_k yhat_k
 /// against the exact sum_k x_k y_k, where |xhat_k - x_k| <= ex_k, |yhat_k - y_k| <= ey_k.
+/// Lemma E: when every term is known exactly (ex = ey = 0, `x`/`y` given) and dyadic, and
+/// S1 <= 2^(p + q) for the least 2-adic valuation q of the products, every product and partial
+/// sum is a float, so the evaluation is exact in any order.
 class DotBound {
  public:
   explicit DotBound(const Arith& a) : a_(a) {}
   /// A term; `exact_product`: xhat_k = +-1 or yhat_k = 1 exactly (an addition, no product).
-  void term(const Up& ax, const Up& ex, const Up& ay, const Up& ey, bool exact_product) {
+  /// x, y (optional): the floats xhat_k, yhat_k themselves, for Lemma E.
+  void term(const Up& ax, const Up& ex, const Up& ay, const Up& ey, bool exact_product, const Rational* x = nullptr,
+            const Rational* y = nullptr) {
     mpfr_add(xs_.v, ax.v, ex.v, MPFR_RNDU);
     if (mpfr_zero_p(xs_.v)) return;  // x = xhat = 0: the term is exactly 0 in both
     mpfr_add(ys_.v, ay.v, ey.v, MPFR_RNDU);
     if (mpfr_zero_p(ys_.v)) return;
     ++t_;
     if (!exact_product) ++inexact_;
+    if (exact_terms_) {
+      std::optional<long> vx, vy;
+      if (x && y && ex.zero() && ey.zero() && *x != 0 && *y != 0 && (vx = dyadic_valuation(*x)) &&
+          (vy = dyadic_valuation(*y))) {
+        long v = *vx + *vy;
+        if (t_ == 1 || v < min_valuation_) min_valuation_ = v;
+      } else {
+        exact_terms_ = false;
+      }
+    }
     add_mul(s1_, xs_, ys_, tmp_);
     add_mul(s2_, ax, ey, tmp_);
     add_mul(s2_, ex, ay, tmp_);
@@ -224,6 +252,10 @@ class DotBound {
     add_to(big, under);
     add_to(big, s2_);
     if (mpfr_cmp(big.v, a_.omega.v) > 0) throw Overflow(std::string("a ") + what + " may overflow");
+    // Lemma E: multiples of 2^q of magnitude <= S1 <= 2^(p + q), q above the subnormal spacing.
+    if (exact_terms_ && min_valuation_ >= a_.emin - a_.p + 1 &&
+        mpfr_cmp_si_2exp(s1_.v, 1, a_.p + min_valuation_) <= 0)
+      return;  // err, rounding: 0
     mpfr_mul(err.v, a_.gamma[g].v, s1_.v, MPFR_RNDU);
     add_to(err, under);
     if (rounding) *rounding = err;
@@ -234,6 +266,8 @@ class DotBound {
   const Arith& a_;
   Up s1_, s2_, xs_, ys_, tmp_;
   std::size_t t_ = 0, inexact_ = 0;
+  bool exact_terms_ = true;
+  long min_valuation_ = 0;
 };
 
 const Up& up_zero() {
@@ -263,11 +297,11 @@ Tracked apply_matrix(const Arith& ar, const Matrix& M, const WMatrix& WM, const 
       const Weight& w = WM(i, k);
       if (w.zero) continue;
       if (*w.w != 0 && x.z[k] != 0) s += *w.w * x.z[k];
-      db.term(w.abs, w.err, x.az[k], x.e[k], w.unit);
+      db.term(w.abs, w.err, x.az[k], x.e[k], w.unit, &w.hat, &x.z[k]);
     }
     if (b) {
       s += (*b)[i];
-      db.term((*wb)[i].abs, (*wb)[i].err, up_one(), up_zero(), true);
+      db.term((*wb)[i].abs, (*wb)[i].err, up_one(), up_zero(), true, &(*wb)[i].hat, &rational_one());
     }
     y.z[i] = std::move(s);
     db.finish(y.e[i], what, rounding ? &(*rounding)[i] : nullptr);
@@ -402,7 +436,7 @@ class Analysis {
         Rational sum(0);
         for (std::size_t c = 0; c < q[i].z.size(); ++c) {
           sum += q[i].z[c] * k[l].z[c];
-          db.term(q[i].az[c], q[i].e[c], k[l].az[c], k[l].e[c], false);
+          db.term(q[i].az[c], q[i].e[c], k[l].az[c], k[l].e[c], false, &q[i].z[c], &k[l].z[c]);
         }
         s[l] = std::move(sum);
         db.finish(sigma[l], "score");
@@ -469,8 +503,8 @@ class Analysis {
       o.e.resize(d);
       for (std::size_t c = 0; c < d; ++c) {
         DotBound db(ar);
-        db.term(pb.rho.abs, pb.rho.err, toks[i].az[c], toks[i].e[c], pb.rho.unit);
-        db.term(up_one(), up_zero(), att.az[c], att.e[c], true);
+        db.term(pb.rho.abs, pb.rho.err, toks[i].az[c], toks[i].e[c], pb.rho.unit, &pb.rho.hat, &toks[i].z[c]);
+        db.term(up_one(), up_zero(), att.az[c], att.e[c], true, &rational_one(), &att.z[c]);
         o.z[c] = sa.rho * toks[i].z[c] + att.z[c];
         db.finish(o.e[c], "attention output");
       }
@@ -515,13 +549,13 @@ class Analysis {
       Rational s(0);
       if (!pb.eta.zero) {
         s += ff.eta * x.z[c];
-        db.term(pb.eta.abs, pb.eta.err, x.az[c], x.e[c], pb.eta.unit);
+        db.term(pb.eta.abs, pb.eta.err, x.az[c], x.e[c], pb.eta.unit, &pb.eta.hat, &x.z[c]);
       }
       for (std::size_t r = 0; r < w; ++r) {
         const Weight& wt = pb.W(c, r);
         if (wt.zero) continue;
         if (h.z[r] != 0) s += *wt.w * h.z[r];
-        db.term(wt.abs, wt.err, h.az[r], h.e[r], wt.unit);
+        db.term(wt.abs, wt.err, h.az[r], h.e[r], wt.unit, &wt.hat, &h.z[r]);
       }
       out.z[c] = std::move(s);
       db.finish(out.e[c], "feed-forward output", &own_rounding);

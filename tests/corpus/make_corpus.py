@@ -134,7 +134,7 @@ expect("shared_top_float64.cert.json", flt_ds, 0, "every IEEE binary64 round-to-
 c = json.loads(flt); c["claims"]["interpolation"]["bound"] = "1/1000000000"
 variant("float_bound_too_small", json.dumps(c, indent=1), flt_ds, 1, "interpolation: REFUTED (the checker bounds")
 c = json.loads(flt); c["claims"]["interpolation"]["format"] = "binary32"
-variant("float_format_changed", json.dumps(c, indent=1), flt_ds, 1, "interpolation: REFUTED (no bound in binary32")
+variant("float_format_changed", json.dumps(c, indent=1), flt_ds, 1, "interpolation: REFUTED (the checker bounds max |fl(output) - target| in binary32")
 c = json.loads(flt); c["claims"]["interpolation"]["format"] = "binary16"
 variant("float_format_unknown", json.dumps(c, indent=1), flt_ds, 1, "unknown float format")
 c = json.loads(flt); c["claims"]["interpolation"]["exp_ulps"] = 0
