@@ -45,8 +45,9 @@ void add_pipeline_options(CLI::App* cmd, PipelineOptions& opt) {
                 "causal (decoder-only) attention: position i attends to 0 ... i (proofs/repeated-and-causal.md)");
   cmd->add_flag("-q,--quiet", opt.quiet, "print only the summary lines");
   cmd->add_option("--for-float", opt.for_float,
-                  "make the construction's free choices for this IEEE format (a final staircase layer snaps outputs "
-                  "to their targets) and report the precision needed before and after (proofs/float-bound.md)")
+                  "make the construction's free choices for this IEEE format (small-integer directions, integer "
+                  "lambdas, flat-top hats with power-of-two windows: a float evaluation is then exact where the "
+                  "numbers fit) and report the precision needed before and after (proofs/float-construction.md)")
       ->check(CLI::IsMember({"binary64", "binary32"}));
 }
 
@@ -103,7 +104,9 @@ std::optional<BuiltModel> build_and_verify(const Dataset& ds, const std::string&
     }
     os << "  requirement points: " << tr.requirements << "\n";
   } else if (tr.uses_attention) {
-    os << "  key direction k = (1, t, t^2, ...) with t = " << tr.key_t << ", w = " << vec_text(tr.w) << "\n"
+    os << (copt.for_float ? "  key direction k = " + vec_text(tr.k) + " (small-integer, for floating point)"
+                          : "  key direction k = (1, t, t^2, ...) with t = " + std::to_string(tr.key_t))
+       << ", w = " << vec_text(tr.w) << "\n"
        << "  translation: " << (tr.translation == 0 ? std::string("not needed (k.z >= 1 already)")
                                                     : "every token moved by " + rational_to_string(tr.translation) + " k")
        << "\n"
@@ -112,8 +115,11 @@ std::optional<BuiltModel> build_and_verify(const Dataset& ds, const std::string&
   } else {
     os << "  attention not needed: no token must reach two different targets, so hats alone interpolate\n";
   }
-  os << "  interpolation hats: " << tr.hats.size() << " (u = (1, s, s^2, ...) with s = " << tr.interpolation_s
-     << ")\n";
+  if (copt.for_float && !tr.extended)
+    os << "  interpolation hats: " << tr.hats.size() << " flat-top, dyadic windows (u = " << vec_text(tr.u) << ")\n";
+  else
+    os << "  interpolation hats: " << tr.hats.size() << " (u = (1, s, s^2, ...) with s = " << tr.interpolation_s
+       << ")\n";
   if (tr.extended)
     os << "  blocks L = " << b.stats.blocks << "   [guarantee " << (tr.causal ? 4 : 2)
        << " (proofs/repeated-and-causal.md); the paper gives none here]\n";
@@ -148,9 +154,10 @@ std::optional<BuiltModel> build_and_verify(const Dataset& ds, const std::string&
      << " (" << b.evaluator
      << " evaluator, exact rational arithmetic, " << b.verify_seconds << " s)\n";
   if (ffmt) {
-    // Before: the same construction without the final snap layer; after: with it.
-    Model before = b.construction.model;
-    before.blocks.pop_back();
+    // Before: the plain construction; after: the float construction (proofs/float-construction.md).
+    ConstructOptions plain_options = opt.construct;
+    plain_options.for_float = false;
+    Model before = construct_model(ds, plain_options, b.preconditions).model;
     const Rational eps = ffmt->p == 53 ? Rational(1, 1000000) : Rational(1, 100);
     os << "for " << ffmt->name << " (relative epsilon " << rational_to_string(eps)
        << " * max(1, |target|); bounds with outward rounding, proofs/float-bound.md):\n";
@@ -158,7 +165,7 @@ std::optional<BuiltModel> build_and_verify(const Dataset& ds, const std::string&
       const Model& m = k ? b.construction.model : before;
       FloatBound fb = float_error_bound(m, ds, *ffmt, ffmt->p, opt.threads);
       PrecisionNeeded need = float_precision_needed(m, ds, *ffmt, eps, true, opt.threads, 1024);
-      os << "  " << (k ? "after  (final staircase layer)" : "before (plain construction)   ") << ": precision needed "
+      os << "  " << (k ? "after  (float construction)" : "before (plain construction)") << ": precision needed "
          << (need.bits ? std::to_string(*need.bits) + " bits" : std::string("> 1024 bits")) << "; in " << ffmt->name
          << ": " << (fb.ok() ? "relative bound " + rational_approx(fb.relative) : "NOT CERTIFIED (" + fb.why + ")")
          << "\n";

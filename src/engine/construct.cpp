@@ -82,12 +82,76 @@ Vec moment_curve(std::size_t d, std::size_t t) {
   return v;
 }
 
+/// The float construction's directions (proofs/float-construction.md): small-integer vectors
+/// (1, a_2, ..., a_d), by increasing max |a_i| = T, each a_i in the order 0, 1, -1, 2, -2, ...
+/// Candidate i of the enumeration (deterministic; every vector occurs once).
+class SmallDirections {
+ public:
+  explicit SmallDirections(std::size_t d) : d_(d) {}
+  Vec next() {
+    for (;;) {
+      if (idx_ == level_.size()) fill_level();
+      Vec v = level_[idx_++];
+      return v;
+    }
+  }
+
+ private:
+  void fill_level() {
+    level_.clear();
+    idx_ = 0;
+    const long T = T_++;
+    std::vector<long> order;  // 0, 1, -1, ..., T, -T
+    order.push_back(0);
+    for (long a = 1; a <= T; ++a) order.push_back(a), order.push_back(-a);
+    std::vector<std::size_t> digit(d_ - 1, 0);
+    for (;;) {
+      long m = 0;
+      for (auto i : digit) m = std::max(m, std::labs(order[i]));
+      if (m == T) {
+        Vec v(d_);
+        v[0] = 1;
+        for (std::size_t i = 0; i + 1 < d_; ++i) v[i + 1] = Rational(order[digit[i]]);
+        level_.push_back(std::move(v));
+      }
+      std::size_t i = 0;
+      while (i < digit.size() && ++digit[i] == order.size()) digit[i++] = 0;
+      if (i == digit.size()) break;
+    }
+  }
+  std::size_t d_;
+  long T_ = 0;
+  std::vector<Vec> level_;
+  std::size_t idx_ = 0;
+};
+
+/// The float construction's alpha schedule: 1, 2, 3, ... (integers keep every number of the model
+/// and every state an integer combination of the data).
+Rational integer_candidate(std::size_t i) { return Rational(static_cast<long>(i + 1)); }
+
+/// max |code_g + lambda height_g|: the float construction prefers the sign of lambda that keeps
+/// the codes (hence the positions' size) small.
+Rational largest_code(const std::vector<Rational>& code, const std::vector<Rational>& height, const Rational& lambda) {
+  Rational m(0);
+  for (std::size_t g = 0; g < code.size(); ++g) m = std::max(m, abs(code[g] + lambda * height[g]));
+  return m;
+}
+
 bool all_distinct(std::vector<Rational> v) {
   std::sort(v.begin(), v.end());
   return std::adjacent_find(v.begin(), v.end()) == v.end();
 }
 
 // ---- Interpolation hats (step 6) ---------------------------------------------------------------
+
+// The float construction's orientation of a flat-top hat: every neuron is active on the side
+// t > t0 + delta, where the products W h grow with the distance. Use -u when the points reach
+// farther above the centre than below it (projections in [lo, hi]): the hat is the same function.
+void orient(Hat& hat, const Rational& lo, const Rational& hi) {
+  if (hi - hat.t0 <= hat.t0 - lo) return;
+  for (auto& x : hat.u) x = -x;
+  hat.t0 = -hat.t0;
+}
 
 struct Move {
   Vec from, to;
@@ -105,7 +169,7 @@ struct HatPlan {
 // width cap also every target: then the layers can run in any order that moves a position before
 // the hat whose target it is. Returns nullopt when those dependencies form a cycle (capped only).
 std::optional<HatPlan> plan_interpolation(const std::vector<Move>& moves, std::size_t d, std::size_t per_layer,
-                                          bool capped) {
+                                          bool capped, bool for_float) {
   std::unordered_set<Vec, VecHash> seen;
   std::vector<const Vec*> points;
   for (const auto& m : moves)
@@ -146,8 +210,9 @@ std::optional<HatPlan> plan_interpolation(const std::vector<Move>& moves, std::s
 
   HatPlan plan;
   std::vector<Rational> proj;
+  SmallDirections small(d);
   for (std::size_t s = 1;; ++s) {
-    plan.u = moment_curve(d, s);
+    plan.u = for_float ? small.next() : moment_curve(d, s);
     proj.clear();
     for (const Vec* p : points) proj.push_back(dot(plan.u, *p));
     std::sort(proj.begin(), proj.end());
@@ -161,11 +226,17 @@ std::optional<HatPlan> plan_interpolation(const std::vector<Move>& moves, std::s
     const Move& m = moves[order[i]];
     Hat hat{plan.u, dot(plan.u, m.from), Rational(0), Vec(d)};
     hat.delta = nearest_gap(proj, hat.t0);
+    if (for_float) {
+      DyadicWindow win = dyadic_window(hat.t0, hat.delta);
+      hat.t0 = win.center;
+      hat.delta = win.delta;
+    }
+    plan.hats.push_back({m.from, m.to, hat.t0, hat.delta, plan.layers.size(), m.sequences});  // along u
+    if (for_float) orient(hat, proj.front(), proj.back());
     for (std::size_t c = 0; c < d; ++c) hat.displacement[c] = m.to[c] - m.from[c];
-    plan.hats.push_back({m.from, m.to, hat.t0, hat.delta, plan.layers.size(), m.sequences});
     batch.push_back(std::move(hat));
     if (batch.size() == per_layer || i + 1 == order.size()) {
-      plan.layers.push_back(hats_layer(batch));
+      plan.layers.push_back(for_float ? trapezoids_layer(batch) : hats_layer(batch));
       batch.clear();
     }
   }
@@ -177,7 +248,12 @@ std::optional<HatPlan> plan_interpolation(const std::vector<Move>& moves, std::s
 class AttentionRoute {
  public:
   AttentionRoute(const Problem& pb, const ConstructOptions& opt, ConstructionTrace& trace)
-      : pb_(pb), capped_(opt.max_ff_width != 0), per_layer_(capped_ ? opt.max_ff_width / 3 : SIZE_MAX), tr_(trace) {}
+      : pb_(pb),
+        capped_(opt.max_ff_width != 0),
+        ff_(opt.for_float),
+        // one flat-top hat per layer in the float construction (see construct_hardmax)
+        per_layer_(capped_ ? opt.max_ff_width / (ff_ ? 4 : 3) : (ff_ ? 1 : SIZE_MAX)),
+        tr_(trace) {}
 
   Model build() {
     choose_key();
@@ -202,13 +278,13 @@ class AttentionRoute {
       std::optional<HatPlan> hats;
       CodeRound round;
       for (std::size_t i = 0;; ++i) {
-        round.lambda = lambda_candidate(i);
+        round.lambda = ff_ ? float_lambda(i) : lambda_candidate(i);
         round.lambdas_tried = i + 1;
         std::vector<Rational> code = code_;
         for (std::size_t g = 0; g < G; ++g) code[g] += round.lambda * height_[g];
         if (!codes_separate(code, next_class)) continue;
         if (last) {
-          hats = plan_interpolation(requirement_moves(code), pb_.d, per_layer_, capped_);
+          hats = plan_interpolation(requirement_moves(code), pb_.d, per_layer_, capped_ || ff_, ff_);
           if (!hats) continue;  // a cycle of targets for this lambda; the next one shifts positions
         }
         code_ = std::move(code);
@@ -246,6 +322,7 @@ class AttentionRoute {
  private:
   const Problem& pb_;
   bool capped_;
+  bool ff_;  // the float construction (proofs/float-construction.md)
   std::size_t per_layer_;
   ConstructionTrace& tr_;
   Model model_;
@@ -259,8 +336,9 @@ class AttentionRoute {
   // Step 1: k = (1, t, t^2, ...) with distinct projections of the tokens; w = (k_2, -k_1, 0, ...).
   void choose_key() {
     const std::size_t d = pb_.d;
+    SmallDirections small(d);
     for (std::size_t t = 1;; ++t) {
-      k_ = moment_curve(d, t);
+      k_ = ff_ ? small.next() : moment_curve(d, t);
       kx_.assign(pb_.tokens.size(), Rational(0));
       for (std::size_t x = 0; x < pb_.tokens.size(); ++x) kx_[x] = dot(k_, *pb_.tokens[x]);
       if (all_distinct(kx_)) {
@@ -317,6 +395,14 @@ class AttentionRoute {
       sa.Vleft(i, 0) = lambda * w_[i];
     }
     return sa;
+  }
+
+  // The float construction's lambda schedule: +-1, +-2, ..., each pair with the sign that keeps
+  // the codes smaller first (ties: +).
+  Rational float_lambda(std::size_t i) const {
+    Rational m(static_cast<long>(i / 2 + 1));
+    bool minus_first = largest_code(code_, height_, -m) < largest_code(code_, height_, m);
+    return (i % 2 == 0) == minus_first ? Rational(-m) : m;
   }
 
   const Rational& kpos(std::size_t g, std::size_t x) const {
@@ -406,6 +492,15 @@ class AttentionRoute {
         if (class_of_[c] == cf.class_label) (contains(c, best) ? pr.contexts_with : pr.contexts_without).push_back(c);
       pr.from_height = kpos(pr.contexts_with.front(), best);
       pr.to_height = base + Rational(static_cast<long>(promos.size()));
+      if (ff_) {
+        // The least height above `top` and the round's earlier promotions whose rise is a multiple
+        // of |k|^2: the displacement (rise / |k|^2) k is then an integer vector.
+        Rational floor_h = promos.empty() ? top : promos.back().to_height;
+        Rational m = (floor_h - pr.from_height) / kk_;
+        Integer mi = numerator(m) / denominator(m);
+        if (Rational(mi) > m) mi -= 1;  // floor
+        pr.to_height = pr.from_height + Rational(mi + 1) * kk_;
+      }
       promos.push_back(std::move(pr));
     }
     std::vector<FeedForward> layers;
@@ -434,7 +529,7 @@ class AttentionRoute {
     std::vector<Rational> proj(pos.size());
     Rational alpha;
     for (std::size_t i = 0;; ++i) {
-      alpha = lambda_candidate(i);
+      alpha = ff_ ? integer_candidate(i) : lambda_candidate(i);
       for (std::size_t p = 0; p < pos.size(); ++p) proj[p] = pos[p].first + alpha * pos[p].second;
       std::sort(proj.begin(), proj.end());
       if (std::adjacent_find(proj.begin(), proj.end()) == proj.end()) break;
@@ -447,17 +542,23 @@ class AttentionRoute {
       std::size_t g = pr.contexts_with.front();
       Hat hat{u, kpos(g, pr.token) + alpha * wpos(g, pr.token, code_), Rational(0), Vec(pb_.d)};
       hat.delta = nearest_gap(proj, hat.t0);
+      if (ff_) {
+        DyadicWindow win = dyadic_window(hat.t0, hat.delta);
+        hat.t0 = win.center;
+        hat.delta = win.delta;
+      }
       Rational along = (pr.to_height - pr.from_height) / kk_;
       for (std::size_t c = 0; c < pb_.d; ++c) hat.displacement[c] = along * k_[c];
-      pr.t0 = hat.t0;
+      pr.t0 = hat.t0;  // along u
       pr.delta = hat.delta;
+      if (ff_) orient(hat, proj.front(), proj.back());
       pr.layer = model_.blocks.size() + nth;  // the code layer's block, then one block per extra layer
       hats.push_back(std::move(hat));
     }
     // Later layers of the same round see these positions moved.
     for (std::size_t i = lo; i < hi; ++i)
       for (auto c : promos[i].contexts_with) promoted_[c][promos[i].token] = promos[i].to_height;
-    return hats_layer(hats);
+    return ff_ ? trapezoids_layer(hats) : hats_layer(hats);
   }
 
   // Step 6 input: every distinct requirement position (as a vector) with its target.
@@ -502,10 +603,13 @@ Construction construct_model(const Dataset& ds, const ConstructOptions& options,
   if (options.max_ff_width != 0 && options.max_ff_width < 3)
     throw ConstructionError("--max-ff-width must be 0 (no cap) or at least 3: a hat needs three ReLU neurons");
   // Outside H1-H4 (no obstruction) or causal: proofs/repeated-and-causal.md.
-  Construction c = options.causal || pre.verdict() != Applicability::Applies
-                       ? construct_extended(ds, options.causal, options, pre)
-                       : construct_hardmax(ds, options, pre);
-  if (options.staircase || options.for_float) c.model.blocks.push_back(Block{std::nullopt, staircase_layer(ds)});
+  const bool extended = options.causal || pre.verdict() != Applicability::Applies;
+  Construction c = extended ? construct_extended(ds, options.causal, options, pre) : construct_hardmax(ds, options, pre);
+  // The float construction needs no final snap: a float evaluation of it is exact (Lemma E of
+  // proofs/float-bound.md) wherever its numbers stay below 2^p times their granularity. The
+  // extended route is not tuned for floating point; --for-float keeps its final staircase snap.
+  if (options.staircase || (options.for_float && extended))
+    c.model.blocks.push_back(Block{std::nullopt, staircase_layer(ds)});
   return c;
 }
 
@@ -526,7 +630,14 @@ Construction construct_hardmax(const Dataset& ds, const ConstructOptions& option
   tr.context_of_sequence = pb.context_of_sequence;
   tr.requirements = pb.requirements.size();
   const bool capped = options.max_ff_width != 0;
-  const std::size_t per_layer = capped ? options.max_ff_width / 3 : SIZE_MAX;
+  if (options.for_float && capped && options.max_ff_width < 4)
+    throw ConstructionError("--for-float with --max-ff-width needs at least 4 neurons per layer: its flat-top hats "
+                            "take four ReLU neurons");
+  // The float construction puts one flat-top hat per layer (unless capped): each feed-forward
+  // output is then a sum of five terms, small enough for Lemma E (proofs/float-construction.md),
+  // and the depth stays within the guarantee L <= sum m_j + N.
+  const std::size_t per_layer =
+      capped ? options.max_ff_width / (options.for_float ? 4 : 3) : (options.for_float ? 1 : SIZE_MAX);
 
   // If no token needs two different targets, attention is not needed: hats alone interpolate.
   std::map<std::size_t, std::size_t> target_of_token;
@@ -544,7 +655,7 @@ Construction construct_hardmax(const Dataset& ds, const ConstructOptions& option
       auto& seqs = moves[it->second].sequences;
       seqs.insert(seqs.end(), r.sequences.begin(), r.sequences.end());
     }
-    if (auto plan = plan_interpolation(moves, ds.d, per_layer, capped)) {
+    if (auto plan = plan_interpolation(moves, ds.d, per_layer, capped || options.for_float, options.for_float)) {
       out.model.d = ds.d;
       for (auto& ff : plan->layers) out.model.blocks.push_back(Block{std::nullopt, std::move(ff)});
       tr.interpolation_s = plan->s;

@@ -27,6 +27,56 @@ FeedForward hats_layer(const std::vector<Hat>& hats) {
   return ff;
 }
 
+FeedForward trapezoids_layer(const std::vector<Hat>& hats) {
+  const std::size_t d = hats.front().u.size(), w = 4 * hats.size();
+  FeedForward ff;
+  ff.eta = 1;
+  ff.U = Matrix(w, d);
+  ff.b.resize(w);
+  ff.W = Matrix(d, w);
+  static const int sign[4] = {1, -1, -1, 1};
+  for (std::size_t h = 0; h < hats.size(); ++h) {
+    const Hat& hat = hats[h];
+    const Rational half = hat.delta / 2;
+    Rational offset[4] = {hat.delta - hat.t0, half - hat.t0, -half - hat.t0, -hat.delta - hat.t0};
+    for (std::size_t r = 0; r < 4; ++r) {
+      std::size_t j = 4 * h + r;
+      for (std::size_t c = 0; c < d; ++c) {
+        ff.U(j, c) = hat.u[c];
+        Rational slope = hat.displacement[c] / half;
+        ff.W(c, j) = sign[r] > 0 ? slope : Rational(-slope);
+      }
+      ff.b[j] = offset[r];
+    }
+  }
+  return ff;
+}
+
+Rational pow2_at_most(const Rational& x) {
+  // 2^e <= x < 2^(e+1), e from the bit lengths (then corrected by one).
+  long e = static_cast<long>(msb(numerator(x))) - static_cast<long>(msb(denominator(x)));
+  auto p2 = [](long k) { return k >= 0 ? Rational(Integer(1) << k) : Rational(1) / Rational(Integer(1) << -k); };
+  Rational r = p2(e);
+  if (r > x) r = p2(e - 1);
+  return r;
+}
+
+DyadicWindow dyadic_window(const Rational& t0, const Rational& gap) {
+  Rational delta = pow2_at_most(gap);
+  Rational step = delta / 2;
+  Rational ratio = t0 / step;
+  if (denominator(ratio) == 1) return {t0, delta};
+  // Halve the window and round the centre to a multiple of delta/2: |c - t0| <= delta/4 <= delta/2,
+  // and delta + delta/4 < gap because delta <= gap/2.
+  delta = pow2_at_most(gap / 2);
+  step = delta / 2;
+  ratio = t0 / step;
+  Integer fl = numerator(ratio) / denominator(ratio);  // truncation toward zero
+  Rational c = Rational(fl) * step;
+  if (abs(t0 - c) * 2 > step) c += (t0 > c ? step : Rational(-step));
+  return {c, delta};
+}
+
 Rational nearest_gap(const std::vector<Rational>& sorted_all, const Rational& center) {
   auto it = std::lower_bound(sorted_all.begin(), sorted_all.end(), center);
   bool have = false;

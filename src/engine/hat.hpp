@@ -19,6 +19,27 @@ struct Hat {
 /// One eta = 1 feed-forward layer holding the given hats side by side (3 neurons each).
 FeedForward hats_layer(const std::vector<Hat>& hats);
 
+/// A flat-top hat (trapezoid), 4 neurons: displacement * 2/delta * (relu(t - t0 + delta)
+/// - relu(t - t0 + delta/2) - relu(t - t0 - delta/2) + relu(t - t0 - delta)): exactly
+/// `displacement` on the plateau |t - t0| <= delta/2, nothing where |t - t0| >= delta.
+/// On the plateau two neurons are active and two inactive with margin delta/2, and the active
+/// pair's weights are negatives of each other: a float state on the plateau leaves with the
+/// input error unamplified (proofs/float-construction.md).
+FeedForward trapezoids_layer(const std::vector<Hat>& hats);
+
+/// The float construction's window for a position at projection t0 whose nearest other current
+/// projection is `gap` away: a centre c and half-width delta, delta a power of two, with t0 on the
+/// plateau (|t0 - c| <= delta/2) and (c - delta, c + delta) inside (t0 - gap, t0 + gap); the centre
+/// is t0 itself when t0 is a multiple of delta/2 (integer data), else t0 rounded to one, so that
+/// every bias of the layer is a dyadic rational. Exact.
+struct DyadicWindow {
+  Rational center, delta;
+};
+DyadicWindow dyadic_window(const Rational& t0, const Rational& gap);
+
+/// The largest power of two <= x (x > 0). Exact.
+Rational pow2_at_most(const Rational& x);
+
 /// For each of `centers` (sorted-distinct projections not required), the distance to the
 /// nearest other value of `all` (a sorted vector of distinct values). Exact.
 Rational nearest_gap(const std::vector<Rational>& sorted_all, const Rational& center);
