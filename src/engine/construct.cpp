@@ -252,7 +252,7 @@ class AttentionRoute {
         capped_(opt.max_ff_width != 0),
         ff_(opt.for_float),
         // one flat-top hat per layer in the float construction (see construct_hardmax)
-        per_layer_(capped_ ? opt.max_ff_width / (ff_ ? 4 : 3) : (ff_ ? 1 : SIZE_MAX)),
+        per_layer_(ff_ ? 1 : capped_ ? opt.max_ff_width / 3 : SIZE_MAX),
         tr_(trace) {}
 
   Model build() {
@@ -633,11 +633,10 @@ Construction construct_hardmax(const Dataset& ds, const ConstructOptions& option
   if (options.for_float && capped && options.max_ff_width < 4)
     throw ConstructionError("--for-float with --max-ff-width needs at least 4 neurons per layer: its flat-top hats "
                             "take four ReLU neurons");
-  // The float construction puts one flat-top hat per layer (unless capped): each feed-forward
+  // The float construction puts one flat-top hat per layer (whatever the cap): each feed-forward
   // output is then a sum of five terms, small enough for Lemma E (proofs/float-construction.md),
   // and the depth stays within the guarantee L <= sum m_j + N.
-  const std::size_t per_layer =
-      capped ? options.max_ff_width / (options.for_float ? 4 : 3) : (options.for_float ? 1 : SIZE_MAX);
+  const std::size_t per_layer = options.for_float ? 1 : capped ? options.max_ff_width / 3 : SIZE_MAX;
 
   // If no token needs two different targets, attention is not needed: hats alone interpolate.
   std::map<std::size_t, std::size_t> target_of_token;
