@@ -103,13 +103,29 @@ expect 2 "need --softmax" -- "$ic" certify "$root/examples/shared_top.json" -o "
 "$ic" construct "$root/examples/shared_top.json" -o "$tmp/top.model.json" -q >/dev/null 2>&1
 expect 0 "bound computed with outward rounding" -- "$ic" run "$tmp/top.model.json" "$root/examples/shared_top.json" --float binary64 --epsilon 1/1000
 expect 1 "is not enough" -- "$ic" run "$tmp/top.model.json" "$root/examples/shared_top.json" --float binary64 --epsilon 1e-12
-expect 1 "UNSTABLE SELECTION: block" -- "$ic" run "$tmp/top.model.json" "$root/examples/shared_top.json" --float binary32 --epsilon 1
+"$ic" construct "$root/examples/twenty_sequences.json" -o "$tmp/twenty.model.json" -q >/dev/null 2>&1
+expect 1 "UNSTABLE SELECTION: block" -- "$ic" run "$tmp/twenty.model.json" "$root/examples/twenty_sequences.json" --float binary32 --epsilon 1
 expect 2 "--float" -- "$ic" run "$tmp/top.model.json" "$root/examples/shared_top.json" --float binary16
 expect 0 "claim: in IEEE binary64" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/f.json" --float binary64 --epsilon 1/1000
 expect 0 "VERIFIED (6 claims)" -- "$chk" "$tmp/f.json" "$root/examples/shared_top.json"
 expect 1 "no certificate written" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/g.json" --float binary64 --epsilon 1e-12
 [[ ! -e "$tmp/g.json" ]] && ok || bad "certify --float wrote a certificate it could not establish"
-expect 0 "after  (final staircase layer): precision needed" -- "$ic" construct "$root/examples/shared_top.json" -o "$tmp/ff.json" --for-float binary64
+expect 0 "after  (float construction): precision needed" -- "$ic" construct "$root/examples/shared_top.json" -o "$tmp/ff.json" --for-float binary64
+# The float construction (proofs/float-construction.md): a float evaluation is exact, bound 0, and an
+# independent Python evaluation (tests/float_eval.py: Python floats, binary32 emulated) agrees.
+for f in binary64 binary32; do
+  for e in shared_top twenty_sequences; do
+    expect 0 "relative bound 0" -- "$ic" construct "$root/examples/$e.json" -o "$tmp/$e.$f.json" --for-float $f
+    expect 0 "CERTIFIED WITHIN epsilon = 0 in $f" -- "$ic" run "$tmp/$e.$f.json" "$root/examples/$e.json" --float $f --epsilon 0
+    if command -v python3 >/dev/null; then
+      expect 0 "measured max |fl(output) - target| = 0 " -- python3 "$root/tests/float_eval.py" "$tmp/$e.$f.json" "$root/examples/$e.json" $f 0
+    fi
+  done
+done
+expect 1 "measured max |fl(output) - target| = " -- python3 "$root/tests/float_eval.py" "$tmp/twenty.model.json" "$root/examples/twenty_sequences.json" binary32 0
+expect 0 "claim: in IEEE binary32" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/f32.json" --for-float binary32 --float binary32 --epsilon 1e-9
+expect 0 "<= the claimed 0 over 4 output tokens" -- "$chk" "$tmp/f32.json" "$root/examples/shared_top.json"
+expect 2 "at least 4 neurons" -- "$ic" construct "$root/examples/shared_top.json" -o "$tmp/ff3.json" --for-float binary64 --max-ff-width 3
 printf '{"format":"interpcert-dataset","version":1,"d":2,"sequences":[{"input":[["16777216","0"],["16777217","0"]],"output":[["1","1"]]}]}' > "$tmp/b32.json"
 expect 1 "are equal after rounding to binary32" -- "$ic" construct "$tmp/b32.json" -o "$tmp/b32m.json" --for-float binary32
 expect 0 "verification: the one output token equals its target" -- "$ic" construct "$tmp/b32.json" -o "$tmp/b32m.json" --for-float binary64
