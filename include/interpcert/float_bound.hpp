@@ -70,9 +70,13 @@ PrecisionNeeded float_precision_needed(const Model& model, const Dataset& ds, co
                                        long max_bits = 4096);
 
 /// Where the data themselves make the format impossible for ANY model of this class: after rounding
-/// the inputs to the format, two distinct tokens of one sequence coincide, or one (rounded) token
-/// in one (rounded) context must reach two different targets. The first such case, described with
-/// the sequences and positions; nullopt if none (or an input overflows: then it says so).
-std::optional<std::string> float_data_obstruction(const Dataset& ds, const FloatFormat& format);
+/// the inputs to the format, one (rounded) token in one (rounded) context must reach two different
+/// targets. The context is the multiset of the sequence's rounded tokens (a float evaluation of an
+/// unmasked model gives equal rounded tokens of equal multisets equal outputs) or, `causal`, the
+/// rounded prefix z_0 ... z_i as a sequence. Distinct tokens that merge after rounding are an
+/// obstruction only through this (they are reported when they must reach different targets). The
+/// first such case, described with the sequences and positions; nullopt if none (or an input
+/// overflows: then it says so).
+std::optional<std::string> float_data_obstruction(const Dataset& ds, const FloatFormat& format, bool causal = false);
 
 }  // namespace interpcert

@@ -78,7 +78,7 @@ std::optional<BuiltModel> build_and_verify(const Dataset& ds, const std::string&
   std::optional<FloatFormat> ffmt;
   if (!opt.for_float.empty()) {
     ffmt = float_format(opt.for_float);
-    if (auto why = float_data_obstruction(ds, *ffmt)) {
+    if (auto why = float_data_obstruction(ds, *ffmt, opt.construct.causal)) {
       os << "IMPOSSIBLE in " << ffmt->name << ": " << *why
          << "; no model evaluated in this format can interpolate the dataset. No model built.\n";
       exit_status = kExitRefuted;
@@ -164,6 +164,10 @@ std::optional<BuiltModel> build_and_verify(const Dataset& ds, const std::string&
     for (int k = 0; k < 2; ++k) {
       const Model& m = k ? b.construction.model : before;
       FloatBound fb = float_error_bound(m, ds, *ffmt, ffmt->p, opt.threads);
+      if (fb.status == FloatBound::Status::Unsupported) {  // causal models: no analysis, say so once
+        os << "  not analysed: " << fb.why << "\n";
+        break;
+      }
       PrecisionNeeded need = float_precision_needed(m, ds, *ffmt, eps, true, opt.threads, 1024);
       os << "  " << (k ? "after  (float construction)" : "before (plain construction)") << ": precision needed "
          << (need.bits ? std::to_string(*need.bits) + " bits" : std::string("> 1024 bits")) << "; in " << ffmt->name

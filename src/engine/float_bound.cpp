@@ -699,9 +699,9 @@ PrecisionNeeded float_precision_needed(const Model& model, const Dataset& ds, co
   return out;
 }
 
-std::optional<std::string> float_data_obstruction(const Dataset& ds, const FloatFormat& f) {
-  // Rounding is applied coordinate-wise; a token-wise, permutation-equivariant float model sees only
-  // the rounded tokens and the multiset of rounded tokens of the sequence.
+std::optional<std::string> float_data_obstruction(const Dataset& ds, const FloatFormat& f, bool causal) {
+  // Rounding is applied coordinate-wise. An unmasked float model sees only the rounded token and the
+  // multiset of rounded tokens of the sequence; a causal one the rounded prefix up to the token.
   std::map<std::pair<std::vector<Vec>, Vec>, std::pair<Vec, std::string>> need;
   for (std::size_t j = 0; j < ds.sequences.size(); ++j) {
     const Sequence& s = ds.sequences[j];
@@ -712,20 +712,19 @@ std::optional<std::string> float_data_obstruction(const Dataset& ds, const Float
         if (!y) return "sequence " + std::to_string(j) + ", token " + std::to_string(i) + " overflows in " + f.name;
         r[i].push_back(*y);
       }
-    for (std::size_t a = 0; a < r.size(); ++a)
-      for (std::size_t b = a + 1; b < r.size(); ++b)
-        if (r[a] == r[b] && s.input[a] != s.input[b])
-          return "sequence " + std::to_string(j) + ": tokens " + std::to_string(a) + " " + vec_text(s.input[a]) + " and " +
-                 std::to_string(b) + " " + vec_text(s.input[b]) + " are equal after rounding to " + f.name;
     std::vector<Vec> ctx = r;
     std::sort(ctx.begin(), ctx.end(), lex_less);
     for (std::size_t k = 0; k < s.output.size(); ++k) {
-      auto key = std::make_pair(ctx, r[s.positions[k]]);
-      std::string where = "sequence " + std::to_string(j) + " position " + std::to_string(s.positions[k]);
+      const std::size_t pos = s.positions[k];
+      auto key = causal ? std::make_pair(std::vector<Vec>(r.begin(), r.begin() + pos + 1), r[pos])
+                        : std::make_pair(ctx, r[pos]);
+      std::string where = "sequence " + std::to_string(j) + " position " + std::to_string(pos) + " (token " +
+                          vec_text(s.input[pos]) + ")";
       auto [it, fresh] = need.emplace(key, std::make_pair(s.output[k], where));
       if (!fresh && it->second.first != s.output[k])
-        return it->second.second + " and " + where + " hold the same token in the same context after rounding to " +
-               f.name + " but need different targets " + vec_text(it->second.first) + " and " + vec_text(s.output[k]);
+        return it->second.second + " and " + where + " hold the same token in the same " +
+               (causal ? "prefix" : "context") + " after rounding to " + f.name + " but need different targets " +
+               vec_text(it->second.first) + " and " + vec_text(s.output[k]);
     }
   }
   return std::nullopt;
