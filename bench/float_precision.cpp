@@ -1,7 +1,8 @@
 // bench/float_precision: for the families of issue 10, the precision needed and the certified
 // binary64/binary32 error of the constructed model, without and with --for-float, next to the
 // measured error of a plain double/float evaluation (tests/float_oracle.hpp: forward order and FMA).
-// Usage: float_precision [--quick] [binary64|binary32]... [family]...   (a markdown table; bench/README.md)
+// Usage: float_precision [--quick] [--no-precision] [binary64|binary32]... [family]...
+// (a markdown table; bench/README.md; FLOAT_PRECISION_DUMP=DIR also writes each dataset there)
 #include "float_families.hpp"
 #include "float_oracle.hpp"
 #include "interpcert/construct.hpp"
@@ -22,9 +23,11 @@ using namespace interpcert::testing;
 
 namespace {
 
+bool g_search = true;  // --no-precision: skip the precision search (slow on the large-N rows)
+
 struct Row {
   std::string status;  // "ok" or the reason
-  long p_needed = -1;
+  long p_needed = 0;  // 0: not searched (--no-precision), -1: more than 1024 bits
   Rational rel;
   double measured = 0;  // plain float evaluation, relative, max over forward and FMA orders
 };
@@ -56,15 +59,17 @@ Row measure(const Model& m, const Dataset& ds, const FloatFormat& f, const Ratio
   FloatBound b = float_error_bound(m, ds, f, f.p);
   r.status = b.ok() ? "ok" : (b.status == FloatBound::Status::Unstable ? "unstable" : "overflow");
   r.rel = b.ok() ? b.relative : Rational(-1);
-  PrecisionNeeded need = float_precision_needed(m, ds, f, eps, true, 0, 1024);
-  r.p_needed = need.bits ? *need.bits : -1;
+  if (g_search) {
+    PrecisionNeeded need = float_precision_needed(m, ds, f, eps, true, 0, 1024);
+    r.p_needed = need.bits ? *need.bits : -1;
+  }
   r.measured = f.p == 53 ? measured_error<double>(m, ds, f) : measured_error<float>(m, ds, f);
   return r;
 }
 
 std::string cell(const Row& r) {
   char buf[160];
-  std::string need = r.p_needed > 0 ? std::to_string(r.p_needed) : ">1024";
+  std::string need = r.p_needed > 0 ? std::to_string(r.p_needed) : r.p_needed == 0 ? "-" : ">1024";
   std::string bound = r.status == "ok" ? rational_approx(r.rel) : r.status;
   std::snprintf(buf, sizeof buf, "%s | %s | %.2e", need.c_str(), bound.c_str(), r.measured);
   return buf;
@@ -78,6 +83,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--quick") quick = true;
+    else if (a == "--no-precision") g_search = false;
     else if (a == "binary64" || a == "binary32") formats.push_back(a);
     else names.push_back(a);
   }
