@@ -183,6 +183,8 @@ TEST_CASE("float_bound::Lemma E at its boundary: exact below 2^(p+q), bounded (a
       {pow2(53) - 2, Rational(1), true},          // S1 = 2^53 - 1 <= 2^53
       {pow2(53) - 1, Rational(1), true},          // S1 = 2^53: a power of two, a float
       {pow2(53), Rational(1), false},             // 2^53 + 1 is not a double
+      {pow2(53), Rational(-1), true},             // cancelling: P = 2^53, N = 1, 2^53 - 1 is a double
+      {pow2(53) + 2, Rational(-1), false},        // P = 2^53 + 2: 2^53 + 1 is not a double
       {pow2(52) - 2, Rational(1, 2), true},       // q = -1: S1 = 2^52 - 3/2 <= 2^52
       {pow2(52), Rational(1, 2), false},          // 2^52 + 1/2 is not a double
       {Rational(3), Rational(1, 3), false},       // 1/3 is not dyadic: Lemma D

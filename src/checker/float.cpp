@@ -117,10 +117,10 @@ std::optional<long> two_adic(const Rational& q) {
 }
 
 // Lemma D: the deviation of any evaluation of sum xhat yhat from sum x y. Returns {value, bound}.
-// Lemma E: terms all exact, dyadic products (least valuation q >= emin - p + 1) with
-// sum |x y| <= 2^(p + q): no operation rounds, the deviation is 0.
+// Lemma E: terms all exact, dyadic products (least valuation q >= emin - p + 1) whose positive
+// part and negative part each sum to at most 2^(p + q) in magnitude: no operation rounds.
 std::pair<Rational, Hi> dot(const Fmt& f, const std::vector<Term>& terms, const char* what, Hi* own = nullptr) {
-  Rational value(0), exact_s1(0);
+  Rational value(0), positive(0), negative(0);
   Hi s1, s2;
   std::size_t t = 0, inexact = 0;
   bool all_exact = true;
@@ -139,7 +139,7 @@ std::pair<Rational, Hi> dot(const Fmt& f, const std::vector<Term>& terms, const 
       std::optional<long> v;
       if (k.ex.is_zero() && k.ey.is_zero() && xy != 0 && (v = two_adic(xy))) {
         least = least ? std::min(*least, *v) : *v;
-        exact_s1 += xy < 0 ? Rational(-xy) : xy;
+        (xy < 0 ? negative : positive) += xy < 0 ? Rational(-xy) : xy;
       } else {
         all_exact = false;
       }
@@ -150,9 +150,9 @@ std::pair<Rational, Hi> dot(const Fmt& f, const std::vector<Term>& terms, const 
   Hi one = Hi::pow2(0), gt = gamma(f, t), under = f.eta.times(inexact) * (one + gt);
   if (f.omega < (one + gt) * s1 + under + s2) throw Overflow{std::string("a ") + what + " may overflow"};
   if (all_exact && *least >= f.emin - f.p + 1) {
-    long e = f.p + *least;  // exact_s1 <= 2^e ?
+    long e = f.p + *least;  // every partial sum lies in [-negative, positive]: both <= 2^e ?
     Rational limit = e >= 0 ? Rational(Integer(1) << e) : Rational(1) / Rational(Integer(1) << -e);
-    if (exact_s1 <= limit) return {value, Hi()};
+    if (positive <= limit && negative <= limit) return {value, Hi()};
   }
   Hi rounding = gamma(f, inexact ? t : t - 1) * s1 + under;
   if (own) *own = rounding;

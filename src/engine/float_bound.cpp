@@ -204,9 +204,10 @@ const Rational& rational_one() {
 
 /// Lemma D (proofs/float-bound.md): any round-to-nearest evaluation of sum_k xhat_k yhat_k
 /// against the exact sum_k x_k y_k, where |xhat_k - x_k| <= ex_k, |yhat_k - y_k| <= ey_k.
-/// Lemma E: when every term is known exactly (ex = ey = 0, `x`/`y` given) and dyadic, and
-/// S1 <= 2^(p + q) for the least 2-adic valuation q of the products, every product and partial
-/// sum is a float, so the evaluation is exact in any order.
+/// Lemma E: when every term is known exactly (ex = ey = 0, `x`/`y` given) and dyadic, and the sums
+/// of the positive products and of the |negative products| are both <= 2^(p + q), q the least
+/// 2-adic valuation of the products, every product and partial sum is a float, so the evaluation
+/// is exact in any order.
 class DotBound {
  public:
   explicit DotBound(const Arith& a) : a_(a) {}
@@ -226,6 +227,7 @@ class DotBound {
           (vy = dyadic_valuation(*y))) {
         long v = *vx + *vy;
         if (t_ == 1 || v < min_valuation_) min_valuation_ = v;
+        add_mul((*x < 0) != (*y < 0) ? neg_ : pos_, xs_, ys_, tmp_);
       } else {
         exact_terms_ = false;
       }
@@ -252,9 +254,10 @@ class DotBound {
     add_to(big, under);
     add_to(big, s2_);
     if (mpfr_cmp(big.v, a_.omega.v) > 0) throw Overflow(std::string("a ") + what + " may overflow");
-    // Lemma E: multiples of 2^q of magnitude <= S1 <= 2^(p + q), q above the subnormal spacing.
+    // Lemma E: multiples of 2^q in [-neg, pos], both <= 2^(p + q), q above the subnormal spacing.
     if (exact_terms_ && min_valuation_ >= a_.emin - a_.p + 1 &&
-        mpfr_cmp_si_2exp(s1_.v, 1, a_.p + min_valuation_) <= 0)
+        mpfr_cmp_si_2exp(pos_.v, 1, a_.p + min_valuation_) <= 0 &&
+        mpfr_cmp_si_2exp(neg_.v, 1, a_.p + min_valuation_) <= 0)
       return;  // err, rounding: 0
     mpfr_mul(err.v, a_.gamma[g].v, s1_.v, MPFR_RNDU);
     add_to(err, under);
@@ -268,6 +271,7 @@ class DotBound {
   std::size_t t_ = 0, inexact_ = 0;
   bool exact_terms_ = true;
   long min_valuation_ = 0;
+  Up pos_, neg_;  // Lemma E: sums of the positive products and of |negative products|
 };
 
 const Up& up_zero() {
