@@ -162,6 +162,23 @@ expect 0 "VERIFIED: all 3 shards of \`check\` verified, 4 output" -- "$ic" merge
 expect 1 "shard 2/3 is missing" -- "$ic" merge "$tmp/r0.json" "$tmp/r1.json"
 expect 1 "another verification" -- "$ic" merge "$tmp/r0.json" "$tmp/k1.json" "$tmp/r2.json"
 expect 1 "appears twice" -- "$ic" merge "$tmp/r0.json" "$tmp/r0.json" "$tmp/r2.json"
+# The outputs the shards checked must add up to the dataset's sum m_j (4 here), and every verdict
+# must state that total: a shard that checked fewer (or more) outputs than its sequences hold is
+# refused even though each shard says VERIFIED.
+grep -q '"dataset_outputs": 4' "$tmp/k0.json" && grep -q '"dataset_outputs": 4' "$tmp/r1.json" && ok || bad "verdicts do not state sum m_j = 4"
+for f in r k; do
+  o=$(sed 's/.*"outputs": \([0-9]*\).*/\1/' "$tmp/${f}1.json")
+  sed "s/\"outputs\": $o,/\"outputs\": $((o - 1)),/" "$tmp/${f}1.json" > "$tmp/${f}1less.json"
+  sed "s/\"outputs\": $o,/\"outputs\": $((o + 1)),/" "$tmp/${f}1.json" > "$tmp/${f}1more.json"
+  expect 1 "NOT VERIFIED: the shards checked 3 output tokens in all, the dataset has 4 (sum m_j)" -- "$ic" merge "$tmp/${f}0.json" "$tmp/${f}1less.json" "$tmp/${f}2.json"
+  expect 1 "the shards checked 5 output tokens in all, the dataset has 4" -- "$ic" merge "$tmp/${f}0.json" "$tmp/${f}1more.json" "$tmp/${f}2.json"
+  sed 's/, "dataset_outputs": 4//' "$tmp/${f}2.json" > "$tmp/${f}2old.json"
+  expect 1 "$tmp/${f}2old.json does not state the dataset's total of output tokens" -- "$ic" merge "$tmp/${f}0.json" "$tmp/${f}1.json" "$tmp/${f}2old.json"
+  sed 's/"dataset_outputs": 4/"dataset_outputs": 5/' "$tmp/${f}2.json" > "$tmp/${f}2other.json"
+  expect 1 "states another total of output tokens" -- "$ic" merge "$tmp/${f}0.json" "$tmp/${f}1.json" "$tmp/${f}2other.json"
+  sed 's/"dataset_outputs": 4/"dataset_outputs": "4"/' "$tmp/${f}2.json" > "$tmp/${f}2bad.json"
+  expect 2 "/dataset_outputs" -- "$ic" merge "$tmp/${f}0.json" "$tmp/${f}1.json" "$tmp/${f}2bad.json"
+done
 expect 2 "expected I/K" -- "$ic" run "$tmp/m.json" "$root/examples/shared_top.json" --shard 3/3
 
 # explain: the walk-through, one step, the HTML page, and the stop at the preconditions.

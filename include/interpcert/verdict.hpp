@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 
 namespace interpcert {
@@ -12,8 +13,12 @@ struct ShardVerdict {
   std::string tool;     ///< "run" or "check"
   std::string dataset;  ///< the dataset's canonical digest
   std::string subject;  ///< the model's canonical digest (run) or the certificate file's SHA-256 (check)
-  std::size_t shard = 0, shards = 1, outputs = 0;
+  std::size_t shard = 0, shards = 1, outputs = 0;  ///< outputs: the output tokens this shard checked
   bool verified = false;
+  /// The whole dataset's sum m_j ("dataset_outputs"), so that `merge` can require the shards'
+  /// outputs to add up to it. Optional in the file (verdicts written before it existed lack it,
+  /// and `merge` then refuses to verify).
+  std::optional<std::size_t> dataset_outputs;
 };
 
 /// The verdict as JSON text.

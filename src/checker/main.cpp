@@ -119,8 +119,9 @@ int run(const Options& o) {
       if (f.claim == "interpolation") outputs = f.outputs_checked;
     bool all = true;
     for (const auto& f : findings) all = all && f.verified;
+    // dataset_outputs: the whole dataset's sum m_j, what `merge` requires the shards to add up to.
     write_file_atomically(o.verdict_out, verdict_to_json_text({"check", dataset_digest(ds), sha256_hex(bytes.str()),
-                                                               o.shard, o.shards, outputs, all}));
+                                                               o.shard, o.shards, outputs, all, ds.total_outputs()}));
   }
   for (const auto& f : findings) {
     // Claim names and details can hold text from the certificate: printed with controls escaped.

@@ -106,7 +106,8 @@ Runner add_run_command(CLI::App& app) {
                 << "\n";
       return static_cast<int>(ok ? kExitOk : kExitRefuted);
     }
-    ShardVerdict verdict_file{"run", dataset_digest(ds), model_digest(model), shard, shards, 0, false};
+    // dataset_outputs: the whole dataset's sum m_j (ds becomes the shard's part below).
+    ShardVerdict verdict_file{"run", dataset_digest(ds), model_digest(model), shard, shards, 0, false, ds.total_outputs()};
     // The shard's sequences, and their numbers in the whole dataset (messages use those).
     std::vector<std::size_t> global;
     if (shards > 1) {
@@ -156,7 +157,9 @@ Runner add_merge_command(CLI::App& app) {
   cmd->footer(
       "Each VERDICT comes from `interpcert run --shard I/K --verdict-out F` or `interpcert-check --shard\n"
       "I/K --verdict-out F`. The whole is VERIFIED (exit 0) iff all come from the same tool, dataset and\n"
-      "model or certificate, every shard 0..K-1 appears exactly once, and every shard verified.\n"
+      "model or certificate, every shard 0..K-1 appears exactly once (so every sequence was in exactly\n"
+      "one shard), every shard verified, and the output tokens the shards checked add up to the\n"
+      "dataset's sum m_j (each verdict states it as \"dataset_outputs\").\n"
       "Exit 1 otherwise (with the reason); 2 for an unreadable verdict.");
   auto files = std::make_shared<std::vector<std::string>>();
   cmd->add_option("VERDICT", *files, "verdict files (JSON)")->required();
@@ -171,6 +174,11 @@ Runner add_merge_command(CLI::App& app) {
       const ShardVerdict& v = vs[i];
       if (v.tool != a.tool || v.dataset != a.dataset || v.subject != a.subject || v.shards != a.shards)
         problem = (*files)[i] + " is about another verification (tool, dataset, subject or K differ)";
+      else if (!v.dataset_outputs)
+        problem = (*files)[i] + " does not state the dataset's total of output tokens (written by an older "
+                                "interpcert?): run that shard again";
+      else if (*v.dataset_outputs != *a.dataset_outputs)
+        problem = (*files)[i] + " states another total of output tokens for the same dataset";
       else if (!seen.insert(v.shard).second)
         problem = "shard " + std::to_string(v.shard) + " appears twice";
       else if (!v.verified)
@@ -184,6 +192,11 @@ Runner add_merge_command(CLI::App& app) {
           problem = "shard " + std::to_string(s) + "/" + std::to_string(a.shards) + " is missing";
           break;
         }
+    // Every shard present once covers every sequence once (j belongs to shard j mod K); the outputs
+    // each shard counted as it checked them must then add up to the dataset's sum m_j.
+    if (problem.empty() && outputs != *a.dataset_outputs)
+      problem = "the shards checked " + count_of(outputs, "output token") + " in all, the dataset has " +
+                std::to_string(*a.dataset_outputs) + " (sum m_j)";
     if (!problem.empty()) {
       std::cout << "NOT VERIFIED: " << problem << "\n";
       return static_cast<int>(kExitRefuted);

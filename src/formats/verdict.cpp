@@ -14,14 +14,16 @@ std::string verdict_to_json_text(const ShardVerdict& v) {
   return "{\"format\": \"interpcert-verdict\", \"version\": 1, \"tool\": \"" + v.tool + "\", \"dataset\": \"" + v.dataset +
          "\", \"subject\": \"" + v.subject + "\", \"shard\": " + std::to_string(v.shard) +
          ", \"shards\": " + std::to_string(v.shards) + ", \"outputs\": " + std::to_string(v.outputs) +
-         ", \"verified\": " + (v.verified ? "true" : "false") + "}\n";
+         ", \"verified\": " + (v.verified ? "true" : "false") +
+         (v.dataset_outputs ? ", \"dataset_outputs\": " + std::to_string(*v.dataset_outputs) : std::string()) + "}\n";
 }
 
 ShardVerdict verdict_load(const std::string& file) {
   JsonDocument doc = json_load(file);
   JsonNode root = JsonNode::root_of(doc);
   require_format(root, "interpcert-verdict");
-  root.only_keys({"format", "version", "tool", "dataset", "subject", "shard", "shards", "outputs", "verified"});
+  root.only_keys({"format", "version", "tool", "dataset", "subject", "shard", "shards", "outputs", "verified",
+                  "dataset_outputs"});
   if (root.at("version").integer(0, 1000) != 1) root.at("version").fail("unknown verdict version");
   ShardVerdict v;
   v.tool = root.at("tool").string();
@@ -34,6 +36,7 @@ ShardVerdict verdict_load(const std::string& file) {
   v.outputs = static_cast<std::size_t>(root.at("outputs").integer(0, big));
   if (!root.at("verified").is_boolean()) root.at("verified").fail("expected true or false");
   v.verified = root.at("verified").boolean();
+  if (root.has("dataset_outputs")) v.dataset_outputs = static_cast<std::size_t>(root.at("dataset_outputs").integer(0, big));
   return v;
 }
 
