@@ -248,6 +248,14 @@ expect 2 "--shard: applies to hardmax models only" -- "$ic" run "$tmp/soft7.json
 expect 2 "--verdict-out: applies to hardmax models only" -- "$ic" run "$tmp/soft7.json" "$hd" --verdict-out "$tmp/v7.json"
 expect 2 "--evaluator: applies to hardmax models only" -- "$ic" run "$tmp/soft7.json" "$hd" --evaluator reference
 expect 2 "--precision: needs --softmax" -- "$ic" certify "$sd" -o "$tmp/p7.json" --precision 64
+# certify never writes a certificate its checker refuses: --precision is capped like the checker (2^15).
+for p in 1048576 32769; do
+  expect 2 "--precision: expected 16 to 32768 bits (2^15 is the most a certificate may ask for, proofs/certificate-v1.md), got $p" -- "$ic" certify "$sd" -o "$tmp/p7.json" --softmax --beta 64 --precision $p
+done
+[[ ! -e "$tmp/p7.json" ]] && ok || bad "certify wrote a certificate at a precision over the cap"
+grep -q "32768" "$root/proofs/certificate-v1.md" && ok || bad "the precision cap is not documented"
+expect 0 "wrote certificate" -- "$ic" certify "$root/examples/two_sequences.json" -o "$tmp/p8.json" --softmax --beta 64 --precision 32768
+expect 0 "at 32768 bits" -- "$chk" "$tmp/p8.json" "$root/examples/two_sequences.json"
 sed 's|"output": \[\["3","-1"\], \["3","-1"\]\]|"output": [["3","-1"], ["3","-2"]]|' "$hd" > "$tmp/hd2.json"
 expect 1 "first mismatch: sequence 2, target 1" -- "$ic" run "$hm" "$tmp/hd2.json"
 expect 1 "first mismatch: sequence 2, target 1" -- "$ic" run "$hm" "$tmp/hd2.json" --shard 0/2

@@ -95,6 +95,28 @@ TEST_CASE("softmax_eval::bounds shrink as beta grows, and the beta search is sou
     CHECK(certify_softmax_error(softmax_of(c.model, s.beta / s.factor), ds, s.bound.precision, 0).bound > target);
 }
 
+TEST_CASE("softmax_search::the search never raises the precision past what a certificate may ask for") {
+  // The producer's cap and the checker's (checker::kMaxPrecision, proofs/certificate-v1.md) agree,
+  // and a search started near the cap doubles to the cap, not past it: certify must never write a
+  // certificate its checker refuses.
+  CHECK(kMaxCertificatePrecision == checker::kMaxPrecision);
+  std::mt19937_64 rng(35);
+  Dataset ds = testing::make_family(testing::Family::SharedTop, rng, 2, 3, 3);
+  Construction c = construct_model(ds);
+  // A target below 2^-20000: the bound stalls at 20000 bits' floor, so the precision must rise.
+  Rational target(1);
+  for (int i = 0; i < 24000; ++i) target /= 2;
+  long highest = 0;
+  BetaSearch s = find_least_beta(c.model, ds, target, 20000, 0, [&](const Rational&, const SoftmaxBound& b) {
+    highest = std::max(highest, b.precision);
+  });
+  INFO("evaluations " << s.evaluations << ", highest precision " << highest);
+  CHECK(highest == kMaxCertificatePrecision);
+  REQUIRE(s.found);
+  CHECK(s.bound.precision <= kMaxCertificatePrecision);
+  CHECK(s.bound.bound <= target);
+}
+
 TEST_CASE("softmax_eval::the checker verifies softmax certificates and refutes tampered ones") {
   std::mt19937_64 rng(34);
   Dataset ds = testing::make_family(testing::Family::NestedChain, rng, 3, 4, 4);

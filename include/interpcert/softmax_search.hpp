@@ -9,6 +9,11 @@
 
 namespace interpcert {
 
+/// The most bits a certificate may ask for (proofs/certificate-v1.md: `precision` is in
+/// [2, 32768]; interpcert-check refuses more, see its own checker::kMaxPrecision, tested equal):
+/// the searches below never raise the precision past it, and `certify --precision` refuses more.
+inline constexpr long kMaxCertificatePrecision = 1 << 15;
+
 /// The least beta, by doubling from 1 then bisection to within `factor` <= 1 + 1/16, for which
 /// `passes(beta)` holds (assumed to keep holding for larger beta); nullopt beyond 2^62.
 /// `retry(beta)`, when given, may ask to evaluate the same beta again (e.g. at a higher precision).
@@ -27,8 +32,8 @@ struct BetaSearch {
 };
 
 /// With the weights of `model` (any attention kind) under softmax: doubles beta from 1 until the
-/// certified bound is <= target, raising the precision when the bound stalls at the precision's
-/// floor, then bisects between beta/2 and beta to within a factor 1 + 1/16. `progress` is
+/// certified bound is <= target, raising the precision (doubling it, never past
+/// kMaxCertificatePrecision) when the bound stalls at the precision's floor, then bisects between beta/2 and beta to within a factor 1 + 1/16. `progress` is
 /// called after each certified evaluation.
 BetaSearch find_least_beta(const Model& model, const Dataset& ds, const Rational& target, long precision,
                            unsigned threads, const std::function<void(const Rational&, const SoftmaxBound&)>& progress = {});

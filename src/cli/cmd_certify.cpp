@@ -6,6 +6,7 @@
 #include "interpcert/certificate.hpp"
 #include "interpcert/errors.hpp"
 #include "interpcert/interpolation_claim.hpp"
+#include "interpcert/softmax_search.hpp"
 
 #include <iostream>
 #include <optional>
@@ -75,8 +76,9 @@ Runner add_certify_command(CLI::App& app) {
   cmd->add_flag("--exact", o->exact,
                 "with --softmax: append a staircase layer (eta = 0) and certify EXACT interpolation under softmax "
                 "at --beta B, or at the least beta found (within a factor 1 + 1/16)");
-  cmd->add_option("--precision", o->precision, "with --softmax: starting precision in bits (default 256)")
-      ->check(CLI::Range(16L, 1L << 20));
+  cmd->add_option("--precision", o->precision,
+                  "with --softmax: starting precision in bits, 16 to 32768 (default 256; 32768 = 2^15 is the most a "
+                  "certificate may ask for, proofs/certificate-v1.md)");
   cmd->add_option("--float", o->float_format,
                   "with --epsilon E: certify that EVERY IEEE round-to-nearest evaluation in this format is within E "
                   "(hardmax; proofs/float-bound.md)")
@@ -102,6 +104,11 @@ Runner add_certify_command(CLI::App& app) {
     if (!o->softmax && o->float_format.empty() && !(o->beta.empty() && o->epsilon.empty()))
       throw InputError("--beta/--epsilon", "", "these options need --softmax");
     if (!o->softmax && cmd->count("--precision")) throw InputError("--precision", "", "needs --softmax");
+    // Not above the cap interpcert-check enforces: certify must not write a certificate its checker refuses.
+    if (o->precision < 16 || o->precision > kMaxCertificatePrecision)
+      throw InputError("--precision", "", "expected 16 to " + std::to_string(kMaxCertificatePrecision) +
+                                              " bits (2^15 is the most a certificate may ask for, "
+                                              "proofs/certificate-v1.md), got " + std::to_string(o->precision));
     // Parsed before the construction: a bad number fails at once.
     std::optional<Rational> beta, epsilon;
     if (!o->beta.empty()) beta = rational_option("--beta", o->beta);

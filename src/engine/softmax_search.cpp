@@ -1,5 +1,6 @@
 #include "interpcert/softmax_search.hpp"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 
@@ -23,7 +24,6 @@ std::optional<LeastBeta> least_passing_beta(const std::function<bool(const Ratio
 
 BetaSearch find_least_beta(const Model& weights, const Dataset& ds, const Rational& target, long precision,
                            unsigned threads, const std::function<void(const Rational&, const SoftmaxBound&)>& progress) {
-  constexpr long kMaxPrecision = 1 << 15;
   Model m = weights;
   m.attention = AttentionKind::Softmax;
   BetaSearch out;
@@ -40,9 +40,9 @@ BetaSearch find_least_beta(const Model& weights, const Dataset& ds, const Ration
   };
   // Doubling beta no longer halves the bound: the precision, not beta, limits it.
   auto retry = [&](const Rational&) {
-    bool stalled = previous && last.finite && last.bound * 2 > *previous && precision < kMaxPrecision;
+    bool stalled = previous && last.finite && last.bound * 2 > *previous && precision < kMaxCertificatePrecision;
     if (stalled) {
-      precision *= 2;
+      precision = std::min(precision * 2, kMaxCertificatePrecision);  // a certificate may not ask for more
       previous.reset();
     } else {
       previous = last.bound;
