@@ -291,9 +291,17 @@ echo '{"format": "interpcert-dataset", "version": 1, "d": 2, "sequences": [{"inp
 "$ic" run "$tmp/one.model.json" "$tmp/one.json" --verdict-out "$tmp/one.v.json" >> "$tmp/one.out" 2>&1
 "$ic" merge "$tmp/one.v.json" >> "$tmp/one.out" 2>&1
 "$chk" "$tmp/one.cert.json" "$tmp/one.json" >> "$tmp/one.out" 2>&1
+"$ic" explain "$tmp/one.json" >> "$tmp/one.out" 2>&1
+"$ic" run "$tmp/one.model.json" "$tmp/one.json" --float binary64 >> "$tmp/one.out" 2>&1
+"$ic" certify "$tmp/one.json" -o "$tmp/one.fcert.json" --float binary64 --epsilon 1 >> "$tmp/one.out" 2>&1
+"$chk" "$tmp/one.fcert.json" "$tmp/one.json" >> "$tmp/one.out" 2>&1
+"$ic" certify "$tmp/one.json" -o "$tmp/one.scert.json" --softmax --beta 16 >> "$tmp/one.out" 2>&1
+"$chk" "$tmp/one.scert.json" "$tmp/one.json" >> "$tmp/one.out" 2>&1
+grep -q "N = 1 sequence in Q^2, 1 token, sum m_j = 1 output token." "$tmp/one.out" && ok || bad "no singular summary in explain"
+grep -q "(1 block, hardmax)" "$tmp/one.out" && ok || bad "no singular model summary in run --float"
 grep -q "N = 1 sequence, d = 2, sum m_j = 1, 1 token)" "$tmp/one.out" && ok || bad "no singular dataset summary"
 grep -q "the one output token equals its target" "$tmp/one.out" && ok || bad "no singular interpolation line"
-bad_grammar=$(grep -E "(^|[^0-9./])1 (sequences|tokens|output tokens|blocks|claims|shards|steps)|all 1 " "$tmp/one.out")
+bad_grammar=$(grep -E "(^|[^0-9./])1 (sequences|tokens|output tokens|output positions|blocks|claims|shards|steps|feed-forward layers|contexts)|all 1 " "$tmp/one.out")
 [[ -z "$bad_grammar" ]] && ok || bad "plural after a count of 1: $bad_grammar"
 
 # Lose nothing: an output equal to an input is refused (same device and inode), two outputs to

@@ -197,8 +197,8 @@ Finding check_float_hardmax(const InterpolationInput& in) {
                                        ", which does not establish the claimed bound " + rational_to_string(claimed_bound));
   return verified(kInterpolation, "every IEEE " + format + " round-to-nearest evaluation (any order, FMA or not) "
                                   "has max |fl(output) - target| <= ~" + std::string(approx) + " <= the claimed " +
-                                  rational_to_string(claimed_bound) + " over " + std::to_string(in.outputs) +
-                                  " output tokens (proofs/float-bound.md; MPFR, rounding upward)");
+                                  rational_to_string(claimed_bound) + " over " + count_of(in.outputs, "output token") +
+                                  " (proofs/float-bound.md; MPFR, rounding upward)");
 }
 
 // The kinds of interpolation claim (proofs/certificate-v1.md): the certificate's "kind", the

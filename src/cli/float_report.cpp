@@ -2,6 +2,7 @@
 
 #include "interpcert/errors.hpp"
 #include "interpcert/softmax_eval.hpp"
+#include "interpcert/text_util.hpp"
 
 #include <chrono>
 #include <ostream>
@@ -21,10 +22,10 @@ int run_float(const Model& model, const Dataset& ds, const std::string& model_fi
               const FloatFormat& f, const std::optional<Rational>& eps, bool relative, long exp_ulps, unsigned threads,
               std::ostream& os, FloatBound* result) {
   const bool softmax = model.attention == AttentionKind::Softmax;
-  os << "model: " << model_file << " (" << model.blocks.size() << " blocks, " << (softmax ? "softmax" : "hardmax")
-     << ")\n"
-     << "dataset: " << dataset_file << " (" << ds.sequences.size() << " sequences, " << ds.total_outputs()
-     << " output tokens)\n"
+  os << "model: " << model_file << " (" << count_of(model.blocks.size(), "block") << ", "
+     << (softmax ? "softmax" : "hardmax") << ")\n"
+     << "dataset: " << dataset_file << " (" << count_of(ds.sequences.size(), "sequence") << ", "
+     << count_of(ds.total_outputs(), "output token") << ")\n"
      << "float: " << f.name << " (p = " << f.p << " bits, normal exponents " << f.emin << ".." << f.emax
      << ", subnormals), round to nearest; the model's numbers and the inputs rounded to the format first\n"
      << "covers: every summation order, with or without FMA, hardmax selections as in proofs/formats-v1.md "

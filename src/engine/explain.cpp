@@ -76,7 +76,8 @@ ExplainStep requirements_step(const Dataset& ds, const ExplainDrawing& dr, const
     h << "  " << dr.rows[r].sequence << "  " << dr.rows[r].position << "  " << dr.rows[r].input << " -> "
       << dr.rows[r].target << "\n";
   if (dr.rows.size() > limit) h << "  ... (" << dr.rows.size() - limit << " more rows; --max-listed to see them)\n";
-  h << "  (" << ds.total_outputs() << " output positions in " << ds.sequences.size() << " sequences; positions are "
+  h << "  (" << count_of(ds.total_outputs(), "output position") << " in " << count_of(ds.sequences.size(), "sequence")
+    << "; positions are "
     << "0-based)\n";
   s.here = h.str();
   return s;
@@ -620,12 +621,15 @@ ExplainStep hats_step(const Ctx& c, const std::vector<std::size_t>& ctx_of_drawn
   s.has_check = true;
   s.check_holds = ok && !verdict.first;
   s.check = !ok ? "FAILS: " + why
-                : !s.check_holds ? "FAILS: " + n(verdict.mismatches) + " output tokens differ"
+                : !s.check_holds ? "FAILS: " + count_of(verdict.mismatches, "output token") +
+                                       (verdict.mismatches == 1 ? " differs" : " differ")
                                  : "each delta is the exact gap from t0 to the nearest other relevant point (so no "
                                    "window holds another), and the whole model was run exactly (" +
-                                       std::string(affordable ? "reference" : "fast") + " evaluator) on all " +
-                                       n(c.ds.sequences.size()) + " sequences: all " + n(c.ds.total_outputs()) +
-                                       " output tokens equal their targets";
+                                       std::string(affordable ? "reference" : "fast") + " evaluator) on " +
+                                       count_of(c.ds.sequences.size(), "sequence") + ": " +
+                                       (c.ds.total_outputs() == 1 ? "the one output token equals its target"
+                                                                  : "all " + n(c.ds.total_outputs()) +
+                                                                        " output tokens equal their targets");
   s.figure.frame_from = first;
   s.figure.frame_to = last;
   // Windows as bands where u lies in the drawing plane: (k.z, w.z) when d = 2, (z_1, z_2) otherwise.
@@ -692,9 +696,9 @@ ExplainStep count_step(const Ctx& c) {
             "attention head per block, 3 neurons per hat: the size depends on sum m_j and N, not on the sequence "
             "lengths. Without a width cap all promotions of a round share a layer, and L <= T + C for C code layers.";
   std::ostringstream h;
-  h << "  L = " << st.blocks << " blocks (" << st.attention_layers << " attention, " << st.feed_forward_layers
-    << " feed-forward layers); T = " << T << ", R = " << R << " promotion(s) in " << (C ? C - 1 : 0)
-    << " round(s), C = " << C << " code layer(s), M = " << M << " hat(s); G = " << G << " contexts, N = " << N
+  h << "  L = " << count_of(st.blocks, "block") << " (" << st.attention_layers << " attention, "
+    << count_of(st.feed_forward_layers, "feed-forward layer") << "); T = " << T << ", R = " << R << " promotion(s) in " << (C ? C - 1 : 0)
+    << " round(s), C = " << C << " code layer(s), M = " << M << " hat(s); G = " << count_of(G, "context") << ", N = " << N
     << ", sum m_j = " << S << "\n  P = " << st.parameters << " parameters; widest layer " << st.max_ff_width
     << " neurons" << (c.opt.max_ff_width ? " (cap " + n(c.opt.max_ff_width) + ")" : "") << "; rank(Q^T K) <= "
     << st.max_score_rank << ", rank(V) <= " << st.max_value_rank << "\n  |theta|^2 = " << rational_short(st.squared_norm)
@@ -846,9 +850,9 @@ std::string step_text(const ExplainStep& s, std::size_t number) {
 Explanation explain_dataset(const Dataset& ds, const std::string& name, const ExplainOptions& opt) {
   Explanation ex;
   std::ostringstream hd;
-  hd << "THE THEOREM. " << theorem_statement() << "\n\nYOUR DATASET: " << name << ": N = " << ds.sequences.size()
-     << " sequences in Q^" << ds.d << ", " << ds.total_tokens() << " tokens, sum m_j = " << ds.total_outputs()
-     << " output tokens.\nTHE PAPER'S PLAN: " << kPlanSeparate << ", " << kPlanLeaders << ", " << kPlanCluster << ", "
+  hd << "THE THEOREM. " << theorem_statement() << "\n\nYOUR DATASET: " << name << ": N = " << count_of(ds.sequences.size(), "sequence")
+     << " in Q^" << ds.d << ", " << count_of(ds.total_tokens(), "token") << ", sum m_j = "
+     << count_of(ds.total_outputs(), "output token") << ".\nTHE PAPER'S PLAN: " << kPlanSeparate << ", " << kPlanLeaders << ", " << kPlanCluster << ", "
      << kPlanInterpolate << ". Each step below says where it sits in it.\n"
      << "Every check below is computed exactly in rational arithmetic"
      << (opt.softmax_beta ? ", except the softmax step's: rigorous ball arithmetic (outward rounding)" : "") << ".\n";
