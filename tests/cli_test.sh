@@ -350,5 +350,15 @@ for f in unterm deep; do
 done
 rm -f "$tmp/unterm.json" "$tmp/deep.json"
 
+# The spec lives in the repository (issue 15, item 5): every proofs/*.md that the README, the
+# documents, the headers, the sources or a --help names exists, as does every .md a document in
+# proofs/ links to; nothing points to the design folder outside the repository.
+refs=$( { grep -rhoE "proofs/[A-Za-z0-9_-]+\.md" "$root/README.md" "$root/proofs" "$root/include" "$root/src"
+          for c in check construct certify explain run merge digest; do "$ic" help $c; done; "$chk" --help
+          grep -rhoE "\]\([A-Za-z0-9_-]+\.md" "$root/proofs" | sed 's/^](/proofs\//'; } 2>&1 | grep -oE "proofs/[A-Za-z0-9_-]+\.md" | sort -u)
+[[ $(echo "$refs" | wc -l) -ge 6 ]] && ok || bad "fewer spec references than expected: $refs"
+for r in $refs; do [[ -f "$root/$r" ]] && ok || bad "$r is referenced but not in the repository"; done
+grep -rlE "shared/design|\.\./shared/" "$root/README.md" "$root/proofs" "$root/include" "$root/src" && bad "a reference points outside the repository" || ok
+
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]
