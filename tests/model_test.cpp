@@ -73,6 +73,19 @@ TEST_CASE("model::from_json checks every row's length before allocating a matrix
   CHECK(error_path(text) == "/blocks/0/sa/Q/0");
   // The same with rows of the first row's length but a later one short (shape from row 0).
   CHECK(error_path(with(R"("left": [["2"], ["-1"]])", R"("left": [["2"], []])")) == "/blocks/1/sa/V/left/1");
+  // Rows longer than their matrix is wide are refused too: no entry of a file is silently dropped.
+  CHECK(error_path(with(R"("U": [["0", "0"]])", R"("U": [["0", "0", "7"]])")) == "/blocks/0/ff/U/0");
+  CHECK(error_path(with(R"("W": [["2"], ["1/3"]])", R"("W": [["2"], ["1/3", "5"]])")) == "/blocks/0/ff/W/1");
+  CHECK(error_path(with(R"("Q": [["1", "2"]])", R"("Q": [["1", "2", "3"]])")) == "/blocks/1/sa/Q/0");
+  CHECK(error_path(with(R"("right": [["1", "2"]])", R"("right": [["1", "2", "0"]])")) == "/blocks/1/sa/V/right/0");
+  CHECK(error_path(with(R"("V": [["1", "0"], ["0", "1"]])", R"("V": [["1", "0"], ["0", "1", "0"]])")) ==
+        "/blocks/2/sa/V/1");
+  try {
+    parse(with(R"("U": [["0", "0"]])", R"("U": [["0", "0", "7"]])"));
+    FAIL("a row of 3 entries in a 1 x 2 matrix was accepted");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()).find("has 3 entries, expected 2") != std::string::npos);
+  }
 }
 
 TEST_CASE("model::optional causal mask: a line after the attention (and beta) line, digests unchanged without it") {
