@@ -54,12 +54,17 @@ if ! meson test -C "$build" --no-rebuild -q >"$workdir/baseline.log" 2>&1; then
   echo "the unmutated copy fails its tests (see $workdir/baseline.log): fix that first"; exit 2
 fi
 
+# The originals of mutated files are taken from the synced copy, not from the working tree, so
+# editing (or rebasing) the working tree during a run cannot mix versions in the scratch build.
+orig="$workdir/orig"
+rm -rf "$orig"
 killed=0 survived=0 errors=0 total=0
 survivors=() errs=()
 while IFS=$'\t' read -r id file quick; do
   if [ -n "$only" ] && [[ "$only" != *",$id,"* ]]; then continue; fi
   total=$((total + 1))
-  cp -p "$root/$file" "$copy/$file"  # start from the original
+  if [ ! -f "$orig/$file" ]; then mkdir -p "$orig/$(dirname "$file")"; cp -p "$copy/$file" "$orig/$file"; fi
+  cp -p "$orig/$file" "$copy/$file"  # start from the original
   if ! python3 "$here/apply.py" apply "$list" "$id" "$copy" 2>"$workdir/apply.err"; then
     echo "ERROR     $id ($file): $(cat "$workdir/apply.err")"
     errors=$((errors + 1)); errs+=("$id"); continue
@@ -86,7 +91,7 @@ while IFS=$'\t' read -r id file quick; do
       fi
     fi
   fi
-  cp -p "$root/$file" "$copy/$file"  # restore, and mark it changed for the next build
+  cp -p "$orig/$file" "$copy/$file"  # restore, and mark it changed for the next build
   touch "$copy/$file"
   case "$status" in
     KILLED*) killed=$((killed + 1)); echo "killed    $id: ${status#KILLED }" ;;
