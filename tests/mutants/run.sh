@@ -36,12 +36,14 @@ trap cleanup EXIT
 trap 'echo; echo "interrupted: the working tree was never touched; scratch copy removed unless --keep"; exit 130' INT TERM
 
 # The scratch copy: the tracked files of the working tree as they are now (uncommitted edits
-# included), synced so that unchanged files keep their timestamps and the build stays incremental.
+# included), synced so that unchanged files keep their timestamps and the build stays incremental;
+# a changed file gets a new timestamp (not -p: a file restored after an interrupted run must be
+# newer than the object its mutant left).
 mkdir -p "$copy"
 (cd "$root" && git ls-files -z --cached --others --exclude-standard) |
   while IFS= read -r -d '' f; do
     [ -f "$root/$f" ] || continue
-    cmp -s "$root/$f" "$copy/$f" 2>/dev/null || { mkdir -p "$copy/$(dirname "$f")"; cp -p "$root/$f" "$copy/$f"; }
+    cmp -s "$root/$f" "$copy/$f" 2>/dev/null || { mkdir -p "$copy/$(dirname "$f")"; cp "$root/$f" "$copy/$f"; }
   done
 if [ ! -f "$build/build.ninja" ]; then
   echo "configuring the scratch build in $build ..."
