@@ -2,6 +2,7 @@
 // implementation at much higher precision), bounds shrink as beta grows, the beta search is
 // sound, and the checker refutes tampered softmax claims.
 #include "../src/checker/claims.hpp"
+#include "../src/checker/forward.hpp"
 #include "../src/checker/softmax.hpp"
 #include "dataset_families.hpp"
 #include "interpcert/certificate.hpp"
@@ -152,6 +153,124 @@ TEST_CASE("softmax_eval::the checker verifies softmax certificates and refutes t
   REQUIRE(hard.find(exact_json) != std::string::npos);
   hard.replace(hard.find(exact_json), exact_json.size(), claim.json(ds));
   CHECK(verdict_of_text(hard) == "interpolation");
+}
+
+namespace {
+// A nonzero rational vector orthogonal to every row of `rows` (each of length d), if one exists.
+std::optional<Vec> orthogonal_to(std::vector<Vec> rows, std::size_t d) {
+  std::vector<std::size_t> pivot_col;
+  std::size_t r = 0;
+  for (std::size_t c = 0; c < d && r < rows.size(); ++c) {
+    std::size_t p = r;
+    while (p < rows.size() && rows[p][c] == 0) ++p;
+    if (p == rows.size()) continue;
+    std::swap(rows[p], rows[r]);
+    Rational inv = 1 / rows[r][c];
+    for (auto& x : rows[r]) x *= inv;
+    for (std::size_t i = 0; i < rows.size(); ++i)
+      if (i != r && rows[i][c] != 0) {
+        Rational f = rows[i][c];
+        for (std::size_t k = 0; k < d; ++k) rows[i][k] -= f * rows[r][k];
+      }
+    pivot_col.push_back(c);
+    ++r;
+  }
+  for (std::size_t f = 0; f < d; ++f) {
+    if (std::find(pivot_col.begin(), pivot_col.end(), f) != pivot_col.end()) continue;
+    Vec u(d);
+    u[f] = 1;
+    for (std::size_t i = 0; i < pivot_col.size(); ++i) u[pivot_col[i]] = -rows[i][f];
+    return u;
+  }
+  return std::nullopt;
+}
+
+// Appends a neuron (U row u, bias b, W column w) to a feed-forward layer.
+void add_neuron(FeedForward& ff, const Vec& u, const Rational& b, const Vec& w) {
+  Matrix U(ff.U.rows + 1, ff.U.cols), W(ff.W.rows, ff.W.cols + 1);
+  for (std::size_t i = 0; i < ff.U.rows; ++i)
+    for (std::size_t c = 0; c < ff.U.cols; ++c) U(i, c) = ff.U(i, c);
+  for (std::size_t c = 0; c < U.cols; ++c) U(ff.U.rows, c) = u[c];
+  for (std::size_t r = 0; r < W.rows; ++r) {
+    for (std::size_t j = 0; j < ff.W.cols; ++j) W(r, j) = ff.W(r, j);
+    W(r, ff.W.cols) = w[r];
+  }
+  ff.U = std::move(U);
+  ff.W = std::move(W);
+  ff.b.push_back(b);
+}
+}  // namespace
+
+TEST_CASE("softmax_exact (checker): an undecided neuron, or a selected map that is not constant, refutes the claim") {
+  // Two forgeries of the final eta = 0 layer whose constant part still equals every target, so
+  // that only the sign and linearity checks can refute them; both make the outputs wrong.
+  // The last layer's inputs zhat (hardmax, exact) are found by the checker's own forward pass.
+  for (std::uint64_t seed = 40; seed < 60; ++seed) {
+    std::mt19937_64 rng(seed);
+    Dataset ds = testing::make_family(testing::Family::SharedTop, rng, 4, 2, 3);
+    ConstructOptions opt;
+    opt.staircase = true;
+    Construction c = construct_model(ds, opt);
+    if (!c.trace.uses_attention) continue;  // without attention the inputs are exact: no undecided sign
+    Model prefix = c.model;
+    prefix.blocks.pop_back();
+    std::vector<Vec> zhat;
+    for (const auto& s : ds.sequences) {
+      std::vector<Vec> z = checker::forward_hardmax(prefix, s.input);
+      for (auto p : s.positions) zhat.push_back(z[p]);
+    }
+    std::vector<Vec> diffs;
+    for (std::size_t k = 1; k < zhat.size(); ++k) {
+      Vec v = zhat[k];
+      for (std::size_t i = 0; i < v.size(); ++i) v[i] -= zhat[0][i];
+      diffs.push_back(v);
+    }
+    auto u = orthogonal_to(diffs, ds.d);
+    if (!u) continue;
+    INFO("seed " << seed << ", N = " << ds.sequences.size() << ", sum m_j = " << ds.total_outputs());
+    // A temperature low enough (beta = 4096) that the softmax inputs of the last layer differ from
+    // zhat by far less than 64-bit rounding; the original claim holds there.
+    Model m = softmax_of(c.model, Rational(1 << 12));
+    const long prec = 64;
+    std::string first;
+    REQUIRE(checker::softmax_exact_failures(m, ds, prec, 1, 0, 1, first) == 0);
+    const std::size_t all = ds.total_outputs();
+    Vec w(ds.d);
+    w[0] = 1;
+    // (1) Neurons u.z - u.zhat and u.zhat - u.z: on every output token one is u.(z - zhat), a
+    // softmax error far below the 64-bit rounding, so its sign is not known; the true output is
+    // the target plus |u.(z - zhat)| in coordinate 0. Taken as both active they would cancel.
+    Rational level = dot(*u, zhat[0]);  // the same for every output token
+    Model undecided = m;
+    FeedForward& ff = *undecided.blocks.back().ff;
+    Vec minus_u = *u;
+    for (auto& x : minus_u) x = -x;
+    add_neuron(ff, *u, -level, w);
+    add_neuron(ff, minus_u, level, w);
+    first.clear();
+    CHECK(checker::softmax_exact_failures(undecided, ds, prec, 1, 0, 1, first) == all);
+    CHECK_MESSAGE(first.find("has no known sign") != std::string::npos, first);
+    // (2) Neurons z_c + M and the constant M with opposite output weights: both always active,
+    // constant parts cancel, but the output moves with z_c: target + z_c e_0.
+    std::size_t coord = 0;
+    Rational big(1);
+    for (const auto& z : zhat)
+      for (std::size_t i = 0; i < z.size(); ++i) big += abs(z[i]);
+    for (std::size_t i = 0; i < ds.d; ++i)
+      if (zhat[0][i] != 0) coord = i;
+    Model moving = m;
+    FeedForward& f2 = *moving.blocks.back().ff;
+    Vec e(ds.d), zero(ds.d), minus_w = w;
+    e[coord] = 1;
+    minus_w[0] = -1;
+    add_neuron(f2, e, big, w);
+    add_neuron(f2, zero, big, minus_w);
+    first.clear();
+    CHECK(checker::softmax_exact_failures(moving, ds, prec, 1, 0, 1, first) == all);
+    CHECK_MESSAGE(first.find("not constant") != std::string::npos, first);
+    return;
+  }
+  FAIL("no seed in 40..59 gave a dataset with attention and a direction orthogonal to the zhat differences");
 }
 
 TEST_CASE("softmax_eval::round_up_3_digits") {
