@@ -201,7 +201,7 @@ void add_neuron(FeedForward& ff, const Vec& u, const Rational& b, const Vec& w) 
 }
 }  // namespace
 
-TEST_CASE("softmax_exact (checker): an undecided neuron, or a selected map that is not constant, refutes the claim") {
+TEST_CASE("softmax_exact (checker): an undecided neuron, a selected map that is not constant, or eta != 0 refutes the claim") {
   // Two forgeries of the final eta = 0 layer whose constant part still equals every target, so
   // that only the sign and linearity checks can refute them; both make the outputs wrong.
   // The last layer's inputs zhat (hardmax, exact) are found by the checker's own forward pass.
@@ -268,6 +268,13 @@ TEST_CASE("softmax_exact (checker): an undecided neuron, or a selected map that 
     first.clear();
     CHECK(checker::softmax_exact_failures(moving, ds, prec, 1, 0, 1, first) == all);
     CHECK_MESSAGE(first.find("not constant") != std::string::npos, first);
+    // (3) The same layer with eta = 1: its output is z + (the target), not the target; the check
+    // of signs and linearity is about eta = 0 layers only, so the claim is refuted outright.
+    Model kept = m;
+    kept.blocks.back().ff->eta = 1;
+    first.clear();
+    CHECK(checker::softmax_exact_failures(kept, ds, prec, 1, 0, 1, first) == all);
+    CHECK_MESSAGE(first.find("eta = 0") != std::string::npos, first);
     return;
   }
   FAIL("no seed in 40..59 gave a dataset with attention and a direction orthogonal to the zhat differences");
