@@ -80,6 +80,30 @@ TEST_CASE("checker_hardening::an empty hypotheses or counts object is invalid, n
   CHECK(error_path(emptied("counts"), f.ds) == "/claims/counts");
 }
 
+TEST_CASE("checker_hardening::a hypothesis the checker does not know is refuted, whatever its claimed value") {
+  // The checker verifies only what it can re-derive: "H5": true (or false), before or after the
+  // known ones, must not come out VERIFIED as if it had been checked.
+  Fixture f;
+  for (const char* value : {"true", "false"})
+    for (bool before : {true, false}) {
+      std::string h5 = std::string("\"H5\": ") + value;
+      std::string text = before ? edit(f.cert, "\"hypotheses\": {", "\"hypotheses\": {" + h5 + ", ")
+                                : edit(f.cert, "\"H4\": true", "\"H4\": true, " + h5);
+      bool seen = false;
+      for (const auto& x : run(text, f.ds)) {
+        INFO(x.claim << ": " << x.detail);
+        if (x.claim != "hypotheses") {
+          CHECK(x.verified);
+          continue;
+        }
+        seen = true;
+        CHECK_FALSE(x.verified);
+        CHECK(x.detail.find("H5: unknown hypothesis") != std::string::npos);
+      }
+      CHECK(seen);
+    }
+}
+
 TEST_CASE("checker_hardening::unknown members inside dataset are rejected") {
   Fixture f;
   CHECK(error_path(edit(f.cert, "\"dataset\": {", "\"dataset\": {\"trusted\": true, "), f.ds) == "/dataset/trusted");
