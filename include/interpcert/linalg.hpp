@@ -24,6 +24,9 @@ struct Matrix {
 
 /// x . y (same length). Exact.
 Rational dot(const Vec& x, const Vec& y);
+/// x . y by the plain term-by-term mpq loop: the reference that dot's fast path (all entries
+/// integers: one mpz accumulator) is tested against.
+Rational plain_dot(const Vec& x, const Vec& y);
 /// Row i of m dotted with x. Exact.
 Rational row_dot(const Matrix& m, std::size_t i, const Vec& x);
 /// m x. Exact.

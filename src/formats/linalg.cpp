@@ -4,7 +4,30 @@
 
 namespace interpcert {
 
-Rational dot(const Vec& x, const Vec& y) {
+namespace {
+
+// True if q's denominator is 1 (GMP keeps rationals canonical, so q is then an integer).
+inline bool is_integer(const Rational& q) {
+  const mpz_srcptr den = mpq_denref(q.backend().data());
+  return den->_mp_size == 1 && den->_mp_d[0] == 1;
+}
+
+// Integer fast path: when every term is an integer, accumulate numerators with mpz_addmul into
+// one mpz (no per-term gcd or canonicalisation as mpq_mul/mpq_add do). The result has
+// denominator 1, which is canonical, so it is the same mpq as the plain loop's (tested in
+// tests/linalg_test.cpp against plain_dot). Returns false, touching nothing, otherwise.
+bool integer_dot(const Rational* a, const Rational* b, std::size_t n, Rational& s) {
+  for (std::size_t i = 0; i < n; ++i)
+    if (!is_integer(a[i]) || !is_integer(b[i])) return false;
+  mpz_ptr acc = mpq_numref(s.backend().data());
+  for (std::size_t i = 0; i < n; ++i)
+    mpz_addmul(acc, mpq_numref(a[i].backend().data()), mpq_numref(b[i].backend().data()));
+  return true;
+}
+
+}  // namespace
+
+Rational plain_dot(const Vec& x, const Vec& y) {
   Rational s, t;
   for (std::size_t i = 0; i < x.size(); ++i) {
     mpq_mul(t.backend().data(), x[i].backend().data(), y[i].backend().data());
@@ -13,9 +36,16 @@ Rational dot(const Vec& x, const Vec& y) {
   return s;
 }
 
+Rational dot(const Vec& x, const Vec& y) {
+  Rational s;
+  if (integer_dot(x.data(), y.data(), x.size(), s)) return s;
+  return plain_dot(x, y);
+}
+
 Rational row_dot(const Matrix& m, std::size_t i, const Vec& x) {
   Rational s, t;
   const Rational* row = &m.a[i * m.cols];
+  if (integer_dot(row, x.data(), m.cols, s)) return s;
   for (std::size_t j = 0; j < m.cols; ++j) {
     if (mpq_sgn(row[j].backend().data()) == 0) continue;
     mpq_mul(t.backend().data(), row[j].backend().data(), x[j].backend().data());
