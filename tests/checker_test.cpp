@@ -190,6 +190,12 @@ TEST_CASE("checker::certificates beyond H1-H4 and causal: mask and obstructions 
   std::string cert = certificate_text(order, m, model_stats(m), pre);
   cert.replace(cert.find("\"obstructions\": {\"C1\": false}"), 29, "\"obstructions\": {\"O2\": false}");
   CHECK(check(cert, order).first == "obstructions");  // O2 is present for [a b c] vs [b a c]
+  // An obstruction the checker does not know is refuted, even next to a true claim.
+  std::string unknown = certificate_text(order, m, model_stats(m), pre);
+  unknown.replace(unknown.find("\"obstructions\": {\"C1\": false}"), 29,
+                  "\"obstructions\": {\"C1\": false, \"C9\": false}");
+  Verdict uv = check(unknown, order);
+  CHECK(uv.first == "obstructions");
   // An empty obstructions object claims nothing: unreadable (exit 2), never "VERIFIED ()".
   std::string empty = certificate_text(order, m, model_stats(m), pre);
   empty.replace(empty.find("\"obstructions\": {\"C1\": false}"), 29, "\"obstructions\": {}");

@@ -9,6 +9,7 @@
 #include "interpcert/construct.hpp"
 #include "interpcert/interpolation.hpp"
 #include "interpcert/interpolation_claim.hpp"
+#include "interpcert/preconditions.hpp"
 #include "interpcert/softmax_apriori.hpp"
 #include "interpcert/softmax_eval.hpp"
 #include "interpcert/softmax_search.hpp"
@@ -74,6 +75,33 @@ TEST_CASE("softmax_eval::bounds contain the error found by the checker's interva
       // true error in b's bound means b >= tight up to that sliver.
       CHECK(b.bound * Rational(1000001, 1000000) >= tight);
     }
+  }
+}
+
+TEST_CASE("softmax (checker): the causal mask is honoured; the same weights unmasked give another error") {
+  // [a b c] and [b a c] need the mask (proofs/repeated-and-causal.md): a causal construction.
+  Vec a = {Rational(1), Rational(0)}, b = {Rational(0), Rational(1)}, c = {Rational(2), Rational(2)};
+  Dataset order{2, {{{a, b, c}, {{Rational(7), Rational(7)}}, {2}}, {{b, a, c}, {{Rational(-7), Rational(1)}}, {2}}}};
+  ConstructOptions opt;
+  opt.causal = true;
+  Model hard = construct_model(order, opt, check_preconditions(order, true)).model;
+  REQUIRE(hard.mask == MaskKind::Causal);
+  for (const Rational& beta : {Rational(2), Rational(9)}) {
+    Model m = softmax_of(hard, beta);
+    SoftmaxBound engine = certify_softmax_error(m, order, 256, 1);
+    bool finite = true;
+    Rational tight = checker::softmax_error_bound(m, order, 4096, 1, 0, 1, finite);
+    REQUIRE(finite);
+    INFO("beta " << rational_to_string(beta) << " engine " << rational_to_string(engine.bound) << " checker "
+                 << rational_to_string(tight));
+    // Two implementations of the masked evaluation agree (Arb at 256 bits, MPFI at 4096 bits).
+    CHECK(engine.bound * Rational(1000001, 1000000) >= tight);
+    CHECK(tight * Rational(1000001, 1000000) + Rational(1, 1000000) >= engine.bound);
+    // Without the mask the checker's error is different: the mask is not a no-op here.
+    Model unmasked = m;
+    unmasked.mask = MaskKind::None;
+    Rational other = checker::softmax_error_bound(unmasked, order, 4096, 1, 0, 1, finite);
+    CHECK(abs(other - tight) > Rational(1, 10));
   }
 }
 
