@@ -292,8 +292,10 @@ ExplainStep key_step(const Ctx& c) {
   bool orth = dot(c.tr.k, c.tr.w) == 0;
   s.has_check = true;
   s.check_holds = distinct && orth;
-  s.check = "the " + n(tokens.size()) + " distinct tokens' projections, recomputed and sorted, are " +
-            (distinct ? "pairwise distinct" : "NOT distinct") + "; k.w = " + q(dot(c.tr.k, c.tr.w));
+  s.check = (tokens.size() == 1 ? std::string("the only distinct token's projection, recomputed, is trivially distinct")
+                                 : "the " + n(tokens.size()) + " distinct tokens' projections, recomputed and sorted, are " +
+                                       (distinct ? "pairwise distinct" : "NOT distinct")) +
+            "; k.w = " + q(dot(c.tr.k, c.tr.w));
   return s;
 }
 
@@ -486,9 +488,10 @@ ExplainStep promote_step(const Ctx& c, std::size_t r, const std::vector<const Pr
     Rational alpha = (u[0] - c.tr.k[0]) / c.tr.w[0];
     if (i < c.opt.max_listed) {
       h << "  class " << p.class_label << ": token " << vec_text(*c.tr.tokens[p.conflict_token])
-        << " has conflicting targets; promote " << vec_text(*c.tr.tokens[p.token]) << ", held by contexts "
-        << list_of(p.contexts_with, 6) << " but not " << list_of(p.contexts_without, 6) << " (separates "
-        << p.separated_pairs << " conflicting pair(s)).\n"
+        << " has conflicting targets; promote " << vec_text(*c.tr.tokens[p.token]) << ", held by "
+        << (p.contexts_with.size() == 1 ? "context " : "contexts ") << list_of(p.contexts_with, 6) << " but not "
+        << list_of(p.contexts_without, 6) << " (separates " << count_of(p.separated_pairs, "conflicting pair")
+        << ").\n"
         << "    block " << p.layer << " (feed-forward): the point " << vec_text(pi) << " moves along k, k.z " << q(p.from_height)
         << " -> " << q(p.to_height) << ";\n    hat direction u = k + " << q(alpha) << " w = " << vec_text(u) << ", window t0 = u.pi = "
         << q(p.t0) << ", delta = " << q(p.delta);
