@@ -254,3 +254,31 @@ TEST_CASE("float_bound::the checker's independent analysis agrees with the produ
   }
   CHECK(agreed > 200);
 }
+
+TEST_CASE("float_bound::an attention average whose sum overflows is ruled out by both analyses (sum, then divide)") {
+  // d = 1, Q = K = 0 (every score 0: both tokens tie), V = 1, rho = 0; the two tied tokens are
+  // v = 1.5 2^127, a binary32 float, so each value and the weighted average (1/2) v + (1/2) v are
+  // far below the float max, but the sum-then-divide average computes fl(v + v) = inf.
+  Model m;
+  m.d = 1;
+  SelfAttention sa;
+  sa.rho = 0;
+  sa.Q = Matrix(1, 1);
+  sa.K = Matrix(1, 1);
+  sa.V = Matrix(1, 1);
+  sa.V(0, 0) = 1;
+  m.blocks.push_back(Block{sa, std::nullopt});
+  Rational v = Rational(3) * Rational(Integer(1) << 126);
+  std::vector<Vec> seq = {{v}, {v}};
+  Dataset ds = exact_dataset(m, {seq});
+  REQUIRE(ds.sequences[0].output[1][0] == v);
+  g_rounded.clear();
+  auto got = float_eval<float>(m, seq, kB32, Order::Forward, /*average_by_weights=*/false);
+  CHECK(std::isinf(got[1][0]));  // the oracle: a real binary32 evaluation overflows
+  std::string why;
+  auto own = checker::float_error_bound(m, ds, kB32.p, kB32.emin, kB32.emax, 0, 1, why);
+  CHECK_FALSE(own.has_value());  // no finite bound may be claimed
+  CHECK(why.find("overflow") != std::string::npos);
+  FloatBound b = float_error_bound(m, ds, kB32, kB32.p, 1);
+  CHECK(b.status == FloatBound::Status::Overflow);
+}
