@@ -257,7 +257,8 @@ bool attention(const Fmt& f, const SelfAttention& sa, std::vector<Token>& toks, 
       }
       if (C.size() > 1) {
         Hi g = gamma(f, C.size() + 1), one = Hi::pow2(0);
-        if (f.omega < (one + g) * worst_a) throw Overflow{"an attention average may overflow"};
+        // Sum then divide: the partial sums of up to |C| values reach (1 + g) |C| A before the division.
+        if (f.omega < (one + g) * worst_a.times(C.size())) throw Overflow{"an attention average may overflow"};
         worst_e = worst_e + g * worst_a + f.eta.times(C.size()) * (one + g);
       }
       att.e.push_back(worst_e);

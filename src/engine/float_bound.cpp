@@ -498,6 +498,7 @@ class Analysis {
           mpfr_mul(tmp.v, tmp.v, ar.gamma1[cc + 1].v, MPFR_RNDU);
           add_to(att.e[c], tmp);
           mpfr_mul(tmp.v, amax.v, ar.gamma1[cc + 1].v, MPFR_RNDU);
+          mpfr_mul_ui(tmp.v, tmp.v, cc, MPFR_RNDU);  // sum then divide: partial sums of cc values
           if (mpfr_cmp(tmp.v, ar.omega.v) > 0) throw Overflow("an attention average may overflow");
         }
       }
