@@ -9,10 +9,12 @@
 #include "../src/checker/float.hpp"
 
 #include <doctest/doctest.h>
+#include <mpfr.h>
 
 #include <cmath>
 #include <iostream>
 #include <random>
+#include <thread>
 #include <unordered_map>
 
 using namespace interpcert;
@@ -281,4 +283,27 @@ TEST_CASE("float_bound::an attention average whose sum overflows is ruled out by
   CHECK(why.find("overflow") != std::string::npos);
   FloatBound b = float_error_bound(m, ds, kB32, kB32.p, 1);
   CHECK(b.status == FloatBound::Status::Overflow);
+}
+
+TEST_CASE("float_bound::the checker's bound is never an infinite upper bound read back as 0") {
+  // No blocks: the output is the input, 0, and the target is 2^20000. The exact error 2^20000 is
+  // beyond this thread's MPFR exponent range (set to 2^14 here; MPFR's default, which the CLI's
+  // float check ran in, is 2^30 - 1, reached by a target of about 323 million digits): rounded up
+  // it is +inf, and an infinite bound must not come back as the rational 0 (mpfr_get_q(inf) = 0).
+  Model m;
+  m.d = 1;
+  Dataset ds;
+  ds.d = 1;
+  Sequence s;
+  s.input = {{Rational(0)}};
+  s.output = {{Rational(Integer(1) << 20000)}};
+  s.positions = {0};
+  ds.sequences.push_back(s);
+  std::optional<Rational> own;
+  std::string why;
+  std::thread([&] {
+    mpfr_set_emax(1 << 14);
+    own = checker::float_error_bound(m, ds, kB64.p, kB64.emin, kB64.emax, 0, 1, why);
+  }).join();
+  CHECK((!own || *own >= Rational(Integer(1) << 20000)));
 }
