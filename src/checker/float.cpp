@@ -3,6 +3,8 @@
 // numbers rounded toward +infinity.
 #include "float.hpp"
 
+#include "workers.hpp"
+
 #include <mpfr.h>
 
 #include <algorithm>
@@ -344,6 +346,8 @@ std::optional<Rational> float_error_bound(const Model& m, const Dataset& ds, lon
   Fmt f{p, emin, emax, Rational((Integer(1) << p) - 1) * Rational(Integer(1) << (emax - p + 1)), Hi::pow2(-p),
         Hi::pow2(emin - p), Hi()};
   mpfr_set_q(f.omega.raw(), f.omega_q.backend().data(), MPFR_RNDD);
+  // The range of the other checks (workers.hpp): no bound of a valid input reaches its end.
+  widen_exponent_range();
   Hi worst;
   rounded_model.clear();
   try {
@@ -377,6 +381,10 @@ std::optional<Rational> float_error_bound(const Model& m, const Dataset& ds, lon
     return std::nullopt;
   }
   mpfr_free_cache();
+  if (!mpfr_number_p(worst.raw())) {  // +inf would read back as 0 (mpfr_get_q)
+    why = "the bound is beyond MPFR's exponent range";
+    return std::nullopt;
+  }
   return worst.exact();
 }
 
