@@ -131,6 +131,21 @@ TEST_CASE("checker::sharding covers every sequence exactly once") {
     INFO("shards " << k);
     CHECK(sum == total);  // the outputs actually compared add up to the total
   }
+  // The same for a float claim: each shard reports the outputs it bounded (`merge` adds them up).
+  FloatBounded fc{"binary64", Rational(1)};
+  Model fm = fc.model(c.model);
+  JsonDocument fdoc = json_parse(certificate_text(ds, fm, model_stats(fm), check_preconditions(ds), fc), "f.json");
+  for (std::size_t k : {1u, 2u, 3u}) {
+    std::size_t sum = 0;
+    for (std::size_t i = 0; i < k; ++i)
+      for (const auto& f : checker::check_certificate(fdoc, ds, 1, i, k))
+        if (f.claim == "interpolation") {
+          CHECK(f.verified);
+          sum += f.outputs_checked;
+        }
+    INFO("float claim, shards " << k);
+    CHECK(sum == total);
+  }
   // A wrong target in sequence j is found by shard j mod K and by no other.
   for (std::size_t j = 0; j < ds.sequences.size(); ++j) {
     Dataset bad = ds;
