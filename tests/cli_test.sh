@@ -124,7 +124,7 @@ for f in binary64 binary32; do
 done
 expect 1 "measured max |fl(output) - target| = " -- python3 "$root/tests/float_eval.py" "$tmp/twenty.model.json" "$root/examples/twenty_sequences.json" binary32 0
 expect 0 "claim: in IEEE binary32" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/f32.json" --for-float binary32 --float binary32 --epsilon 1e-9
-expect 0 "<= the claimed 0 over 4 output tokens" -- "$chk" "$tmp/f32.json" "$root/examples/shared_top.json"
+expect 0 "<= the claimed 0 over all 4 output tokens" -- "$chk" "$tmp/f32.json" "$root/examples/shared_top.json"
 expect 2 "at least 4 neurons" -- "$ic" construct "$root/examples/shared_top.json" -o "$tmp/ff3.json" --for-float binary64 --max-ff-width 3
 printf '{"format":"interpcert-dataset","version":1,"d":2,"sequences":[{"input":[["16777216","0"],["16777217","0"]],"output":[["1","1"],["2","2"]]}]}' > "$tmp/b32.json"
 expect 1 "hold the same token in the same context after rounding to binary32 but need different targets" -- "$ic" construct "$tmp/b32.json" -o "$tmp/b32m.json" --for-float binary32

@@ -188,17 +188,20 @@ Finding check_float_hardmax(const InterpolationInput& in) {
   else return refuted(kInterpolation, "unknown float format \"" + format + "\" (binary64 or binary32)");
   Rational claimed_bound = in.claim.at("bound").rational();
   std::string why;
-  auto own = float_error_bound(in.m, in.ds, p, emin, emax, in.shard, in.shards, why);
-  if (!own) return refuted(kInterpolation, "no bound in " + format + ": " + why);
+  std::size_t checked = 0;
+  auto own = float_error_bound(in.m, in.ds, p, emin, emax, in.shard, in.shards, why, &checked);
+  if (!own) return refuted(kInterpolation, "no bound in " + format + ": " + why, checked);
   char approx[48];
   std::snprintf(approx, sizeof approx, "%.3g", own->convert_to<double>());
   if (*own > claimed_bound)
     return refuted(kInterpolation, "the checker bounds max |fl(output) - target| in " + format + " by ~" + approx +
-                                       ", which does not establish the claimed bound " + rational_to_string(claimed_bound));
+                                       ", which does not establish the claimed bound " + rational_to_string(claimed_bound),
+                   checked);
   return verified(kInterpolation, "every IEEE " + format + " round-to-nearest evaluation (any order, FMA or not) "
                                   "has max |fl(output) - target| <= ~" + std::string(approx) + " <= the claimed " +
-                                  rational_to_string(claimed_bound) + " over " + count_of(in.outputs, "output token") +
-                                  " (proofs/float-bound.md; MPFR, rounding upward)");
+                                  rational_to_string(claimed_bound) + " over " + scope_text(in, checked) +
+                                  " (proofs/float-bound.md; MPFR, rounding upward)",
+                  checked);
 }
 
 // The kinds of interpolation claim (proofs/certificate-v1.md): the certificate's "kind", the

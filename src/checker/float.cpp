@@ -334,7 +334,8 @@ Token feed_forward(const Fmt& f, const FeedForward& ff, const Token& x) {
 }  // namespace
 
 std::optional<Rational> float_error_bound(const Model& m, const Dataset& ds, long p, long emin, long emax,
-                                          std::size_t shard, std::size_t shards, std::string& why) {
+                                          std::size_t shard, std::size_t shards, std::string& why,
+                                          std::size_t* checked) {
   if (m.attention != AttentionKind::Hardmax) {
     why = "the float analysis covers hardmax models only";
     return std::nullopt;
@@ -349,6 +350,7 @@ std::optional<Rational> float_error_bound(const Model& m, const Dataset& ds, lon
   // The range of the other checks (workers.hpp): no bound of a valid input reaches its end.
   widen_exponent_range();
   Hi worst;
+  if (checked) *checked = 0;
   rounded_model.clear();
   try {
     for (std::size_t j = shard; j < ds.sequences.size(); j += shards) {
@@ -368,6 +370,7 @@ std::optional<Rational> float_error_bound(const Model& m, const Dataset& ds, lon
         if (m.blocks[b].ff)
           for (Token& t : toks) t = feed_forward(f, *m.blocks[b].ff, t);
       }
+      if (checked) *checked += s.output.size();
       for (std::size_t k = 0; k < s.output.size(); ++k) {
         const Token& t = toks[s.positions[k]];
         for (std::size_t c = 0; c < t.z.size(); ++c) {

@@ -15,7 +15,9 @@ namespace interpcert::checker {
 /// The bound over the output coordinates of the sequences j with j % shards == shard, for the
 /// format with p significand bits and normal exponents emin..emax. nullopt, with the reason in
 /// `why`, when a hardmax selection may differ in floating point or a quantity may overflow.
+/// `checked` (if given) receives the number of output tokens bounded.
 std::optional<Rational> float_error_bound(const Model& m, const Dataset& ds, long p, long emin, long emax,
-                                          std::size_t shard, std::size_t shards, std::string& why);
+                                          std::size_t shard, std::size_t shards, std::string& why,
+                                          std::size_t* checked = nullptr);
 
 }  // namespace interpcert::checker
