@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -115,4 +116,19 @@ TEST_CASE("atomic_file::check_output_paths refuses to overwrite inputs") {
   CHECK_THROWS_WITH_AS(check_output_paths({{"-o", dir / "sub"}}, {}), doctest::Contains("is a folder"), InputError);
   CHECK_THROWS_WITH_AS(check_output_paths({{"-o", dir / "nope/x"}}, {}), doctest::Contains("not an existing folder"),
                        InputError);
+}
+
+TEST_CASE("atomic_file::an existing target that is not a regular file is refused, never replaced") {
+  // `--verdict-out /dev/null` run as root renamed a regular file over the device /dev/null (found
+  // during this session: /dev/null became a regular file). A FIFO stands for any special file.
+  TempDir dir;
+  const std::string fifo = dir / "pipe";
+  REQUIRE(mkfifo(fifo.c_str(), 0644) == 0);
+  CHECK_THROWS_WITH_AS(check_output_paths({{"--verdict-out", fifo}}, {}), doctest::Contains("not a regular file"),
+                       InputError);
+  CHECK_THROWS_WITH_AS(write_file_atomically(fifo, "{}"), doctest::Contains("not a regular file"), std::runtime_error);
+  struct stat st {};
+  REQUIRE(stat(fifo.c_str(), &st) == 0);
+  CHECK(S_ISFIFO(st.st_mode));    // still the pipe
+  CHECK(dir.listing() == "pipe");  // no temporary left behind
 }
