@@ -39,8 +39,9 @@ void write_file_atomically(const std::string& path, std::string_view content);
 
 /// Checks a command's outputs before it starts work, and throws InputError naming the option for
 /// an output that would overwrite an input (same device and inode as an existing input; an output
-/// that does not exist yet cannot be one) or another output (the same path), that is a folder, or
-/// whose folder does not exist. `outputs` are (option, path) pairs; empty paths (an option not
+/// that does not exist yet cannot be one) or another output (the same path), that is a folder or
+/// another file that is not a regular file (a device such as /dev/null, a pipe: the rename would
+/// replace it; stage() refuses them too), or whose folder does not exist. `outputs` are (option, path) pairs; empty paths (an option not
 /// given) are skipped. Staging still guards the writes themselves: this only fails early.
 void check_output_paths(const std::vector<std::pair<std::string, std::string>>& outputs,
                         const std::vector<std::string>& inputs);

@@ -99,6 +99,9 @@ StagedOutputs::~StagedOutputs() {
 }
 
 void StagedOutputs::stage(const std::string& path, std::string_view content) {
+  // rename() would replace a special file (run as root, "--out /dev/null" replaced the device).
+  if (struct stat st {}; stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+    throw std::runtime_error(path + ": exists and is not a regular file (a device or a pipe): refusing to replace it");
   install_handler();
   std::string tmpl = path + ".tmp.XXXXXX";
   int fd;
@@ -155,6 +158,9 @@ void check_output_paths(const std::vector<std::pair<std::string, std::string>>& 
     struct stat out {};
     if (stat(path.c_str(), &out) == 0) {
       if (S_ISDIR(out.st_mode)) throw InputError(option, "", shown + " is a folder, not a file");
+      if (!S_ISREG(out.st_mode))
+        throw InputError(option, "", shown + " exists and is not a regular file (a device or a pipe): outputs are "
+                                             "written to a temporary file renamed onto the target, which would replace it");
       for (const auto& in : inputs) {
         struct stat st {};
         if (stat(in.c_str(), &st) == 0 && st.st_dev == out.st_dev && st.st_ino == out.st_ino)
