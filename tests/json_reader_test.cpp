@@ -2,6 +2,8 @@
 #include "interpcert/json_reader.hpp"
 
 #include <doctest/doctest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -256,4 +258,45 @@ TEST_CASE("json_reader::integer says \"number\" for a number with a fraction, ne
   CHECK(root.at("d").rational() == 2);
   CHECK(root.at("e").rational() == 1000);
   CHECK_THROWS_WITH_AS(root.at("d").string(), "f.json: at /d: expected a string, found a number", InputError);
+}
+
+// KNOWN ISSUE (review of 2026-11-28, not fixed): invalid text is re-parsed by the reference parser,
+// which builds the whole nlohmann tree before it reaches the error, 17 times the input's size for
+// a flat array and about 80 times for deep nesting. A 10 MB array with one stray comma then needs
+// about 150 MB where the valid one needs 15 MB: under an address-space limit the user gets
+// "std::bad_alloc" instead of the syntax error. should_fail: when the error path stops building
+// the tree this test fails; then remove the decorator.
+TEST_CASE("json_reader::an invalid document is explained within O(its size) memory, without a tree" *
+          doctest::should_fail()) {
+  std::string valid = "[", invalid;
+  for (int i = 0; i < 5000000; ++i) valid += "1,";
+  invalid = valid + "]";  // the stray comma at the end
+  valid += "1]";
+  // In a child: the address space limited to what it uses now plus 80 MB, then one parse.
+  auto parse_limited = [](const std::string& text) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      long pages = 0;
+      if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+        if (std::fscanf(f, "%ld", &pages) != 1) pages = 0;
+        std::fclose(f);
+      }
+      rlimit lim{};
+      lim.rlim_cur = lim.rlim_max = static_cast<rlim_t>(pages) * static_cast<rlim_t>(sysconf(_SC_PAGESIZE)) + (80u << 20);
+      setrlimit(RLIMIT_AS, &lim);
+      try {
+        json_parse(text, "f.json");
+        _exit(0);
+      } catch (const InputError& e) {
+        _exit(std::string(e.what()).find("invalid JSON") != std::string::npos ? 1 : 3);
+      } catch (...) {
+        _exit(4);  // std::bad_alloc
+      }
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  REQUIRE(parse_limited(valid) == 0);
+  CHECK(parse_limited(invalid) == 1);  // the syntax error, not std::bad_alloc
 }
