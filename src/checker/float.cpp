@@ -118,6 +118,43 @@ std::optional<long> two_adic(const Rational& q) {
   return v;
 }
 
+// Lemma R: if y is a float, half its distance to the nearest other float (the gap below a power of
+// two 2^e, e > emin, is the smaller one); nullopt if y is not a float.
+std::optional<Rational> half_gap(const Rational& y, const Fmt& f) {
+  auto p2 = [](long k) { return k >= 0 ? Rational(Integer(1) << k) : Rational(1) / Rational(Integer(1) << -k); };
+  auto r = round_to(y, f);
+  if (!r || *r != y) return std::nullopt;
+  if (y == 0) return p2(f.emin - f.p);
+  Rational a = y < 0 ? Rational(-y) : y;
+  long e = static_cast<long>(msb(numerator(a))) - static_cast<long>(msb(denominator(a)));  // 2^e <= a < 2^(e+1)
+  while (p2(e) > a) --e;
+  while (p2(e + 1) <= a) ++e;
+  long spacing = std::max(e, f.emin) - f.p + 1;
+  return p2(e > f.emin && a == p2(e) ? spacing - 2 : spacing - 1);
+}
+
+// Lemma R: at most two terms, all but (at most) one exact with a float product c: any evaluation
+// is one rounding of v + c, v within `alone` of the other term's exact product (v its float
+// product, or its unrounded product under an FMA). A single term is snapped only if its product is
+// rounded. True if that rounding must return the exact value.
+bool snaps(const Fmt& f, const std::vector<const Term*>& live, const Rational& value) {
+  auto exact_float = [&](const Term* k) {
+    if (!k->ex.is_zero() || !k->ey.is_zero()) return false;
+    auto r = round_to(k->x * k->y, f);
+    return r && *r == k->x * k->y;
+  };
+  const Term* w = nullptr;
+  if (live.size() == 1 && !live[0]->exact_product) w = live[0];
+  if (live.size() == 2) w = exact_float(live[1]) ? live[0] : exact_float(live[0]) ? live[1] : nullptr;
+  if (!w) return false;
+  auto radius = half_gap(value, f);
+  if (!radius) return false;
+  Hi ax = Hi::of_abs(w->x), ay = Hi::of_abs(w->y);
+  Hi alone = ax * w->ey + w->ex * ay + w->ex * w->ey;  // |xhat yhat - x y|
+  if (live.size() == 2 && !w->exact_product) alone = alone + gamma(f, 1) * ((ax + w->ex) * (ay + w->ey)) + f.eta;
+  return alone.below(*radius);
+}
+
 // Lemma D: the deviation of any evaluation of sum xhat yhat from sum x y. Returns {value, bound}.
 // Lemma E: terms all exact, dyadic products (least valuation q >= emin - p + 1) whose positive
 // part and negative part each sum to at most 2^(p + q) in magnitude: no operation rounds.
@@ -127,12 +164,14 @@ std::pair<Rational, Hi> dot(const Fmt& f, const std::vector<Term>& terms, const 
   std::size_t t = 0, inexact = 0;
   bool all_exact = true;
   std::optional<long> least;
+  std::vector<const Term*> live;  // the terms that may be nonzero (Lemma R)
   for (const Term& k : terms) {
     value += k.x * k.y;
     Hi ax = Hi::of_abs(k.x), ay = Hi::of_abs(k.y);
     Hi mx = ax + k.ex, my = ay + k.ey;
     if (mx.is_zero() || my.is_zero()) continue;
     ++t;
+    live.push_back(&k);
     inexact += k.exact_product ? 0 : 1;
     s1 = s1 + mx * my;
     s2 = s2 + ax * k.ey + k.ex * ay + k.ex * k.ey;
@@ -157,7 +196,8 @@ std::pair<Rational, Hi> dot(const Fmt& f, const std::vector<Term>& terms, const 
     if (positive <= limit && negative <= limit) return {value, Hi()};
   }
   Hi rounding = gamma(f, inexact ? t : t - 1) * s1 + under;
-  if (own) *own = rounding;
+  if (own) *own = rounding;  // Lemma S needs the rounding part even where Lemma R applies
+  if (t <= 2 && snaps(f, live, value)) return {value, Hi()};
   return {value, rounding + s2};
 }
 

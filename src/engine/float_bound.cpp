@@ -103,12 +103,13 @@ Rational up_to_rational(const Up& b) {
 /// The constants of the arithmetic model at precision p (proofs/float-bound.md, "Model").
 struct Arith {
   long p, emin;
+  const FloatFormat* format;
   Up u;      ///< unit roundoff 2^-p
   Up eta;    ///< underflow: 2^(emin - p), half the smallest subnormal
   Up omega;  ///< the largest finite number
   std::vector<Up> gamma;  ///< gamma[n] >= n u / (1 - n u)
   std::vector<Up> gamma1; ///< gamma1[n] >= 1 + gamma[n]
-  Arith(long p_, const FloatFormat& f, std::size_t max_n) : p(p_), emin(f.emin) {
+  Arith(long p_, const FloatFormat& f, std::size_t max_n) : p(p_), emin(f.emin), format(&f) {
     mpfr_set_ui_2exp(u.v, 1, -p, MPFR_RNDU);
     mpfr_set_ui_2exp(eta.v, 1, f.emin - p, MPFR_RNDU);
     // (2 - 2^(1-p)) 2^emax, rounded DOWN (it is an upper limit quantities must stay below).
@@ -197,6 +198,22 @@ std::optional<long> dyadic_valuation(const Rational& x) {
   return static_cast<long>(mpz_scan1(num, 0)) - dv;
 }
 
+/// Lemma R (rounding snap): half the distance from the float y to its nearest neighbouring float
+/// (the smaller gap: below a power of two 2^e > 2^emin the floats are twice as dense), if y is a
+/// float of the format at precision p; nullopt if y is not a float. Any real within less than this
+/// of y rounds to y (round to nearest, whatever the tie rule). Exact.
+std::optional<Rational> snap_radius(const Rational& y, long p, const FloatFormat& f) {
+  if (y == 0) return scale2(Rational(1), f.emin - p);  // the subnormal spacing 2^(emin-p+1), halved
+  Rational a = abs(y);
+  long e = bit_length(numerator(a)) - bit_length(denominator(a));
+  if (a < scale2(Rational(1), e)) --e;  // 2^e <= a < 2^(e+1)
+  if (e > f.emax) return std::nullopt;
+  long k = std::max(e, f.emin) - p + 1;  // the spacing of floats around a is 2^k
+  if (denominator(scale2(a, -k)) != 1) return std::nullopt;
+  bool binade_bottom = e > f.emin && a == scale2(Rational(1), e);
+  return scale2(Rational(1), binade_bottom ? k - 2 : k - 1);
+}
+
 const Rational& rational_one() {
   static const Rational one(1);
   return one;
@@ -221,6 +238,16 @@ class DotBound {
     if (mpfr_zero_p(ys_.v)) return;
     ++t_;
     if (!exact_product) ++inexact_;
+    if (t_ <= 2) {  // Lemma R looks at dot products of at most two terms
+      Solo& so = solo_[t_ - 1];
+      so.exact = x && y && ex.zero() && ey.zero();
+      if (so.exact) so.product = *x * *y;
+      so.rounded = !exact_product;
+      mpfr_mul(so.s1.v, xs_.v, ys_.v, MPFR_RNDU);
+      mpfr_mul(so.s2.v, ax.v, ey.v, MPFR_RNDU);
+      add_mul(so.s2, ex, ay, tmp_);
+      add_mul(so.s2, ex, ey, tmp_);
+    }
     if (exact_terms_) {
       std::optional<long> vx, vy;
       if (x && y && ex.zero() && ey.zero() && *x != 0 && *y != 0 && (vx = dyadic_valuation(*x)) &&
@@ -239,7 +266,8 @@ class DotBound {
   }
   /// The bound on |computed - exact|; throws Overflow if a partial result may overflow.
   /// `rounding` (optional) receives the part due to this dot product's own roundings.
-  void finish(Up& err, const char* what, Up* rounding = nullptr) {
+  /// `exact` (optional): the exact value sum_k x_k y_k, for Lemma R.
+  void finish(Up& err, const char* what, Up* rounding = nullptr, const Rational* exact = nullptr) {
     mpfr_set_zero(err.v, 1);
     if (rounding) mpfr_set_zero(rounding->v, 1);
     if (t_ == 0) return;
@@ -263,10 +291,51 @@ class DotBound {
     add_to(err, under);
     if (rounding) *rounding = err;
     add_to(err, s2_);
+    // Lemma R: the result is exact (err 0; the rounding part, used by Lemma S, is unchanged).
+    if (exact && snaps(*exact)) mpfr_set_zero(err.v, 1);
   }
 
  private:
+  struct Solo {
+    bool exact = false, rounded = false;
+    Rational product;
+    Up s1, s2;
+  };
+  // Lemma R (proofs/float-bound.md): a dot product of one term w (any) and at most one exact term c
+  // (known exactly, its float product exactly c) is computed as ONE rounding of v + c, where v is
+  // fl(xhat yhat) or xhat yhat, within e_w of the exact product (e_w: Lemma D for that term alone).
+  // If the exact value y is a float and e_w is below half the gap from y to its neighbours, the
+  // rounding returns y.
+  bool snaps(const Rational& y) const {
+    std::size_t other;  // the index of the term w
+    if (t_ == 1) {
+      if (!solo_[0].rounded) return false;  // an exact product (x 1, +-1 y) is not rounded at all
+      other = 0;
+    } else if (t_ == 2) {
+      if (is_float(solo_[1])) other = 0;
+      else if (is_float(solo_[0])) other = 1;
+      else return false;
+    } else {
+      return false;
+    }
+    auto radius = snap_radius(y, a_.p, *a_.format);
+    if (!radius) return false;
+    const Solo& w = solo_[other];
+    Up e = w.s2, tmp;
+    if (t_ == 2 && w.rounded) {  // v = fl(xhat yhat): |v - xhat yhat| <= u |xhat yhat| + eta <= gamma_1 S1 + eta
+      add_mul(e, a_.gamma[1], w.s1, tmp);
+      add_to(e, a_.eta);
+    }
+    return rational_gt(*radius, e);
+  }
+  bool is_float(const Solo& so) const {
+    if (!so.exact) return false;
+    auto r = float_round(so.product, a_.p, *a_.format);
+    return r && *r == so.product;
+  }
+
   const Arith& a_;
+  Solo solo_[2];
   Up s1_, s2_, xs_, ys_, tmp_;
   std::size_t t_ = 0, inexact_ = 0;
   bool exact_terms_ = true;
@@ -308,7 +377,7 @@ Tracked apply_matrix(const Arith& ar, const Matrix& M, const WMatrix& WM, const 
       db.term((*wb)[i].abs, (*wb)[i].err, up_one(), up_zero(), true, &(*wb)[i].hat, &rational_one());
     }
     y.z[i] = std::move(s);
-    db.finish(y.e[i], what, rounding ? &(*rounding)[i] : nullptr);
+    db.finish(y.e[i], what, rounding ? &(*rounding)[i] : nullptr, &y.z[i]);
   }
   y.refresh_abs();
   return y;
@@ -443,7 +512,7 @@ class Analysis {
           db.term(q[i].az[c], q[i].e[c], k[l].az[c], k[l].e[c], false, &q[i].z[c], &k[l].z[c]);
         }
         s[l] = std::move(sum);
-        db.finish(sigma[l], "score");
+        db.finish(sigma[l], "score", nullptr, &s[l]);
       }
       Rational best = *std::max_element(s.begin(), s.end());
       std::vector<std::size_t> C;
@@ -511,7 +580,7 @@ class Analysis {
         db.term(pb.rho.abs, pb.rho.err, toks[i].az[c], toks[i].e[c], pb.rho.unit, &pb.rho.hat, &toks[i].z[c]);
         db.term(up_one(), up_zero(), att.az[c], att.e[c], true, &rational_one(), &att.z[c]);
         o.z[c] = sa.rho * toks[i].z[c] + att.z[c];
-        db.finish(o.e[c], "attention output");
+        db.finish(o.e[c], "attention output", nullptr, &o.z[c]);
       }
       o.refresh_abs();
     }
@@ -563,7 +632,7 @@ class Analysis {
         db.term(wt.abs, wt.err, h.az[r], h.e[r], wt.unit, &wt.hat, &h.z[r]);
       }
       out.z[c] = std::move(s);
-      db.finish(out.e[c], "feed-forward output", &own_rounding);
+      db.finish(out.e[c], "feed-forward output", &own_rounding, &out.z[c]);
       if (!signs_known || n_active == 0) continue;
       // Lemma S: float out_c = L.zhat + c0 + sum_active What_cr rho_r + (rounding of this dot).
       Vec L(d, Rational(0));
