@@ -1,7 +1,8 @@
 // bench/float_precision: for the families of issue 10, the precision needed and the certified
 // binary64/binary32 error of the constructed model, without and with --for-float, next to the
 // measured error of a plain double/float evaluation (tests/float_oracle.hpp: forward order and FMA).
-// Usage: float_precision [--quick] [--no-precision] [binary64|binary32]... [family]...
+// Usage: float_precision [--quick] [--no-precision] [--digits K] [binary64|binary32]... [family]...
+// (--digits K: short-decimal coordinates with K decimals, |x| <= the same R: tests/float_families.hpp)
 // (a markdown table; bench/README.md; FLOAT_PRECISION_DUMP=DIR also writes each dataset there)
 #include "float_families.hpp"
 #include "float_oracle.hpp"
@@ -24,6 +25,7 @@ using namespace interpcert::testing;
 namespace {
 
 bool g_search = true;  // --no-precision: skip the precision search (slow on the large-N rows)
+int g_digits = 0;      // --digits K: K decimals
 
 struct Row {
   std::string status;  // "ok" or the reason
@@ -84,6 +86,7 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "--quick") quick = true;
     else if (a == "--no-precision") g_search = false;
+    else if (a == "--digits" && i + 1 < argc) g_digits = std::atoi(argv[++i]);
     else if (a == "binary64" || a == "binary32") formats.push_back(a);
     else names.push_back(a);
   }
@@ -99,9 +102,9 @@ int main(int argc, char** argv) {
     for (const auto& name : names) {
       std::size_t N = name == "large-N" ? (fi == 0 ? 1000 : 100) : (quick ? 20 : 100);
       std::mt19937_64 rng(42);
-      Dataset ds = float_family(name, rng, N, R);
+      Dataset ds = g_digits ? decimal_family(name, rng, N, R, g_digits) : float_family(name, rng, N, R);
       if (const char* dir = std::getenv("FLOAT_PRECISION_DUMP")) {  // the datasets, to rerun with the CLI
-        std::string path = std::string(dir) + "/" + name + "-" + f.name + ".json";
+        std::string path = std::string(dir) + "/" + name + (g_digits ? "-dec" + std::to_string(g_digits) : "") + "-" + f.name + ".json";
         if (FILE* fp = std::fopen(path.c_str(), "w")) {
           std::fputs(dataset_to_json_text(ds).c_str(), fp);
           std::fclose(fp);
@@ -111,10 +114,12 @@ int main(int argc, char** argv) {
       Construction plain = construct_model(ds);
       ConstructOptions ff;
       ff.for_float = true;
+      ff.float_bits = f.p;
       Construction robust = construct_model(ds, ff);
       Row a = measure(plain.model, ds, f, eps), b = measure(robust.model, ds, f, eps);
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      std::printf("| %s | %s | %zu | %zu / %zu | %s | %s |\n", name.c_str(), f.name.c_str(), ds.sequences.size(),
+      std::printf("| %s%s | %s | %zu | %zu / %zu | %s | %s |\n", name.c_str(),
+                  g_digits ? (" (" + std::to_string(g_digits) + " dec.)").c_str() : "", f.name.c_str(), ds.sequences.size(),
                   plain.model.blocks.size(), robust.model.blocks.size(), cell(a).c_str(), cell(b).c_str());
       std::fflush(stdout);
       std::fprintf(stderr, "%s %s: %.1f s\n", name.c_str(), f.name.c_str(), secs);

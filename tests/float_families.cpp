@@ -94,5 +94,17 @@ Dataset float_family(const std::string& name, std::mt19937_64& rng, std::size_t 
   return ds;
 }
 
+Dataset decimal_family(const std::string& name, std::mt19937_64& rng, std::size_t N, long R, int digits) {
+  long scale = 1;
+  for (int i = 0; i < digits; ++i) scale *= 10;
+  Dataset ds = float_family(name, rng, N, R * scale);
+  for (auto& s : ds.sequences) {
+    for (auto& v : s.input)
+      for (auto& x : v) x /= Rational(scale);
+    for (auto& v : s.output)
+      for (auto& x : v) x /= Rational(scale);
+  }
+  return ds;
+}
 
 }  // namespace interpcert::testing

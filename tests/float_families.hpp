@@ -18,4 +18,8 @@ inline const std::vector<std::string> kFloatFamilies = {"random", "shared-pool",
 /// The family's dataset with about N sequences (all-subsets: 31; nested-chain: min(N, 30)).
 Dataset float_family(const std::string& name, std::mt19937_64& rng, std::size_t N, long R);
 
+/// The same family with short-decimal coordinates: `digits` decimals (0.1, 0.01, ...), |x| <= R:
+/// the integer family on [-R 10^digits, R 10^digits], every coordinate divided by 10^digits.
+Dataset decimal_family(const std::string& name, std::mt19937_64& rng, std::size_t N, long R, int digits);
+
 }  // namespace interpcert::testing

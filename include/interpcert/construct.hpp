@@ -7,6 +7,7 @@
 #include "interpcert/model.hpp"
 
 #include <cstddef>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -24,6 +25,11 @@ struct ConstructOptions {
   /// construction for floating point"): a final staircase layer snaps every output onto its
   /// target's plateau, so rounding errors accumulated before it do not reach the output.
   bool for_float = false;
+  /// With for_float: the significand bits p of the IEEE format it targets (53: binary64, 24:
+  /// binary32). Data with a non-dyadic coordinate (short decimals such as 0.1) get a rescale-and-snap
+  /// prefix onto an integer grid whose snap constant is 1.5 2^(p-1) (proofs/float-construction.md,
+  /// "Short decimals"); integer and dyadic data are built exactly as before.
+  long float_bits = 53;
   /// Build a causal model (proofs/repeated-and-causal.md, Theorem 2): every attention layer sees
   /// positions 0 ... i only.
   bool causal = false;
@@ -95,6 +101,16 @@ struct ConstructionTrace {
   bool extended = false;
   bool causal = false;
   std::vector<RefinementRound> refinement;
+  /// --for-float on data with a non-dyadic coordinate (proofs/float-construction.md, "Short
+  /// decimals"): the model is  [z -> s z + C] [z -> z - C] (the construction on the data scaled by
+  /// s) [z -> z / s], s = snap_scale (the lcm of the data's denominators), C = snap_constant =
+  /// 1.5 2^(p-1). snap_blocks = 3 then (0: no prefix, snap_scale 1); `scaled` is the scaled dataset,
+  /// which tokens/hats/promotions above refer to (their layers count the prefix). snap_refused:
+  /// why non-dyadic data got no prefix (too large for the format's integer grid), else empty.
+  Rational snap_scale{1}, snap_constant{0};
+  std::size_t snap_blocks = 0;
+  std::string snap_refused;
+  std::shared_ptr<const Dataset> scaled;
 };
 
 struct Construction {

@@ -599,12 +599,96 @@ namespace {
 Construction construct_hardmax(const Dataset& ds, const ConstructOptions& options, const PreconditionReport& pre);
 }
 
+namespace {
+
+bool is_dyadic(const Rational& x) {
+  const Integer& d = denominator(x);
+  return (d & (d - 1)) == 0;
+}
+
+/// One feed-forward block z -> eta z + add (the same constant added to every coordinate), with one
+/// neuron relu(0 z + 1) = 1 whose output weights are `add`; `add` = 0: the neuron is relu(0) = 0.
+Block affine_block(std::size_t d, const Rational& eta, const Rational& add) {
+  FeedForward ff;
+  ff.eta = eta;
+  ff.U = Matrix(1, d);
+  ff.b = {Rational(add == 0 ? 0 : 1)};
+  ff.W = Matrix(d, 1);
+  for (std::size_t c = 0; c < d; ++c) ff.W(c, 0) = add;
+  return Block{std::nullopt, std::move(ff)};
+}
+
+/// The rescale-and-snap prefix (proofs/float-construction.md, "Short decimals"): if some
+/// coordinate (input or target) is not dyadic, s = the lcm of all denominators, and the model is
+/// [s z + C][z - C] (the construction on the data scaled by s) [z / s]. In floating point the first
+/// block's output is ONE rounding of s fl(x) + C, which is the integer s x + C exactly (Lemma R of
+/// proofs/float-bound.md) while |s x| < 2^(p-3): from there on every state is the exact one.
+std::optional<Construction> with_snap_prefix(const Dataset& ds, const ConstructOptions& options,
+                                             const PreconditionReport& pre, std::string& refused) {
+  bool dyadic = true;
+  Integer s(1);
+  auto take = [&](const Vec& v) {
+    for (const Rational& x : v) {
+      dyadic = dyadic && is_dyadic(x);
+      s = lcm(s, denominator(x));
+    }
+  };
+  for (const auto& q : ds.sequences) {
+    for (const auto& v : q.input) take(v);
+    for (const auto& v : q.output) take(v);
+  }
+  if (dyadic) return std::nullopt;
+  const long p = options.float_bits;
+  Rational largest(0);
+  for (const auto& q : ds.sequences)
+    for (const auto& v : q.input)
+      for (const Rational& x : v) largest = std::max(largest, abs(x) * Rational(s));
+  const Rational limit(Integer(1) << (p - 3));
+  if (largest >= limit) {
+    refused = "the data need the scale s = " + rational_to_string(Rational(s)) + " to reach an integer grid, and s |x| = " +
+              rational_to_string(largest) + " >= 2^" + std::to_string(p - 3) + " is too large for the rounding snap with " +
+              std::to_string(p) + " significand bits";
+    return std::nullopt;
+  }
+  auto scaled = std::make_shared<Dataset>(ds);
+  for (auto& q : scaled->sequences) {
+    for (auto& v : q.input)
+      for (auto& x : v) x *= Rational(s);
+    for (auto& v : q.output)
+      for (auto& x : v) x *= Rational(s);
+  }
+  Construction c = construct_hardmax(*scaled, options, pre);
+  const Rational C = Rational(3) * Rational(Integer(1) << (p - 2));  // 1.5 2^(p-1)
+  std::vector<Block> blocks;
+  blocks.push_back(affine_block(ds.d, Rational(s), C));
+  blocks.push_back(affine_block(ds.d, Rational(1), -C));
+  for (auto& b : c.model.blocks) blocks.push_back(std::move(b));
+  blocks.push_back(affine_block(ds.d, Rational(1) / Rational(s), Rational(0)));
+  c.model.blocks = std::move(blocks);
+  ConstructionTrace& tr = c.trace;
+  for (auto& h : tr.hats) h.layer += 2;
+  for (auto& pr : tr.promotions) pr.layer += 2;
+  tr.snap_scale = Rational(s);
+  tr.snap_constant = C;
+  tr.snap_blocks = 3;
+  tr.scaled = std::move(scaled);
+  return c;
+}
+
+}  // namespace
+
 Construction construct_model(const Dataset& ds, const ConstructOptions& options, const PreconditionReport& pre) {
   if (options.max_ff_width != 0 && options.max_ff_width < 3)
     throw ConstructionError("--max-ff-width must be 0 (no cap) or at least 3: a hat needs three ReLU neurons");
   // Outside H1-H4 (no obstruction) or causal: proofs/repeated-and-causal.md.
   const bool extended = options.causal || pre.verdict() != Applicability::Applies;
-  Construction c = extended ? construct_extended(ds, options.causal, options, pre) : construct_hardmax(ds, options, pre);
+  std::string refused;
+  std::optional<Construction> snapped;
+  if (options.for_float && !extended) snapped = with_snap_prefix(ds, options, pre, refused);
+  Construction c = snapped ? std::move(*snapped)
+                   : extended ? construct_extended(ds, options.causal, options, pre)
+                              : construct_hardmax(ds, options, pre);
+  c.trace.snap_refused = refused;
   // The float construction needs no final snap: a float evaluation of it is exact (Lemma E of
   // proofs/float-bound.md) wherever its numbers stay below 2^p times their granularity. The
   // extended route is not tuned for floating point; --for-float keeps its final staircase snap.
