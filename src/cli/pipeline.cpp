@@ -87,6 +87,7 @@ std::optional<BuiltModel> build_and_verify(const Dataset& ds, const std::string&
   }
   ConstructOptions copt = opt.construct;
   copt.for_float = copt.for_float || ffmt.has_value();
+  if (ffmt) copt.float_bits = ffmt->p;
   auto t0 = std::chrono::steady_clock::now();
   b.construction = construct_model(ds, copt, b.preconditions);
   b.construct_seconds = since(t0);
@@ -120,7 +121,18 @@ std::optional<BuiltModel> build_and_verify(const Dataset& ds, const std::string&
   else
     os << "  interpolation hats: " << tr.hats.size() << " (u = (1, s, s^2, ...) with s = " << tr.interpolation_s
        << ")\n";
-  if (tr.extended)
+  if (tr.snap_blocks)
+    os << "  rescale: short decimals, scaled by s = " << rational_to_string(tr.snap_scale)
+       << " onto an integer grid: " << tr.snap_blocks << " blocks rescale to an integer grid for floating point"
+       << " (first s z + C, C = 1.5 2^" << copt.float_bits - 1
+       << ": one rounding snaps it to the integer s x + C exactly; then z - C; last z / s)\n";
+  else if (!tr.snap_refused.empty())
+    os << "  no rescale prefix: " << tr.snap_refused << "\n";
+  if (tr.snap_blocks)
+    os << "  blocks L = " << b.stats.blocks << "   [guarantee sum m_j + N + " << tr.snap_blocks << " = "
+       << construction_block_bound(ds) + tr.snap_blocks << " with the rescale blocks; paper's hardmax bound 2 sum m_j + 2N + 1 = "
+       << paper_hardmax_block_bound(ds) << "]\n";
+  else if (tr.extended)
     os << "  blocks L = " << b.stats.blocks << "   [guarantee " << (tr.causal ? 4 : 2)
        << " (proofs/repeated-and-causal.md); the paper gives none here]\n";
   else

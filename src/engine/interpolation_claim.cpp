@@ -26,6 +26,14 @@ Model with_attention(const Model& weights, AttentionKind kind, std::optional<Rat
   return m;
 }
 
+// " <= sum m_j + N = B", or, for a model above it (--for-float's rescale blocks on short decimals,
+// proofs/float-construction.md), that this bound is not claimed.
+std::string construction_bound_text(const Dataset& ds, const ModelStats& st) {
+  const std::size_t b = construction_block_bound(ds);
+  return st.blocks <= b ? " <= sum m_j + N = " + std::to_string(b)
+                        : " (above sum m_j + N = " + std::to_string(b) + ": not claimed)";
+}
+
 std::string outputs_json(const Dataset& ds) { return "\"outputs\": " + std::to_string(ds.total_outputs()); }
 
 std::string softmax_blocks_text(const Dataset& ds, const ModelStats& st) {
@@ -52,8 +60,8 @@ Model ExactHardmax::model(const Model& weights) const {
 std::string ExactHardmax::describe(const Dataset& ds, const ModelStats& st) const {
   const std::size_t n = ds.total_outputs();
   return "claims: H1-H4 hold; exact interpolation of " +
-         (n == 1 ? std::string("the one output token") : "all " + std::to_string(n) + " output tokens") + "; L = " + std::to_string(st.blocks) + " <= sum m_j + N = " +
-         std::to_string(construction_block_bound(ds)) + " <= 2 sum m_j + 2N + 1 = " +
+         (n == 1 ? std::string("the one output token") : "all " + std::to_string(n) + " output tokens") + "; L = " +
+         std::to_string(st.blocks) + construction_bound_text(ds, st) + " <= 2 sum m_j + 2N + 1 = " +
          std::to_string(paper_hardmax_block_bound(ds)) + "; P = " + std::to_string(st.parameters) +
          "; |theta|^2 = " + rational_short(st.squared_norm);
 }
@@ -192,7 +200,7 @@ Model FloatBounded::model(const Model& weights) const {
 std::string FloatBounded::describe(const Dataset& ds, const ModelStats& st) const {
   return "claim: in IEEE " + format + " (any round-to-nearest evaluation) max |fl(output) - target| <= " +
          rational_to_string(bound) + " (~" + approx(bound) + "); L = " + std::to_string(st.blocks) +
-         " <= sum m_j + N = " + std::to_string(construction_block_bound(ds));
+         construction_bound_text(ds, st);
 }
 
 std::string FloatBounded::json(const Dataset& ds) const {
