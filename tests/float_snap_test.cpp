@@ -1,0 +1,251 @@
+// The rescale-and-snap prefix of construct --for-float (proofs/float-construction.md, "Short
+// decimals") and Lemma R of proofs/float-bound.md. On seeded short-decimal datasets of every family
+// of issue 10 the model must interpolate EXACTLY in rationals, both float analyses (engine and
+// checker) must certify the issue's epsilon, and plain double/float evaluations (tests/float_oracle.hpp,
+// a test oracle, never a claim) in every summation order, with and without FMA, must stay within the
+// certified bound. A broken snap (wrong constant, data too large for the grid) is refused by both
+// analyses, and integer or dyadic data get no prefix at all.
+#include "interpcert/construct.hpp"
+#include "interpcert/evaluate_reference.hpp"
+#include "interpcert/float_bound.hpp"
+#include "interpcert/interpolation.hpp"
+#include "float_families.hpp"
+#include "float_oracle.hpp"
+#include "../src/checker/float.hpp"
+
+#include <doctest/doctest.h>
+
+#include <iostream>
+#include <random>
+
+using namespace interpcert;
+using namespace interpcert::testing;
+
+namespace {
+
+const FloatFormat kB64 = *float_format("binary64");
+const FloatFormat kB32 = *float_format("binary32");
+
+Rational pow2(long k) { return k >= 0 ? Rational(Integer(1) << k) : Rational(1) / Rational(Integer(1) << -k); }
+
+/// max over orders and averaging styles of |plain float evaluation - target|, each checked <= bound.
+template <typename F>
+Rational oracle_error(const Model& m, const Dataset& ds, const FloatFormat& fmt, const Rational& bound,
+                      const std::string& label) {
+  Rational worst(0);
+  g_rounded.clear();
+  for (Order o : {Order::Forward, Order::Reverse, Order::Pairwise, Order::Fma})
+    for (bool by_weights : {false, true})
+      for (const auto& s : ds.sequences) {
+        auto got = float_eval<F>(m, s.input, fmt, o, by_weights);
+        for (std::size_t k = 0; k < s.output.size(); ++k)
+          for (std::size_t c = 0; c < m.d; ++c) {
+            F x = got[s.positions[k]][c];
+            REQUIRE(std::isfinite(static_cast<double>(x)));
+            Rational err = abs(Rational(static_cast<double>(x)) - s.output[k][c]);
+            if (err > bound)
+              std::cerr << label << ": order " << static_cast<int>(o) << " error " << rational_approx(err)
+                        << " > certified " << rational_approx(bound) << "\n";
+            CHECK(err <= bound);
+            worst = std::max(worst, err);
+          }
+      }
+  return worst;
+}
+
+struct DecimalRun {
+  FloatFormat fmt;
+  long R;
+  int digits;
+  std::size_t N;
+  Rational eps;  // relative: max error / max(1, |target|)
+};
+
+void run_decimal(const std::string& name, const DecimalRun& run, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  Dataset ds = decimal_family(name, rng, run.N, run.R, run.digits);
+  std::string label = name + " " + run.fmt.name + " " + std::to_string(run.digits) + " decimal(s), |x| <= " +
+                      std::to_string(run.R) + ", seed " + std::to_string(seed);
+  INFO(label);
+  ConstructOptions opt;
+  opt.for_float = true;
+  opt.float_bits = run.fmt.p;
+  Construction c = construct_model(ds, opt);
+  const Model& m = c.model;
+  // The prefix is there (the data are not dyadic), scaled by the least power of ten that fits.
+  Rational s(1);
+  for (int i = 0; i < run.digits; ++i) s *= 10;
+  CHECK(c.trace.snap_blocks == 3);
+  CHECK(c.trace.snap_scale == s);
+  CHECK(c.trace.snap_constant == Rational(3) * pow2(run.fmt.p - 2));
+  // Exactness is never traded: the model interpolates in rational arithmetic.
+  CHECK_FALSE(check_interpolation(m, ds, Evaluator::Reference).first.has_value());
+  CHECK(m.blocks.size() <= ds.total_outputs() + ds.sequences.size() + 3);
+  FloatBound fb = float_error_bound(m, ds, run.fmt, run.fmt.p, 1);
+  if (!fb.ok()) std::cerr << label << ": " << fb.why << "\n";
+  REQUIRE(fb.ok());
+  CHECK(fb.relative <= run.eps);
+  std::string why;
+  auto own = checker::float_error_bound(m, ds, run.fmt.p, run.fmt.emin, run.fmt.emax, 0, 1, why);
+  REQUIRE_MESSAGE(own.has_value(), why);
+  CHECK(*own <= fb.bound * 2);  // the checker verifies the claim certify writes (twice the bound)
+  Rational measured = run.fmt.p == 53 ? oracle_error<double>(m, ds, run.fmt, fb.bound, label)
+                                      : oracle_error<float>(m, ds, run.fmt, fb.bound, label);
+  MESSAGE(label << ": L = " << m.blocks.size() << ", certified " << rational_approx(fb.bound) << " (relative "
+                << rational_approx(fb.relative) << "), measured " << rational_approx(measured));
+}
+
+/// A one-token model [z -> s z + C][z -> z - C] on the token (x, 0), target (s x, 0): the snap alone.
+struct Snap {
+  Model m;
+  Dataset ds;
+  Snap(const Rational& x, const Rational& s, const Rational& C) {
+    m.d = 2;
+    for (int k = 0; k < 2; ++k) {
+      FeedForward ff;
+      ff.eta = k == 0 ? s : Rational(1);
+      ff.U = Matrix(1, 2);
+      ff.b = {Rational(1)};
+      ff.W = Matrix(2, 1);
+      ff.W(0, 0) = ff.W(1, 0) = k == 0 ? C : Rational(-C);
+      m.blocks.push_back(Block{std::nullopt, ff});
+    }
+    ds.d = 2;
+    Sequence q;
+    q.input = {Vec{x, Rational(0)}};
+    q.output = {Vec{s * x, Rational(0)}};
+    q.positions = {0};
+    ds.sequences.push_back(q);
+  }
+  Rational engine() const {
+    FloatBound fb = float_error_bound(m, ds, kB64, 53, 1);
+    REQUIRE(fb.ok());
+    return fb.bound;
+  }
+  Rational checker() const {
+    std::string why;
+    auto b = checker::float_error_bound(m, ds, 53, -1022, 1023, 0, 1, why);
+    REQUIRE_MESSAGE(b.has_value(), why);
+    return *b;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("float_snap::binary64, one decimal, |x| <= 10^6, every family: exact in rationals, certified within 1e-6") {
+  DecimalRun run{kB64, 1000000, 1, 12, Rational(1, 1000000)};
+  for (const auto& name : kFloatFamilies) {
+    if (name == "large-N") continue;  // bench/float_precision measures N = 1,000
+    for (std::uint64_t seed : {31u, 32u}) run_decimal(name, run, seed);
+  }
+}
+
+TEST_CASE("float_snap::binary64, two decimals: every family at |x| <= 10^4, the hat-only families at 10^6") {
+  // Two decimals at 10^6 make an integer grid of 10^8 units; the code-layer families then need
+  // more than 53 bits (bench/float_precision.md), the hat-only families do not.
+  DecimalRun small{kB64, 10000, 2, 12, Rational(1, 1000000)};
+  for (const auto& name : kFloatFamilies)
+    if (name != "large-N") run_decimal(name, small, 41);
+  DecimalRun large{kB64, 1000000, 2, 12, Rational(1, 1000000)};
+  for (const std::string name : {"random", "collinear", "m=n", "permuted-copies"}) run_decimal(name, large, 42);
+}
+
+TEST_CASE("float_snap::binary32, one decimal, |x| <= 10: certified within 1e-2, real floats agree") {
+  DecimalRun run{kB32, 10, 1, 12, Rational(1, 100)};
+  for (const auto& name : kFloatFamilies)
+    if (name != "large-N") run_decimal(name, run, 51);
+}
+
+TEST_CASE("float_snap::integer and dyadic data get no prefix; data too large for the grid are refused with a reason") {
+  std::mt19937_64 rng(5);
+  Dataset ints = float_family("shared-pool", rng, 12, 1000);
+  ConstructOptions opt;
+  opt.for_float = true;
+  Construction a = construct_model(ints, opt);
+  CHECK(a.trace.snap_blocks == 0);
+  CHECK(a.trace.snap_refused.empty());
+  // Halves are dyadic: Lemma E handles them without a prefix.
+  Dataset halves = ints;
+  for (auto& q : halves.sequences) {
+    for (auto& v : q.input)
+      for (auto& x : v) x /= 2;
+    for (auto& v : q.output)
+      for (auto& x : v) x /= 2;
+  }
+  CHECK(construct_model(halves, opt).trace.snap_blocks == 0);
+  // 2^50 + 1/10: s |x| = 10 2^50 + 1 >= 2^50 = 2^(p-3): no prefix, and the reason says so.
+  Dataset big = ints;
+  big.sequences[0].input[0][0] = pow2(50) + Rational(1, 10);
+  Construction b = construct_model(big, opt);
+  CHECK(b.trace.snap_blocks == 0);
+  CHECK(b.trace.snap_refused.find("too large") != std::string::npos);
+  CHECK_FALSE(check_interpolation(b.model, big, Evaluator::Reference).first.has_value());
+  // binary32: the same data with a decimal fit binary64's grid but not binary32's (2^21).
+  Dataset dec = ints;
+  dec.sequences[0].input[0][0] = Rational(3000001, 10);
+  CHECK(construct_model(dec, opt).trace.snap_blocks == 3);
+  opt.float_bits = 24;
+  Construction c32 = construct_model(dec, opt);
+  CHECK(c32.trace.snap_blocks == 0);
+  CHECK_FALSE(c32.trace.snap_refused.empty());
+}
+
+TEST_CASE("float_bound::Lemma R: the snap is exact on the grid, refused off it, by both analyses") {
+  const Rational C = Rational(3) * pow2(51);  // 1.5 2^52
+  // On the grid: 0.1, -123456.7, 2^46 + 0.3 (s |x| < 2^50): bound 0, and real doubles agree.
+  for (const Rational& x : {Rational(1, 10), Rational(-1234567, 10), pow2(46) + Rational(3, 10)}) {
+    Snap t(x, Rational(10), C);
+    INFO("x = " << rational_approx(x));
+    CHECK(t.engine() == 0);
+    CHECK(t.checker() == 0);
+    CHECK(oracle_error<double>(t.m, t.ds, kB64, Rational(0), "snap") == 0);
+  }
+  // Tampered: C off the power-of-two grid (1.5 2^52 + 1/2): s x + C is not a double.
+  {
+    Snap t(Rational(1, 10), Rational(10), C + Rational(1, 2));
+    CHECK(t.engine() > 0);
+    CHECK(t.checker() > 0);
+    oracle_error<double>(t.m, t.ds, kB64, t.engine(), "snap, C off the grid");
+  }
+  // Tampered: C too small for the data (2^20 next to s x ~ 1.2e7): the spacing near s x + C is
+  // 2^-29, below the input's rounding error times s.
+  {
+    Snap t(Rational(12345671, 10), Rational(10), pow2(20));
+    CHECK(t.engine() > 0);
+    CHECK(t.checker() > 0);
+    oracle_error<double>(t.m, t.ds, kB64, t.engine(), "snap, C too small");
+  }
+  // Tampered: data too large for the grid: s x = 10 (2^48 + 0.3) ~ 2^51.3, s x + C > 2^53 where the
+  // spacing is 2: the exact s x + C (odd) is not a double.
+  {
+    Snap t(pow2(48) + Rational(3, 10), Rational(10), C);
+    CHECK(t.engine() > 0);
+    CHECK(t.checker() > 0);
+    oracle_error<double>(t.m, t.ds, kB64, t.engine(), "snap, data too large");
+  }
+  // s x = 10 (2^49 + 0.3): fl(x) = 2^49 + 1/4 already misses s x by 1/2 after scaling; a real double
+  // evaluation misses by 1, and both analyses refuse the snap (a bound of ~7.5, not 0).
+  {
+    Snap t(pow2(49) + Rational(3, 10), Rational(10), C);
+    CHECK(t.engine() >= 1);
+    CHECK(t.checker() >= 1);
+    CHECK(oracle_error<double>(t.m, t.ds, kB64, t.engine(), "snap, data too large") == 1);
+  }
+  // Tampered: the grid is too coarse for the data (s = 10 but x = 0.15): s x + C is not an integer.
+  {
+    Snap t(Rational(15, 100), Rational(10), C);
+    CHECK(t.engine() > 0);
+    CHECK(t.checker() > 0);
+  }
+  // The input error at the margin: s x = -(2^51 - 2^40 + 3), s x + C = 2^52 + 2^40 - 3 (spacing 1):
+  // Lemma R needs the input's error times s (~2 u |s x| ~ 1/4) below 1/2: exact. Far past the grid
+  // (s x + C ~ -2^55, spacing 8, odd): refused.
+  {
+    Snap t(-(pow2(51) - pow2(40) + 3) / 10, Rational(10), C);
+    CHECK(t.engine() == 0);
+    CHECK(t.checker() == 0);
+    Snap u(-(pow2(52) + Rational(1, 10)), Rational(10), C);
+    CHECK(u.engine() > 0);
+    CHECK(u.checker() > 0);
+  }
+}
