@@ -135,6 +135,20 @@ expect 0 "verification: the one output token equals its target" -- "$ic" constru
 # Causal data: the obstruction is about rounded prefixes, not sets (examples/causal_order.json needs
 # different targets for the same set of tokens in different orders: no obstruction in binary64).
 expect 0 "not analysed: causal (masked) models" -- "$ic" construct --causal "$root/examples/causal_order.json" -o "$tmp/cf.json" --for-float binary64
+# Short decimals (0.1 is not a float): a rescale-and-snap prefix puts the data on an integer grid
+# (proofs/float-construction.md); certified within a few ulps of the targets, and the independent
+# Python evaluation stays within that bound.
+printf '{"format":"interpcert-dataset","version":1,"d":2,"sequences":[{"input":[["-1.3","0.7"],["0.1","2.5"]],"output":[["3.3","-0.1"]]},{"input":[["4.2","-1.1"],["0.1","2.5"]],"output":[["-2.2","0.4"]]},{"input":[["4.2","-1.1"],["-1.3","0.7"],["0.1","2.5"]],"output":[["1.9","1.9"]]}]}' > "$tmp/dec.json"
+for f in binary64 binary32; do
+  expect 0 "3 blocks rescale to an integer grid for floating point" -- "$ic" construct "$tmp/dec.json" -o "$tmp/dec.$f.json" --for-float $f
+  expect 0 "CERTIFIED WITHIN epsilon = 1/1000000 in $f" -- "$ic" run "$tmp/dec.$f.json" "$tmp/dec.json" --float $f --epsilon 1e-6
+  if command -v python3 >/dev/null; then
+    bound=$([[ $f == binary64 ]] && echo 1/1000000000000 || echo 1/1000000)
+    expect 0 "measured max |fl(output) - target| = " -- python3 "$root/tests/float_eval.py" "$tmp/dec.$f.json" "$tmp/dec.json" $f $bound
+  fi
+done
+expect 0 "block_bound not stated: 3 blocks rescale to an integer grid for floating point" -- "$ic" certify "$tmp/dec.json" -o "$tmp/dec.cert.json" --for-float binary64 --float binary64 --epsilon 1e-6
+expect 0 "VERIFIED (6 claims)" -- "$chk" "$tmp/dec.cert.json" "$tmp/dec.json"
 
 # certify: byte-identical certificates, re-checked independently; the digest test vector.
 expect 0 "wrote certificate" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/c1.json"
