@@ -30,6 +30,9 @@ struct ConstructOptions {
   /// prefix onto an integer grid whose snap constant is 1.5 2^(p-1) (proofs/float-construction.md,
   /// "Short decimals"); integer and dyadic data are built exactly as before.
   long float_bits = 53;
+  /// With for_float: false never adds the rescale-and-snap prefix (bench/float_precision: the
+  /// construction before it, for comparison).
+  bool rescale_prefix = true;
   /// Build a causal model (proofs/repeated-and-causal.md, Theorem 2): every attention layer sees
   /// positions 0 ... i only.
   bool causal = false;

@@ -684,7 +684,7 @@ Construction construct_model(const Dataset& ds, const ConstructOptions& options,
   const bool extended = options.causal || pre.verdict() != Applicability::Applies;
   std::string refused;
   std::optional<Construction> snapped;
-  if (options.for_float && !extended) snapped = with_snap_prefix(ds, options, pre, refused);
+  if (options.for_float && options.rescale_prefix && !extended) snapped = with_snap_prefix(ds, options, pre, refused);
   Construction c = snapped ? std::move(*snapped)
                    : extended ? construct_extended(ds, options.causal, options, pre)
                               : construct_hardmax(ds, options, pre);
