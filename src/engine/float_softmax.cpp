@@ -346,23 +346,66 @@ class Analysis {
         Ball s = sup_of(t[l], prec);
         arb_max(Mup.v, Mup.v, s.v, prec);
       }
-      // Lemma W: Delta_D = sum_r sup a_r ((1 + g_r)(1 + gamma_{n-1}) - 1) + 2 n K eta (1 + gamma_{n-1}).
-      Ball DD, gl;
-      std::vector<Ball> g(n), asup(n);
+      Ball Mlow = inf_of(t[0], prec);
+      for (std::size_t l = 1; l < n; ++l) {
+        Ball s = inf_of(t[l], prec);
+        arb_max(Mlow.v, Mlow.v, s.v, prec);
+      }
+      // The float maximum is one of the candidates l with sup t_l >= Mlow; if l is the only one,
+      // M = t_l exactly.
+      std::size_t candidates = 0;
       for (std::size_t l = 0; l < n; ++l) {
+        Ball hi = sup_of(t[l], prec);
+        if (!arb_lt(hi.v, Mlow.v)) ++candidates;
+      }
+      Ball one_mu;  // 1 - u
+      arb_sub(one_mu.v, ar.one.v, ar.u.v, prec);
+      // Lemma W: with c_l >= |a_l phi_l (1 + kappa_l) - a_l| and
+      // cD_l >= |a_l phi_l (1 + kappa_l)(1 + theta_l) - a_l|, each the smaller of
+      //   a_l g_l (resp. a_l ((1 + g_l)(1 + gamma_{n-1}) - 1)) and
+      //   a_l + e^{-(1-u) ylow_l} (1 + 2Ku) (resp. times (1 + gamma_{n-1})), ylow_l <= |y_l|,
+      // Delta_D = sum_r cD_r + 2 n K eta (1 + gamma_{n-1}).
+      Ball DD;
+      std::vector<Ball> cN(n), asup(n);
+      for (std::size_t l = 0; l < n; ++l) {
+        const bool sole_max = candidates == 1 && !arb_lt(sup_of(t[l], prec).v, Mlow.v);
         Ball lo = inf_of(t[l], prec);
         arb_sub(tmp.v, Mup.v, lo.v, prec);
+        if (sole_max) arb_zero(tmp.v);  // then M = t_l: y_l = 0
         arb_mul(tmp.v, tmp.v, ar.u.v, prec);
         arb_exp(tmp.v, tmp.v, prec);
         arb_mul(tmp.v, tmp.v, one_k2u.v, prec);
         arb_sub(tmp.v, tmp.v, ar.one.v, prec);
-        g[l] = mag(tmp, prec);
+        Ball g = mag(tmp, prec);
         asup[l] = sup_of(a[l], prec);
         if (arf_cmp_si(arb_midref(asup[l].v), 1) > 0) arb_one(asup[l].v);
-        arb_add(tmp.v, ar.one.v, g[l].v, prec);
-        arb_mul(tmp.v, tmp.v, one_gs.v, prec);
-        arb_sub(tmp.v, tmp.v, ar.one.v, prec);
-        arb_addmul(DD.v, asup[l].v, tmp.v, prec);
+        // The cap: a_l phi_l (1 + kappa_l) <= e^{-(1-u)|y_l|} (1 + 2Ku).
+        Ball hi = sup_of(t[l], prec), cap;
+        arb_sub(tmp.v, Mlow.v, hi.v, prec);
+        tmp = sup_of(tmp, prec);
+        if (arb_is_negative(tmp.v)) arb_zero(tmp.v);  // ylow_l = max(0, Mlow - sup t_l)
+        arb_mul(tmp.v, tmp.v, one_mu.v, prec);
+        arb_neg(tmp.v, tmp.v);
+        arb_exp(cap.v, tmp.v, prec);
+        arb_mul(cap.v, cap.v, one_k2u.v, prec);
+        arb_add(tmp.v, asup[l].v, cap.v, prec);
+        Ball c1;
+        arb_mul(c1.v, asup[l].v, g.v, prec);
+        c1 = mag(c1, prec);
+        tmp = mag(tmp, prec);
+        arb_min(cN[l].v, c1.v, tmp.v, prec);
+        // The same with (1 + theta), |theta| <= gamma_{n-1}.
+        Ball cD1, cD2, cD;
+        arb_add(cD1.v, ar.one.v, g.v, prec);
+        arb_mul(cD1.v, cD1.v, one_gs.v, prec);
+        arb_sub(cD1.v, cD1.v, ar.one.v, prec);
+        arb_mul(cD1.v, cD1.v, asup[l].v, prec);
+        arb_mul(cD2.v, cap.v, one_gs.v, prec);
+        arb_add(cD2.v, cD2.v, asup[l].v, prec);
+        cD1 = mag(cD1, prec);
+        cD2 = mag(cD2, prec);
+        arb_min(cD.v, cD1.v, cD2.v, prec);
+        arb_add(DD.v, DD.v, cD.v, prec);
       }
       arb_mul_ui(tmp.v, k2eta.v, n, prec);
       arb_addmul(DD.v, tmp.v, one_gs.v, prec);
@@ -371,11 +414,10 @@ class Analysis {
       arb_sub(one_dd.v, ar.one.v, DD.v, prec);
       if (!arb_is_positive(one_dd.v)) throw Overflow("a softmax normalisation is not bounded (rounding errors of the exponentials too large)");
       one_dd = inf_of(one_dd, prec);
-      // |w_l - a_l| <= (sup a_l g_l + 2K eta + sup a_l Delta_D) / (1 - Delta_D), w_l = e_l / S (real).
+      // |w_l - a_l| <= (c_l + 2K eta + sup a_l Delta_D) / (1 - Delta_D), w_l = e_l / S (real).
       Ball wsum_max;  // sum_l sup W_l, for the rounding of the average
       for (std::size_t l = 0; l < n; ++l) {
-        arb_mul(tmp.v, asup[l].v, g[l].v, prec);
-        arb_add(tmp.v, tmp.v, k2eta.v, prec);
+        arb_add(tmp.v, cN[l].v, k2eta.v, prec);
         arb_addmul(tmp.v, asup[l].v, DD.v, prec);
         arb_div(tmp.v, tmp.v, one_dd.v, prec);
         tmp = mag(tmp, prec);
