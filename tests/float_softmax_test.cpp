@@ -6,6 +6,8 @@
 #include "interpcert/float_bound.hpp"
 #include "float_softmax_oracle.hpp"
 #include "random_model.hpp"
+#include "../src/checker/float.hpp"
+#include "interpcert/softmax_eval.hpp"
 
 #include <doctest/doctest.h>
 
@@ -161,4 +163,63 @@ TEST_CASE("float_softmax::a causal softmax model is refused, and overflowing sco
   big.sequences.push_back(s);
   CHECK(float_error_bound(a, big, kB64, 53, 1).status == FloatBound::Status::Bounded);
   CHECK(float_error_bound(a, big, kB32, 24, 1).status == FloatBound::Status::Overflow);
+}
+
+TEST_CASE("float_softmax::the checker's own MPFI analysis agrees, and refutes a claim whose assumption is changed") {
+  std::uint64_t seed = 424242;
+  std::mt19937_64 rng(seed);
+  std::size_t compared = 0, k_refuted = 0, f_refuted = 0;
+  for (std::size_t t = 0; t < 150; ++t) {
+    std::size_t d = 1 + rng() % 3, L = 1 + rng() % 3;
+    Model m = random_softmax_model(rng, d, L);
+    Dataset ds = double_dataset(m, random_sequences(rng, d, 2, 4));
+    for (int f = 0; f < 2; ++f) {
+      const FloatFormat& fmt = f ? kB32 : kB64;
+      FloatBound b = float_error_bound(m, ds, fmt, fmt.p, 1);
+      std::string why;
+      auto own = checker::float_softmax_error_bound(m, ds, fmt.p, fmt.emin, fmt.emax, 2, 0, 1, why);
+      CHECK(b.ok() == own.has_value());
+      if (!b.ok() || !own) continue;
+      ++compared;
+      // The claim is twice the producer's bound, rounded up: the checker's bound must verify it.
+      Rational claim = round_up_3_digits(b.bound * 2);
+      if (*own > claim)
+        std::cerr << "seed " << seed << " model " << t << " " << fmt.name << ": checker " << rational_approx(*own)
+                  << " > claim " << rational_approx(claim) << "\n";
+      CHECK(*own <= claim);
+      // A tampered claim: the same bound, exp assumed accurate to 2^20 ulps instead of 2. Where the
+      // exponentials matter the checker's bound grows past the claim (refuted); it never shrinks.
+      auto loose = checker::float_softmax_error_bound(m, ds, fmt.p, fmt.emin, fmt.emax, 1 << 20, 0, 1, why);
+      if (loose) {
+        CHECK(*loose >= *own);
+        if (*loose > claim) ++k_refuted;
+      }
+      // A tampered format: binary64's claim checked as binary32 (coarser rounding).
+      if (!f && b.bound > 0) {
+        auto as32 = checker::float_softmax_error_bound(m, ds, 24, -126, 127, 2, 0, 1, why);
+        if (!as32 || *as32 > claim) ++f_refuted;
+      }
+    }
+  }
+  std::cerr << "float_softmax checker agreement (seed " << seed << "): " << compared << " analyses compared, "
+            << k_refuted << " claims refuted once exp_ulps was raised to 2^20, " << f_refuted
+            << " binary64 claims refuted as binary32\n";
+  CHECK(compared > 200);
+  CHECK(k_refuted > 50);
+  CHECK(f_refuted > 100);
+}
+
+TEST_CASE("float_softmax::a claimed bound below the checker's is refuted; a causal model has no bound") {
+  std::mt19937_64 rng(99);
+  Model m = random_softmax_model(rng, 2, 2);
+  Dataset ds = double_dataset(m, random_sequences(rng, 2, 3, 4));
+  FloatBound b = float_error_bound(m, ds, kB64, 53, 1);
+  REQUIRE(b.ok());
+  std::string why;
+  auto own = checker::float_softmax_error_bound(m, ds, 53, -1022, 1023, 2, 0, 1, why);
+  REQUIRE(own);
+  CHECK(*own > b.bound / 4);  // the checker is not vacuously small either
+  m.mask = MaskKind::Causal;
+  CHECK_FALSE(checker::float_softmax_error_bound(m, ds, 53, -1022, 1023, 2, 0, 1, why).has_value());
+  CHECK(why.find("unmasked") != std::string::npos);
 }

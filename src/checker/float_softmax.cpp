@@ -64,7 +64,7 @@ struct Env {
     mpfi_mag(m, x.v);
     bool bad = !mpfr_number_p(m) || mpfr_cmp(m, omega) > 0;
     mpfr_clear(m);
-    if (bad) throw Overflow{std::string("a ") + what + " may overflow"};
+    if (bad) throw Overflow{std::string(what) + " may overflow"};
   }
 };
 
@@ -263,7 +263,7 @@ struct Run {
       // Lemma W.
       Iv DD(P), one_mu(P);
       mpfi_sub(one_mu.v, e.one.v, e.u.v);
-      IvVec cN(n, Iv(P)), asup(n, Iv(P));
+      IvVec cN(n, Iv(P)), asup(n, Iv(P)), caps(n, Iv(P));
       for (std::size_t l = 0; l < n; ++l) {
         Iv yup(P);
         if (!(ncand == 1 && cand[l])) {
@@ -286,6 +286,7 @@ struct Run {
         mpfi_neg(cap.v, cap.v);
         mpfi_exp(cap.v, cap.v);
         mpfi_mul(cap.v, cap.v, onek.v);
+        caps[l] = cap;
         Iv c1(P), c2(P);
         mpfi_mul(c1.v, asup[l].v, g.v);
         mpfi_add(c2.v, asup[l].v, cap.v);
@@ -303,17 +304,39 @@ struct Run {
       mpfi_mul(tmp.v, tmp.v, onegs.v);
       mpfi_add(DD.v, DD.v, tmp.v);
       DD = right_of(DD, P);
+      Iv smin(P);  // fl(sum e) >= (1 - 2Ku)(1 - gamma_{n-1})
+      mpfi_sub(smin.v, e.one.v, k2u.v);
+      mpfi_sub(tmp.v, e.one.v, gs.v);
+      mpfi_mul(smin.v, smin.v, tmp.v);
+      if (!mpfi_is_strictly_pos(smin.v)) throw Overflow{"the softmax denominator may vanish"};
+      smin = left_of(smin, P);
       Iv oneDD(P);
       mpfi_sub(oneDD.v, e.one.v, DD.v);
-      if (!mpfi_is_strictly_pos(oneDD.v)) throw Overflow{"a softmax normalisation is not bounded"};
-      oneDD = left_of(oneDD, P);
-      IvVec W = a;
+      const bool dd_ok = mpfi_is_strictly_pos(oneDD.v);
+      if (dd_ok) oneDD = left_of(oneDD, P);
+      IvVec W(n, Iv(P));
       for (std::size_t l = 0; l < n; ++l) {
+        // 0 <= w_l <= (cap_l + 2K eta) / smin, always.
+        mpfi_add(tmp.v, caps[l].v, k2eta.v);
+        mpfi_div(tmp.v, tmp.v, smin.v);
+        mpfr_t zr, hr;
+        mpfr_init2(zr, P);
+        mpfr_init2(hr, P);
+        mpfr_set_zero(zr, 1);
+        mpfi_get_right(hr, tmp.v);
+        mpfi_interv_fr(W[l].v, zr, hr);
+        mpfr_clear(zr);
+        mpfr_clear(hr);
+        if (!dd_ok) continue;
+        Iv D = a[l];
         mpfi_add(tmp.v, cN[l].v, k2eta.v);
         mpfi_mul(tmp2.v, asup[l].v, DD.v);
         mpfi_add(tmp.v, tmp.v, tmp2.v);
         mpfi_div(tmp.v, tmp.v, oneDD.v);
-        widen(W[l], tmp, P);
+        widen(D, tmp, P);
+        Iv both(P);
+        mpfi_intersect(both.v, D.v, W[l].v);
+        if (!mpfi_is_empty(both.v)) W[l] = both;
       }
       Iv sw(P);
       mpfi_set_ui(sw.v, 1);
@@ -321,13 +344,8 @@ struct Run {
       mpfi_div(tmp.v, gs.v, tmp.v);
       widen(sw, tmp, P);
       // Lemma AV.
-      Iv emaxv(P), smin(P), ogn(P), og2(P);
+      Iv emaxv(P), ogn(P), og2(P);
       mpfi_add(emaxv.v, onek.v, k2eta.v);
-      mpfi_sub(smin.v, e.one.v, k2u.v);
-      mpfi_sub(tmp.v, e.one.v, gs.v);
-      mpfi_mul(smin.v, smin.v, tmp.v);
-      if (!mpfi_is_strictly_pos(smin.v)) throw Overflow{"the softmax denominator may vanish"};
-      smin = left_of(smin, P);
       mpfi_add(ogn.v, e.one.v, e.g(n).v);
       mpfi_add(og2.v, e.one.v, e.g(2).v);
       IvVec o;

@@ -66,7 +66,7 @@ struct Arith {
     arb_get_abs_ubound_arf(a, x.v, prec);
     bool bad = !arf_is_finite(a) || arf_cmp(a, omega) > 0;
     arf_clear(a);
-    if (bad) throw Overflow(std::string("a ") + what + " may overflow");
+    if (bad) throw Overflow(std::string(what) + " may overflow");
   }
 };
 
@@ -366,7 +366,7 @@ class Analysis {
       //   a_l + e^{-(1-u) ylow_l} (1 + 2Ku) (resp. times (1 + gamma_{n-1})), ylow_l <= |y_l|,
       // Delta_D = sum_r cD_r + 2 n K eta (1 + gamma_{n-1}).
       Ball DD;
-      std::vector<Ball> cN(n), asup(n);
+      std::vector<Ball> cN(n), asup(n), caps(n);
       for (std::size_t l = 0; l < n; ++l) {
         const bool sole_max = candidates == 1 && !arb_lt(sup_of(t[l], prec).v, Mlow.v);
         Ball lo = inf_of(t[l], prec);
@@ -388,6 +388,7 @@ class Analysis {
         arb_neg(tmp.v, tmp.v);
         arb_exp(cap.v, tmp.v, prec);
         arb_mul(cap.v, cap.v, one_k2u.v, prec);
+        caps[l] = cap;
         arb_add(tmp.v, asup[l].v, cap.v, prec);
         Ball c1;
         arb_mul(c1.v, asup[l].v, g.v, prec);
@@ -410,19 +411,38 @@ class Analysis {
       arb_mul_ui(tmp.v, k2eta.v, n, prec);
       arb_addmul(DD.v, tmp.v, one_gs.v, prec);
       DD = mag(DD, prec);
+      Ball smin;  // fl(sum e) >= (1 - 2Ku)(1 - gamma_{n-1}) (the maximum's exp(0) term)
+      arb_sub(smin.v, ar.one.v, k2u.v, prec);
+      arb_sub(tmp.v, ar.one.v, gs.v, prec);
+      arb_mul(smin.v, smin.v, tmp.v, prec);
+      if (!arb_is_positive(smin.v)) throw Overflow("the softmax denominator may vanish");
+      smin = inf_of(smin, prec);
+      // Always: 0 <= w_l <= (cap_l + 2K eta) / smin. If Delta_D < 1 also
+      // |w_l - a_l| <= (c_l + 2K eta + sup a_l Delta_D) / (1 - Delta_D), w_l = e_l / S (real).
       Ball one_dd;
       arb_sub(one_dd.v, ar.one.v, DD.v, prec);
-      if (!arb_is_positive(one_dd.v)) throw Overflow("a softmax normalisation is not bounded (rounding errors of the exponentials too large)");
-      one_dd = inf_of(one_dd, prec);
-      // |w_l - a_l| <= (c_l + 2K eta + sup a_l Delta_D) / (1 - Delta_D), w_l = e_l / S (real).
-      Ball wsum_max;  // sum_l sup W_l, for the rounding of the average
+      const bool dd_ok = arb_is_positive(one_dd.v);
+      if (dd_ok) one_dd = inf_of(one_dd, prec);
       for (std::size_t l = 0; l < n; ++l) {
+        Ball U;
+        arb_add(tmp.v, caps[l].v, k2eta.v, prec);
+        arb_div(tmp.v, tmp.v, smin.v, prec);
+        arf_t zero, hi;
+        arf_init(zero);
+        arf_init(hi);
+        arb_get_ubound_arf(hi, tmp.v, prec);
+        arb_set_interval_arf(U.v, zero, hi, prec);
+        arf_clear(zero);
+        arf_clear(hi);
+        W[l] = U;
+        if (!dd_ok) continue;
         arb_add(tmp.v, cN[l].v, k2eta.v, prec);
         arb_addmul(tmp.v, asup[l].v, DD.v, prec);
         arb_div(tmp.v, tmp.v, one_dd.v, prec);
         tmp = mag(tmp, prec);
-        W[l] = a[l];
-        arb_add_error(W[l].v, tmp.v);
+        Ball D = a[l], both;
+        arb_add_error(D.v, tmp.v);
+        if (arb_intersection(both.v, D.v, U.v, prec)) W[l] = both;
       }
       // sum_l w_l = (sum e_l) / fl(sum e_l) in [1/(1 + gamma_{n-1}), 1/(1 - gamma_{n-1})].
       Ball sw;
@@ -435,12 +455,6 @@ class Analysis {
       // |rho_c| <= gamma_{n+2} sum_l sup W_l |v_lc| + H_c (H: underflow terms, all variants).
       Ball emax;  // e_l <= 1 + 2Ku + 2K eta (y_l <= 0)
       arb_add(emax.v, one_k2u.v, k2eta.v, prec);
-      Ball smin;  // fl(sum e) >= (1 - 2Ku)(1 - gamma_{n-1}) (the pivot's exp(0) term)
-      arb_sub(smin.v, ar.one.v, k2u.v, prec);
-      arb_sub(tmp.v, ar.one.v, gs.v, prec);
-      arb_mul(smin.v, smin.v, tmp.v, prec);
-      if (!arb_is_positive(smin.v)) throw Overflow("the softmax denominator may vanish");
-      smin = inf_of(smin, prec);
       Ball one_gn, one_g2;
       arb_add(one_gn.v, ar.one.v, ar.g(n).v, prec);
       arb_add(one_g2.v, ar.one.v, ar.g(2).v, prec);
