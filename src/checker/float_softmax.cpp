@@ -515,7 +515,8 @@ std::optional<Rational> float_softmax_error_bound(const Model& m, const Dataset&
     const long P = e.prec;
     Run run{m, e, emin, emax, Iv(P)};
     // The scale: fl(beta), or 1 / fl(1/beta) (a temperature), directly or through binary64 first.
-    bool first = true;
+    bool first = true, all_same = true, first_c = true;
+    Rational cfirst;
     for (int inv = 0; inv < 2; ++inv)
       for (int via64 = 0; via64 < 2; ++via64) {
         Rational x = inv ? Rational(1) / *m.beta : *m.beta;
@@ -529,7 +530,14 @@ std::optional<Rational> float_softmax_error_bound(const Model& m, const Dataset&
         else mpfi_union(run.scale.v, run.scale.v, ci.v);
         first = false;
         run.scale_one = run.scale_one && c == 1;
+        all_same = all_same && (first_c ? (first_c = false, cfirst = c, true) : c == cfirst);
       }
+    if (!all_same) {  // any constant within relative 4u (a computed reciprocal of tau, say)
+      Iv r = mag_of(run.scale, P);
+      mpfi_mul(r.v, r.v, e.u.v);
+      mpfi_mul_ui(r.v, r.v, 4);
+      widen(run.scale, r, P);
+    }
     struct Fr {
       mpfr_t x;
       explicit Fr(long prec) { mpfr_init2(x, prec), mpfr_set_zero(x, 1); }

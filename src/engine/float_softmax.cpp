@@ -209,6 +209,15 @@ class Analysis {
       arb_union(scale_.v, scale_.v, bc.v, prec);
       scale_exact_one_ = scale_exact_one_ && c == 1;
     }
+    // Unless beta and 1/beta are both floats (then every candidate, and any reciprocal computed from
+    // one, is exactly beta), a library may also multiply by a computed reciprocal fl(1/tau): allow any
+    // constant within relative 4u of the candidates.
+    if (!std::all_of(cands.begin(), cands.end(), [&](const Rational& c) { return c == cands[0]; })) {
+      Ball w = mag(scale_, prec);
+      arb_mul(w.v, w.v, ar_->u.v, prec);
+      arb_mul_ui(w.v, w.v, 4, prec);
+      arb_add_error(scale_.v, w.v);
+    }
     for (std::size_t bi = 0; bi < m.blocks.size(); ++bi) {
       const Block& bl = m.blocks[bi];
       PreparedBlock pb;
