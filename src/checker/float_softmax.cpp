@@ -270,6 +270,11 @@ struct Run {
           Iv lo = left_of(t[l], P);
           mpfi_sub(yup.v, Mup.v, lo.v);
         }
+        {
+          Iv span(P), lo = left_of(t[l], P);
+          mpfi_sub(span.v, Mup.v, lo.v);
+          e.bounded(span, "a shifted score t_l - max");
+        }
         Iv g(P);
         mpfi_mul(g.v, yup.v, e.u.v);
         mpfi_exp(g.v, g.v);

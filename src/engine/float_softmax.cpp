@@ -380,6 +380,7 @@ class Analysis {
         const bool sole_max = candidates == 1 && !arb_lt(sup_of(t[l], prec).v, Mlow.v);
         Ball lo = inf_of(t[l], prec);
         arb_sub(tmp.v, Mup.v, lo.v, prec);
+        ar.no_overflow(tmp, "a shifted score t_l - max");
         if (sole_max) arb_zero(tmp.v);  // then M = t_l: y_l = 0
         arb_mul(tmp.v, tmp.v, ar.u.v, prec);
         arb_exp(tmp.v, tmp.v, prec);
