@@ -285,7 +285,7 @@ struct Run {
         if (mpfi_cmp_ui(asup[l].v, 1) > 0) mpfi_set_ui(asup[l].v, 1);
         Iv ylow(P), cap(P);
         mpfi_sub(ylow.v, Mlow.v, right_of(t[l], P).v);
-        ylow = right_of(ylow, P);
+        ylow = left_of(ylow, P);  // a lower bound of |y_l|
         if (mpfi_is_strictly_neg(ylow.v)) mpfi_set_ui(ylow.v, 0);
         mpfi_mul(cap.v, ylow.v, one_mu.v);
         mpfi_neg(cap.v, cap.v);

@@ -392,7 +392,7 @@ class Analysis {
         // The cap: a_l phi_l (1 + kappa_l) <= e^{-(1-u)|y_l|} (1 + 2Ku).
         Ball hi = sup_of(t[l], prec), cap;
         arb_sub(tmp.v, Mlow.v, hi.v, prec);
-        tmp = sup_of(tmp, prec);
+        tmp = inf_of(tmp, prec);  // a LOWER bound of |y_l|: the cap must be an upper bound
         if (arb_is_negative(tmp.v)) arb_zero(tmp.v);  // ylow_l = max(0, Mlow - sup t_l)
         arb_mul(tmp.v, tmp.v, one_mu.v, prec);
         arb_neg(tmp.v, tmp.v);
