@@ -109,7 +109,8 @@ struct FloatBounded {
   Model model(const Model& weights) const;
   std::string describe(const Dataset& ds, const ModelStats& st) const;
   std::string json(const Dataset& ds) const;
-  BlockBounds block_bounds() const { return {true, beta.has_value()}; }
+  // Softmax: a staircase layer (--exact) may exceed sum m_j + N, so only the paper's bounds are stated.
+  BlockBounds block_bounds() const { return beta ? BlockBounds{false, true} : BlockBounds{true, false}; }
 };
 
 using InterpolationClaim = std::variant<ExactHardmax, SoftmaxBounded, SoftmaxExact, FloatBounded>;
