@@ -110,6 +110,15 @@ expect 0 "claim: in IEEE binary64" -- "$ic" certify "$root/examples/shared_top.j
 expect 0 "VERIFIED (6 claims)" -- "$chk" "$tmp/f.json" "$root/examples/shared_top.json"
 expect 1 "no certificate written" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/g.json" --float binary64 --epsilon 1e-12
 [[ ! -e "$tmp/g.json" ]] && ok || bad "certify --float wrote a certificate it could not establish"
+# Softmax models in IEEE floating point (float-bound.md "Softmax models"): exp assumed K ulps.
+expect 0 "claim: in IEEE binary64 (any round-to-nearest evaluation, exp accurate to 2 ulps)" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/sf.json" --model-out "$tmp/sf.model.json" --softmax --beta 4 --exact --float binary64 --epsilon 1/1000000
+expect 0 "interpolation: VERIFIED (every IEEE binary64" -- "$chk" "$tmp/sf.json" "$root/examples/shared_top.json"
+expect 0 "assuming exp is accurate to 2 ulps" -- "$ic" run "$tmp/sf.model.json" "$root/examples/shared_top.json" --float binary64 --epsilon 1/1000000
+expect 0 "assuming exp is accurate to 7 ulps" -- "$ic" run "$tmp/sf.model.json" "$root/examples/shared_top.json" --float binary64 --exp-ulps 7
+expect 1 "NOT CERTIFIED WITHIN" -- "$ic" run "$tmp/sf.model.json" "$root/examples/shared_top.json" --float binary64 --epsilon 1e-20
+expect 2 "--exp-ulps: applies to softmax models only" -- "$ic" run "$tmp/top.model.json" "$root/examples/shared_top.json" --float binary64 --exp-ulps 3
+expect 2 "--exp-ulps: needs --float" -- "$ic" run "$tmp/sf.model.json" "$root/examples/shared_top.json" --exp-ulps 3
+expect 2 "--float takes --epsilon E, and --softmax --beta B" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/sg.json" --softmax --epsilon 1/1000 --float binary64
 expect 0 "after  (float construction): precision needed" -- "$ic" construct "$root/examples/shared_top.json" -o "$tmp/ff.json" --for-float binary64
 # The float construction (proofs/float-construction.md): a float evaluation is exact, bound 0, and an
 # independent Python evaluation (tests/float_eval.py: Python floats, binary32 emulated) agrees.

@@ -38,7 +38,7 @@ struct FloatBound {
     Bounded,    ///< `bound` holds for every IEEE evaluation
     Unstable,   ///< some hardmax selection may differ in floating point (see `why`)
     Overflow,   ///< some quantity may overflow, or the precision is too small for the analysis
-    Unsupported ///< softmax models (not implemented: see proofs/float-bound.md)
+    Unsupported ///< causal (masked) models (not analysed: see proofs/float-bound.md)
   };
   Status status = Status::Bounded;
   long precision = 0;
@@ -46,7 +46,8 @@ struct FloatBound {
   Rational bound;
   /// max over output tokens of (that token's coordinate bound) / max(1, |target|_inf). Exact.
   Rational relative;
-  /// max |exact output - target| of the model as written (exact rational).
+  /// Hardmax: max |exact output - target| of the model as written (exact rational). Softmax: 0
+  /// (not computed here; the exact softmax output is irrational: see certify_softmax_error).
   Rational exact_error;
   /// Unstable / Overflow: where and why (block, sequence, tokens), for people.
   std::string why;
@@ -54,9 +55,12 @@ struct FloatBound {
 };
 
 /// Runs the analysis with significand precision p (the exponent range of `format`).
-/// threads = 0: all cores. Throws std::invalid_argument if p < 2.
+/// threads = 0: all cores. Throws std::invalid_argument if p < 2 or exp_ulps < 0.
+/// Softmax models (proofs/float-bound.md, "Softmax models"): exp is assumed accurate to `exp_ulps`
+/// ulps, the evaluation subtracts the row maximum of the scaled scores (as every library does);
+/// hardmax models ignore `exp_ulps`.
 FloatBound float_error_bound(const Model& model, const Dataset& ds, const FloatFormat& format, long p,
-                             unsigned threads = 0);
+                             unsigned threads = 0, long exp_ulps = 2);
 
 /// The least p (by bisection; the printed p certifies, p - 1 did not) for which the analysis gives
 /// bound <= epsilon (relative: `relative` <= epsilon). nullopt if none up to `max_bits`.
@@ -67,7 +71,7 @@ struct PrecisionNeeded {
 };
 PrecisionNeeded float_precision_needed(const Model& model, const Dataset& ds, const FloatFormat& format,
                                        const Rational& epsilon, bool relative, unsigned threads = 0,
-                                       long max_bits = 4096);
+                                       long max_bits = 4096, long exp_ulps = 2);
 
 /// Where the data themselves make the format impossible for ANY model of this class: after rounding
 /// the inputs to the format, one (rounded) token in one (rounded) context must reach two different

@@ -89,23 +89,28 @@ struct SoftmaxExact {
   BlockBounds block_bounds() const { return {false, true}; }
 };
 
-/// Hardmax, evaluated in IEEE floating point (`format`: "binary64" or "binary32"): for EVERY
-/// round-to-nearest evaluation (any summation order, FMA or not; the model and the inputs rounded
-/// to the format) every output coordinate is within `bound` of its target (proofs/float-bound.md).
+/// Evaluated in IEEE floating point (`format`: "binary64" or "binary32"): for EVERY round-to-nearest
+/// evaluation (any summation order, FMA or not; the model and the inputs rounded to the format)
+/// every output coordinate is within `bound` of its target (proofs/float-bound.md). Hardmax, or
+/// softmax at `beta` with exp assumed accurate to `exp_ulps` ulps (both present exactly for softmax).
 /// `bound` is twice the producer's own bound, rounded up (capped at epsilon), for the checker's room.
 struct FloatBounded {
   std::string format;
   Rational bound;
+  std::optional<Rational> beta;
+  std::optional<long> exp_ulps;
 
-  /// The claim for `weights` (hardmax) in `format` if its bound is <= epsilon; nullopt (reason,
-  /// the bound and the precision needed written to `log`) otherwise.
+  /// The claim for `weights` (hardmax, or softmax at `beta`) in `format` if its bound is <= epsilon;
+  /// nullopt (reason, the bound and the precision needed written to `log`) otherwise.
   static std::optional<FloatBounded> establish(const Model& weights, const Dataset& ds, const std::string& format,
-                                               const Rational& epsilon, unsigned threads, std::ostream& log);
+                                               const Rational& epsilon, unsigned threads, std::ostream& log,
+                                               const std::optional<Rational>& beta = std::nullopt, long exp_ulps = 2);
 
   Model model(const Model& weights) const;
   std::string describe(const Dataset& ds, const ModelStats& st) const;
   std::string json(const Dataset& ds) const;
-  BlockBounds block_bounds() const { return {true, false}; }
+  // Softmax: a staircase layer (--exact) may exceed sum m_j + N, so only the paper's bounds are stated.
+  BlockBounds block_bounds() const { return beta ? BlockBounds{false, true} : BlockBounds{true, false}; }
 };
 
 using InterpolationClaim = std::variant<ExactHardmax, SoftmaxBounded, SoftmaxExact, FloatBounded>;

@@ -204,6 +204,34 @@ Finding check_float_hardmax(const InterpolationInput& in) {
                   checked);
 }
 
+// kind "float", softmax model: the checker's own analysis (MPFI, src/checker/float_softmax.cpp) of
+// every IEEE round-to-nearest evaluation, exp accurate to exp_ulps ulps, must give a bound <= the
+// claimed one.
+Finding check_float_softmax(const InterpolationInput& in) {
+  std::string format = in.claim.at("format").string();
+  long p = 0, emin = 0, emax = 0;
+  if (format == "binary64") p = 53, emin = -1022, emax = 1023;
+  else if (format == "binary32") p = 24, emin = -126, emax = 127;
+  else return refuted(kInterpolation, "unknown float format \"" + format + "\" (binary64 or binary32)");
+  const long k = static_cast<long>(in.claim.at("exp_ulps").integer(0, 1 << 20));
+  Rational claimed_bound = in.claim.at("bound").rational();
+  std::string why;
+  auto own = float_softmax_error_bound(in.m, in.ds, p, emin, emax, k, in.shard, in.shards, why);
+  if (!own) return refuted(kInterpolation, "no bound in " + format + " (softmax, exp to " + std::to_string(k) + " ulps): " + why);
+  char approx[48];
+  std::snprintf(approx, sizeof approx, "%.3g", own->convert_to<double>());
+  if (*own > claimed_bound)
+    return refuted(kInterpolation, "the checker bounds max |fl(output) - target| in " + format + " (exp to " +
+                                       std::to_string(k) + " ulps) by ~" + approx +
+                                       ", which does not establish the claimed bound " + rational_to_string(claimed_bound));
+  return verified(kInterpolation, "every IEEE " + format + " round-to-nearest evaluation (any order, FMA or not; "
+                                  "softmax at beta = " + rational_to_string(*in.m.beta) + " with the row maximum "
+                                  "subtracted, exp accurate to " + std::to_string(k) + " ulps) has max |fl(output) - "
+                                  "target| <= ~" + std::string(approx) + " <= the claimed " +
+                                  rational_to_string(claimed_bound) + " over " + count_of(in.outputs, "output token") +
+                                  " (proofs/float-bound.md; MPFI intervals)");
+}
+
 // The kinds of interpolation claim (proofs/certificate-v1.md): the certificate's "kind", the
 // attention of the model it is about, the members it carries besides "kind" and "outputs" (all
 // required), and the one function that re-derives it. A claim matching no row is refuted. To
@@ -221,6 +249,7 @@ const std::vector<InterpolationKind>& interpolation_kinds() {
       {"exact", AttentionKind::Softmax, {"precision"}, check_exact_softmax},
       {"bounded", AttentionKind::Softmax, {"bound", "precision"}, check_bounded_softmax},
       {"float", AttentionKind::Hardmax, {"format", "bound"}, check_float_hardmax},
+      {"float", AttentionKind::Softmax, {"format", "bound", "exp_ulps"}, check_float_softmax},
   };
   return kinds;
 }

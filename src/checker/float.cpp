@@ -373,6 +373,11 @@ Token feed_forward(const Fmt& f, const FeedForward& ff, const Token& x) {
 
 }  // namespace
 
+std::optional<Rational> round_to_format(const Rational& x, long p, long emin, long emax) {
+  Fmt f{p, emin, emax, Rational((Integer(1) << p) - 1) * Rational(Integer(1) << (emax - p + 1)), Hi(), Hi(), Hi()};
+  return round_to(x, f);
+}
+
 std::optional<Rational> float_error_bound(const Model& m, const Dataset& ds, long p, long emin, long emax,
                                           std::size_t shard, std::size_t shards, std::string& why,
                                           std::size_t* checked) {

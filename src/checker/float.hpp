@@ -20,4 +20,13 @@ std::optional<Rational> float_error_bound(const Model& m, const Dataset& ds, lon
                                           std::size_t shard, std::size_t shards, std::string& why,
                                           std::size_t* checked = nullptr);
 
+/// x rounded to nearest (ties to even) with p bits, subnormals below 2^emin; nullopt on overflow.
+std::optional<Rational> round_to_format(const Rational& x, long p, long emin, long emax);
+
+/// The same for a softmax model (src/checker/float_softmax.cpp, proofs/float-bound.md "Softmax
+/// models"), exp assumed accurate to `exp_ulps` ulps; MPFI intervals enclosing every float state.
+std::optional<Rational> float_softmax_error_bound(const Model& m, const Dataset& ds, long p, long emin, long emax,
+                                                  long exp_ulps, std::size_t shard, std::size_t shards,
+                                                  std::string& why);
+
 }  // namespace interpcert::checker

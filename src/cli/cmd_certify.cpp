@@ -19,7 +19,7 @@ namespace {
 struct CertifyOptions {
   std::string dataset, output, model_out, beta, epsilon, float_format, model;
   bool softmax = false, exact = false;
-  long precision = 256;
+  long precision = 256, exp_ulps = 2;
   PipelineOptions pipe;
 };
 
@@ -36,7 +36,9 @@ std::optional<InterpolationClaim> establish_claim(const CertifyOptions& o, const
                                                   const std::optional<Rational>& epsilon, const Model& weights,
                                                   const Dataset& ds, std::ostream& log) {
   const unsigned threads = o.pipe.threads;
-  if (!o.float_format.empty()) return as_claim(FloatBounded::establish(weights, ds, o.float_format, *epsilon, threads, log));
+  if (!o.float_format.empty())
+    return as_claim(FloatBounded::establish(weights, ds, o.float_format, *epsilon, threads, log,
+                                            o.softmax ? beta : std::nullopt, o.exp_ulps));
   if (!o.softmax) return ExactHardmax{};
   if (o.exact)
     return beta ? as_claim(SoftmaxExact::at_beta(weights, ds, *beta, o.precision, threads, log))
@@ -81,8 +83,10 @@ Runner add_certify_command(CLI::App& app) {
                   "certificate may ask for, proofs/certificate-v1.md)");
   cmd->add_option("--float", o->float_format,
                   "with --epsilon E: certify that EVERY IEEE round-to-nearest evaluation in this format is within E "
-                  "(hardmax; proofs/float-bound.md)")
+                  "(hardmax, or with --softmax --beta B [--exact] the softmax model at B; proofs/float-bound.md)")
       ->check(CLI::IsMember({"binary64", "binary32"}));
+  cmd->add_option("--exp-ulps", o->exp_ulps, "with --float --softmax: exp assumed accurate to K ulps (default 2)")
+      ->check(CLI::Range(0L, 1L << 20));
   cmd->add_option("--model", o->model,
                   "certify this model instead of constructing one (e.g. from `interpcert import`): hardmax exactly, "
                   "softmax with a certified bound (--epsilon E: exit 1 unless it is <= E); if it does not "
@@ -95,15 +99,19 @@ Runner add_certify_command(CLI::App& app) {
       return certify_given_model({o->dataset, o->model, o->output, o->model_out, o->epsilon, o->precision,
                                   o->pipe.threads}, std::cout);
     }
-    if (!o->float_format.empty() && (o->softmax || !o->beta.empty() || o->epsilon.empty()))
-      throw InputError("--float", "", "--float takes --epsilon E and no --softmax/--beta");
+    const bool flt = !o->float_format.empty();
+    if (flt && (o->epsilon.empty() || o->softmax != !o->beta.empty()))
+      throw InputError("--float", "", "--float takes --epsilon E, and --softmax --beta B for a softmax model (no beta search)");
+    if (cmd->count("--exp-ulps") && !(flt && o->softmax)) throw InputError("--exp-ulps", "", "needs --float and --softmax");
     if (o->exact && !o->softmax) throw InputError("--exact", "", "--exact needs --softmax");
-    if (o->exact && !o->epsilon.empty()) throw InputError("--exact", "", "--exact takes --beta B or no beta, not --epsilon");
-    if (o->softmax && !o->exact && o->beta.empty() == o->epsilon.empty())
+    if (o->exact && !flt && !o->epsilon.empty()) throw InputError("--exact", "", "--exact takes --beta B or no beta, not --epsilon");
+    if (o->softmax && !flt && !o->exact && o->beta.empty() == o->epsilon.empty())
       throw InputError("--softmax", "", "give exactly one of --beta B and --epsilon E");
     if (!o->softmax && o->float_format.empty() && !(o->beta.empty() && o->epsilon.empty()))
       throw InputError("--beta/--epsilon", "", "these options need --softmax");
     if (!o->softmax && cmd->count("--precision")) throw InputError("--precision", "", "needs --softmax");
+    if (flt && cmd->count("--precision"))
+      throw InputError("--precision", "", "does not apply with --float (the float analysis chooses its own precision)");
     // Not above the cap interpcert-check enforces: certify must not write a certificate its checker refuses.
     if (o->precision < 16 || o->precision > kMaxCertificatePrecision)
       throw InputError("--precision", "", "expected 16 to " + std::to_string(kMaxCertificatePrecision) +

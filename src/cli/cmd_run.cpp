@@ -62,6 +62,12 @@ Runner add_run_command(CLI::App& app) {
     const bool soft = model.attention == AttentionKind::Softmax;
     // An option for the other kind of model would otherwise be silently ignored.
     // (--float bounds a hardmax model's IEEE evaluation, and takes --epsilon.)
+    if (o->float_format.empty() && cmd->count("--exp-ulps")) throw InputError("--exp-ulps", "", "needs --float");
+    if (!soft && cmd->count("--exp-ulps"))
+      throw InputError("--exp-ulps", "", "applies to softmax models only (hardmax evaluation uses no exp), and " +
+                                             clip_for_message(o->model) + " is a hardmax model");
+    if (soft && !o->float_format.empty() && cmd->count("--precision"))
+      throw InputError("--precision", "", "does not apply with --float (the float analysis chooses its own precision)");
     for (const char* opt : soft ? std::vector<const char*>{"--evaluator", "--shard", "--verdict-out"}
                            : !o->float_format.empty() ? std::vector<const char*>{"--precision"}
                                                       : std::vector<const char*>{"--epsilon", "--precision"})

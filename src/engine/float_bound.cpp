@@ -3,6 +3,8 @@
 // |fl-state - z| per coordinate; every bound is an MPFR number rounded upward.
 #include "interpcert/float_bound.hpp"
 
+#include "float_softmax.hpp"
+
 #include "interpcert/parallel.hpp"
 #include "interpcert/text_util.hpp"
 
@@ -675,20 +677,16 @@ class Analysis {
 }  // namespace
 
 FloatBound float_error_bound(const Model& model, const Dataset& ds, const FloatFormat& format, long p,
-                             unsigned threads) {
+                             unsigned threads, long exp_ulps) {
   if (p < 2) throw std::invalid_argument("float_error_bound: precision must be >= 2 bits");
   FloatBound out;
   out.precision = p;
-  if (model.attention != AttentionKind::Hardmax) {
-    out.status = FloatBound::Status::Unsupported;
-    out.why = "softmax models: the floating-point analysis covers hardmax attention only";
-    return out;
-  }
   if (model.mask != MaskKind::None) {
     out.status = FloatBound::Status::Unsupported;
     out.why = "causal (masked) models: the floating-point analysis covers unmasked attention only";
     return out;
   }
+  if (model.attention == AttentionKind::Softmax) return float_softmax_bound(model, ds, format, p, exp_ulps, threads);
   std::size_t max_len = 1;
   for (const auto& s : ds.sequences) max_len = std::max(max_len, s.input.size());
   std::unique_ptr<Analysis> an;
@@ -738,12 +736,13 @@ FloatBound float_error_bound(const Model& model, const Dataset& ds, const FloatF
 }
 
 PrecisionNeeded float_precision_needed(const Model& model, const Dataset& ds, const FloatFormat& format,
-                                       const Rational& epsilon, bool relative, unsigned threads, long max_bits) {
+                                       const Rational& epsilon, bool relative, unsigned threads, long max_bits,
+                                       long exp_ulps) {
   PrecisionNeeded out;
   out.max_bits = max_bits;
   std::string last_why;
   auto certifies = [&](long p) {
-    FloatBound b = float_error_bound(model, ds, format, p, threads);
+    FloatBound b = float_error_bound(model, ds, format, p, threads, exp_ulps);
     if (!b.ok()) {
       last_why = b.why;
       return false;

@@ -169,18 +169,21 @@ std::string SoftmaxExact::json(const Dataset& ds) const {
 // --- hardmax in IEEE floating point ------------------------------------------------------------
 
 std::optional<FloatBounded> FloatBounded::establish(const Model& weights, const Dataset& ds, const std::string& format,
-                                                    const Rational& epsilon, unsigned threads, std::ostream& log) {
+                                                    const Rational& epsilon, unsigned threads, std::ostream& log,
+                                                    const std::optional<Rational>& beta, long exp_ulps) {
   auto fmt = float_format(format);
   if (!fmt) throw std::invalid_argument("unknown float format " + format);
-  Model m = with_attention(weights, AttentionKind::Hardmax, std::nullopt);
-  FloatBound b = float_error_bound(m, ds, *fmt, fmt->p, threads);
+  FloatBounded out{format, Rational(0), beta, beta ? std::optional<long>(exp_ulps) : std::nullopt};
+  Model m = out.model(weights);
+  if (beta) log << "softmax, beta = " << rational_to_string(*beta) << ": assuming exp is accurate to " << exp_ulps << " ulps\n";
+  FloatBound b = float_error_bound(m, ds, *fmt, fmt->p, threads, exp_ulps);
   if (!b.ok()) {
     log << format << ": NOT certified: " << b.why << "; no certificate written\n";
     return std::nullopt;
   }
   log << format << ": certified max |fl(output) - target| <= " << rational_approx(round_up_3_digits(b.bound))
       << " for every round-to-nearest evaluation (proofs/float-bound.md, outward rounding)\n";
-  PrecisionNeeded need = float_precision_needed(m, ds, *fmt, epsilon, false, threads);
+  PrecisionNeeded need = float_precision_needed(m, ds, *fmt, epsilon, false, threads, 4096, exp_ulps);
   log << "precision needed for epsilon = " << rational_to_string(epsilon) << ": "
       << (need.bits ? std::to_string(*need.bits) + " bits" : "more than " + std::to_string(need.max_bits) + " bits")
       << " (" << format << " has " << fmt->p << ")\n";
@@ -188,16 +191,21 @@ std::optional<FloatBounded> FloatBounded::establish(const Model& weights, const 
     log << format << ": the bound exceeds epsilon = " << rational_to_string(epsilon) << "; no certificate written\n";
     return std::nullopt;
   }
-  Rational claim = round_up_3_digits(b.bound * 2);
-  if (claim > epsilon) claim = epsilon;
-  return FloatBounded{format, claim};
+  out.bound = round_up_3_digits(b.bound * 2);
+  if (out.bound > epsilon) out.bound = epsilon;
+  return out;
 }
 
 Model FloatBounded::model(const Model& weights) const {
-  return with_attention(weights, AttentionKind::Hardmax, std::nullopt);
+  return beta ? with_attention(weights, AttentionKind::Softmax, beta)
+              : with_attention(weights, AttentionKind::Hardmax, std::nullopt);
 }
 
 std::string FloatBounded::describe(const Dataset& ds, const ModelStats& st) const {
+  if (beta)
+    return "claim: in IEEE " + format + " (any round-to-nearest evaluation, exp accurate to " +
+           std::to_string(*exp_ulps) + " ulps) max |fl(output) - target| <= " + rational_to_string(bound) + " (~" +
+           approx(bound) + ") at beta = " + rational_to_string(*beta) + "; " + softmax_blocks_text(ds, st);
   return "claim: in IEEE " + format + " (any round-to-nearest evaluation) max |fl(output) - target| <= " +
          rational_to_string(bound) + " (~" + approx(bound) + "); L = " + std::to_string(st.blocks) +
          construction_bound_text(ds, st);
@@ -205,7 +213,8 @@ std::string FloatBounded::describe(const Dataset& ds, const ModelStats& st) cons
 
 std::string FloatBounded::json(const Dataset& ds) const {
   return "{\"kind\": \"float\", " + outputs_json(ds) + ", \"format\": \"" + format + "\", \"bound\": \"" +
-         rational_to_string(bound) + "\"}";
+         rational_to_string(bound) + "\"" + (exp_ulps ? ", \"exp_ulps\": " + std::to_string(*exp_ulps) : std::string()) +
+         "}";
 }
 
 // --- dispatch -----------------------------------------------------------------------------------

@@ -138,9 +138,23 @@ variant("float_format_changed", json.dumps(c, indent=1), flt_ds, 1, "interpolati
 c = json.loads(flt); c["claims"]["interpolation"]["format"] = "binary16"
 variant("float_format_unknown", json.dumps(c, indent=1), flt_ds, 1, "unknown float format")
 c = json.loads(flt); c["claims"]["interpolation"]["exp_ulps"] = 0
-variant("float_exp_ulps_added", json.dumps(c, indent=1), flt_ds, 2, "unknown field \"exp_ulps\"")
+variant("float_exp_ulps_added", json.dumps(c, indent=1), flt_ds, 2, "\"exp_ulps\" does not belong to a claim of kind \"float\" about a hardmax model")
 c = json.loads(flt); del c["claims"]["interpolation"]["format"]
 variant("float_without_format", json.dumps(c, indent=1), flt_ds, 1, "needs \"format\"")
+# A softmax model in IEEE binary64 (exp accurate to exp_ulps ulps; src/checker/float_softmax.cpp).
+sf_ds, sf = certify(os.path.join(ex, "shared_top.json"), "shared_top_softmax_float64",
+                    ["--softmax", "--beta", "4", "--exact", "--float", "binary64", "--epsilon", "1/1000000"])
+expect("shared_top_softmax_float64.cert.json", sf_ds, 0, "exp accurate to 2 ulps) has max |fl(output) - target|")
+c = json.loads(sf); c["claims"]["interpolation"]["bound"] = "1/1000000000000000"
+variant("softmax_float_bound_too_small", json.dumps(c, indent=1), sf_ds, 1, "interpolation: REFUTED (the checker bounds")
+# (Raising exp_ulps is not refuted here: the staircase layer snaps the output to the target, so the
+# exponentials' errors do not reach it; tests/float_softmax_test.cpp refutes it where they do.)
+c = json.loads(sf); c["claims"]["interpolation"]["format"] = "binary32"
+variant("softmax_float_format_changed", json.dumps(c, indent=1), sf_ds, 1, "interpolation: REFUTED (the checker bounds max |fl(output) - target| in binary32")
+c = json.loads(sf); del c["claims"]["interpolation"]["exp_ulps"]
+variant("softmax_float_without_exp_ulps", json.dumps(c, indent=1), sf_ds, 1, "needs \"exp_ulps\"")
+c = json.loads(sf); c["claims"]["interpolation"]["exp_ulps"] = -1
+variant("softmax_float_exp_ulps_negative", json.dumps(c, indent=1), sf_ds, 2, "exp_ulps")
 # The digest of another dataset.
 c = json.loads(top); c["dataset"]["digest"] = json.loads(two)["dataset"]["digest"]
 variant("other_dataset_digest", json.dumps(c, indent=1), top_ds, 1, "dataset-digest: REFUTED")
