@@ -146,6 +146,21 @@ TEST_CASE("checker::sharding covers every sequence exactly once") {
     INFO("float claim, shards " << k);
     CHECK(sum == total);
   }
+  // And for a softmax float claim (its own analysis, src/checker/float_softmax.cpp).
+  FloatBounded sc{"binary64", Rational(1000000), Rational(4), 2};
+  Model sm = sc.model(c.model);
+  JsonDocument sdoc = json_parse(certificate_text(ds, sm, model_stats(sm), check_preconditions(ds), sc), "s.json");
+  for (std::size_t k : {1u, 2u, 3u}) {
+    std::size_t sum = 0;
+    for (std::size_t i = 0; i < k; ++i)
+      for (const auto& f : checker::check_certificate(sdoc, ds, 1, i, k))
+        if (f.claim == "interpolation") {
+          CHECK(f.verified);
+          sum += f.outputs_checked;
+        }
+    INFO("softmax float claim, shards " << k);
+    CHECK(sum == total);
+  }
   // A wrong target in sequence j is found by shard j mod K and by no other.
   for (std::size_t j = 0; j < ds.sequences.size(); ++j) {
     Dataset bad = ds;

@@ -216,20 +216,25 @@ Finding check_float_softmax(const InterpolationInput& in) {
   const long k = static_cast<long>(in.claim.at("exp_ulps").integer(0, 1 << 20));
   Rational claimed_bound = in.claim.at("bound").rational();
   std::string why;
-  auto own = float_softmax_error_bound(in.m, in.ds, p, emin, emax, k, in.shard, in.shards, why);
-  if (!own) return refuted(kInterpolation, "no bound in " + format + " (softmax, exp to " + std::to_string(k) + " ulps): " + why);
+  std::size_t checked = 0;
+  auto own = float_softmax_error_bound(in.m, in.ds, p, emin, emax, k, in.shard, in.shards, why, &checked);
+  if (!own)
+    return refuted(kInterpolation, "no bound in " + format + " (softmax, exp to " + std::to_string(k) + " ulps): " + why,
+                   checked);
   char approx[48];
   std::snprintf(approx, sizeof approx, "%.3g", own->convert_to<double>());
   if (*own > claimed_bound)
     return refuted(kInterpolation, "the checker bounds max |fl(output) - target| in " + format + " (exp to " +
                                        std::to_string(k) + " ulps) by ~" + approx +
-                                       ", which does not establish the claimed bound " + rational_to_string(claimed_bound));
+                                       ", which does not establish the claimed bound " + rational_to_string(claimed_bound),
+                   checked);
   return verified(kInterpolation, "every IEEE " + format + " round-to-nearest evaluation (any order, FMA or not; "
                                   "softmax at beta = " + rational_to_string(*in.m.beta) + " with the row maximum "
                                   "subtracted, exp accurate to " + std::to_string(k) + " ulps) has max |fl(output) - "
                                   "target| <= ~" + std::string(approx) + " <= the claimed " +
-                                  rational_to_string(claimed_bound) + " over " + count_of(in.outputs, "output token") +
-                                  " (proofs/float-bound.md; MPFI intervals)");
+                                  rational_to_string(claimed_bound) + " over " + scope_text(in, checked) +
+                                  " (proofs/float-bound.md; MPFI intervals)",
+                  checked);
 }
 
 // The kinds of interpolation claim (proofs/certificate-v1.md): the certificate's "kind", the

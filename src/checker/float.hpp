@@ -27,6 +27,6 @@ std::optional<Rational> round_to_format(const Rational& x, long p, long emin, lo
 /// models"), exp assumed accurate to `exp_ulps` ulps; MPFI intervals enclosing every float state.
 std::optional<Rational> float_softmax_error_bound(const Model& m, const Dataset& ds, long p, long emin, long emax,
                                                   long exp_ulps, std::size_t shard, std::size_t shards,
-                                                  std::string& why);
+                                                  std::string& why, std::size_t* checked = nullptr);
 
 }  // namespace interpcert::checker

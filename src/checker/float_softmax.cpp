@@ -489,7 +489,8 @@ struct Run {
 
 std::optional<Rational> float_softmax_error_bound(const Model& m, const Dataset& ds, long p, long emin, long emax,
                                                   long exp_ulps, std::size_t shard, std::size_t shards,
-                                                  std::string& why) {
+                                                  std::string& why, std::size_t* checked) {
+  if (checked) *checked = 0;
   if (m.attention != AttentionKind::Softmax || !m.beta) {
     why = "not a softmax model";
     return std::nullopt;
@@ -568,6 +569,7 @@ std::optional<Rational> float_softmax_error_bound(const Model& m, const Dataset&
         if (b.ff)
           for (IvVec& t : z) t = run.feed_forward(*b.ff, t);
       }
+      if (checked) *checked += s.output.size();
       for (std::size_t k = 0; k < s.output.size(); ++k)
         for (std::size_t c = 0; c < s.output[k].size(); ++c) {
           Iv dlt(P);
