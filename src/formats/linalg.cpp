@@ -44,7 +44,7 @@ Rational dot(const Vec& x, const Vec& y) {
 
 Rational row_dot(const Matrix& m, std::size_t i, const Vec& x) {
   Rational s, t;
-  const Rational* row = &m.a[i * m.cols];
+  const Rational* row = m.a.data() + i * m.cols;  // not &m.a[...]: UB for an empty matrix
   if (integer_dot(row, x.data(), m.cols, s)) return s;
   for (std::size_t j = 0; j < m.cols; ++j) {
     if (mpq_sgn(row[j].backend().data()) == 0) continue;
