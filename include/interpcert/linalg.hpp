@@ -4,6 +4,7 @@
 #include "interpcert/rational.hpp"
 
 #include <cstddef>
+#include <optional>
 #include <vector>
 
 namespace interpcert {
@@ -27,6 +28,12 @@ Rational dot(const Vec& x, const Vec& y);
 /// x . y by the plain term-by-term mpq loop: the reference that dot's fast path (all entries
 /// integers: one mpz accumulator) is tested against.
 Rational plain_dot(const Vec& x, const Vec& y);
+/// k.x for every x of xs, in machine integers: when every entry of k and of each x is an integer
+/// of at most 63 bits and no partial sum leaves the __int128 range (both checked), the exact
+/// values (equal to dot(k, *x)); nullopt otherwise, and the caller takes the mpq path.
+std::optional<std::vector<__int128>> integer_projections(const Vec& k, const std::vector<const Vec*>& xs);
+/// The exact rational with value v.
+Rational rational_from_int128(__int128 v);
 /// Row i of m dotted with x. Exact.
 Rational row_dot(const Matrix& m, std::size_t i, const Vec& x);
 /// m x. Exact.
