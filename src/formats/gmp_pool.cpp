@@ -11,22 +11,25 @@
 namespace interpcert {
 namespace {
 
-constexpr std::size_t kCell = sizeof(mp_limb_t);  // one limb
+constexpr std::size_t kLimb = sizeof(mp_limb_t);
+// Blocks of 1 to kClasses limbs come from the pool (one free list per size); larger ones from
+// malloc. Exact verification grows one-limb numbers to two or three limbs all the time.
+constexpr std::size_t kClasses = 4;
 constexpr std::size_t kSlab = 1 << 20;
 
 struct FreeCell {
   FreeCell* next;
 };
-static_assert(sizeof(FreeCell) <= kCell);
+static_assert(sizeof(FreeCell) <= kLimb);
 
 // Slabs are listed globally so they stay reachable (leak checkers) after their thread ends.
 std::mutex slabs_mutex;
 std::vector<void*>* slabs = new std::vector<void*>;
 
-// Each thread has its own free list and slab: no locks on the hot path. A cell freed by another
+// Each thread has its own free lists and slab: no locks on the hot path. A cell freed by another
 // thread than the one that allocated it joins the freeing thread's list, which is fine.
 struct ThreadPool {
-  FreeCell* free = nullptr;
+  FreeCell* free[kClasses] = {};
   char* next = nullptr;
   std::size_t left = 0;
 };
@@ -38,14 +41,17 @@ thread_local ThreadPool pool;
   std::abort();
 }
 
-void* cell_alloc() {
+inline bool pooled(std::size_t size) { return size != 0 && size % kLimb == 0 && size <= kClasses * kLimb; }
+
+void* cell_alloc(std::size_t size) {
   ThreadPool& p = pool;
-  if (p.free) {
-    FreeCell* c = p.free;
-    p.free = c->next;
+  FreeCell*& head = p.free[size / kLimb - 1];
+  if (head) {
+    FreeCell* c = head;
+    head = c->next;
     return c;
   }
-  if (p.left < kCell) {
+  if (p.left < size) {  // the slab's tail (< 4 limbs) is left unused
     void* slab = std::malloc(kSlab);
     if (!slab) out_of_memory();
     {
@@ -56,19 +62,20 @@ void* cell_alloc() {
     p.left = kSlab;
   }
   void* c = p.next;
-  p.next += kCell;
-  p.left -= kCell;
+  p.next += size;
+  p.left -= size;
   return c;
 }
 
-void cell_free(void* ptr) {
+void cell_free(void* ptr, std::size_t size) {
   auto* c = static_cast<FreeCell*>(ptr);
-  c->next = pool.free;
-  pool.free = c;
+  FreeCell*& head = pool.free[size / kLimb - 1];
+  c->next = head;
+  head = c;
 }
 
 void* pool_alloc(std::size_t size) {
-  if (size == kCell) return cell_alloc();
+  if (pooled(size)) return cell_alloc(size);
   void* p = std::malloc(size);
   if (!p) out_of_memory();
   return p;
@@ -76,12 +83,12 @@ void* pool_alloc(std::size_t size) {
 
 void pool_free(void* ptr, std::size_t size) {
   if (!ptr) return;
-  if (size == kCell) cell_free(ptr);
+  if (pooled(size)) cell_free(ptr, size);
   else std::free(ptr);
 }
 
 void* pool_realloc(void* ptr, std::size_t old_size, std::size_t new_size) {
-  if (old_size != kCell && new_size != kCell) {
+  if (!pooled(old_size) && !pooled(new_size)) {
     void* p = std::realloc(ptr, new_size);
     if (!p) out_of_memory();
     return p;
