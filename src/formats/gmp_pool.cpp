@@ -2,10 +2,13 @@
 
 #include <gmp.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 namespace interpcert {
@@ -30,10 +33,47 @@ std::vector<void*>* slabs = new std::vector<void*>;
 // thread than the one that allocated it joins the freeing thread's list, which is fine.
 struct ThreadPool {
   FreeCell* free[kClasses] = {};
+  FreeCell* tail[kClasses] = {};  // last cell of each free list (valid when the list is non-empty)
   char* next = nullptr;
   std::size_t left = 0;
 };
-thread_local ThreadPool pool;
+thread_local ThreadPool pool;  // trivially destructible: usable until the thread really ends
+
+// What ended threads left: their free cells and the unused rest of their slab. The evaluators
+// start worker threads per layer and per batch; without this, every ended thread would strand
+// its free cells and up to a slab, and memory would grow with the number of batches. Leaked on
+// purpose (no destructor ordering at exit). Guarded by slabs_mutex; `spare` is a hint read
+// without the lock, so the hot path takes no lock.
+struct Orphans {
+  FreeCell* free[kClasses] = {};
+  FreeCell* tail[kClasses] = {};
+  std::vector<std::pair<char*, std::size_t>> rests;
+};
+Orphans* orphans = new Orphans;
+std::atomic<bool> spare[kClasses + 1];  // [kClasses]: a slab rest
+
+// Runs at thread exit: hands the thread's free cells and slab rest to `orphans`.
+struct Returner {
+  ~Returner() {
+    ThreadPool& p = pool;
+    std::lock_guard<std::mutex> lock(slabs_mutex);
+    for (std::size_t c = 0; c < kClasses; ++c) {
+      if (!p.free[c]) continue;
+      p.tail[c]->next = orphans->free[c];
+      if (!orphans->free[c]) orphans->tail[c] = p.tail[c];
+      orphans->free[c] = p.free[c];
+      p.free[c] = p.tail[c] = nullptr;
+      spare[c].store(true, std::memory_order_relaxed);
+    }
+    if (p.left >= kLimb) {
+      orphans->rests.emplace_back(p.next, p.left);
+      spare[kClasses].store(true, std::memory_order_relaxed);
+    }
+    p.next = nullptr;
+    p.left = 0;
+  }
+};
+thread_local Returner returner;
 
 // As GMP's own allocator does: no exception may unwind through GMP's C frames.
 [[noreturn]] void out_of_memory() {
@@ -45,21 +85,35 @@ inline bool pooled(std::size_t size) { return size != 0 && size % kLimb == 0 && 
 
 void* cell_alloc(std::size_t size) {
   ThreadPool& p = pool;
-  FreeCell*& head = p.free[size / kLimb - 1];
-  if (head) {
-    FreeCell* c = head;
-    head = c->next;
+  const std::size_t cls = size / kLimb - 1;
+  if (!p.free[cls] && spare[cls].load(std::memory_order_relaxed)) {  // adopt an ended thread's cells
+    (void)&returner;  // this thread hands its cells back when it ends
+    std::lock_guard<std::mutex> lock(slabs_mutex);
+    p.free[cls] = orphans->free[cls];
+    p.tail[cls] = orphans->tail[cls];
+    orphans->free[cls] = orphans->tail[cls] = nullptr;
+    spare[cls].store(false, std::memory_order_relaxed);
+  }
+  if (FreeCell* c = p.free[cls]) {
+    p.free[cls] = c->next;
+    if (!c->next) p.tail[cls] = nullptr;
     return c;
   }
   if (p.left < size) {  // the slab's tail (< 4 limbs) is left unused
-    void* slab = std::malloc(kSlab);
-    if (!slab) out_of_memory();
-    {
-      std::lock_guard<std::mutex> lock(slabs_mutex);
-      slabs->push_back(slab);
+    (void)&returner;
+    std::lock_guard<std::mutex> lock(slabs_mutex);
+    if (!orphans->rests.empty()) {
+      std::tie(p.next, p.left) = orphans->rests.back();
+      orphans->rests.pop_back();
+      spare[kClasses].store(!orphans->rests.empty(), std::memory_order_relaxed);
     }
-    p.next = static_cast<char*>(slab);
-    p.left = kSlab;
+    if (p.left < size) {
+      void* slab = std::malloc(kSlab);
+      if (!slab) out_of_memory();
+      slabs->push_back(slab);
+      p.next = static_cast<char*>(slab);
+      p.left = kSlab;
+    }
   }
   void* c = p.next;
   p.next += size;
@@ -69,9 +123,12 @@ void* cell_alloc(std::size_t size) {
 
 void cell_free(void* ptr, std::size_t size) {
   auto* c = static_cast<FreeCell*>(ptr);
-  FreeCell*& head = pool.free[size / kLimb - 1];
-  c->next = head;
-  head = c;
+  ThreadPool& p = pool;
+  const std::size_t cls = size / kLimb - 1;
+  (void)&returner;
+  if (!p.free[cls]) p.tail[cls] = c;
+  c->next = p.free[cls];
+  p.free[cls] = c;
 }
 
 void* pool_alloc(std::size_t size) {
