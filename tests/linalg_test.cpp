@@ -151,3 +151,23 @@ TEST_CASE("linalg::rational_from_int128 at the edges") {
   CHECK(rational_from_int128(max) == two127 - 1);
   CHECK(rational_from_int128(min) == -two127);
 }
+
+TEST_CASE("linalg::SquareSum equals the plain running sum of squares") {
+  const std::uint64_t seed = 20261130;
+  std::mt19937_64 rng(seed);
+  INFO("seed " << seed);
+  for (int it = 0; it < 300; ++it) {
+    const std::size_t n = rng() % 200;
+    const long dens = 1 + static_cast<long>(rng() % 20);  // few distinct denominators: groups
+    Rational plain(0);
+    SquareSum fast;
+    for (std::size_t i = 0; i < n; ++i) {
+      Rational x = random_entry(rng, 0.0);
+      if (rng() % 2) x /= Rational(1 + static_cast<long>(rng() % dens));
+      plain += x * x;
+      fast.add(x);
+    }
+    CHECK(same_mpq(fast.total(), plain));
+  }
+  CHECK(SquareSum{}.total() == 0);
+}

@@ -4,6 +4,7 @@
 #include "interpcert/rational.hpp"
 
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -44,6 +45,19 @@ Matrix matmul(const Matrix& a, const Matrix& b);
 Matrix transpose(const Matrix& a);
 /// y += s x. Exact.
 void axpy(Vec& y, const Rational& s, const Vec& x);
+/// An exact sum of squares of many rationals (|theta|^2 of a model). Adding x^2 to a running mpq
+/// sum costs the size of the sum, which grows with every new denominator: quadratic over a large
+/// model. This keeps one integer sum of numerators^2 per denominator and adds the groups pairwise
+/// at the end. total() equals the plain running sum (exact; tested against it).
+class SquareSum {
+ public:
+  void add(const Rational& x);
+  Rational total() const;
+
+ private:
+  Integer integers_;                   // sum of x^2 over integer x
+  std::map<Integer, Integer> by_den_;  // denominator q -> sum of p^2 over x = p/q
+};
 /// Hash of an exact vector (equal vectors hash equally).
 struct VecHash {
   std::size_t operator()(const Vec& v) const;

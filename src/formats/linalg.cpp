@@ -137,6 +137,33 @@ void axpy(Vec& y, const Rational& s, const Vec& x) {
   }
 }
 
+void SquareSum::add(const Rational& x) {
+  mpq_srcptr q = x.backend().data();
+  if (mpz_cmp_ui(mpq_denref(q), 1) == 0) {
+    mpz_addmul(integers_.backend().data(), mpq_numref(q), mpq_numref(q));
+    return;
+  }
+  Integer den;
+  mpz_set(den.backend().data(), mpq_denref(q));
+  Integer& acc = by_den_[den];
+  mpz_addmul(acc.backend().data(), mpq_numref(q), mpq_numref(q));
+}
+
+Rational SquareSum::total() const {
+  std::vector<Rational> parts;
+  parts.reserve(by_den_.size() + 1);
+  parts.emplace_back(integers_);
+  for (const auto& [den, sum] : by_den_) parts.emplace_back(sum, den * den);
+  // Pairwise: operands of similar size, O(log) levels instead of one ever-growing sum.
+  while (parts.size() > 1) {
+    std::size_t half = 0;
+    for (std::size_t i = 0; i < parts.size(); i += 2)
+      parts[half++] = i + 1 < parts.size() ? parts[i] + parts[i + 1] : parts[i];
+    parts.resize(half);
+  }
+  return parts[0];
+}
+
 std::size_t VecHash::operator()(const Vec& v) const {
   std::size_t h = v.size();
   for (const auto& x : v) h ^= rational_hash(x) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
