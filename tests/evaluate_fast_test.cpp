@@ -41,7 +41,31 @@ void expect_agreement(std::uint64_t seed, std::size_t models, std::size_t max_d,
   }
 }
 
+void expect_integer_agreement(std::uint64_t seed, std::size_t models, unsigned threads) {
+  std::mt19937_64 rng(seed);
+  INFO("seed " << seed);
+  for (std::size_t t = 0; t < models; ++t) {
+    std::size_t d = 1 + rng() % 4, L = 1 + rng() % 5;
+    Model m = testing::random_model(rng, d, L);
+    testing::integerize(m, rng);
+    auto seqs = testing::random_sequences(rng, d, 1 + rng() % 4, 6);
+    testing::integerize(seqs, rng);
+    auto fast = evaluate_fast(m, seqs, threads);
+    for (std::size_t s = 0; s < seqs.size(); ++s) {
+      auto ref = evaluate_reference(m, seqs[s]);
+      if (ref != fast[s]) std::cerr << "seed " << seed << " model " << t << " sequence " << s << "\n";
+      REQUIRE(ref == fast[s]);
+    }
+  }
+}
+
 }  // namespace
+
+TEST_CASE("evaluate_fast::integer models and tokens (the integer fast paths) equal the reference") {
+  MESSAGE("evaluate_fast integer models: seeds 11, 12");
+  expect_integer_agreement(11, 2000, 1);
+  expect_integer_agreement(12, 200, 2);
+}
 
 TEST_CASE("evaluate_fast::equals the reference on thousands of random models") {
   expect_agreement(1, 3000, 4, 5, 1);

@@ -70,3 +70,104 @@ TEST_CASE("linalg::dot on hand-checked values") {
   for (int i = 0; i < 10; ++i) big *= Rational(1000000007);
   CHECK(dot(Vec{big, big}, Vec{Rational(1), Rational(-1)}) == Rational(0));
 }
+
+TEST_CASE("linalg::integer_projections equal dot, or decline, on seeded random vectors") {
+  install_gmp_limb_pool();
+  const std::uint64_t seed = 20261129;
+  std::mt19937_64 rng(seed);
+  INFO("seed " << seed);
+  // Entries near the 63-bit edge (so sums overflow __int128 only with many of them), small ones,
+  // 64-bit and multi-limb ones and fractions (which must make it decline).
+  auto entry = [&](int mode) -> Rational {
+    switch (rng() % (mode == 0 ? 3 : 6)) {
+      case 0: return Rational(static_cast<long>(rng() % 2000001) - 1000000);
+      case 1: return Rational(static_cast<long long>(rng() >> 1)) * (rng() % 2 ? 1 : -1);
+      case 2: return Rational(INT64_MAX - static_cast<long long>(rng() % 3)) * (rng() % 2 ? 1 : -1);
+      case 3: return Rational(static_cast<long long>(rng() >> 1)) + Rational(INT64_MAX);  // 64 bits
+      case 4: return Rational(static_cast<long>(rng() % 1000) + 1, 7);
+      default: return Rational(static_cast<long long>(rng() >> 1)) * Rational(static_cast<long long>(rng() >> 1));
+    }
+  };
+  int fast = 0, declined = 0, wide = 0;
+  for (int it = 0; it < 4000; ++it) {
+    const int mode = it % 3 ? 0 : 1;
+    const std::size_t d = 1 + rng() % 40, n = rng() % 8;
+    Vec k(d);
+    for (auto& x : k) x = entry(mode);
+    std::vector<Vec> xs(n, Vec(d));
+    std::vector<const Vec*> ptrs;
+    for (auto& x : xs) {
+      for (auto& c : x) c = entry(mode);
+      ptrs.push_back(&x);
+    }
+    auto got = integer_projections(k, ptrs);
+    bool representable = true;  // every entry an integer of <= 63 bits
+    for (const Vec* v : ptrs)
+      for (const auto& c : *v) representable = representable && denominator(c) == 1 && abs(c) <= INT64_MAX;
+    for (const auto& c : k) representable = representable && denominator(c) == 1 && abs(c) <= INT64_MAX;
+    if (!got) {
+      ++declined;
+      // Declines only for a non-representable entry or a sum outside __int128.
+      if (representable) {
+        bool out_of_range = false;
+        const Rational lim = Rational(Integer(1) << 127);
+        for (const Vec* v : ptrs) {
+          Rational partial(0);
+          for (std::size_t i = 0; i < d; ++i) {
+            partial += k[i] * (*v)[i];
+            out_of_range = out_of_range || partial >= lim || partial < -lim;
+          }
+        }
+        CHECK(out_of_range);
+      }
+      continue;
+    }
+    CHECK(representable);
+    ++fast;
+    REQUIRE(got->size() == n);
+    for (std::size_t j = 0; j < n; ++j) {
+      const Rational want = dot(k, *ptrs[j]);
+      CHECK(same_mpq(rational_from_int128((*got)[j]), want));
+      wide += abs(want) > INT64_MAX;
+    }
+  }
+  CHECK(fast > 500);
+  CHECK(declined > 500);
+  CHECK(wide > 500);  // values beyond 64 bits went through the two-limb conversion
+}
+
+TEST_CASE("linalg::rational_from_int128 at the edges") {
+  const __int128 max = static_cast<__int128>((~static_cast<unsigned __int128>(0)) >> 1);
+  const __int128 min = -max - 1;
+  const Rational two64 = Rational(Integer(1) << 64), two127 = Rational(Integer(1) << 127);
+  CHECK(rational_from_int128(0) == 0);
+  CHECK(rational_from_int128(-1) == -1);
+  CHECK(rational_from_int128(INT64_MAX) == Rational(INT64_MAX));
+  CHECK(rational_from_int128(static_cast<__int128>(INT64_MAX) + 1) == Rational(INT64_MAX) + 1);
+  CHECK(rational_from_int128(INT64_MIN) == Rational(INT64_MIN));
+  CHECK(rational_from_int128(static_cast<__int128>(INT64_MIN) - 1) == Rational(INT64_MIN) - 1);
+  CHECK(rational_from_int128(static_cast<__int128>(1) << 64) == two64);
+  CHECK(rational_from_int128(-(static_cast<__int128>(1) << 64) - 5) == -two64 - 5);
+  CHECK(rational_from_int128(max) == two127 - 1);
+  CHECK(rational_from_int128(min) == -two127);
+}
+
+TEST_CASE("linalg::SquareSum equals the plain running sum of squares") {
+  const std::uint64_t seed = 20261130;
+  std::mt19937_64 rng(seed);
+  INFO("seed " << seed);
+  for (int it = 0; it < 300; ++it) {
+    const std::size_t n = rng() % 200;
+    const long dens = 1 + static_cast<long>(rng() % 20);  // few distinct denominators: groups
+    Rational plain(0);
+    SquareSum fast;
+    for (std::size_t i = 0; i < n; ++i) {
+      Rational x = random_entry(rng, 0.0);
+      if (rng() % 2) x /= Rational(1 + static_cast<long>(rng() % dens));
+      plain += x * x;
+      fast.add(x);
+    }
+    CHECK(same_mpq(fast.total(), plain));
+  }
+  CHECK(SquareSum{}.total() == 0);
+}

@@ -128,4 +128,30 @@ std::vector<std::vector<Vec>> random_sequences(std::mt19937_64& rng, std::size_t
   return seqs;
 }
 
+void integerize(Model& m, std::mt19937_64& rng) {
+  auto scaled = [&](const Rational& x) { return Rational(numerator(x) * Integer(static_cast<long>(1 + rng() % (1ull << 40)))); };
+  auto fix = [&](Matrix& a) {
+    for (auto& x : a.a) x = scaled(x);
+  };
+  for (auto& b : m.blocks) {
+    if (b.sa) {
+      fix(b.sa->Q), fix(b.sa->K), fix(b.sa->V), fix(b.sa->Vleft), fix(b.sa->Vright);
+      b.sa->rho = numerator(b.sa->rho);
+    }
+    if (b.ff) {
+      fix(b.ff->U), fix(b.ff->W);
+      for (auto& x : b.ff->b) x = scaled(x);
+      b.ff->eta = numerator(b.ff->eta);
+    }
+  }
+}
+
+void integerize(std::vector<std::vector<Vec>>& seqs, std::mt19937_64& rng) {
+  // One factor per run of tokens, so that equal tokens (ties, repeats) stay equal often.
+  const long f = static_cast<long>(1 + rng() % (1ull << 50));
+  for (auto& s : seqs)
+    for (auto& z : s)
+      for (auto& x : z) x = Rational(numerator(x) * Integer(f));
+}
+
 }  // namespace interpcert::testing

@@ -19,4 +19,10 @@ Model random_model(std::mt19937_64& rng, std::size_t d, std::size_t L);
 std::vector<std::vector<Vec>> random_sequences(std::mt19937_64& rng, std::size_t d, std::size_t count,
                                                std::size_t max_len);
 
+/// Every matrix entry and bias made an integer (its numerator times a factor up to 2^40), rho and
+/// eta integers: the evaluators' integer fast paths then carry the work, with 1- to 3-limb numbers.
+void integerize(Model& m, std::mt19937_64& rng);
+/// Every coordinate made an integer (numerator times a factor below 2^50; repeats stay frequent).
+void integerize(std::vector<std::vector<Vec>>& seqs, std::mt19937_64& rng);
+
 }  // namespace interpcert::testing

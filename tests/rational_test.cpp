@@ -130,11 +130,47 @@ TEST_CASE("gmp_pool: arithmetic is unchanged under the limb pool, across threads
   std::string big_before = rational_to_string(*rational_parse(big));
   install_gmp_limb_pool();
   CHECK(fold(xs) == before);  // numbers made before the pool, freed into it
-  std::vector<std::string> got(4);
-  std::vector<std::thread> ts;
-  for (int k = 0; k < 4; ++k) ts.emplace_back([&, k] { got[k] = fold(xs); });
-  for (auto& t : ts) t.join();
-  for (const auto& g : got) CHECK(g == before);
+  // Several generations of threads: later ones adopt the cells and slab rests of ended ones.
+  for (int generation = 0; generation < 3; ++generation) {
+    std::vector<std::string> got(4);
+    std::vector<std::thread> ts;
+    for (int k = 0; k < 4; ++k) ts.emplace_back([&, k] { got[k] = fold(xs); });
+    for (auto& t : ts) t.join();
+    for (const auto& g : got) CHECK(g == before);
+  }
   xs.clear();  // freed on this thread, some allocated elsewhere
   CHECK(rational_to_string(*rational_parse(big)) == big_before);
+}
+
+TEST_CASE("rational: append_rational's one-limb integer path gives mpz_get_str's digits") {
+  std::uint64_t seed = 78;
+  std::mt19937_64 rng(seed);
+  CAPTURE(seed);
+  auto gmp_text = [](const Rational& q) {  // the general path, written out
+    const mpq_t& v = q.backend().data();
+    std::string s(mpz_sizeinbase(mpq_numref(v), 10) + 2, '\0');
+    mpz_get_str(s.data(), 10, mpq_numref(v));
+    s.resize(std::char_traits<char>::length(s.data()));
+    if (mpz_cmp_ui(mpq_denref(v), 1) != 0) {
+      std::string d(mpz_sizeinbase(mpq_denref(v), 10) + 2, '\0');
+      mpz_get_str(d.data(), 10, mpq_denref(v));
+      s += "/" + std::string(d.c_str());
+    }
+    return s;
+  };
+  const Integer two64 = Integer(1) << 64;
+  std::vector<Rational> edge = {Rational(0), Rational(1), Rational(-1), Rational(two64 - 1), Rational(-(two64 - 1)),
+                                Rational(two64), Rational(-two64), Rational(1, 3), Rational(-7, 2),
+                                Rational(INT64_MAX), Rational(INT64_MIN)};
+  for (int i = 0; i < 20000; ++i) {
+    Integer n(static_cast<unsigned long>(rng() >> (rng() % 64)));
+    if (rng() % 2) n = -n;
+    if (rng() % 8 == 0) n *= two64;  // two limbs
+    edge.push_back(rng() % 5 == 0 ? Rational(n, Integer(static_cast<long>(rng() % 9 + 2))) : Rational(n));
+  }
+  for (const auto& q : edge) {
+    std::string out = "x";
+    append_rational(out, q);
+    REQUIRE(out == "x" + gmp_text(q));
+  }
 }

@@ -4,6 +4,8 @@
 #include "interpcert/rational.hpp"
 
 #include <cstddef>
+#include <map>
+#include <optional>
 #include <vector>
 
 namespace interpcert {
@@ -27,6 +29,12 @@ Rational dot(const Vec& x, const Vec& y);
 /// x . y by the plain term-by-term mpq loop: the reference that dot's fast path (all entries
 /// integers: one mpz accumulator) is tested against.
 Rational plain_dot(const Vec& x, const Vec& y);
+/// k.x for every x of xs, in machine integers: when every entry of k and of each x is an integer
+/// of at most 63 bits and no partial sum leaves the __int128 range (both checked), the exact
+/// values (equal to dot(k, *x)); nullopt otherwise, and the caller takes the mpq path.
+std::optional<std::vector<__int128>> integer_projections(const Vec& k, const std::vector<const Vec*>& xs);
+/// The exact rational with value v.
+Rational rational_from_int128(__int128 v);
 /// Row i of m dotted with x. Exact.
 Rational row_dot(const Matrix& m, std::size_t i, const Vec& x);
 /// m x. Exact.
@@ -37,6 +45,19 @@ Matrix matmul(const Matrix& a, const Matrix& b);
 Matrix transpose(const Matrix& a);
 /// y += s x. Exact.
 void axpy(Vec& y, const Rational& s, const Vec& x);
+/// An exact sum of squares of many rationals (|theta|^2 of a model). Adding x^2 to a running mpq
+/// sum costs the size of the sum, which grows with every new denominator: quadratic over a large
+/// model. This keeps one integer sum of numerators^2 per denominator and adds the groups pairwise
+/// at the end. total() equals the plain running sum (exact; tested against it).
+class SquareSum {
+ public:
+  void add(const Rational& x);
+  Rational total() const;
+
+ private:
+  Integer integers_;                   // sum of x^2 over integer x
+  std::map<Integer, Integer> by_den_;  // denominator q -> sum of p^2 over x = p/q
+};
 /// Hash of an exact vector (equal vectors hash equally).
 struct VecHash {
   std::size_t operator()(const Vec& v) const;

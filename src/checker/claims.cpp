@@ -37,9 +37,10 @@ struct Sizes {
 Sizes sizes_of(const Model& m) {
   Sizes s;
   s.blocks = m.blocks.size();
+  SquareSum squares;  // a running mpq sum would be quadratic in the number of denominators
   auto add = [&](const std::vector<Rational>& xs) {
     s.parameters += xs.size();
-    for (const auto& x : xs) s.squared_norm += x * x;
+    for (const auto& x : xs) squares.add(x);
   };
   for (const Block& b : m.blocks) {
     if (b.sa) {
@@ -62,6 +63,7 @@ Sizes sizes_of(const Model& m) {
       s.max_ff_width = std::max(s.max_ff_width, b.ff->U.rows);
     }
   }
+  s.squared_norm = squares.total();
   return s;
 }
 

@@ -2,6 +2,8 @@
 
 #include "forward.hpp"
 
+#include <gmp.h>
+
 #include <algorithm>
 
 namespace interpcert::checker {
@@ -64,6 +66,8 @@ std::unique_ptr<StructuredModel::Layer> tabulate(const FeedForward& ff) {
   return layer;
 }
 
+void update(Rational& y, const Rational& e, const Rational* a, const Rational* b, const Rational& c);
+
 void attention_one_head(const SelfAttention& sa, std::vector<Vec>& z) {
   const std::size_t n = z.size();
   Vec q(sa.Q.a.begin(), sa.Q.a.end()), k(sa.K.a.begin(), sa.K.a.end());
@@ -87,7 +91,7 @@ void attention_one_head(const SelfAttention& sa, std::vector<Vec>& z) {
   for (auto& t : z) {
     int sign = dot(q, t).sign();
     const Vec& v = sign > 0 ? to_max : sign < 0 ? to_min : to_all;
-    for (std::size_t c = 0; c < t.size(); ++c) t[c] = sa.rho * t[c] + v[c];
+    for (std::size_t c = 0; c < t.size(); ++c) update(t[c], sa.rho, nullptr, nullptr, v[c]);
   }
 }
 
@@ -130,6 +134,22 @@ void attention_one_head_causal(const SelfAttention& sa, std::vector<Vec>& z) {
   z = std::move(out);
 }
 
+bool is_int(const Rational& q) { return mpz_cmp_ui(mpq_denref(q.backend().data()), 1) == 0; }
+
+// y <- e y + a b + c (b may be null: then y <- e y + c). When every operand is an integer the
+// numerators are combined directly (no gcds, no temporaries); an integer mpq is canonical, so
+// the result is the mpq of the plain formula (tests/checker_fast_test.cpp).
+void update(Rational& y, const Rational& e, const Rational* a, const Rational* b, const Rational& c) {
+  if (is_int(y) && is_int(e) && is_int(c) && (!b || (is_int(*a) && is_int(*b)))) {
+    mpz_ptr n = mpq_numref(y.backend().data());
+    if (mpz_cmp_ui(mpq_numref(e.backend().data()), 1) != 0) mpz_mul(n, n, mpq_numref(e.backend().data()));
+    if (b) mpz_addmul(n, mpq_numref(a->backend().data()), mpq_numref(b->backend().data()));
+    mpz_add(n, n, mpq_numref(c.backend().data()));
+    return;
+  }
+  y = b ? e * y + *a * *b + c : e * y + c;
+}
+
 }  // namespace
 
 StructuredModel::StructuredModel(const Model& m) : m_(m), ff_(m.blocks.size()) {
@@ -168,7 +188,7 @@ std::vector<Vec> StructuredModel::forward(std::vector<Vec> z) const {
       Rational s = dot(layer->u, t);
       std::size_t p = static_cast<std::size_t>(std::lower_bound(layer->breaks.begin(), layer->breaks.end(), s) -
                                                layer->breaks.begin());
-      for (std::size_t c = 0; c < t.size(); ++c) t[c] = b.ff->eta * t[c] + layer->slope[p][c] * s + layer->offset[p][c];
+      for (std::size_t c = 0; c < t.size(); ++c) update(t[c], b.ff->eta, &layer->slope[p][c], &s, layer->offset[p][c]);
     }
   }
   return z;

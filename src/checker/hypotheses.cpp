@@ -15,6 +15,26 @@ struct SetLess {
   }
 };
 
+// The same orders on pointers into the dataset: H3 and H4 look at every token of every sequence,
+// and copying them would double the memory of a large dataset.
+struct PtrLexLess {
+  bool operator()(const Vec* a, const Vec* b) const { return lex_less(*a, *b); }
+};
+struct PtrSetLess {
+  bool operator()(const std::vector<const Vec*>& a, const std::vector<const Vec*>& b) const {
+    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), PtrLexLess{});
+  }
+};
+bool same(const Vec* a, const Vec* b) { return *a == *b; }
+
+std::vector<const Vec*> sorted_token_ptrs(const Sequence& s) {
+  std::vector<const Vec*> t;
+  t.reserve(s.input.size());
+  for (const auto& z : s.input) t.push_back(&z);
+  std::sort(t.begin(), t.end(), PtrLexLess{});
+  return t;
+}
+
 std::vector<Vec> sorted_tokens(const Sequence& s) {
   std::vector<Vec> t = s.input;
   std::sort(t.begin(), t.end(), LexLess{});
@@ -41,8 +61,8 @@ bool hypothesis_holds(const Dataset& ds, const std::string& id, std::string& why
   }
   if (id == "H3") {
     for (std::size_t j = 0; j < ds.sequences.size(); ++j) {
-      auto t = sorted_tokens(ds.sequences[j]);
-      if (std::adjacent_find(t.begin(), t.end()) != t.end()) {
+      auto t = sorted_token_ptrs(ds.sequences[j]);
+      if (std::adjacent_find(t.begin(), t.end(), same) != t.end()) {
         why = "sequence " + std::to_string(j) + " repeats a token";
         return false;
       }
@@ -50,15 +70,17 @@ bool hypothesis_holds(const Dataset& ds, const std::string& id, std::string& why
     return true;
   }
   if (id == "H4") {
-    std::map<std::vector<Vec>, std::map<Vec, std::pair<Vec, std::size_t>, LexLess>, SetLess> seen;
+    // context (sorted distinct tokens) -> token -> (its target, the first sequence giving it)
+    std::map<std::vector<const Vec*>, std::map<const Vec*, std::pair<const Vec*, std::size_t>, PtrLexLess>, PtrSetLess>
+        seen;
     for (std::size_t j = 0; j < ds.sequences.size(); ++j) {
       const auto& s = ds.sequences[j];
-      auto key = sorted_tokens(s);
-      key.erase(std::unique(key.begin(), key.end()), key.end());
+      auto key = sorted_token_ptrs(s);
+      key.erase(std::unique(key.begin(), key.end(), same), key.end());
       auto& targets = seen[key];
       for (std::size_t k = 0; k < s.output.size(); ++k) {
-        auto [it, fresh] = targets.try_emplace(s.input[s.positions[k]], s.output[k], j);
-        if (!fresh && it->second.first != s.output[k]) {
+        auto [it, fresh] = targets.try_emplace(&s.input[s.positions[k]], &s.output[k], j);
+        if (!fresh && *it->second.first != s.output[k]) {
           why = "sequences " + std::to_string(it->second.second) + " and " + std::to_string(j) +
                 " have the same tokens but give one token two targets";
           return false;

@@ -50,7 +50,13 @@ void finish(const SelfAttention& sa, std::vector<Vec>& z, const std::vector<cons
   for (std::size_t i = 0; i < z.size(); ++i) {
     if (sa.rho != 1)
       for (auto& x : z[i]) x *= sa.rho;
-    for (std::size_t c = 0; c < z[i].size(); ++c) z[i][c] += (*shift[i])[c];
+    for (std::size_t c = 0; c < z[i].size(); ++c) {
+      mpq_ptr y = z[i][c].backend().data();
+      mpq_srcptr x = (*shift[i])[c].backend().data();
+      // Integers: add numerators (no gcd); the result is the same canonical mpq as mpq_add's.
+      if (mpz_cmp_ui(mpq_denref(y), 1) == 0 && mpz_cmp_ui(mpq_denref(x), 1) == 0) mpz_add(mpq_numref(y), mpq_numref(y), mpq_numref(x));
+      else mpq_add(y, y, x);
+    }
   }
 }
 

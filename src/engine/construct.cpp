@@ -339,6 +339,17 @@ class AttentionRoute {
     SmallDirections small(d);
     for (std::size_t t = 1;; ++t) {
       k_ = ff_ ? small.next() : moment_curve(d, t);
+      // Integer tokens (the common case): the projections in machine integers, distinctness by
+      // sorting them; the same exact values as the mpq path, so the same key is chosen.
+      if (auto fast = integer_projections(k_, pb_.tokens)) {
+        std::vector<__int128> sorted = *fast;
+        std::sort(sorted.begin(), sorted.end());
+        if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) continue;
+        kx_.resize(fast->size());
+        for (std::size_t x = 0; x < fast->size(); ++x) kx_[x] = rational_from_int128((*fast)[x]);
+        tr_.key_t = t;
+        break;
+      }
       kx_.assign(pb_.tokens.size(), Rational(0));
       for (std::size_t x = 0; x < pb_.tokens.size(); ++x) kx_[x] = dot(k_, *pb_.tokens[x]);
       if (all_distinct(kx_)) {
@@ -352,7 +363,11 @@ class AttentionRoute {
     kk_ = dot(k_, k_);
     ww_ = dot(w_, w_);
     wz_.resize(pb_.tokens.size());
-    for (std::size_t x = 0; x < pb_.tokens.size(); ++x) wz_[x] = dot(w_, *pb_.tokens[x]);
+    if (auto fast = integer_projections(w_, pb_.tokens)) {
+      for (std::size_t x = 0; x < fast->size(); ++x) wz_[x] = rational_from_int128((*fast)[x]);
+    } else {
+      for (std::size_t x = 0; x < pb_.tokens.size(); ++x) wz_[x] = dot(w_, *pb_.tokens[x]);
+    }
     tr_.k = k_;
     tr_.w = w_;
   }

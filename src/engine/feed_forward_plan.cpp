@@ -101,13 +101,27 @@ std::size_t FeedForwardPlan::piece_of(const Rational& t) const {
   return static_cast<std::size_t>(std::lower_bound(breaks.begin(), breaks.end(), t) - breaks.begin());
 }
 
+namespace {
+inline bool integral(const Rational& q) { return mpz_cmp_ui(mpq_denref(q.backend().data()), 1) == 0; }
+}  // namespace
+
 void add_piece(const FeedForwardPlan& plan, std::size_t k, const Rational& t, Vec& z) {
   if (plan.piece_is_zero(k)) return;
   Rational s;
+  const bool t_int = integral(t);
   for (std::size_t c = 0; c < z.size(); ++c) {
-    mpq_mul(s.backend().data(), plan.A[k][c].backend().data(), t.backend().data());
+    const Rational &a = plan.A[k][c], &b = plan.B[k][c];
+    if (t_int && integral(a) && integral(b) && integral(z[c])) {
+      // Integers (the common case): numerators only, no gcds; an integer mpq is canonical, so
+      // this is the mpq the general lines give (tests/evaluate_fast_test.cpp).
+      mpz_ptr zn = mpq_numref(z[c].backend().data());
+      mpz_addmul(zn, mpq_numref(a.backend().data()), mpq_numref(t.backend().data()));
+      mpz_add(zn, zn, mpq_numref(b.backend().data()));
+      continue;
+    }
+    mpq_mul(s.backend().data(), a.backend().data(), t.backend().data());
     mpq_add(z[c].backend().data(), z[c].backend().data(), s.backend().data());
-    mpq_add(z[c].backend().data(), z[c].backend().data(), plan.B[k][c].backend().data());
+    mpq_add(z[c].backend().data(), z[c].backend().data(), b.backend().data());
   }
 }
 

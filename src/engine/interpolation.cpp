@@ -32,7 +32,7 @@ std::optional<Mismatch> first_mismatch(const Dataset& ds, const std::vector<std:
 InterpolationCheck check_interpolation(const Model& model, const Dataset& ds, Evaluator which, unsigned threads) {
   // About this many tokens in flight per batch: large enough that the pool of distinct tokens
   // pays off, small enough that memory stays a fraction of the dataset's own.
-  constexpr std::size_t kBatchTokens = 1 << 17;
+  constexpr std::size_t kBatchTokens = 1 << 15;
   InterpolationCheck result;
   std::unique_ptr<FastEvaluator> fast;
   if (which == Evaluator::Fast) fast = std::make_unique<FastEvaluator>(model);

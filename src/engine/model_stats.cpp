@@ -5,14 +5,14 @@
 namespace interpcert {
 namespace {
 
-void add_scalars(ModelStats& s, const Rational* first, std::size_t count) {
+void add_scalars(ModelStats& s, SquareSum& squares, const Rational* first, std::size_t count) {
   s.parameters += count;
   for (std::size_t i = 0; i < count; ++i) {
-    s.squared_norm += first[i] * first[i];
+    squares.add(first[i]);
     s.max_bits = std::max(s.max_bits, rational_bits(first[i]));
   }
 }
-void add_matrix(ModelStats& s, const Matrix& m) { add_scalars(s, m.a.data(), m.a.size()); }
+void add_matrix(ModelStats& s, SquareSum& squares, const Matrix& m) { add_scalars(s, squares, m.a.data(), m.a.size()); }
 
 }  // namespace
 
@@ -35,18 +35,19 @@ std::size_t exact_rank(Matrix m) {
 
 ModelStats model_stats(const Model& m) {
   ModelStats s;
+  SquareSum squares;
   s.blocks = m.blocks.size();
   for (const Block& b : m.blocks) {
     if (b.sa) {
       ++s.attention_layers;
-      add_scalars(s, &b.sa->rho, 1);
-      add_matrix(s, b.sa->Q);
-      add_matrix(s, b.sa->K);
+      add_scalars(s, squares, &b.sa->rho, 1);
+      add_matrix(s, squares, b.sa->Q);
+      add_matrix(s, squares, b.sa->K);
       if (b.sa->factored) {
-        add_matrix(s, b.sa->Vleft);
-        add_matrix(s, b.sa->Vright);
+        add_matrix(s, squares, b.sa->Vleft);
+        add_matrix(s, squares, b.sa->Vright);
       } else {
-        add_matrix(s, b.sa->V);
+        add_matrix(s, squares, b.sa->V);
       }
       s.max_heads = std::max(s.max_heads, b.sa->Q.rows);
       s.max_score_rank = std::max(s.max_score_rank, exact_rank(matmul(transpose(b.sa->Q), b.sa->K)));
@@ -54,13 +55,14 @@ ModelStats model_stats(const Model& m) {
     }
     if (b.ff) {
       ++s.feed_forward_layers;
-      add_scalars(s, &b.ff->eta, 1);
-      add_matrix(s, b.ff->U);
-      add_scalars(s, b.ff->b.data(), b.ff->b.size());
-      add_matrix(s, b.ff->W);
+      add_scalars(s, squares, &b.ff->eta, 1);
+      add_matrix(s, squares, b.ff->U);
+      add_scalars(s, squares, b.ff->b.data(), b.ff->b.size());
+      add_matrix(s, squares, b.ff->W);
       s.max_ff_width = std::max(s.max_ff_width, b.ff->U.rows);
     }
   }
+  s.squared_norm = squares.total();
   return s;
 }
 

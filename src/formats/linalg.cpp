@@ -2,6 +2,8 @@
 
 #include <gmp.h>
 
+#include <cstdint>
+
 namespace interpcert {
 
 namespace {
@@ -25,7 +27,56 @@ bool integer_dot(const Rational* a, const Rational* b, std::size_t n, Rational& 
   return true;
 }
 
+// q as an int64 if it is an integer of at most 63 bits (GMP keeps it canonical: one limb, den 1).
+inline bool small_integer(const Rational& q, std::int64_t& v) {
+  if (!is_integer(q)) return false;
+  const mpz_srcptr num = mpq_numref(q.backend().data());
+  if (num->_mp_size == 0) {
+    v = 0;
+    return true;
+  }
+  if (num->_mp_size != 1 && num->_mp_size != -1) return false;
+  const mp_limb_t limb = num->_mp_d[0];
+  if (limb > static_cast<mp_limb_t>(INT64_MAX)) return false;
+  v = num->_mp_size > 0 ? static_cast<std::int64_t>(limb) : -static_cast<std::int64_t>(limb);
+  return true;
+}
+
 }  // namespace
+
+std::optional<std::vector<__int128>> integer_projections(const Vec& k, const std::vector<const Vec*>& xs) {
+  static_assert(sizeof(mp_limb_t) == 8, "64-bit limbs");
+  const std::size_t d = k.size();
+  std::vector<std::int64_t> kk(d);
+  for (std::size_t i = 0; i < d; ++i)
+    if (!small_integer(k[i], kk[i])) return std::nullopt;
+  std::vector<__int128> out(xs.size());
+  for (std::size_t j = 0; j < xs.size(); ++j) {
+    const Vec& x = *xs[j];
+    __int128 s = 0;
+    for (std::size_t i = 0; i < d; ++i) {
+      std::int64_t xi;
+      if (!small_integer(x[i], xi)) return std::nullopt;
+      // |k_i x_i| < 2^126: the product fits; only the sum can overflow.
+      if (__builtin_add_overflow(s, static_cast<__int128>(kk[i]) * xi, &s)) return std::nullopt;
+    }
+    out[j] = s;
+  }
+  return out;
+}
+
+Rational rational_from_int128(__int128 v) {
+  if (v >= INT64_MIN && v <= INT64_MAX) return Rational(static_cast<long long>(v));
+  const bool neg = v < 0;
+  // |v| as an unsigned 128-bit value (well defined also for the most negative v).
+  const unsigned __int128 a = neg ? -static_cast<unsigned __int128>(v) : static_cast<unsigned __int128>(v);
+  const std::uint64_t limbs[2] = {static_cast<std::uint64_t>(a), static_cast<std::uint64_t>(a >> 64)};
+  Rational q;
+  mpz_ptr num = mpq_numref(q.backend().data());
+  mpz_import(num, 2, -1, sizeof(std::uint64_t), 0, 0, limbs);
+  if (neg) mpz_neg(num, num);
+  return q;
+}
 
 Rational plain_dot(const Vec& x, const Vec& y) {
   Rational s, t;
@@ -84,6 +135,33 @@ void axpy(Vec& y, const Rational& s, const Vec& x) {
     mpq_mul(t.backend().data(), s.backend().data(), x[i].backend().data());
     mpq_add(y[i].backend().data(), y[i].backend().data(), t.backend().data());
   }
+}
+
+void SquareSum::add(const Rational& x) {
+  mpq_srcptr q = x.backend().data();
+  if (mpz_cmp_ui(mpq_denref(q), 1) == 0) {
+    mpz_addmul(integers_.backend().data(), mpq_numref(q), mpq_numref(q));
+    return;
+  }
+  Integer den;
+  mpz_set(den.backend().data(), mpq_denref(q));
+  Integer& acc = by_den_[den];
+  mpz_addmul(acc.backend().data(), mpq_numref(q), mpq_numref(q));
+}
+
+Rational SquareSum::total() const {
+  std::vector<Rational> parts;
+  parts.reserve(by_den_.size() + 1);
+  parts.emplace_back(integers_);
+  for (const auto& [den, sum] : by_den_) parts.emplace_back(sum, den * den);
+  // Pairwise: operands of similar size, O(log) levels instead of one ever-growing sum.
+  while (parts.size() > 1) {
+    std::size_t half = 0;
+    for (std::size_t i = 0; i < parts.size(); i += 2)
+      parts[half++] = i + 1 < parts.size() ? parts[i] + parts[i + 1] : parts[i];
+    parts.resize(half);
+  }
+  return parts[0];
 }
 
 std::size_t VecHash::operator()(const Vec& v) const {

@@ -2,6 +2,7 @@
 
 #include <gmp.h>
 
+#include <charconv>
 #include <cstdint>
 
 namespace interpcert {
@@ -136,6 +137,17 @@ std::optional<Rational> rational_parse(std::string_view text, std::string* why, 
 void append_rational(std::string& out, const Rational& q) {
   const mpq_t& v = q.backend().data();
   std::size_t at = out.size();
+  // An integer of one limb (the common case): std::to_chars, the same digits as mpz_get_str.
+  const mpz_srcptr num = mpq_numref(v);
+  if (num->_mp_size >= -1 && num->_mp_size <= 1 && mpz_cmp_ui(mpq_denref(v), 1) == 0) {
+    char buf[24];
+    char* p = buf;
+    if (num->_mp_size < 0) *p++ = '-';
+    const std::uint64_t mag = num->_mp_size == 0 ? 0 : static_cast<std::uint64_t>(num->_mp_d[0]);
+    p = std::to_chars(p, buf + sizeof buf, mag).ptr;
+    out.append(buf, static_cast<std::size_t>(p - buf));
+    return;
+  }
   // mpz_sizeinbase may overestimate by one; the extra room holds the sign, '/' and the NUL.
   out.resize(at + mpz_sizeinbase(mpq_numref(v), 10) + mpz_sizeinbase(mpq_denref(v), 10) + 3);
   char* p = out.data() + at;
