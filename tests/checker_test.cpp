@@ -131,36 +131,25 @@ TEST_CASE("checker::sharding covers every sequence exactly once") {
     INFO("shards " << k);
     CHECK(sum == total);  // the outputs actually compared add up to the total
   }
-  // The same for a float claim: each shard reports the outputs it bounded (`merge` adds them up).
-  FloatBounded fc{"binary64", Rational(1)};
-  Model fm = fc.model(c.model);
-  JsonDocument fdoc = json_parse(certificate_text(ds, fm, model_stats(fm), check_preconditions(ds), fc), "f.json");
-  for (std::size_t k : {1u, 2u, 3u}) {
-    std::size_t sum = 0;
-    for (std::size_t i = 0; i < k; ++i)
-      for (const auto& f : checker::check_certificate(fdoc, ds, 1, i, k))
-        if (f.claim == "interpolation") {
-          CHECK(f.verified);
-          sum += f.outputs_checked;
-        }
-    INFO("float claim, shards " << k);
-    CHECK(sum == total);
-  }
-  // And for a softmax float claim (its own analysis, src/checker/float_softmax.cpp).
-  FloatBounded sc{"binary64", Rational(1000000), Rational(4), 2};
-  Model sm = sc.model(c.model);
-  JsonDocument sdoc = json_parse(certificate_text(ds, sm, model_stats(sm), check_preconditions(ds), sc), "s.json");
-  for (std::size_t k : {1u, 2u, 3u}) {
-    std::size_t sum = 0;
-    for (std::size_t i = 0; i < k; ++i)
-      for (const auto& f : checker::check_certificate(sdoc, ds, 1, i, k))
-        if (f.claim == "interpolation") {
-          CHECK(f.verified);
-          sum += f.outputs_checked;
-        }
-    INFO("softmax float claim, shards " << k);
-    CHECK(sum == total);
-  }
+  // The same for float claims (hardmax: src/checker/float.cpp; softmax: float_softmax.cpp): each
+  // shard reports the outputs it bounded (`merge` adds them up).
+  auto float_shards_cover_all = [&](const FloatBounded& claim, const char* what) {
+    Model fm = claim.model(c.model);
+    JsonDocument fdoc = json_parse(certificate_text(ds, fm, model_stats(fm), check_preconditions(ds), claim), "f.json");
+    for (std::size_t k : {1u, 2u, 3u}) {
+      std::size_t sum = 0;
+      for (std::size_t i = 0; i < k; ++i)
+        for (const auto& f : checker::check_certificate(fdoc, ds, 1, i, k))
+          if (f.claim == "interpolation") {
+            CHECK(f.verified);
+            sum += f.outputs_checked;
+          }
+      INFO(what << ", shards " << k);
+      CHECK(sum == total);
+    }
+  };
+  float_shards_cover_all(FloatBounded{"binary64", Rational(1)}, "float claim");
+  float_shards_cover_all(FloatBounded{"binary64", Rational(1000000), Rational(4), 2}, "softmax float claim");
   // A wrong target in sequence j is found by shard j mod K and by no other.
   for (std::size_t j = 0; j < ds.sequences.size(); ++j) {
     Dataset bad = ds;
