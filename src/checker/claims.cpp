@@ -180,14 +180,21 @@ Finding check_bounded_softmax(const InterpolationInput& in) {
                   checked);
 }
 
+// The IEEE formats a float claim may name: significand bits p and normal exponents emin..emax.
+bool float_format(const std::string& name, long& p, long& emin, long& emax) {
+  if (name == "binary64") p = 53, emin = -1022, emax = 1023;
+  else if (name == "binary32") p = 24, emin = -126, emax = 127;
+  else return false;
+  return true;
+}
+
 // kind "float", hardmax model: the checker's own analysis of every IEEE round-to-nearest
 // evaluation in the format (proofs/float-bound.md) must give a bound <= the claimed one.
 Finding check_float_hardmax(const InterpolationInput& in) {
   std::string format = in.claim.at("format").string();
   long p = 0, emin = 0, emax = 0;
-  if (format == "binary64") p = 53, emin = -1022, emax = 1023;
-  else if (format == "binary32") p = 24, emin = -126, emax = 127;
-  else return refuted(kInterpolation, "unknown float format \"" + format + "\" (binary64 or binary32)");
+  if (!float_format(format, p, emin, emax))
+    return refuted(kInterpolation, "unknown float format \"" + format + "\" (binary64 or binary32)");
   Rational claimed_bound = in.claim.at("bound").rational();
   std::string why;
   std::size_t checked = 0;
@@ -212,9 +219,8 @@ Finding check_float_hardmax(const InterpolationInput& in) {
 Finding check_float_softmax(const InterpolationInput& in) {
   std::string format = in.claim.at("format").string();
   long p = 0, emin = 0, emax = 0;
-  if (format == "binary64") p = 53, emin = -1022, emax = 1023;
-  else if (format == "binary32") p = 24, emin = -126, emax = 127;
-  else return refuted(kInterpolation, "unknown float format \"" + format + "\" (binary64 or binary32)");
+  if (!float_format(format, p, emin, emax))
+    return refuted(kInterpolation, "unknown float format \"" + format + "\" (binary64 or binary32)");
   const long k = static_cast<long>(in.claim.at("exp_ulps").integer(0, 1 << 20));
   Rational claimed_bound = in.claim.at("bound").rational();
   std::string why;
