@@ -249,3 +249,121 @@ TEST_CASE("float_bound::Lemma R: the snap is exact on the grid, refused off it, 
     CHECK(u.checker() > 0);
   }
 }
+
+// Lemma R at the edges of its hypotheses, against real evaluations: one-neuron blocks
+// out = eta x + w relu(s x + C), one or two of them, with C a power of two or 1.5 times one near
+// 2^(p-1) (sometimes off it, negated, or small), s and w powers of two, small fractions or
+// integers, and inputs chosen so that s x + C lands near a binade boundary (a power of two, where
+// the gap below is the smaller one), on it, or at a random decimal. Wherever the checker's bound
+// is 0 (snapped) or not, no plain float/double evaluation in any order, FMA or not, exceeds it.
+TEST_CASE("float_bound::Lemma R: the checker's snapped bounds hold for real evaluations near binade boundaries") {
+  std::uint64_t seed = 20261130;
+  std::mt19937_64 rng(seed);
+  auto pick = [&](long lo, long hi) { return lo + static_cast<long>(rng() % static_cast<std::uint64_t>(hi - lo + 1)); };
+  auto number = [&]() -> Rational {
+    const long k = pick(-30, 30);
+    switch (rng() % 6) {
+      case 0: return pow2(k);
+      case 1: return -pow2(k);
+      case 2: return Rational(pick(-20, 20), pick(1, 12));
+      case 3: return pow2(k) * Rational(3, 2);
+      case 4: return Rational(pick(-1000, 1000));
+      default: return Rational(pick(-3, 3));
+    }
+  };
+  std::size_t snapped[2] = {0, 0}, other[2] = {0, 0};
+  for (std::size_t t = 0; t < 6000; ++t) {
+    const int f = static_cast<int>(t % 2);
+    const FloatFormat& fmt = f ? kB32 : kB64;
+    const long p = fmt.p;
+    Model m;
+    m.d = 1;
+    const long blocks = 1 + pick(0, 1);
+    for (long b = 0; b < blocks; ++b) {
+      FeedForward ff;
+      ff.U = Matrix(1, 1);
+      ff.W = Matrix(1, 1);
+      ff.b = Vec(1);
+      ff.U(0, 0) = number();
+      const long k = pick(p - 4, p + 1);
+      Rational C = rng() % 2 ? pow2(k) * Rational(3, 2) : pow2(k);
+      if (rng() % 3 == 0) C += Rational(pick(-3, 3));
+      if (rng() % 4 == 0) C = -C;
+      if (rng() % 5 == 0) C = number();
+      ff.b[0] = C;
+      ff.W(0, 0) = rng() % 2 ? Rational(1) : number();
+      ff.eta = rng() % 2 ? Rational(0) : number();
+      m.blocks.push_back(Block{std::nullopt, ff});
+    }
+    Dataset ds;
+    ds.d = 1;
+    Sequence s;
+    const FeedForward& first = *m.blocks[0].ff;
+    for (int i = 0; i < 3; ++i) {
+      Rational edge = rng() % 2 ? pow2(pick(p - 3, p + 1)) : pow2(pick(p - 3, p + 1)) * Rational(3, 2);
+      edge += Rational(pick(-4, 4)) + Rational(pick(-8, 8), 8);
+      Rational x = first.U(0, 0) == 0 ? Rational(pick(-9, 9), 10) : (edge - first.b[0]) / first.U(0, 0);
+      if (rng() % 3 == 0) x = Rational(pick(-99999, 99999), pick(1, 100));
+      if (rng() % 5 == 0) x *= pow2(pick(-3, 3));
+      s.input.push_back(Vec{x});
+    }
+    for (std::size_t i = 0; i < s.input.size(); ++i) {
+      Rational z = s.input[i][0];
+      for (const Block& b : m.blocks) {
+        const FeedForward& ff = *b.ff;
+        Rational a = ff.U(0, 0) * z + ff.b[0];
+        z = ff.eta * z + ff.W(0, 0) * (a > 0 ? a : Rational(0));
+      }
+      s.output.push_back(Vec{z});
+      s.positions.push_back(i);
+    }
+    ds.sequences.push_back(s);
+    std::string why;
+    auto own = checker::float_error_bound(m, ds, fmt.p, fmt.emin, fmt.emax, 0, 1, why);
+    REQUIRE(own);  // no attention, and far from overflow
+    (*own == 0 ? snapped : other)[f]++;
+    const std::string label = "seed " + std::to_string(seed) + " model " + std::to_string(t);
+    if (f) oracle_error<float>(m, ds, fmt, *own, label);
+    else oracle_error<double>(m, ds, fmt, *own, label);
+  }
+  std::cerr << "Lemma R near binade boundaries (seed " << seed << "): bound 0 on " << snapped[0] << " binary64 and "
+            << snapped[1] << " binary32 models, positive on " << other[0] << " and " << other[1] << "\n";
+  CHECK(snapped[0] > 200);
+  CHECK(snapped[1] > 200);
+}
+
+// Lemma R's radius at a power of two is half the gap BELOW it (floats are twice as dense there).
+// out = w relu(x) with x = h, w = 1/h: the exact output is 1, and fl(w) h lies below 1 by
+// (w - fl(w)) h, between 2^-(p+1) and 2^-p (h = 49 in binary64, 41 in binary32), not a tie: a real
+// evaluation rounds it to 1 - 2^-p, the float below 1. A radius of half the gap above (2^-p) would
+// snap it to 1 and certify a bound of 0; both analyses must bound the error by at least 2^-p.
+TEST_CASE("float_bound::Lemma R at a power of two: the smaller gap (below) decides the snap") {
+  for (const auto& [fmt, h] : {std::pair{kB64, 49L}, std::pair{kB32, 41L}}) {
+    INFO(fmt.name << ", h = " << h);
+    Model m;
+    m.d = 1;
+    FeedForward ff;
+    ff.U = Matrix(1, 1);
+    ff.W = Matrix(1, 1);
+    ff.b = Vec(1, Rational(0));
+    ff.U(0, 0) = Rational(1);
+    ff.W(0, 0) = Rational(1, h);
+    ff.eta = Rational(0);
+    m.blocks.push_back(Block{std::nullopt, ff});
+    Dataset ds;
+    ds.d = 1;
+    ds.sequences.push_back(Sequence{{Vec{Rational(h)}}, {Vec{Rational(1)}}, {0}});
+    const Rational gap = pow2(-fmt.p);  // 1 - (the float below 1)
+    std::string why;
+    auto own = checker::float_error_bound(m, ds, fmt.p, fmt.emin, fmt.emax, 0, 1, why);
+    REQUIRE(own);
+    CHECK(*own >= gap);
+    FloatBound b = float_error_bound(m, ds, fmt, fmt.p, 1);
+    REQUIRE(b.ok());
+    CHECK(b.bound >= gap);
+    // The real evaluation misses by exactly that gap (and stays within both bounds).
+    const Rational worst = fmt.p == 53 ? oracle_error<double>(m, ds, fmt, *own, "1/49 * 49")
+                                       : oracle_error<float>(m, ds, fmt, *own, "1/41 * 41");
+    CHECK(worst == gap);
+  }
+}

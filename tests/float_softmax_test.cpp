@@ -223,3 +223,55 @@ TEST_CASE("float_softmax::a claimed bound below the checker's is refuted; a caus
   CHECK_FALSE(checker::float_softmax_error_bound(m, ds, 53, -1022, 1023, 2, 0, 1, why).has_value());
   CHECK(why.find("unmasked") != std::string::npos);
 }
+
+// The checker's bound (not only the producer's) against real evaluations, with the inputs, the value
+// matrices and beta scaled by powers of two towards both ends of the format's range: scores whose
+// exponentials underflow, products in the subnormal range, values near the overflow threshold
+// (where the analysis must refuse rather than bound). exp assumed accurate to 1 ulp (std::exp).
+TEST_CASE("float_softmax::the checker's bound holds for real evaluations at scales near the ends of the range") {
+  std::uint64_t seed = 20261129;
+  std::mt19937_64 rng(seed);
+  auto pow2 = [](long k) { return k >= 0 ? Rational(Integer(1) << k) : Rational(1) / Rational(Integer(1) << -k); };
+  std::size_t claimed[2] = {0, 0}, refused[2] = {0, 0}, values = 0;
+  double tight[2] = {0, 0};
+  for (std::size_t t = 0; t < 450; ++t) {
+    const int f = t % 3 == 0 ? 0 : 1;  // two binary32 models per binary64 one
+    const FloatFormat& fmt = f ? kB32 : kB64;
+    std::size_t d = 1 + rng() % 3, L = 1 + rng() % 3;
+    Model m = random_softmax_model(rng, d, L);
+    const long bs = static_cast<long>(rng() % 81) - 40;
+    if (rng() % 3 == 0) m.beta = *m.beta * pow2(bs);
+    long ks = f ? static_cast<long>(rng() % 150) - 85 : static_cast<long>(rng() % 1100) - 580;
+    if (rng() % 4 == 0) ks = 0;
+    auto seqs = random_sequences(rng, d, 2, 5);
+    for (auto& s : seqs)
+      for (auto& x : s)
+        for (auto& c : x) c *= pow2(ks);
+    const long vs = f ? static_cast<long>(rng() % 60) - 30 : static_cast<long>(rng() % 400) - 200;
+    if (rng() % 3 == 0)
+      for (auto& b : m.blocks)
+        if (b.sa)
+          for (auto& x : b.sa->factored ? b.sa->Vleft.a : b.sa->V.a) x *= pow2(vs);
+    Dataset ds = double_dataset(m, seqs);
+    std::string why;
+    auto own = checker::float_softmax_error_bound(m, ds, fmt.p, fmt.emin, fmt.emax, 1, 0, 1, why);
+    if (!own) {
+      ++refused[f];
+      continue;
+    }
+    ++claimed[f];
+    FloatBound b;
+    b.bound = *own;
+    Rational den, worst(0);
+    values += f ? check_variants<float>(m, ds, b, fmt, seed, t, den, worst)
+                : check_variants<double>(m, ds, b, fmt, seed, t, den, worst);
+    if (*own > 0) tight[f] = std::max(tight[f], (worst / *own).convert_to<double>());
+  }
+  std::cerr << "float_softmax checker vs real evaluations at extreme scales (seed " << seed << "): bounded "
+            << claimed[0] << " binary64 and " << claimed[1] << " binary32 models, refused " << refused[0] << " and "
+            << refused[1] << "; " << values << " values; largest measured/bound " << tight[0] << ", " << tight[1]
+            << "\n";
+  CHECK(claimed[0] > 100);
+  CHECK(claimed[1] > 250);
+  CHECK(refused[1] > 0);  // the range's ends are reached: some models may overflow in binary32
+}
