@@ -180,6 +180,9 @@ for i in 0 1 2; do
   expect 0 "EXACT INTERPOLATION" -- "$ic" run "$tmp/m.json" "$root/examples/shared_top.json" --shard $i/3 --verdict-out "$tmp/r$i.json"
   expect 0 "VERIFIED" -- "$chk" "$tmp/c1.json" "$root/examples/shared_top.json" --shard $i/3 --verdict-out "$tmp/k$i.json"
 done
+# The verdict's subject is the SHA-256 of the certificate bytes checked, also when they come from a pipe.
+"$chk" <(cat "$tmp/c1.json") "$root/examples/shared_top.json" --verdict-out "$tmp/kpipe.json" >/dev/null 2>&1
+grep -q "\"subject\": \"$(sha256sum < "$tmp/c1.json" | cut -d' ' -f1)\"" "$tmp/kpipe.json" && ok || bad "a verdict on a piped certificate names another subject"
 expect 0 "VERIFIED: all 3 shards of \`run\`" -- "$ic" merge "$tmp/r0.json" "$tmp/r1.json" "$tmp/r2.json"
 expect 0 "VERIFIED: all 3 shards of \`check\` verified, 4 output" -- "$ic" merge "$tmp/k0.json" "$tmp/k1.json" "$tmp/k2.json"
 expect 1 "shard 2/3 is missing" -- "$ic" merge "$tmp/r0.json" "$tmp/r1.json"
