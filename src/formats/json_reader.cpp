@@ -398,6 +398,8 @@ std::string json_pointer_escape(std::string_view key) {
 
 JsonDocument json_parse(std::string_view text, const std::string& file) { return make_document(std::string(text), file); }
 
+std::string_view JsonDocument::bytes() const { return text ? std::string_view(text->text) : std::string_view(); }
+
 JsonDocument json_load(const std::string& file) {
   // POSIX calls, so that every failure can say why (strerror) and a directory is not read as
   // an empty or invalid JSON file.
