@@ -117,6 +117,8 @@ expect 0 "assuming exp is accurate to 2 ulps" -- "$ic" run "$tmp/sf.model.json" 
 expect 0 "assuming exp is accurate to 7 ulps" -- "$ic" run "$tmp/sf.model.json" "$root/examples/shared_top.json" --float binary64 --exp-ulps 7
 expect 1 "NOT CERTIFIED WITHIN" -- "$ic" run "$tmp/sf.model.json" "$root/examples/shared_top.json" --float binary64 --epsilon 1e-20
 expect 2 "--exp-ulps: applies to softmax models only" -- "$ic" run "$tmp/top.model.json" "$root/examples/shared_top.json" --float binary64 --exp-ulps 3
+# K = 0 would claim a correctly rounded exp, which no library has (e^y is irrational): refused.
+expect 2 "--exp-ulps" -- "$ic" run "$tmp/sf.model.json" "$root/examples/shared_top.json" --float binary64 --exp-ulps 0
 expect 2 "--exp-ulps: needs --float" -- "$ic" run "$tmp/sf.model.json" "$root/examples/shared_top.json" --exp-ulps 3
 expect 2 "--float takes --epsilon E, and --softmax --beta B" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/sg.json" --softmax --epsilon 1/1000 --float binary64
 expect 0 "after  (float construction): precision needed" -- "$ic" construct "$root/examples/shared_top.json" -o "$tmp/ff.json" --for-float binary64
