@@ -2,6 +2,7 @@
 // tampered ones are refuted exactly when the engine's own reference evaluator says the claim is
 // false (two independent implementations of the semantics must agree).
 #include "../src/checker/claims.hpp"
+#include "../src/checker/float.hpp"
 #include "dataset_families.hpp"
 #include "interpcert/certificate.hpp"
 #include "interpcert/construct.hpp"
@@ -150,6 +151,25 @@ TEST_CASE("checker::sharding covers every sequence exactly once") {
   };
   float_shards_cover_all(FloatBounded{"binary64", Rational(1)}, "float claim");
   float_shards_cover_all(FloatBounded{"binary64", Rational(1000000), Rational(4), 2}, "softmax float claim");
+  // exp_ulps = 0 (a correctly rounded exp that no library has) is checked as exp_ulps = 1: Lemma AV's
+  // overflow argument needs K >= 1, and a bound for K = 1 holds for K = 0 a fortiori. A claim at the
+  // K = 0 analysis's own bound is refuted when the K = 1 bound is larger.
+  {
+    Model fm = FloatBounded{"binary64", Rational(1), Rational(4), 0}.model(c.model);
+    std::string why;
+    auto own0 = checker::float_softmax_error_bound(fm, ds, 53, -1022, 1023, 0, 0, 1, why);
+    auto own1 = checker::float_softmax_error_bound(fm, ds, 53, -1022, 1023, 1, 0, 1, why);
+    REQUIRE(own0);
+    REQUIRE(own1);
+    REQUIRE(*own1 > *own0);
+    for (const Rational& bound : {*own0, *own1}) {
+      FloatBounded claim{"binary64", bound, Rational(4), 0};
+      JsonDocument kdoc =
+          json_parse(certificate_text(ds, fm, model_stats(fm), check_preconditions(ds), claim), "k0.json");
+      for (const auto& f : checker::check_certificate(kdoc, ds, 1, 0, 1))
+        if (f.claim == "interpolation") CHECK(f.verified == (bound == *own1));
+    }
+  }
   // A wrong target in sequence j is found by shard j mod K and by no other.
   for (std::size_t j = 0; j < ds.sequences.size(); ++j) {
     Dataset bad = ds;

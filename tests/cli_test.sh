@@ -117,6 +117,8 @@ expect 0 "assuming exp is accurate to 2 ulps" -- "$ic" run "$tmp/sf.model.json" 
 expect 0 "assuming exp is accurate to 7 ulps" -- "$ic" run "$tmp/sf.model.json" "$root/examples/shared_top.json" --float binary64 --exp-ulps 7
 expect 1 "NOT CERTIFIED WITHIN" -- "$ic" run "$tmp/sf.model.json" "$root/examples/shared_top.json" --float binary64 --epsilon 1e-20
 expect 2 "--exp-ulps: applies to softmax models only" -- "$ic" run "$tmp/top.model.json" "$root/examples/shared_top.json" --float binary64 --exp-ulps 3
+# K = 0 would claim a correctly rounded exp, which no library has (e^y is irrational): refused.
+expect 2 "--exp-ulps" -- "$ic" run "$tmp/sf.model.json" "$root/examples/shared_top.json" --float binary64 --exp-ulps 0
 expect 2 "--exp-ulps: needs --float" -- "$ic" run "$tmp/sf.model.json" "$root/examples/shared_top.json" --exp-ulps 3
 expect 2 "--float takes --epsilon E, and --softmax --beta B" -- "$ic" certify "$root/examples/shared_top.json" -o "$tmp/sg.json" --softmax --epsilon 1/1000 --float binary64
 expect 0 "after  (float construction): precision needed" -- "$ic" construct "$root/examples/shared_top.json" -o "$tmp/ff.json" --for-float binary64
@@ -180,6 +182,9 @@ for i in 0 1 2; do
   expect 0 "EXACT INTERPOLATION" -- "$ic" run "$tmp/m.json" "$root/examples/shared_top.json" --shard $i/3 --verdict-out "$tmp/r$i.json"
   expect 0 "VERIFIED" -- "$chk" "$tmp/c1.json" "$root/examples/shared_top.json" --shard $i/3 --verdict-out "$tmp/k$i.json"
 done
+# The verdict's subject is the SHA-256 of the certificate bytes checked, also when they come from a pipe.
+"$chk" <(cat "$tmp/c1.json") "$root/examples/shared_top.json" --verdict-out "$tmp/kpipe.json" >/dev/null 2>&1
+grep -q "\"subject\": \"$(sha256sum < "$tmp/c1.json" | cut -d' ' -f1)\"" "$tmp/kpipe.json" && ok || bad "a verdict on a piped certificate names another subject"
 expect 0 "VERIFIED: all 3 shards of \`run\`" -- "$ic" merge "$tmp/r0.json" "$tmp/r1.json" "$tmp/r2.json"
 expect 0 "VERIFIED: all 3 shards of \`check\` verified, 4 output" -- "$ic" merge "$tmp/k0.json" "$tmp/k1.json" "$tmp/k2.json"
 expect 1 "shard 2/3 is missing" -- "$ic" merge "$tmp/r0.json" "$tmp/r1.json"

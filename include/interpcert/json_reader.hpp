@@ -34,6 +34,8 @@ struct JsonDocument {
   /// The file's decimal-exponent budget (rational.hpp), spent by JsonNode::rational(); set by
   /// json_parse from the text's size. Held by pointer so that nodes keep it across moves.
   std::shared_ptr<ExponentBudget> exponent_budget = nullptr;
+  /// The bytes that were parsed (a verdict names what was checked by their SHA-256).
+  std::string_view bytes() const;
 };
 
 /// Parses JSON text; throws InputError naming `file` and the path at which the syntax failed.

@@ -11,8 +11,6 @@
 #include "interpcert/text_util.hpp"
 #include "interpcert/verdict.hpp"
 
-#include <fstream>
-#include <sstream>
 
 #include <algorithm>
 #include <cstring>
@@ -109,9 +107,6 @@ int run(const Options& o) {
   auto findings = checker::check_certificate(cert, ds, threads, o.shard, o.shards, o.fast);
   const checker::Finding* first_failure = nullptr;
   if (!o.verdict_out.empty()) {
-    std::ifstream in(o.cert_file, std::ios::binary);
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
     // What the forward pass actually compared, not what the shard should have covered: `merge`
     // adds these up and requires the total.
     std::size_t outputs = 0;
@@ -120,7 +115,7 @@ int run(const Options& o) {
     bool all = true;
     for (const auto& f : findings) all = all && f.verified;
     // dataset_outputs: the whole dataset's sum m_j, what `merge` requires the shards to add up to.
-    write_file_atomically(o.verdict_out, verdict_to_json_text({"check", dataset_digest(ds), sha256_hex(bytes.str()),
+    write_file_atomically(o.verdict_out, verdict_to_json_text({"check", dataset_digest(ds), sha256_hex(cert.bytes()),
                                                                o.shard, o.shards, outputs, all, ds.total_outputs()}));
   }
   for (const auto& f : findings) {

@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <unordered_set>
 #include <vector>
 
 namespace interpcert {
@@ -46,6 +47,26 @@ using detail::Container;
 using detail::JsonText;
 constexpr std::uint32_t kNoContainer = UINT32_MAX;
 
+// The two errors the reference parser reports, worded once for both of its passes below.
+[[noreturn]] void throw_duplicate_key(const std::string& file, const std::string& path, const std::string& k) {
+  throw InputError(file, path + "/" + json_pointer_escape(k), "duplicate key \"" + clip_for_message(k) + "\"");
+}
+
+[[noreturn]] void throw_parse_error(const std::string& file, const std::string& where, std::size_t position,
+                                    const std::string& last_token, const nlohmann::detail::exception& ex) {
+  std::string what = ex.what();
+  // nlohmann's messages start with "[json.exception.parse_error.101] parse error at ...".
+  if (auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
+  // ... and end with "; last read: '<token>'": the token is shown (clipped) below instead.
+  if (auto p = what.find("; last read: "); p != std::string::npos) what.erase(p);
+  if (what.find("number overflow") != std::string::npos)
+    what += " (a JSON number literal beyond the double range: write it as a string, e.g. \"1e400\", "
+            "which is read exactly)";
+  throw InputError(file, where.empty() ? "/" : where,
+                   "invalid JSON at byte " + std::to_string(position) + " near '" + clip_for_message(last_token) +
+                       "': " + clip_for_message(what, 200));
+}
+
 // ---------------------------------------------------------------------------------------------
 // The reference parser: nlohmann's SAX parser. Used only for invalid input (so the error names
 // exactly what it always named) and for JsonNode::raw().
@@ -73,9 +94,7 @@ class ExactBuilder : public nlohmann::json_sax<json> {
     return true;
   }
   bool key(string_t& k) override {
-    if (open_.back()->contains(k)) {
-      throw InputError(file_, path_here() + "/" + json_pointer_escape(k), "duplicate key \"" + clip_for_message(k) + "\"");
-    }
+    if (open_.back()->contains(k)) throw_duplicate_key(file_, path_here(), k);
     keys_.back() = k;
     has_key_.back() = true;
     return true;
@@ -89,18 +108,7 @@ class ExactBuilder : public nlohmann::json_sax<json> {
   bool end_array() override { return close(); }
   bool parse_error(std::size_t position, const std::string& last_token,
                    const nlohmann::detail::exception& ex) override {
-    std::string what = ex.what();
-    // nlohmann's messages start with "[json.exception.parse_error.101] parse error at ...".
-    if (auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
-    // ... and end with "; last read: '<token>'": the token is shown (clipped) below instead.
-    if (auto p = what.find("; last read: "); p != std::string::npos) what.erase(p);
-    if (what.find("number overflow") != std::string::npos)
-      what += " (a JSON number literal beyond the double range: write it as a string, e.g. \"1e400\", "
-              "which is read exactly)";
-    std::string where = path_here();
-    throw InputError(file_, where.empty() ? "/" : where,
-                     "invalid JSON at byte " + std::to_string(position) + " near '" + clip_for_message(last_token) +
-                         "': " + clip_for_message(what, 200));
+    throw_parse_error(file_, path_here(), position, last_token, ex);
   }
 
   // The path of the next value to be inserted (or of the container being filled).
@@ -157,10 +165,95 @@ class ExactBuilder : public nlohmann::json_sax<json> {
   }
 };
 
+// The same SAX pass without the tree: it keeps only the open containers (their path segment, how
+// many values they hold, an object's keys for duplicates), so explaining why a large document is
+// invalid costs O(depth + its widest object) memory, not ~17 times the text. Its paths and
+// messages are the builder's: the same events, the same counting, the same two throw_ functions.
+class ErrorFinder : public nlohmann::json_sax<json> {
+ public:
+  explicit ErrorFinder(std::string file) : file_(std::move(file)) {}
+
+  bool null() override { return scalar(); }
+  bool boolean(bool) override { return scalar(); }
+  bool number_integer(number_integer_t) override { return scalar(); }
+  bool number_unsigned(number_unsigned_t) override { return scalar(); }
+  bool number_float(number_float_t, const string_t&) override { return scalar(); }
+  bool string(string_t&) override { return scalar(); }
+  bool binary(binary_t&) override { return scalar(); }
+  bool start_object(std::size_t) override { return open(false); }
+  bool start_array(std::size_t) override { return open(true); }
+  bool end_object() override { return close(); }
+  bool end_array() override { return close(); }
+  bool key(string_t& k) override {
+    Frame& top = open_.back();
+    if (top.keys.count(k)) throw_duplicate_key(file_, path_here(), k);
+    top.key = k;
+    top.has_key = true;
+    return true;
+  }
+  bool parse_error(std::size_t position, const std::string& last_token,
+                   const nlohmann::detail::exception& ex) override {
+    throw_parse_error(file_, path_here(), position, last_token, ex);
+  }
+
+ private:
+  struct Frame {
+    bool array = false;
+    std::size_t size = 0;          // values inserted so far
+    std::string segment;           // this container's path segment in its parent
+    std::string key;               // pending key (objects)
+    bool has_key = false;
+    std::unordered_set<std::string> keys;  // keys inserted so far (objects)
+  };
+  std::string file_;
+  std::vector<Frame> open_;
+
+  std::string path_here() const {
+    std::string p;
+    for (std::size_t i = 1; i < open_.size(); ++i) p += "/" + open_[i].segment;
+    if (!open_.empty()) {
+      const Frame& top = open_.back();
+      if (top.array) p += "/" + std::to_string(top.size);
+      else if (top.has_key) p += "/" + json_pointer_escape(top.key);
+    }
+    return p;
+  }
+  // A value is inserted into the innermost open container: its segment there (as the builder's).
+  std::string insert() {
+    if (open_.empty()) return "";
+    Frame& top = open_.back();
+    std::string segment;
+    if (top.array) {
+      segment = std::to_string(top.size);
+    } else {
+      segment = json_pointer_escape(top.key);
+      top.keys.insert(top.key);
+      top.has_key = false;
+    }
+    ++top.size;
+    return segment;
+  }
+  bool scalar() {
+    insert();
+    return true;
+  }
+  bool open(bool array) {
+    Frame f;
+    f.segment = insert();
+    f.array = array;
+    open_.push_back(std::move(f));
+    return true;
+  }
+  bool close() {
+    open_.pop_back();
+    return true;
+  }
+};
+
 // Re-parses invalid text with the reference parser, which throws the exact error.
 [[noreturn]] void reference_error(std::string_view text, const std::string& file) {
-  ExactBuilder builder(file);
-  json::sax_parse(text.begin(), text.end(), &builder, nlohmann::detail::input_format_t::json, /*strict=*/true);
+  ErrorFinder finder(file);
+  json::sax_parse(text.begin(), text.end(), &finder, nlohmann::detail::input_format_t::json, /*strict=*/true);
   // The fast validator rejected what the reference accepts: a bug in the validator.
   throw InputError(file, "", "invalid JSON (rejected by the streaming reader but accepted by the reference "
                              "parser: please report this input)");
@@ -397,6 +490,8 @@ std::string json_pointer_escape(std::string_view key) {
 }
 
 JsonDocument json_parse(std::string_view text, const std::string& file) { return make_document(std::string(text), file); }
+
+std::string_view JsonDocument::bytes() const { return text ? std::string_view(text->text) : std::string_view(); }
 
 JsonDocument json_load(const std::string& file) {
   // POSIX calls, so that every failure can say why (strerror) and a directory is not read as
