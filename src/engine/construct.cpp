@@ -7,6 +7,7 @@
 #include "interpcert/construct.hpp"
 
 #include "hat.hpp"
+#include "interpcert/model_stats.hpp"
 #include "interpcert/preconditions.hpp"
 #include "interpcert/staircase.hpp"
 
@@ -168,8 +169,95 @@ struct HatPlan {
 // Hats moving every `from` to its `to`. The windows avoid every requirement position, and with a
 // width cap also every target: then the layers can run in any order that moves a position before
 // the hat whose target it is. Returns nullopt when those dependencies form a cycle (capped only).
+/// The float construction's split hats (proofs/float-construction.md, "Split hats"): a hat whose
+/// feed-forward output would need >= p bits for Lemma E may become a coarse hat (displacement a
+/// multiple of 2^j) and a fine hat (the rest) in two consecutive layers, at most `budget` of them
+/// (the depth then stays within sum m_j + N).
+struct FloatSplit {
+  long p = 53;
+  std::size_t budget = 0;
+};
+
+// The split hats of the float construction (proofs/float-construction.md, "Split hats"). For each
+// hat (in `order`) whose estimated size hat_bits is >= p: the best j >= 1 such that the coarse hat
+// (displacement D rounded to a multiple of 2^j per coordinate, same window) and the fine hat (the
+// rest, from the point mid = from + D_c with its own window) both estimate smaller; mid must
+// project apart from every point (its window avoids every current position; `from` itself is
+// vacated by then but still counts, which only narrows the window). The `budget` largest are taken.
+std::vector<std::optional<Vec>> plan_splits(const std::vector<Move>& moves, const std::vector<std::size_t>& order,
+                                            const std::vector<const Vec*>& points, const Vec& u,
+                                            const std::vector<Rational>& proj, const FloatSplit& split) {
+  const std::size_t d = u.size();
+  std::vector<Rational> zmax(d, Rational(0));
+  long vmin = 0;
+  bool first = true;
+  auto seen_value = [&](const Rational& x) {
+    if (x == 0) return;
+    long v = valuation2(x);
+    vmin = first ? v : std::min(vmin, v);
+    first = false;
+  };
+  for (const Vec* p : points)
+    for (std::size_t c = 0; c < d; ++c) zmax[c] = std::max(zmax[c], abs((*p)[c])), seen_value((*p)[c]);
+  for (const auto& t : proj) seen_value(t);
+  if (first) vmin = 0;
+  auto estimate = [&](const Rational& t0, const Vec& D) {
+    DyadicWindow win = dyadic_window(t0, nearest_gap(proj, t0));
+    Rational far = std::min(proj.back() - win.center, win.center - proj.front());  // orient: the shorter side
+    if (far < 0) far = 0;
+    return hat_bits(win.center, win.delta, D, far, zmax, vmin);
+  };
+  struct Option {
+    long single, score;
+    std::size_t i;
+    Vec mid;
+  };
+  std::vector<Option> options;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const Move& m = moves[order[i]];
+    Vec D(d);
+    Rational dmax(0);
+    for (std::size_t c = 0; c < d; ++c) D[c] = m.to[c] - m.from[c], dmax = std::max(dmax, abs(D[c]));
+    const Rational t0 = dot(u, m.from);
+    const long single = estimate(t0, D);
+    if (single < split.p || dmax < 2) continue;
+    Option best{single, single, i, {}};
+    for (long j = 1; j <= floor_log2(dmax); ++j) {
+      const Rational step(Integer(1) << j);
+      Vec Dc(d), Df(d);
+      bool coarse = false, fine = false;
+      for (std::size_t c = 0; c < d; ++c) {
+        Rational r = D[c] / step + Rational(1, 2);
+        Integer n = numerator(r) / denominator(r);  // toward zero
+        if (Rational(n) > r) n -= 1;                // floor(D/2^j + 1/2): the nearest multiple
+        Dc[c] = Rational(n) * step;
+        Df[c] = D[c] - Dc[c];
+        coarse = coarse || Dc[c] != 0;
+        fine = fine || Df[c] != 0;
+      }
+      if (!coarse || !fine) continue;
+      for (int fine_first = 0; fine_first < 2; ++fine_first) {
+        const Vec& first_move = fine_first ? Df : Dc;
+        const Vec& second_move = fine_first ? Dc : Df;
+        Vec mid = m.from;
+        for (std::size_t c = 0; c < d; ++c) mid[c] += first_move[c];
+        const Rational t1 = dot(u, mid);
+        if (t1 != t0 && std::binary_search(proj.begin(), proj.end(), t1)) continue;  // mid on another point's line
+        long score = std::max(estimate(t0, first_move), estimate(t1, second_move));
+        if (score < best.score) best.score = score, best.mid = std::move(mid);
+      }
+    }
+    if (best.score < single) options.push_back(std::move(best));
+  }
+  std::stable_sort(options.begin(), options.end(), [](const Option& a, const Option& b) { return a.single > b.single; });
+  if (options.size() > split.budget) options.resize(split.budget);
+  std::vector<std::optional<Vec>> mid(order.size());
+  for (auto& o : options) mid[o.i] = std::move(o.mid);
+  return mid;
+}
+
 std::optional<HatPlan> plan_interpolation(const std::vector<Move>& moves, std::size_t d, std::size_t per_layer,
-                                          bool capped, bool for_float) {
+                                          bool capped, bool for_float, const FloatSplit* split = nullptr) {
   std::unordered_set<Vec, VecHash> seen;
   std::vector<const Vec*> points;
   for (const auto& m : moves)
@@ -221,23 +309,33 @@ std::optional<HatPlan> plan_interpolation(const std::vector<Move>& moves, std::s
       break;
     }
   }
+  std::vector<std::optional<Vec>> mid(order.size());  // split hats: the point between coarse and fine
+  if (for_float && split && split->budget > 0) mid = plan_splits(moves, order, points, plan.u, proj, *split);
   std::vector<Hat> batch;
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    const Move& m = moves[order[i]];
-    Hat hat{plan.u, dot(plan.u, m.from), Rational(0), Vec(d)};
+  auto add_hat = [&](const Vec& from, const Vec& to, const std::vector<std::size_t>& sequences, bool last) {
+    Hat hat{plan.u, dot(plan.u, from), Rational(0), Vec(d)};
     hat.delta = nearest_gap(proj, hat.t0);
     if (for_float) {
       DyadicWindow win = dyadic_window(hat.t0, hat.delta);
       hat.t0 = win.center;
       hat.delta = win.delta;
     }
-    plan.hats.push_back({m.from, m.to, hat.t0, hat.delta, plan.layers.size(), m.sequences});  // along u
+    plan.hats.push_back({from, to, hat.t0, hat.delta, plan.layers.size(), sequences});  // along u
     if (for_float) orient(hat, proj.front(), proj.back());
-    for (std::size_t c = 0; c < d; ++c) hat.displacement[c] = m.to[c] - m.from[c];
+    for (std::size_t c = 0; c < d; ++c) hat.displacement[c] = to[c] - from[c];
     batch.push_back(std::move(hat));
-    if (batch.size() == per_layer || i + 1 == order.size()) {
+    if (batch.size() == per_layer || last) {
       plan.layers.push_back(for_float ? trapezoids_layer(batch) : hats_layer(batch));
       batch.clear();
+    }
+  };
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const Move& m = moves[order[i]];
+    if (mid[i]) {  // per_layer is 1 here: the coarse hat's layer, then the fine hat's
+      add_hat(m.from, *mid[i], m.sequences, true);
+      add_hat(*mid[i], m.to, m.sequences, i + 1 == order.size());
+    } else {
+      add_hat(m.from, m.to, m.sequences, i + 1 == order.size());
     }
   }
   return plan;
@@ -247,8 +345,10 @@ std::optional<HatPlan> plan_interpolation(const std::vector<Move>& moves, std::s
 
 class AttentionRoute {
  public:
-  AttentionRoute(const Problem& pb, const ConstructOptions& opt, ConstructionTrace& trace)
+  AttentionRoute(const Problem& pb, const ConstructOptions& opt, ConstructionTrace& trace, std::size_t block_bound)
       : pb_(pb),
+        p_(opt.float_bits),
+        block_bound_(block_bound),
         capped_(opt.max_ff_width != 0),
         ff_(opt.for_float),
         // one flat-top hat per layer in the float construction (see construct_hardmax)
@@ -284,7 +384,13 @@ class AttentionRoute {
         for (std::size_t g = 0; g < G; ++g) code[g] += round.lambda * height_[g];
         if (!codes_separate(code, next_class)) continue;
         if (last) {
-          hats = plan_interpolation(requirement_moves(code), pb_.d, per_layer_, capped_ || ff_, ff_);
+          std::vector<Move> moves = requirement_moves(code);
+          // Split hats only within the guarantee: L = blocks so far + max(1, hats) + splits <= sum m_j + N.
+          std::size_t hats_now = 0;
+          for (const auto& mv : moves) hats_now += mv.from != mv.to;
+          std::size_t used = model_.blocks.size() + std::max<std::size_t>(1, hats_now);
+          FloatSplit split{p_, block_bound_ > used ? block_bound_ - used : 0};
+          hats = plan_interpolation(moves, pb_.d, per_layer_, capped_ || ff_, ff_, &split);
           if (!hats) continue;  // a cycle of targets for this lambda; the next one shifts positions
         }
         code_ = std::move(code);
@@ -321,6 +427,8 @@ class AttentionRoute {
 
  private:
   const Problem& pb_;
+  long p_;                    // the float construction's target precision
+  std::size_t block_bound_;   // sum m_j + N: split hats stay within it
   bool capped_;
   bool ff_;  // the float construction (proofs/float-construction.md)
   std::size_t per_layer_;
@@ -753,7 +861,11 @@ Construction construct_hardmax(const Dataset& ds, const ConstructOptions& option
       auto& seqs = moves[it->second].sequences;
       seqs.insert(seqs.end(), r.sequences.begin(), r.sequences.end());
     }
-    if (auto plan = plan_interpolation(moves, ds.d, per_layer, capped || options.for_float, options.for_float)) {
+    std::size_t hats_now = 0;
+    for (const auto& mv : moves) hats_now += mv.from != mv.to;
+    const std::size_t bound = construction_block_bound(ds);
+    FloatSplit split{options.float_bits, bound > hats_now ? bound - hats_now : 0};
+    if (auto plan = plan_interpolation(moves, ds.d, per_layer, capped || options.for_float, options.for_float, &split)) {
       out.model.d = ds.d;
       for (auto& ff : plan->layers) out.model.blocks.push_back(Block{std::nullopt, std::move(ff)});
       tr.interpolation_s = plan->s;
@@ -764,7 +876,7 @@ Construction construct_hardmax(const Dataset& ds, const ConstructOptions& option
     // A cycle of targets under a width cap: the attention route shifts positions off the targets.
   }
   tr.uses_attention = true;
-  out.model = AttentionRoute(pb, options, tr).build();
+  out.model = AttentionRoute(pb, options, tr, construction_block_bound(ds)).build();
   out.model.d = ds.d;
   return out;
 }
