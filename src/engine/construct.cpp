@@ -440,6 +440,7 @@ class AttentionRoute {
   std::vector<Rational> code_, height_;
   std::vector<std::size_t> leader_, class_of_;
   std::vector<std::map<std::size_t, Rational>> promoted_;  // per context: token -> its k.pos
+  Rational round_top_;  // the tallest leader height before this round's promotions
 
   // Step 1: k = (1, t, t^2, ...) with distinct projections of the tokens; w = (k_2, -k_1, 0, ...).
   void choose_key() {
@@ -582,6 +583,7 @@ class AttentionRoute {
   std::vector<FeedForward> promote(std::size_t round, const std::vector<Conflict>& conflicts) {
     std::vector<Promotion> promos;
     Rational top = *std::max_element(height_.begin(), height_.end());
+    round_top_ = top;
     Rational base = Rational(numerator(top) / denominator(top)) + 1;  // floor(top) + 1 > top
     for (const auto& cf : conflicts) {
       const auto& [x, targets] = *cf.groups.begin();
@@ -669,6 +671,7 @@ class AttentionRoute {
         DyadicWindow win = dyadic_window(hat.t0, hat.delta);
         hat.t0 = win.center;
         hat.delta = win.delta;
+        coarse_promotion(promos, i, hat.delta);
       }
       Rational along = (pr.to_height - pr.from_height) / kk_;
       for (std::size_t c = 0; c < pb_.d; ++c) hat.displacement[c] = along * k_[c];
@@ -682,6 +685,24 @@ class AttentionRoute {
     for (std::size_t i = lo; i < hi; ++i)
       for (auto c : promos[i].contexts_with) promoted_[c][promos[i].token] = promos[i].to_height;
     return ff_ ? trapezoids_layer(hats) : hats_layer(hats);
+  }
+
+  // The float construction's coarse promotion (proofs/float-construction.md, "Coarse promotions"):
+  // to = from + m |k|^2 with m the least multiple of 2^j above the floor (the round's top, or its
+  // previous promotion's height), 2^j <= delta/2 and 2^j <= the least rise (in units of |k|^2), so
+  // the heights at most double their rise. Then W = 2 D / delta = (2 m / delta) k: integer entries,
+  // and the layer's output needs about log2(delta/2) fewer bits (Lemma E).
+  void coarse_promotion(std::vector<Promotion>& promos, std::size_t i, const Rational& delta) const {
+    Promotion& pr = promos[i];
+    const Rational floor_h = i == 0 ? round_top_ : promos[i - 1].to_height;
+    const Rational least = (floor_h - pr.from_height) / kk_;  // m > least
+    Rational step = delta / 2 >= 1 ? pow2_at_most(delta / 2) : Rational(1);
+    if (least >= 1) step = std::min(step, pow2_at_most(least));
+    else step = 1;
+    Rational r = least / step;
+    Integer q = numerator(r) / denominator(r);
+    if (Rational(q) > r) q -= 1;  // floor (least may be negative only for a promoted top)
+    pr.to_height = pr.from_height + Rational(q + 1) * step * kk_;
   }
 
   // Step 6 input: every distinct requirement position (as a vector) with its target.
