@@ -13,6 +13,8 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -176,6 +178,7 @@ struct HatPlan {
 struct FloatSplit {
   long p = 53;
   std::size_t budget = 0;
+  const std::vector<Vec>* others = nullptr;  // the other token positions (for the sizes only)
 };
 
 // The split hats of the float construction (proofs/float-construction.md, "Split hats"). For each
@@ -184,29 +187,64 @@ struct FloatSplit {
 // rest, from the point mid = from + D_c with its own window) both estimate smaller; mid must
 // project apart from every point (its window avoids every current position; `from` itself is
 // vacated by then but still counts, which only narrows the window). The `budget` largest are taken.
+// Sizes (in bits, Lemma E) of the float construction's hats along u: see hat_bits.
+struct HatSizer {
+  const std::vector<Rational>& proj;  // sorted projections of the points
+  std::vector<Rational> zmax;
+  Rational zsum;    // max |z|_1 of the points
+  Rational lo, hi;  // the range of u.z over the points and `others`
+  long vmin = 0;
+  // others: every other token position the hats see (not moved, not in the way): sizes only.
+  HatSizer(const std::vector<const Vec*>& points, const Vec& u, const std::vector<Rational>& p,
+           const std::vector<Vec>* others)
+      : proj(p), lo(p.front()), hi(p.back()) {
+    const std::size_t d = u.size();
+    zmax.assign(d, Rational(0));
+    bool first = true;
+    auto seen_value = [&](const Rational& x) {
+      if (x == 0) return;
+      long v = valuation2(x);
+      vmin = first ? v : std::min(vmin, v);
+      first = false;
+    };
+    auto take = [&](const Vec& q) {
+      Rational l1(0);
+      for (std::size_t c = 0; c < d; ++c) zmax[c] = std::max(zmax[c], abs(q[c])), seen_value(q[c]), l1 += abs(q[c]);
+      zsum = std::max(zsum, l1);
+    };
+    for (const Vec* q : points) take(*q);
+    if (others)
+      for (const Vec& q : *others) {
+        take(q);
+        Rational t = dot(u, q);
+        lo = std::min(lo, t), hi = std::max(hi, t);
+      }
+    for (const auto& t : proj) seen_value(t);
+  }
+  // The feed-forward output of a hat at projection t0 moving by D.
+  long output(const Rational& t0, const Vec& D) const {
+    DyadicWindow win = dyadic_window(t0, nearest_gap(proj, t0));
+    Rational far = std::min(hi - win.center, win.center - lo);  // orient: the shorter side
+    if (far < 0) far = 0;
+    return hat_bits(win.center, win.delta, D, far, zmax, vmin);
+  }
+  // Its pre-activations u.z + b: |u|_inf |z|_1 + |c| + delta over their granularity.
+  long preactivation(const Rational& t0, const Vec& u) const {
+    DyadicWindow win = dyadic_window(t0, nearest_gap(proj, t0));
+    Rational umax(0);
+    for (const auto& x : u) umax = std::max(umax, abs(x));
+    long q = std::min(vmin, valuation2(win.delta / 2));
+    if (win.center != 0) q = std::min(q, valuation2(win.center));
+    return floor_log2(umax * zsum + abs(win.center) + win.delta) + 1 - q;
+  }
+};
+
 std::vector<std::optional<Vec>> plan_splits(const std::vector<Move>& moves, const std::vector<std::size_t>& order,
                                             const std::vector<const Vec*>& points, const Vec& u,
                                             const std::vector<Rational>& proj, const FloatSplit& split) {
   const std::size_t d = u.size();
-  std::vector<Rational> zmax(d, Rational(0));
-  long vmin = 0;
-  bool first = true;
-  auto seen_value = [&](const Rational& x) {
-    if (x == 0) return;
-    long v = valuation2(x);
-    vmin = first ? v : std::min(vmin, v);
-    first = false;
-  };
-  for (const Vec* p : points)
-    for (std::size_t c = 0; c < d; ++c) zmax[c] = std::max(zmax[c], abs((*p)[c])), seen_value((*p)[c]);
-  for (const auto& t : proj) seen_value(t);
-  if (first) vmin = 0;
-  auto estimate = [&](const Rational& t0, const Vec& D) {
-    DyadicWindow win = dyadic_window(t0, nearest_gap(proj, t0));
-    Rational far = std::min(proj.back() - win.center, win.center - proj.front());  // orient: the shorter side
-    if (far < 0) far = 0;
-    return hat_bits(win.center, win.delta, D, far, zmax, vmin);
-  };
+  HatSizer sizer(points, u, proj, split.others);
+  auto estimate = [&](const Rational& t0, const Vec& D) { return sizer.output(t0, D); };
   struct Option {
     long single, score;
     std::size_t i;
@@ -309,19 +347,96 @@ std::optional<HatPlan> plan_interpolation(const std::vector<Move>& moves, std::s
       break;
     }
   }
+  if (for_float && split) {
+    // Among the first few valid directions, the one whose largest hat (output or pre-activation,
+    // HatSizer) is smallest; the first on ties. Only a choice: any valid u interpolates exactly.
+    auto score = [&](const Vec& u, const std::vector<Rational>& pr) {
+      HatSizer sizer(points, u, pr, split->others);
+      long worst = 0;
+      for (std::size_t i : order) {
+        const Move& m = moves[i];
+        Vec D(d);
+        for (std::size_t c = 0; c < d; ++c) D[c] = m.to[c] - m.from[c];
+        Rational t0 = dot(u, m.from);
+        worst = std::max({worst, sizer.output(t0, D), sizer.preactivation(t0, u)});
+      }
+      return worst;
+    };
+    long best = score(plan.u, proj);
+    std::vector<Rational> pr;
+    for (std::size_t s = plan.s + 1, valid = 0; valid < 8 && s < plan.s + 64; ++s) {
+      Vec u = small.next();
+      pr.clear();
+      for (const Vec* p : points) pr.push_back(dot(u, *p));
+      std::sort(pr.begin(), pr.end());
+      if (std::adjacent_find(pr.begin(), pr.end()) != pr.end()) continue;
+      ++valid;
+      long sc = score(u, pr);
+      if (sc < best) best = sc, plan.u = std::move(u), plan.s = s, proj = pr;
+    }
+  }
   std::vector<std::optional<Vec>> mid(order.size());  // split hats: the point between coarse and fine
   if (for_float && split && split->budget > 0) mid = plan_splits(moves, order, points, plan.u, proj, *split);
+  // The float construction orients each hat by the range of every token position it sees.
+  Rational olo = proj.front(), ohi = proj.back();
+  if (for_float && split && split->others)
+    for (const Vec& q : *split->others) {
+      Rational t = dot(plan.u, q);
+      olo = std::min(olo, t), ohi = std::max(ohi, t);
+    }
   std::vector<Hat> batch;
-  auto add_hat = [&](const Vec& from, const Vec& to, const std::vector<std::size_t>& sequences, bool last) {
-    Hat hat{plan.u, dot(plan.u, from), Rational(0), Vec(d)};
-    hat.delta = nearest_gap(proj, hat.t0);
+  // The float construction may give each hat (one per layer) its own direction: among the first
+  // small directions under which the hat's point projects apart from every other point, the one
+  // with the smallest HatSizer size. Only a choice: the window still holds no other point.
+  struct Dir {
+    Vec u;
+    std::vector<Rational> proj;
+    Rational lo, hi;
+    std::unique_ptr<HatSizer> sizer;
+  };
+  std::vector<Dir> dirs;
+  if (for_float && split) {
+    SmallDirections more(d);
+    dirs.reserve(16);  // the sizers refer to their Dir's projections: no reallocation
+    for (std::size_t n = 0; dirs.size() < 16 && n < 64; ++n) {
+      Vec u = n == 0 ? plan.u : more.next();
+      if (n > 0 && u == plan.u) continue;
+      Dir dir{u, {}, {}, {}, nullptr};
+      for (const Vec* q : points) dir.proj.push_back(dot(u, *q));
+      std::sort(dir.proj.begin(), dir.proj.end());
+      dirs.push_back(std::move(dir));
+      Dir& dd = dirs.back();
+      dd.sizer = std::make_unique<HatSizer>(points, dd.u, dd.proj, split->others);
+      dd.lo = dd.sizer->lo, dd.hi = dd.sizer->hi;
+    }
+  }
+  auto add_hat = [&](const Vec& from, const Vec& to, const std::vector<std::size_t>& sequences, bool last,
+                     bool is_point) {
+    const Dir* use = nullptr;
+    if (!dirs.empty()) {
+      Vec D(d);
+      for (std::size_t c = 0; c < d; ++c) D[c] = to[c] - from[c];
+      long best = 0;
+      for (const Dir& dir : dirs) {
+        Rational t = dot(dir.u, from);
+        auto [a, b] = std::equal_range(dir.proj.begin(), dir.proj.end(), t);
+        if (b - a > (is_point ? 1 : 0)) continue;  // another point on the hat's line
+        long sc = std::max(dir.sizer->output(t, D), dir.sizer->preactivation(t, dir.u));
+        if (!use || sc < best) use = &dir, best = sc;
+      }
+    }
+    const Vec& u = use ? use->u : plan.u;
+    const std::vector<Rational>& pr = use ? use->proj : proj;
+    Hat hat{u, dot(u, from), Rational(0), Vec(d)};
+    hat.delta = nearest_gap(pr, hat.t0);
     if (for_float) {
       DyadicWindow win = dyadic_window(hat.t0, hat.delta);
       hat.t0 = win.center;
       hat.delta = win.delta;
     }
     plan.hats.push_back({from, to, hat.t0, hat.delta, plan.layers.size(), sequences});  // along u
-    if (for_float) orient(hat, proj.front(), proj.back());
+    if (use && use->u != plan.u) plan.hats.back().u = u;
+    if (for_float) orient(hat, use ? use->lo : olo, use ? use->hi : ohi);
     for (std::size_t c = 0; c < d; ++c) hat.displacement[c] = to[c] - from[c];
     batch.push_back(std::move(hat));
     if (batch.size() == per_layer || last) {
@@ -332,10 +447,10 @@ std::optional<HatPlan> plan_interpolation(const std::vector<Move>& moves, std::s
   for (std::size_t i = 0; i < order.size(); ++i) {
     const Move& m = moves[order[i]];
     if (mid[i]) {  // per_layer is 1 here: the coarse hat's layer, then the fine hat's
-      add_hat(m.from, *mid[i], m.sequences, true);
-      add_hat(*mid[i], m.to, m.sequences, i + 1 == order.size());
+      add_hat(m.from, *mid[i], m.sequences, true, true);
+      add_hat(*mid[i], m.to, m.sequences, i + 1 == order.size(), false);
     } else {
-      add_hat(m.from, m.to, m.sequences, i + 1 == order.size());
+      add_hat(m.from, m.to, m.sequences, i + 1 == order.size(), true);
     }
   }
   return plan;
@@ -383,13 +498,15 @@ class AttentionRoute {
         std::vector<Rational> code = code_;
         for (std::size_t g = 0; g < G; ++g) code[g] += round.lambda * height_[g];
         if (!codes_separate(code, next_class)) continue;
+        if (key_relaxed_ && !positions_apart(code)) continue;
         if (last) {
           std::vector<Move> moves = requirement_moves(code);
           // Split hats only within the guarantee: L = blocks so far + max(1, hats) + splits <= sum m_j + N.
           std::size_t hats_now = 0;
           for (const auto& mv : moves) hats_now += mv.from != mv.to;
           std::size_t used = model_.blocks.size() + std::max<std::size_t>(1, hats_now);
-          FloatSplit split{p_, block_bound_ > used ? block_bound_ - used : 0};
+          std::vector<Vec> others = all_positions(code);
+          FloatSplit split{p_, block_bound_ > used ? block_bound_ - used : 0, &others};
           hats = plan_interpolation(moves, pb_.d, per_layer_, capped_ || ff_, ff_, &split);
           if (!hats) continue;  // a cycle of targets for this lambda; the next one shifts positions
         }
@@ -431,6 +548,7 @@ class AttentionRoute {
   std::size_t block_bound_;   // sum m_j + N: split hats stay within it
   bool capped_;
   bool ff_;  // the float construction (proofs/float-construction.md)
+  bool key_relaxed_ = false;  // k separates the tokens of each context, not all tokens (d = 2, ff_)
   std::size_t per_layer_;
   ConstructionTrace& tr_;
   Model model_;
@@ -443,8 +561,14 @@ class AttentionRoute {
   Rational round_top_;  // the tallest leader height before this round's promotions
 
   // Step 1: k = (1, t, t^2, ...) with distinct projections of the tokens; w = (k_2, -k_1, 0, ...).
+  //
+  // The float construction in d = 2 asks less (proofs/float-construction.md, "A key per context"):
+  // distinct projections within each context (unique leaders), and the lambda schedule then also
+  // keeps the positions of different tokens apart (positions_apart). A small key keeps the heights,
+  // codes and positions small when many distinct tokens would need a large one.
   void choose_key() {
     const std::size_t d = pb_.d;
+    const bool relax = ff_ && d == 2;
     SmallDirections small(d);
     for (std::size_t t = 1;; ++t) {
       k_ = ff_ ? small.next() : moment_curve(d, t);
@@ -453,19 +577,24 @@ class AttentionRoute {
       if (auto fast = integer_projections(k_, pb_.tokens)) {
         std::vector<__int128> sorted = *fast;
         std::sort(sorted.begin(), sorted.end());
-        if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) continue;
+        bool global = std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end();
+        if (!global && !(relax && distinct_in_contexts(*fast))) continue;
         kx_.resize(fast->size());
         for (std::size_t x = 0; x < fast->size(); ++x) kx_[x] = rational_from_int128((*fast)[x]);
         tr_.key_t = t;
+        key_relaxed_ = !global;
         break;
       }
       kx_.assign(pb_.tokens.size(), Rational(0));
       for (std::size_t x = 0; x < pb_.tokens.size(); ++x) kx_[x] = dot(k_, *pb_.tokens[x]);
-      if (all_distinct(kx_)) {
+      bool global = all_distinct(kx_);
+      if (global || (relax && distinct_in_contexts(kx_))) {
         tr_.key_t = t;
+        key_relaxed_ = !global;
         break;
       }
     }
+    tr_.key_per_context = key_relaxed_;
     w_.assign(d, Rational(0));
     w_[0] = k_[1];
     w_[1] = -k_[0];
@@ -479,6 +608,30 @@ class AttentionRoute {
     }
     tr_.k = k_;
     tr_.w = w_;
+  }
+
+  template <typename T>
+  bool distinct_in_contexts(const std::vector<T>& proj) const {
+    std::vector<T> v;
+    for (const auto& ctx : pb_.contexts) {
+      v.clear();
+      for (auto x : ctx) v.push_back(proj[x]);
+      std::sort(v.begin(), v.end());
+      if (std::adjacent_find(v.begin(), v.end()) != v.end()) return false;
+    }
+    return true;
+  }
+
+  // With a key per context: no two different tokens share a position (k.pos, w.pos) under these
+  // codes (in d = 2 the pair is the position). Equal pairs of one token are one class (equal codes).
+  bool positions_apart(const std::vector<Rational>& code) const {
+    std::map<std::pair<Rational, Rational>, std::size_t> owner;
+    for (std::size_t g = 0; g < pb_.contexts.size(); ++g)
+      for (auto x : pb_.contexts[g]) {
+        auto [it, fresh] = owner.try_emplace({kpos(g, x), wpos(g, x, code)}, x);
+        if (!fresh && it->second != x) return false;
+      }
+    return true;
   }
 
   // Step 2: move every token by c k, c the least natural number with k.z >= 1 afterwards.
@@ -705,6 +858,22 @@ class AttentionRoute {
     pr.to_height = pr.from_height + Rational(q + 1) * step * kk_;
   }
 
+  // Every distinct token position under these codes (the float construction sizes its hats by them).
+  std::vector<Vec> all_positions(const std::vector<Rational>& code) const {
+    std::set<std::pair<Rational, Rational>> seen;
+    std::vector<Vec> out;
+    for (std::size_t g = 0; g < pb_.contexts.size(); ++g)
+      for (auto x : pb_.contexts[g]) {
+        const Rational& kp = kpos(g, x);
+        if (!seen.insert({kp, wpos(g, x, code)}).second) continue;
+        Vec z = *pb_.tokens[x];
+        axpy(z, (kp - kx_[x]) / kk_, k_);
+        axpy(z, code[g], w_);
+        out.push_back(std::move(z));
+      }
+    return out;
+  }
+
   // Step 6 input: every distinct requirement position (as a vector) with its target.
   std::vector<Move> requirement_moves(const std::vector<Rational>& code) const {
     std::map<std::pair<Rational, Rational>, std::size_t> at;
@@ -885,7 +1054,10 @@ Construction construct_hardmax(const Dataset& ds, const ConstructOptions& option
     std::size_t hats_now = 0;
     for (const auto& mv : moves) hats_now += mv.from != mv.to;
     const std::size_t bound = construction_block_bound(ds);
-    FloatSplit split{options.float_bits, bound > hats_now ? bound - hats_now : 0};
+    std::vector<Vec> others;
+    if (options.for_float)
+      for (const Vec* t : pb.tokens) others.push_back(*t);
+    FloatSplit split{options.float_bits, bound > hats_now ? bound - hats_now : 0, &others};
     if (auto plan = plan_interpolation(moves, ds.d, per_layer, capped || options.for_float, options.for_float, &split)) {
       out.model.d = ds.d;
       for (auto& ff : plan->layers) out.model.blocks.push_back(Block{std::nullopt, std::move(ff)});
