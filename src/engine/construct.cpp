@@ -348,8 +348,9 @@ std::optional<HatPlan> plan_interpolation(const std::vector<Move>& moves, std::s
     }
   }
   if (for_float && split) {
-    // Among the first few valid directions, the one whose largest hat (output or pre-activation,
-    // HatSizer) is smallest; the first on ties. Only a choice: any valid u interpolates exactly.
+    // If some hat along the first valid u would need >= p bits: among the next few valid directions,
+    // the one whose largest hat (output or pre-activation, HatSizer) is smallest; the first on ties.
+    // Only a choice: any valid u interpolates exactly.
     auto score = [&](const Vec& u, const std::vector<Rational>& pr) {
       HatSizer sizer(points, u, pr, split->others);
       long worst = 0;
@@ -364,7 +365,7 @@ std::optional<HatPlan> plan_interpolation(const std::vector<Move>& moves, std::s
     };
     long best = score(plan.u, proj);
     std::vector<Rational> pr;
-    for (std::size_t s = plan.s + 1, valid = 0; valid < 8 && s < plan.s + 64; ++s) {
+    for (std::size_t s = plan.s + 1, valid = 0; best >= split->p - 3 && valid < 8 && s < plan.s + 64; ++s) {
       Vec u = small.next();
       pr.clear();
       for (const Vec* p : points) pr.push_back(dot(u, *p));
@@ -385,9 +386,10 @@ std::optional<HatPlan> plan_interpolation(const std::vector<Move>& moves, std::s
       olo = std::min(olo, t), ohi = std::max(ohi, t);
     }
   std::vector<Hat> batch;
-  // The float construction may give each hat (one per layer) its own direction: among the first
-  // small directions under which the hat's point projects apart from every other point, the one
-  // with the smallest HatSizer size. Only a choice: the window still holds no other point.
+  // The float construction may give each hat (one per layer) its own direction: if the hat would
+  // need >= p bits along plan.u, among the first small directions under which the hat's point
+  // projects apart from every other point, the one with the smallest HatSizer size. Only a choice:
+  // the window still holds no other point.
   struct Dir {
     Vec u;
     std::vector<Rational> proj;
@@ -423,6 +425,7 @@ std::optional<HatPlan> plan_interpolation(const std::vector<Move>& moves, std::s
         if (b - a > (is_point ? 1 : 0)) continue;  // another point on the hat's line
         long sc = std::max(dir.sizer->output(t, D), dir.sizer->preactivation(t, dir.u));
         if (!use || sc < best) use = &dir, best = sc;
+        if (&dir == &dirs.front() && sc < split->p - 3) break;  // plan.u is fine (3 bits spare): keep it
       }
     }
     const Vec& u = use ? use->u : plan.u;
@@ -824,7 +827,7 @@ class AttentionRoute {
         DyadicWindow win = dyadic_window(hat.t0, hat.delta);
         hat.t0 = win.center;
         hat.delta = win.delta;
-        coarse_promotion(promos, i, hat.delta);
+        coarse_promotion(promos, i, hat.t0, hat.delta, proj);
       }
       Rational along = (pr.to_height - pr.from_height) / kk_;
       for (std::size_t c = 0; c < pb_.d; ++c) hat.displacement[c] = along * k_[c];
@@ -844,18 +847,31 @@ class AttentionRoute {
   // to = from + m |k|^2 with m the least multiple of 2^j above the floor (the round's top, or its
   // previous promotion's height), 2^j <= delta/2 and 2^j <= the least rise (in units of |k|^2), so
   // the heights at most double their rise. Then W = 2 D / delta = (2 m / delta) k: integer entries,
-  // and the layer's output needs about log2(delta/2) fewer bits (Lemma E).
-  void coarse_promotion(std::vector<Promotion>& promos, std::size_t i, const Rational& delta) const {
+  // and the layer's output needs about log2(delta/2) fewer bits (Lemma E). Only for a hat whose plain
+  // rise would need >= p bits (otherwise the heights stay as small as before).
+  void coarse_promotion(std::vector<Promotion>& promos, std::size_t i, const Rational& center, const Rational& delta,
+                        const std::vector<Rational>& proj) const {
     Promotion& pr = promos[i];
     const Rational floor_h = i == 0 ? round_top_ : promos[i - 1].to_height;
     const Rational least = (floor_h - pr.from_height) / kk_;  // m > least
-    Rational step = delta / 2 >= 1 ? pow2_at_most(delta / 2) : Rational(1);
-    if (least >= 1) step = std::min(step, pow2_at_most(least));
-    else step = 1;
-    Rational r = least / step;
-    Integer q = numerator(r) / denominator(r);
-    if (Rational(q) > r) q -= 1;  // floor (least may be negative only for a promoted top)
-    pr.to_height = pr.from_height + Rational(q + 1) * step * kk_;
+    auto rise = [&](const Rational& step) {  // the least multiple of step above `least`
+      Rational r = least / step;
+      Integer q = numerator(r) / denominator(r);
+      if (Rational(q) > r) q -= 1;  // floor
+      return Rational(q + 1) * step;
+    };
+    Rational m = rise(Rational(1));
+    // Only where the plain rise would need >= p bits (HatSizer's estimate over every position).
+    std::vector<Vec> pos = all_positions(code_);
+    std::vector<const Vec*> pts;
+    for (const auto& z : pos) pts.push_back(&z);
+    HatSizer sizer(pts, k_, proj, nullptr);
+    Vec D(pb_.d);
+    for (std::size_t c = 0; c < pb_.d; ++c) D[c] = m * k_[c];
+    Rational far = std::max(Rational(0), std::min(proj.back() - center, center - proj.front()));
+    if (hat_bits(center, delta, D, far, sizer.zmax, sizer.vmin) >= p_ - 6 && delta / 2 >= 2 && least >= 2 * 64)
+      m = rise(std::min(pow2_at_most(delta / 2), pow2_at_most(least / 64)));
+    pr.to_height = pr.from_height + m * kk_;
   }
 
   // Every distinct token position under these codes (the float construction sizes its hats by them).
