@@ -437,7 +437,7 @@ std::optional<HatPlan> plan_interpolation(const std::vector<Move>& moves, std::s
       hat.t0 = win.center;
       hat.delta = win.delta;
     }
-    plan.hats.push_back({from, to, hat.t0, hat.delta, plan.layers.size(), sequences});  // along u
+    plan.hats.push_back({from, to, hat.t0, hat.delta, plan.layers.size(), sequences, {}});  // along u
     if (use && use->u != plan.u) plan.hats.back().u = u;
     if (for_float) orient(hat, use ? use->lo : olo, use ? use->hi : ohi);
     for (std::size_t c = 0; c < d; ++c) hat.displacement[c] = to[c] - from[c];
