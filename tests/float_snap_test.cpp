@@ -105,8 +105,8 @@ TEST_CASE("float_snap::binary64, one decimal, |x| <= 10^6, every family: exact i
 }
 
 TEST_CASE("float_snap::binary64, two decimals: every family at |x| <= 10^4, the hat-only families at 10^6") {
-  // Two decimals at 10^6 make an integer grid of 10^8 units; the code-layer families then need
-  // more than 53 bits (bench/float_precision.md), the hat-only families do not.
+  // Two decimals at 10^6 make an integer grid of 10^8 units; the code-layer families there need
+  // split hats and coarse promotions (tests/float_split_test.cpp), the hat-only families do not.
   DecimalRun small{kB64, 10000, 2, 12, Rational(1, 1000000)};
   for (const auto& name : kFloatFamilies)
     if (name != "large-N") run_decimal(name, small, 41);
