@@ -8,7 +8,7 @@
 #include "interpcert/float_bound.hpp"
 #include "interpcert/interpolation.hpp"
 #include "float_families.hpp"
-#include "float_oracle.hpp"
+#include "float_harness.hpp"
 #include "../src/checker/float.hpp"
 
 #include <doctest/doctest.h>
@@ -31,32 +31,6 @@ bool dyadic(const Rational& x) {
   return (d & (d - 1)) == 0;
 }
 
-/// max over output coordinates, orders and averaging styles of |plain float evaluation - target|,
-/// each checked against `bound`.
-template <typename F>
-Rational oracle_error(const Model& m, const Dataset& ds, const FloatFormat& fmt, const Rational& bound,
-                      const std::string& label) {
-  Rational worst(0);
-  g_rounded.clear();
-  for (Order o : {Order::Forward, Order::Reverse, Order::Pairwise, Order::Fma})
-    for (bool by_weights : {false, true})
-      for (const auto& s : ds.sequences) {
-        auto got = float_eval<F>(m, s.input, fmt, o, by_weights);
-        for (std::size_t k = 0; k < s.output.size(); ++k)
-          for (std::size_t c = 0; c < m.d; ++c) {
-            F x = got[s.positions[k]][c];
-            REQUIRE(std::isfinite(static_cast<double>(x)));
-            Rational err = abs(Rational(static_cast<double>(x)) - s.output[k][c]);
-            if (err > bound)
-              std::cerr << label << ": order " << static_cast<int>(o) << " error " << rational_approx(err)
-                        << " > certified " << rational_approx(bound) << "\n";
-            CHECK(err <= bound);
-            worst = std::max(worst, err);
-          }
-      }
-  return worst;
-}
-
 struct FamilyRun {
   FloatFormat fmt;
   long R;
@@ -71,6 +45,7 @@ void run_family(const std::string& name, const FamilyRun& run, std::uint64_t see
   INFO(label);
   ConstructOptions opt;
   opt.for_float = true;
+  opt.float_bits = run.fmt.p;  // as construct --for-float FORMAT sets it
   Construction c = construct_model(ds, opt);
   const Model& m = c.model;
   // Exactness is never traded: the model interpolates in rational arithmetic.
@@ -87,20 +62,7 @@ void run_family(const std::string& name, const FamilyRun& run, std::uint64_t see
       for (const auto& x : b.ff->b) CHECK(dyadic(x));
     }
   }
-  FloatBound fb = float_error_bound(m, ds, run.fmt, run.fmt.p, 1);
-  if (!fb.ok()) std::cerr << label << ": " << fb.why << "\n";
-  REQUIRE(fb.ok());
-  CHECK(fb.relative <= run.eps);
-  // The checker's own analysis establishes the claim certify would write (twice the bound).
-  std::string why;
-  auto own = checker::float_error_bound(m, ds, run.fmt.p, run.fmt.emin, run.fmt.emax, 0, 1, why);
-  REQUIRE_MESSAGE(own.has_value(), why);
-  CHECK(*own <= fb.bound * 2);
-  // Real IEEE evaluations stay within the bound.
-  Rational measured = run.fmt.p == 53 ? oracle_error<double>(m, ds, run.fmt, fb.bound, label)
-                                      : oracle_error<float>(m, ds, run.fmt, fb.bound, label);
-  MESSAGE(label << ": L = " << m.blocks.size() << ", certified " << rational_approx(fb.bound) << ", measured "
-                << rational_approx(measured));
+  certify_and_measure(m, ds, run.fmt, run.eps, label);
 }
 
 /// One feed-forward block out = z + W relu(0 z + 1), W = (c, 0): out_0 = z_0 + c, one token.

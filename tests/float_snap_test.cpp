@@ -10,7 +10,7 @@
 #include "interpcert/float_bound.hpp"
 #include "interpcert/interpolation.hpp"
 #include "float_families.hpp"
-#include "float_oracle.hpp"
+#include "float_harness.hpp"
 #include "../src/checker/float.hpp"
 
 #include <doctest/doctest.h>
@@ -27,31 +27,6 @@ const FloatFormat kB64 = *float_format("binary64");
 const FloatFormat kB32 = *float_format("binary32");
 
 Rational pow2(long k) { return k >= 0 ? Rational(Integer(1) << k) : Rational(1) / Rational(Integer(1) << -k); }
-
-/// max over orders and averaging styles of |plain float evaluation - target|, each checked <= bound.
-template <typename F>
-Rational oracle_error(const Model& m, const Dataset& ds, const FloatFormat& fmt, const Rational& bound,
-                      const std::string& label) {
-  Rational worst(0);
-  g_rounded.clear();
-  for (Order o : {Order::Forward, Order::Reverse, Order::Pairwise, Order::Fma})
-    for (bool by_weights : {false, true})
-      for (const auto& s : ds.sequences) {
-        auto got = float_eval<F>(m, s.input, fmt, o, by_weights);
-        for (std::size_t k = 0; k < s.output.size(); ++k)
-          for (std::size_t c = 0; c < m.d; ++c) {
-            F x = got[s.positions[k]][c];
-            REQUIRE(std::isfinite(static_cast<double>(x)));
-            Rational err = abs(Rational(static_cast<double>(x)) - s.output[k][c]);
-            if (err > bound)
-              std::cerr << label << ": order " << static_cast<int>(o) << " error " << rational_approx(err)
-                        << " > certified " << rational_approx(bound) << "\n";
-            CHECK(err <= bound);
-            worst = std::max(worst, err);
-          }
-      }
-  return worst;
-}
 
 struct DecimalRun {
   FloatFormat fmt;
@@ -81,18 +56,7 @@ void run_decimal(const std::string& name, const DecimalRun& run, std::uint64_t s
   // Exactness is never traded: the model interpolates in rational arithmetic.
   CHECK_FALSE(check_interpolation(m, ds, Evaluator::Reference).first.has_value());
   CHECK(m.blocks.size() <= ds.total_outputs() + ds.sequences.size() + 3);
-  FloatBound fb = float_error_bound(m, ds, run.fmt, run.fmt.p, 1);
-  if (!fb.ok()) std::cerr << label << ": " << fb.why << "\n";
-  REQUIRE(fb.ok());
-  CHECK(fb.relative <= run.eps);
-  std::string why;
-  auto own = checker::float_error_bound(m, ds, run.fmt.p, run.fmt.emin, run.fmt.emax, 0, 1, why);
-  REQUIRE_MESSAGE(own.has_value(), why);
-  CHECK(*own <= fb.bound * 2);  // the checker verifies the claim certify writes (twice the bound)
-  Rational measured = run.fmt.p == 53 ? oracle_error<double>(m, ds, run.fmt, fb.bound, label)
-                                      : oracle_error<float>(m, ds, run.fmt, fb.bound, label);
-  MESSAGE(label << ": L = " << m.blocks.size() << ", certified " << rational_approx(fb.bound) << " (relative "
-                << rational_approx(fb.relative) << "), measured " << rational_approx(measured));
+  certify_and_measure(m, ds, run.fmt, run.eps, label);
 }
 
 /// A one-token model [z -> s z + C][z -> z - C] on the token (x, 0), target (s x, 0): the snap alone.
@@ -141,8 +105,8 @@ TEST_CASE("float_snap::binary64, one decimal, |x| <= 10^6, every family: exact i
 }
 
 TEST_CASE("float_snap::binary64, two decimals: every family at |x| <= 10^4, the hat-only families at 10^6") {
-  // Two decimals at 10^6 make an integer grid of 10^8 units; the code-layer families then need
-  // more than 53 bits (bench/float_precision.md), the hat-only families do not.
+  // Two decimals at 10^6 make an integer grid of 10^8 units; the code-layer families there need
+  // split hats and coarse promotions (tests/float_split_test.cpp), the hat-only families do not.
   DecimalRun small{kB64, 10000, 2, 12, Rational(1, 1000000)};
   for (const auto& name : kFloatFamilies)
     if (name != "large-N") run_decimal(name, small, 41);

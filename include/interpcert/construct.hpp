@@ -78,6 +78,7 @@ struct InterpolationHat {
   Rational t0, delta;
   std::size_t layer = 0;
   std::vector<std::size_t> sequences;  ///< the sequences whose output tokens sit at `from`
+  Vec u;  ///< --for-float: this hat's own direction (t0 and delta along it); empty: the trace's u
 };
 
 /// Every choice the construction made, for `explain` and for tests.
@@ -90,6 +91,9 @@ struct ConstructionTrace {
   std::size_t requirements = 0;       ///< distinct (context, token) requirements
   bool uses_attention = false;        ///< false: no token needs different targets (no code layers)
   std::size_t key_t = 0;              ///< k = (1, t, t^2, ...)
+  /// --for-float in d = 2: k separates the tokens of each context (not all tokens), and the codes
+  /// keep different tokens' positions apart (proofs/float-construction.md, "A key per context").
+  bool key_per_context = false;
   Vec k, w;
   Rational translation;               ///< c: every token moved by c k (0: no translate layer)
   std::vector<CodeRound> rounds;

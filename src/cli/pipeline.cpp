@@ -105,7 +105,8 @@ std::optional<BuiltModel> build_and_verify(const Dataset& ds, const std::string&
     }
     os << "  requirement points: " << tr.requirements << "\n";
   } else if (tr.uses_attention) {
-    os << (copt.for_float ? "  key direction k = " + vec_text(tr.k) + " (small-integer, for floating point)"
+    os << (copt.for_float ? "  key direction k = " + vec_text(tr.k) + " (small-integer, for floating point" +
+                                (tr.key_per_context ? "; distinct projections within each context" : "") + ")"
                           : "  key direction k = (1, t, t^2, ...) with t = " + std::to_string(tr.key_t))
        << ", w = " << vec_text(tr.w) << "\n"
        << "  translation: " << (tr.translation == 0 ? std::string("not needed (k.z >= 1 already)")

@@ -7,11 +7,14 @@
 #include "interpcert/construct.hpp"
 
 #include "hat.hpp"
+#include "interpcert/model_stats.hpp"
 #include "interpcert/preconditions.hpp"
 #include "interpcert/staircase.hpp"
 
 #include <algorithm>
 #include <map>
+#include <memory>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -168,8 +171,131 @@ struct HatPlan {
 // Hats moving every `from` to its `to`. The windows avoid every requirement position, and with a
 // width cap also every target: then the layers can run in any order that moves a position before
 // the hat whose target it is. Returns nullopt when those dependencies form a cycle (capped only).
+/// The float construction's split hats (proofs/float-construction.md, "Split hats"): a hat whose
+/// feed-forward output would need >= p bits for Lemma E may become a coarse hat (displacement a
+/// multiple of 2^j) and a fine hat (the rest) in two consecutive layers, at most `budget` of them
+/// (the depth then stays within sum m_j + N).
+struct FloatSplit {
+  long p = 53;
+  std::size_t budget = 0;
+  const std::vector<Vec>* others = nullptr;  // the other token positions (for the sizes only)
+};
+
+// The split hats of the float construction (proofs/float-construction.md, "Split hats"). For each
+// hat (in `order`) whose estimated size hat_bits is >= p: the best j >= 1 such that the coarse hat
+// (displacement D rounded to a multiple of 2^j per coordinate, same window) and the fine hat (the
+// rest, from the point mid = from + D_c with its own window) both estimate smaller; mid must
+// project apart from every point (its window avoids every current position; `from` itself is
+// vacated by then but still counts, which only narrows the window). The `budget` largest are taken.
+// Sizes (in bits, Lemma E) of the float construction's hats along u: see hat_bits.
+struct HatSizer {
+  const std::vector<Rational>& proj;  // sorted projections of the points
+  std::vector<Rational> zmax;
+  Rational zsum;    // max |z|_1 of the points
+  Rational lo, hi;  // the range of u.z over the points and `others`
+  long vmin = 0;
+  // others: every other token position the hats see (not moved, not in the way): sizes only.
+  HatSizer(const std::vector<const Vec*>& points, const Vec& u, const std::vector<Rational>& p,
+           const std::vector<Vec>* others)
+      : proj(p), lo(p.front()), hi(p.back()) {
+    const std::size_t d = u.size();
+    zmax.assign(d, Rational(0));
+    bool first = true;
+    auto seen_value = [&](const Rational& x) {
+      if (x == 0) return;
+      long v = valuation2(x);
+      vmin = first ? v : std::min(vmin, v);
+      first = false;
+    };
+    auto take = [&](const Vec& q) {
+      Rational l1(0);
+      for (std::size_t c = 0; c < d; ++c) zmax[c] = std::max(zmax[c], abs(q[c])), seen_value(q[c]), l1 += abs(q[c]);
+      zsum = std::max(zsum, l1);
+    };
+    for (const Vec* q : points) take(*q);
+    if (others)
+      for (const Vec& q : *others) {
+        take(q);
+        Rational t = dot(u, q);
+        lo = std::min(lo, t), hi = std::max(hi, t);
+      }
+    for (const auto& t : proj) seen_value(t);
+  }
+  // The feed-forward output of a hat at projection t0 moving by D.
+  long output(const Rational& t0, const Vec& D) const {
+    DyadicWindow win = dyadic_window(t0, nearest_gap(proj, t0));
+    Rational far = std::min(hi - win.center, win.center - lo);  // orient: the shorter side
+    if (far < 0) far = 0;
+    return hat_bits(win.center, win.delta, D, far, zmax, vmin);
+  }
+  // Its pre-activations u.z + b: |u|_inf |z|_1 + |c| + delta over their granularity.
+  long preactivation(const Rational& t0, const Vec& u) const {
+    DyadicWindow win = dyadic_window(t0, nearest_gap(proj, t0));
+    Rational umax(0);
+    for (const auto& x : u) umax = std::max(umax, abs(x));
+    long q = std::min(vmin, valuation2(win.delta / 2));
+    if (win.center != 0) q = std::min(q, valuation2(win.center));
+    return floor_log2(umax * zsum + abs(win.center) + win.delta) + 1 - q;
+  }
+};
+
+std::vector<std::optional<Vec>> plan_splits(const std::vector<Move>& moves, const std::vector<std::size_t>& order,
+                                            const std::vector<const Vec*>& points, const Vec& u,
+                                            const std::vector<Rational>& proj, const FloatSplit& split) {
+  const std::size_t d = u.size();
+  HatSizer sizer(points, u, proj, split.others);
+  auto estimate = [&](const Rational& t0, const Vec& D) { return sizer.output(t0, D); };
+  struct Option {
+    long single, score;
+    std::size_t i;
+    Vec mid;
+  };
+  std::vector<Option> options;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const Move& m = moves[order[i]];
+    Vec D(d);
+    Rational dmax(0);
+    for (std::size_t c = 0; c < d; ++c) D[c] = m.to[c] - m.from[c], dmax = std::max(dmax, abs(D[c]));
+    const Rational t0 = dot(u, m.from);
+    const long single = estimate(t0, D);
+    if (single < split.p || dmax < 2) continue;
+    Option best{single, single, i, {}};
+    for (long j = 1; j <= floor_log2(dmax); ++j) {
+      const Rational step(Integer(1) << j);
+      Vec Dc(d), Df(d);
+      bool coarse = false, fine = false;
+      for (std::size_t c = 0; c < d; ++c) {
+        Rational r = D[c] / step + Rational(1, 2);
+        Integer n = numerator(r) / denominator(r);  // toward zero
+        if (Rational(n) > r) n -= 1;                // floor(D/2^j + 1/2): the nearest multiple
+        Dc[c] = Rational(n) * step;
+        Df[c] = D[c] - Dc[c];
+        coarse = coarse || Dc[c] != 0;
+        fine = fine || Df[c] != 0;
+      }
+      if (!coarse || !fine) continue;
+      for (int fine_first = 0; fine_first < 2; ++fine_first) {
+        const Vec& first_move = fine_first ? Df : Dc;
+        const Vec& second_move = fine_first ? Dc : Df;
+        Vec mid = m.from;
+        for (std::size_t c = 0; c < d; ++c) mid[c] += first_move[c];
+        const Rational t1 = dot(u, mid);
+        if (t1 != t0 && std::binary_search(proj.begin(), proj.end(), t1)) continue;  // mid on another point's line
+        long score = std::max(estimate(t0, first_move), estimate(t1, second_move));
+        if (score < best.score) best.score = score, best.mid = std::move(mid);
+      }
+    }
+    if (best.score < single) options.push_back(std::move(best));
+  }
+  std::stable_sort(options.begin(), options.end(), [](const Option& a, const Option& b) { return a.single > b.single; });
+  if (options.size() > split.budget) options.resize(split.budget);
+  std::vector<std::optional<Vec>> mid(order.size());
+  for (auto& o : options) mid[o.i] = std::move(o.mid);
+  return mid;
+}
+
 std::optional<HatPlan> plan_interpolation(const std::vector<Move>& moves, std::size_t d, std::size_t per_layer,
-                                          bool capped, bool for_float) {
+                                          bool capped, bool for_float, const FloatSplit* split = nullptr) {
   std::unordered_set<Vec, VecHash> seen;
   std::vector<const Vec*> points;
   for (const auto& m : moves)
@@ -221,23 +347,113 @@ std::optional<HatPlan> plan_interpolation(const std::vector<Move>& moves, std::s
       break;
     }
   }
+  if (for_float && split) {
+    // If some hat along the first valid u would need >= p bits: among the next few valid directions,
+    // the one whose largest hat (output or pre-activation, HatSizer) is smallest; the first on ties.
+    // Only a choice: any valid u interpolates exactly.
+    auto score = [&](const Vec& u, const std::vector<Rational>& pr) {
+      HatSizer sizer(points, u, pr, split->others);
+      long worst = 0;
+      for (std::size_t i : order) {
+        const Move& m = moves[i];
+        Vec D(d);
+        for (std::size_t c = 0; c < d; ++c) D[c] = m.to[c] - m.from[c];
+        Rational t0 = dot(u, m.from);
+        worst = std::max({worst, sizer.output(t0, D), sizer.preactivation(t0, u)});
+      }
+      return worst;
+    };
+    long best = score(plan.u, proj);
+    std::vector<Rational> pr;
+    for (std::size_t s = plan.s + 1, valid = 0; best >= split->p - 3 && valid < 8 && s < plan.s + 64; ++s) {
+      Vec u = small.next();
+      pr.clear();
+      for (const Vec* p : points) pr.push_back(dot(u, *p));
+      std::sort(pr.begin(), pr.end());
+      if (std::adjacent_find(pr.begin(), pr.end()) != pr.end()) continue;
+      ++valid;
+      long sc = score(u, pr);
+      if (sc < best) best = sc, plan.u = std::move(u), plan.s = s, proj = pr;
+    }
+  }
+  std::vector<std::optional<Vec>> mid(order.size());  // split hats: the point between coarse and fine
+  if (for_float && split && split->budget > 0) mid = plan_splits(moves, order, points, plan.u, proj, *split);
+  // The float construction orients each hat by the range of every token position it sees.
+  Rational olo = proj.front(), ohi = proj.back();
+  if (for_float && split && split->others)
+    for (const Vec& q : *split->others) {
+      Rational t = dot(plan.u, q);
+      olo = std::min(olo, t), ohi = std::max(ohi, t);
+    }
   std::vector<Hat> batch;
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    const Move& m = moves[order[i]];
-    Hat hat{plan.u, dot(plan.u, m.from), Rational(0), Vec(d)};
-    hat.delta = nearest_gap(proj, hat.t0);
+  // The float construction may give each hat (one per layer) its own direction: if the hat would
+  // need >= p bits along plan.u, among the first small directions under which the hat's point
+  // projects apart from every other point, the one with the smallest HatSizer size. Only a choice:
+  // the window still holds no other point.
+  struct Dir {
+    Vec u;
+    std::vector<Rational> proj;
+    Rational lo, hi;
+    std::unique_ptr<HatSizer> sizer;
+  };
+  std::vector<Dir> dirs;
+  if (for_float && split) {
+    SmallDirections more(d);
+    dirs.reserve(16);  // the sizers refer to their Dir's projections: no reallocation
+    for (std::size_t n = 0; dirs.size() < 16 && n < 64; ++n) {
+      Vec u = n == 0 ? plan.u : more.next();
+      if (n > 0 && u == plan.u) continue;
+      Dir dir{u, {}, {}, {}, nullptr};
+      for (const Vec* q : points) dir.proj.push_back(dot(u, *q));
+      std::sort(dir.proj.begin(), dir.proj.end());
+      dirs.push_back(std::move(dir));
+      Dir& dd = dirs.back();
+      dd.sizer = std::make_unique<HatSizer>(points, dd.u, dd.proj, split->others);
+      dd.lo = dd.sizer->lo, dd.hi = dd.sizer->hi;
+    }
+  }
+  auto add_hat = [&](const Vec& from, const Vec& to, const std::vector<std::size_t>& sequences, bool last,
+                     bool is_point) {
+    const Dir* use = nullptr;
+    if (!dirs.empty()) {
+      Vec D(d);
+      for (std::size_t c = 0; c < d; ++c) D[c] = to[c] - from[c];
+      long best = 0;
+      for (const Dir& dir : dirs) {
+        Rational t = dot(dir.u, from);
+        auto [a, b] = std::equal_range(dir.proj.begin(), dir.proj.end(), t);
+        if (b - a > (is_point ? 1 : 0)) continue;  // another point on the hat's line
+        long sc = std::max(dir.sizer->output(t, D), dir.sizer->preactivation(t, dir.u));
+        if (!use || sc < best) use = &dir, best = sc;
+        if (&dir == &dirs.front() && sc < split->p - 3) break;  // plan.u is fine (3 bits spare): keep it
+      }
+    }
+    const Vec& u = use ? use->u : plan.u;
+    const std::vector<Rational>& pr = use ? use->proj : proj;
+    Hat hat{u, dot(u, from), Rational(0), Vec(d)};
+    hat.delta = nearest_gap(pr, hat.t0);
     if (for_float) {
       DyadicWindow win = dyadic_window(hat.t0, hat.delta);
       hat.t0 = win.center;
       hat.delta = win.delta;
     }
-    plan.hats.push_back({m.from, m.to, hat.t0, hat.delta, plan.layers.size(), m.sequences});  // along u
-    if (for_float) orient(hat, proj.front(), proj.back());
-    for (std::size_t c = 0; c < d; ++c) hat.displacement[c] = m.to[c] - m.from[c];
+    plan.hats.push_back({from, to, hat.t0, hat.delta, plan.layers.size(), sequences, {}});  // along u
+    if (use && use->u != plan.u) plan.hats.back().u = u;
+    if (for_float) orient(hat, use ? use->lo : olo, use ? use->hi : ohi);
+    for (std::size_t c = 0; c < d; ++c) hat.displacement[c] = to[c] - from[c];
     batch.push_back(std::move(hat));
-    if (batch.size() == per_layer || i + 1 == order.size()) {
+    if (batch.size() == per_layer || last) {
       plan.layers.push_back(for_float ? trapezoids_layer(batch) : hats_layer(batch));
       batch.clear();
+    }
+  };
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const Move& m = moves[order[i]];
+    if (mid[i]) {  // per_layer is 1 here: the coarse hat's layer, then the fine hat's
+      add_hat(m.from, *mid[i], m.sequences, true, true);
+      add_hat(*mid[i], m.to, m.sequences, i + 1 == order.size(), false);
+    } else {
+      add_hat(m.from, m.to, m.sequences, i + 1 == order.size(), true);
     }
   }
   return plan;
@@ -247,8 +463,10 @@ std::optional<HatPlan> plan_interpolation(const std::vector<Move>& moves, std::s
 
 class AttentionRoute {
  public:
-  AttentionRoute(const Problem& pb, const ConstructOptions& opt, ConstructionTrace& trace)
+  AttentionRoute(const Problem& pb, const ConstructOptions& opt, ConstructionTrace& trace, std::size_t block_bound)
       : pb_(pb),
+        p_(opt.float_bits),
+        block_bound_(block_bound),
         capped_(opt.max_ff_width != 0),
         ff_(opt.for_float),
         // one flat-top hat per layer in the float construction (see construct_hardmax)
@@ -283,8 +501,16 @@ class AttentionRoute {
         std::vector<Rational> code = code_;
         for (std::size_t g = 0; g < G; ++g) code[g] += round.lambda * height_[g];
         if (!codes_separate(code, next_class)) continue;
+        if (key_relaxed_ && !positions_apart(code)) continue;
         if (last) {
-          hats = plan_interpolation(requirement_moves(code), pb_.d, per_layer_, capped_ || ff_, ff_);
+          std::vector<Move> moves = requirement_moves(code);
+          // Split hats only within the guarantee: L = blocks so far + max(1, hats) + splits <= sum m_j + N.
+          std::size_t hats_now = 0;
+          for (const auto& mv : moves) hats_now += mv.from != mv.to;
+          std::size_t used = model_.blocks.size() + std::max<std::size_t>(1, hats_now);
+          std::vector<Vec> others = all_positions(code);
+          FloatSplit split{p_, block_bound_ > used ? block_bound_ - used : 0, &others};
+          hats = plan_interpolation(moves, pb_.d, per_layer_, capped_ || ff_, ff_, &split);
           if (!hats) continue;  // a cycle of targets for this lambda; the next one shifts positions
         }
         code_ = std::move(code);
@@ -321,8 +547,11 @@ class AttentionRoute {
 
  private:
   const Problem& pb_;
+  long p_;                    // the float construction's target precision
+  std::size_t block_bound_;   // sum m_j + N: split hats stay within it
   bool capped_;
   bool ff_;  // the float construction (proofs/float-construction.md)
+  bool key_relaxed_ = false;  // k separates the tokens of each context, not all tokens (d = 2, ff_)
   std::size_t per_layer_;
   ConstructionTrace& tr_;
   Model model_;
@@ -332,10 +561,17 @@ class AttentionRoute {
   std::vector<Rational> code_, height_;
   std::vector<std::size_t> leader_, class_of_;
   std::vector<std::map<std::size_t, Rational>> promoted_;  // per context: token -> its k.pos
+  Rational round_top_;  // the tallest leader height before this round's promotions
 
   // Step 1: k = (1, t, t^2, ...) with distinct projections of the tokens; w = (k_2, -k_1, 0, ...).
+  //
+  // The float construction in d = 2 asks less (proofs/float-construction.md, "A key per context"):
+  // distinct projections within each context (unique leaders), and the lambda schedule then also
+  // keeps the positions of different tokens apart (positions_apart). A small key keeps the heights,
+  // codes and positions small when many distinct tokens would need a large one.
   void choose_key() {
     const std::size_t d = pb_.d;
+    const bool relax = ff_ && d == 2;
     SmallDirections small(d);
     for (std::size_t t = 1;; ++t) {
       k_ = ff_ ? small.next() : moment_curve(d, t);
@@ -344,19 +580,24 @@ class AttentionRoute {
       if (auto fast = integer_projections(k_, pb_.tokens)) {
         std::vector<__int128> sorted = *fast;
         std::sort(sorted.begin(), sorted.end());
-        if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) continue;
+        bool global = std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end();
+        if (!global && !(relax && distinct_in_contexts(*fast))) continue;
         kx_.resize(fast->size());
         for (std::size_t x = 0; x < fast->size(); ++x) kx_[x] = rational_from_int128((*fast)[x]);
         tr_.key_t = t;
+        key_relaxed_ = !global;
         break;
       }
       kx_.assign(pb_.tokens.size(), Rational(0));
       for (std::size_t x = 0; x < pb_.tokens.size(); ++x) kx_[x] = dot(k_, *pb_.tokens[x]);
-      if (all_distinct(kx_)) {
+      bool global = all_distinct(kx_);
+      if (global || (relax && distinct_in_contexts(kx_))) {
         tr_.key_t = t;
+        key_relaxed_ = !global;
         break;
       }
     }
+    tr_.key_per_context = key_relaxed_;
     w_.assign(d, Rational(0));
     w_[0] = k_[1];
     w_[1] = -k_[0];
@@ -370,6 +611,30 @@ class AttentionRoute {
     }
     tr_.k = k_;
     tr_.w = w_;
+  }
+
+  template <typename T>
+  bool distinct_in_contexts(const std::vector<T>& proj) const {
+    std::vector<T> v;
+    for (const auto& ctx : pb_.contexts) {
+      v.clear();
+      for (auto x : ctx) v.push_back(proj[x]);
+      std::sort(v.begin(), v.end());
+      if (std::adjacent_find(v.begin(), v.end()) != v.end()) return false;
+    }
+    return true;
+  }
+
+  // With a key per context: no two different tokens share a position (k.pos, w.pos) under these
+  // codes (in d = 2 the pair is the position). Equal pairs of one token are one class (equal codes).
+  bool positions_apart(const std::vector<Rational>& code) const {
+    std::map<std::pair<Rational, Rational>, std::size_t> owner;
+    for (std::size_t g = 0; g < pb_.contexts.size(); ++g)
+      for (auto x : pb_.contexts[g]) {
+        auto [it, fresh] = owner.try_emplace({kpos(g, x), wpos(g, x, code)}, x);
+        if (!fresh && it->second != x) return false;
+      }
+    return true;
   }
 
   // Step 2: move every token by c k, c the least natural number with k.z >= 1 afterwards.
@@ -474,6 +739,7 @@ class AttentionRoute {
   std::vector<FeedForward> promote(std::size_t round, const std::vector<Conflict>& conflicts) {
     std::vector<Promotion> promos;
     Rational top = *std::max_element(height_.begin(), height_.end());
+    round_top_ = top;
     Rational base = Rational(numerator(top) / denominator(top)) + 1;  // floor(top) + 1 > top
     for (const auto& cf : conflicts) {
       const auto& [x, targets] = *cf.groups.begin();
@@ -561,6 +827,7 @@ class AttentionRoute {
         DyadicWindow win = dyadic_window(hat.t0, hat.delta);
         hat.t0 = win.center;
         hat.delta = win.delta;
+        coarse_promotion(promos, i, hat.t0, hat.delta, proj);
       }
       Rational along = (pr.to_height - pr.from_height) / kk_;
       for (std::size_t c = 0; c < pb_.d; ++c) hat.displacement[c] = along * k_[c];
@@ -574,6 +841,53 @@ class AttentionRoute {
     for (std::size_t i = lo; i < hi; ++i)
       for (auto c : promos[i].contexts_with) promoted_[c][promos[i].token] = promos[i].to_height;
     return ff_ ? trapezoids_layer(hats) : hats_layer(hats);
+  }
+
+  // The float construction's coarse promotion (proofs/float-construction.md, "Coarse promotions"):
+  // to = from + m |k|^2 with m the least multiple of 2^j above the floor (the round's top, or its
+  // previous promotion's height), 2^j <= delta/2 and 2^j <= the least rise (in units of |k|^2), so
+  // the heights at most double their rise. Then W = 2 D / delta = (2 m / delta) k: integer entries,
+  // and the layer's output needs about log2(delta/2) fewer bits (Lemma E). Only for a hat whose plain
+  // rise would need >= p bits (otherwise the heights stay as small as before).
+  void coarse_promotion(std::vector<Promotion>& promos, std::size_t i, const Rational& center, const Rational& delta,
+                        const std::vector<Rational>& proj) const {
+    Promotion& pr = promos[i];
+    const Rational floor_h = i == 0 ? round_top_ : promos[i - 1].to_height;
+    const Rational least = (floor_h - pr.from_height) / kk_;  // m > least
+    auto rise = [&](const Rational& step) {  // the least multiple of step above `least`
+      Rational r = least / step;
+      Integer q = numerator(r) / denominator(r);
+      if (Rational(q) > r) q -= 1;  // floor
+      return Rational(q + 1) * step;
+    };
+    Rational m = rise(Rational(1));
+    // Only where the plain rise would need >= p bits (HatSizer's estimate over every position).
+    std::vector<Vec> pos = all_positions(code_);
+    std::vector<const Vec*> pts;
+    for (const auto& z : pos) pts.push_back(&z);
+    HatSizer sizer(pts, k_, proj, nullptr);
+    Vec D(pb_.d);
+    for (std::size_t c = 0; c < pb_.d; ++c) D[c] = m * k_[c];
+    Rational far = std::max(Rational(0), std::min(proj.back() - center, center - proj.front()));
+    if (hat_bits(center, delta, D, far, sizer.zmax, sizer.vmin) >= p_ - 6 && delta / 2 >= 2 && least >= 2 * 64)
+      m = rise(std::min(pow2_at_most(delta / 2), pow2_at_most(least / 64)));
+    pr.to_height = pr.from_height + m * kk_;
+  }
+
+  // Every distinct token position under these codes (the float construction sizes its hats by them).
+  std::vector<Vec> all_positions(const std::vector<Rational>& code) const {
+    std::set<std::pair<Rational, Rational>> seen;
+    std::vector<Vec> out;
+    for (std::size_t g = 0; g < pb_.contexts.size(); ++g)
+      for (auto x : pb_.contexts[g]) {
+        const Rational& kp = kpos(g, x);
+        if (!seen.insert({kp, wpos(g, x, code)}).second) continue;
+        Vec z = *pb_.tokens[x];
+        axpy(z, (kp - kx_[x]) / kk_, k_);
+        axpy(z, code[g], w_);
+        out.push_back(std::move(z));
+      }
+    return out;
   }
 
   // Step 6 input: every distinct requirement position (as a vector) with its target.
@@ -753,7 +1067,14 @@ Construction construct_hardmax(const Dataset& ds, const ConstructOptions& option
       auto& seqs = moves[it->second].sequences;
       seqs.insert(seqs.end(), r.sequences.begin(), r.sequences.end());
     }
-    if (auto plan = plan_interpolation(moves, ds.d, per_layer, capped || options.for_float, options.for_float)) {
+    std::size_t hats_now = 0;
+    for (const auto& mv : moves) hats_now += mv.from != mv.to;
+    const std::size_t bound = construction_block_bound(ds);
+    std::vector<Vec> others;
+    if (options.for_float)
+      for (const Vec* t : pb.tokens) others.push_back(*t);
+    FloatSplit split{options.float_bits, bound > hats_now ? bound - hats_now : 0, &others};
+    if (auto plan = plan_interpolation(moves, ds.d, per_layer, capped || options.for_float, options.for_float, &split)) {
       out.model.d = ds.d;
       for (auto& ff : plan->layers) out.model.blocks.push_back(Block{std::nullopt, std::move(ff)});
       tr.interpolation_s = plan->s;
@@ -764,7 +1085,7 @@ Construction construct_hardmax(const Dataset& ds, const ConstructOptions& option
     // A cycle of targets under a width cap: the attention route shifts positions off the targets.
   }
   tr.uses_attention = true;
-  out.model = AttentionRoute(pb, options, tr).build();
+  out.model = AttentionRoute(pb, options, tr, construction_block_bound(ds)).build();
   out.model.d = ds.d;
   return out;
 }

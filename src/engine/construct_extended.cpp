@@ -333,7 +333,7 @@ Construction construct_extended(const Dataset& ds, bool causal, const ConstructO
     Hat hat{tr.u, dot(tr.u, from), Rational(0), Vec(ds.d)};
     hat.delta = nearest_gap(proj, hat.t0);
     for (std::size_t c = 0; c < ds.d; ++c) hat.displacement[c] = t.first[c] - from[c];
-    tr.hats.push_back({from, t.first, hat.t0, hat.delta, 0, t.second});
+    tr.hats.push_back({from, t.first, hat.t0, hat.delta, 0, t.second, {}});
     hats.push_back(std::move(hat));
   }
   if (!hats.empty()) {

@@ -52,6 +52,32 @@ FeedForward trapezoids_layer(const std::vector<Hat>& hats) {
   return ff;
 }
 
+long floor_log2(const Rational& x) {
+  long e = static_cast<long>(msb(numerator(x))) - static_cast<long>(msb(denominator(x)));
+  // 2^e <= x < 2^(e+1) up to one: compare num with den 2^e
+  auto p2 = [](long k) { return k >= 0 ? Rational(Integer(1) << k) : Rational(1) / Rational(Integer(1) << -k); };
+  return p2(e) > x ? e - 1 : e;
+}
+
+long valuation2(const Rational& x) {
+  return static_cast<long>(lsb(abs(numerator(x)))) - static_cast<long>(lsb(denominator(x)));
+}
+
+long hat_bits(const Rational& center, const Rational& delta, const Vec& displacement, const Rational& far,
+              const std::vector<Rational>& zmax, long vmin) {
+  long vh = std::min(vmin, valuation2(delta / 2));
+  if (center != 0) vh = std::min(vh, valuation2(center));
+  long worst = 0;
+  for (std::size_t c = 0; c < displacement.size(); ++c) {
+    Rational W = displacement[c] * 2 / delta;
+    Rational S = zmax[c] + Rational(4) * abs(W) * (far + delta);
+    if (S == 0) continue;
+    long q = W == 0 ? vmin : std::min(vmin, valuation2(W) + vh);
+    worst = std::max(worst, floor_log2(S) + 1 - q);
+  }
+  return worst;
+}
+
 Rational pow2_at_most(const Rational& x) {
   // 2^e <= x < 2^(e+1), e from the bit lengths (then corrected by one).
   long e = static_cast<long>(msb(numerator(x))) - static_cast<long>(msb(denominator(x)));

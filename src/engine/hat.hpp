@@ -44,4 +44,18 @@ Rational pow2_at_most(const Rational& x);
 /// nearest other value of `all` (a sorted vector of distinct values). Exact.
 Rational nearest_gap(const std::vector<Rational>& sorted_all, const Rational& center);
 
+/// floor(log2 x) for x > 0, and the 2-adic valuation of x != 0 (v2(num) - v2(den)). Exact.
+long floor_log2(const Rational& x);
+long valuation2(const Rational& x);
+
+/// Lemma E's size of the float construction's flat-top hat (proofs/float-construction.md, "Split
+/// hats"): an estimate of the significand bits its feed-forward output needs to be computed
+/// exactly, max over coordinates c of log2(Z_c + 4 |W_c| (X + delta)) - q_c, W_c = 2 D_c / delta,
+/// q_c = min(vmin, v(W_c) + min(vmin, v(delta/2), v(center))). Z_c: the largest |z_c| of the points,
+/// X: the distance from the centre to the farthest point on the hat's far side, vmin: the least
+/// 2-adic valuation of the points' coordinates and projections. A heuristic to CHOOSE a split (the
+/// float analysis decides what is certified), deterministic.
+long hat_bits(const Rational& center, const Rational& delta, const Vec& displacement, const Rational& far,
+              const std::vector<Rational>& zmax, long vmin);
+
 }  // namespace interpcert
