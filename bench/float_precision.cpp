@@ -1,7 +1,8 @@
 // bench/float_precision: for the families of issue 10, the precision needed and the certified
 // binary64/binary32 error of the constructed model, without and with --for-float, next to the
 // measured error of a plain double/float evaluation (tests/float_oracle.hpp: forward order and FMA).
-// Usage: float_precision [--quick] [--no-precision] [--digits K] [binary64|binary32]... [family]...
+// Usage: float_precision [--quick] [--no-precision] [--for-float-only] [--digits K] [--n N] [binary64|binary32]... [family]...
+// (--n N: every family with N sequences; all subsets stays at the 31 subsets of its pool)
 // (--digits K: short-decimal coordinates with K decimals, |x| <= the same R: tests/float_families.hpp)
 // (a markdown table; bench/README.md; FLOAT_PRECISION_DUMP=DIR also writes each dataset there)
 #include "float_families.hpp"
@@ -26,6 +27,8 @@ namespace {
 
 bool g_search = true;  // --no-precision: skip the precision search (slow on the large-N rows)
 int g_digits = 0;      // --digits K: K decimals
+bool g_robust_only = false;  // --for-float-only: skip the default construction (and the no-prefix one)
+std::size_t g_n = 0;   // --n N: N sequences in every family (0: 20 with --quick, 100, large-N 1,000/100)
 
 struct Row {
   std::string status;  // "ok" or the reason
@@ -70,6 +73,7 @@ Row measure(const Model& m, const Dataset& ds, const FloatFormat& f, const Ratio
 }
 
 std::string cell(const Row& r) {
+  if (r.status.empty()) return "- | - | -";  // not measured (--for-float-only)
   char buf[160];
   std::string need = r.p_needed > 0 ? std::to_string(r.p_needed) : r.p_needed == 0 ? "-" : ">1024";
   std::string bound = r.status == "ok" ? rational_approx(r.rel) : r.status;
@@ -87,6 +91,8 @@ int main(int argc, char** argv) {
     if (a == "--quick") quick = true;
     else if (a == "--no-precision") g_search = false;
     else if (a == "--digits" && i + 1 < argc) g_digits = std::atoi(argv[++i]);
+    else if (a == "--for-float-only") g_robust_only = true;
+    else if (a == "--n" && i + 1 < argc) g_n = static_cast<std::size_t>(std::atol(argv[++i]));
     else if (a == "binary64" || a == "binary32") formats.push_back(a);
     else names.push_back(a);
   }
@@ -107,6 +113,7 @@ int main(int argc, char** argv) {
     const Rational eps = fi == 0 ? Rational(1, 1000000) : Rational(1, 100);
     for (const auto& name : names) {
       std::size_t N = name == "large-N" ? (fi == 0 ? 1000 : 100) : (quick ? 20 : 100);
+      if (g_n) N = g_n;
       std::mt19937_64 rng(42);
       Dataset ds = g_digits ? decimal_family(name, rng, N, R, g_digits) : float_family(name, rng, N, R);
       if (const char* dir = std::getenv("FLOAT_PRECISION_DUMP")) {  // the datasets, to rerun with the CLI
@@ -117,14 +124,16 @@ int main(int argc, char** argv) {
         }
       }
       auto t0 = std::chrono::steady_clock::now();
-      Construction plain = construct_model(ds);
+      // --for-float-only: the default construction is skipped (its columns print "-" and 0 blocks).
+      Construction plain = g_robust_only ? Construction{} : construct_model(ds);
       ConstructOptions ff;
       ff.for_float = true;
       ff.float_bits = f.p;
       Construction robust = construct_model(ds, ff);
-      Row a = measure(plain.model, ds, f, eps), b = measure(robust.model, ds, f, eps);
+      Row a = g_robust_only ? Row{} : measure(plain.model, ds, f, eps), b = measure(robust.model, ds, f, eps);
       std::string before_prefix;  // --digits: the float construction without the rescale prefix
-      if (g_digits) {
+      if (g_digits && g_robust_only) before_prefix = " - | - | - |";
+      else if (g_digits) {
         ff.rescale_prefix = false;
         Construction np = construct_model(ds, ff);
         before_prefix = " " + cell(measure(np.model, ds, f, eps)) + " |";
