@@ -36,12 +36,13 @@ struct FamilyRun {
   long R;
   std::size_t N;
   Rational eps;  // relative: max error / max(1, |target|)
+  std::size_t d = 2;
 };
 
 void run_family(const std::string& name, const FamilyRun& run, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
-  Dataset ds = float_family(name, rng, run.N, run.R);
-  std::string label = name + " " + run.fmt.name + " seed " + std::to_string(seed);
+  Dataset ds = float_family(name, rng, run.N, run.R, run.d);
+  std::string label = name + " " + run.fmt.name + " d = " + std::to_string(run.d) + " seed " + std::to_string(seed);
   INFO(label);
   ConstructOptions opt;
   opt.for_float = true;
@@ -105,6 +106,17 @@ TEST_CASE("float_construction::binary32, every family: exact in rationals, certi
     if (name == "large-N") continue;  // out of reach at N = 100 (bench/float_precision.md)
     for (std::uint64_t seed : {21u, 22u}) run_family(name, run, seed);
   }
+}
+
+TEST_CASE("float_construction::d = 3 and d = 24: every family, binary64 and binary32") {
+  // The float construction's directions (1, a_2, ..., a_d) are enumerated by size: at d = 24 a
+  // level of that enumeration has up to 3^23 vectors, which must be visited, never stored.
+  for (std::size_t d : {3u, 24u})
+    for (const auto& name : kFloatFamilies) {
+      if (name == "large-N") continue;
+      run_family(name, FamilyRun{kB64, 1000000, 8, Rational(1, 1000000), d}, 31);
+      run_family(name, FamilyRun{kB32, 100, 8, Rational(1, 100), d}, 32);
+    }
 }
 
 TEST_CASE("float_construction::the issue's example: 200 sequences from a pool of 9 points, certified in binary64") {

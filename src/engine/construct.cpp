@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <stdexcept>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -90,42 +91,45 @@ Vec moment_curve(std::size_t d, std::size_t t) {
 /// Candidate i of the enumeration (deterministic; every vector occurs once).
 class SmallDirections {
  public:
-  explicit SmallDirections(std::size_t d) : d_(d) {}
+  explicit SmallDirections(std::size_t d) : d_(d), digit_(d - 1, 0) {}
   Vec next() {
     for (;;) {
-      if (idx_ == level_.size()) fill_level();
-      Vec v = level_[idx_++];
+      if (!advance()) continue;
+      long m = 0;
+      for (auto i : digit_) m = std::max(m, std::labs(order_[i]));
+      if (m != T_) continue;
+      Vec v(d_);
+      v[0] = 1;
+      for (std::size_t i = 0; i + 1 < d_; ++i) v[i + 1] = Rational(order_[digit_[i]]);
       return v;
     }
   }
 
  private:
-  void fill_level() {
-    level_.clear();
-    idx_ = 0;
-    const long T = T_++;
-    std::vector<long> order;  // 0, 1, -1, ..., T, -T
-    order.push_back(0);
-    for (long a = 1; a <= T; ++a) order.push_back(a), order.push_back(-a);
-    std::vector<std::size_t> digit(d_ - 1, 0);
-    for (;;) {
-      long m = 0;
-      for (auto i : digit) m = std::max(m, std::labs(order[i]));
-      if (m == T) {
-        Vec v(d_);
-        v[0] = 1;
-        for (std::size_t i = 0; i + 1 < d_; ++i) v[i + 1] = Rational(order[digit[i]]);
-        level_.push_back(std::move(v));
-      }
-      std::size_t i = 0;
-      while (i < digit.size() && ++digit[i] == order.size()) digit[i++] = 0;
-      if (i == digit.size()) break;
-    }
+  // One odometer step over the digits (indices into order_); at the end of level T the next
+  // level starts. Level T has (2T + 1)^(d - 1) digit vectors: they are visited, never stored
+  // (at d = 16 level 1 alone has 3^15 = 14 million).
+  bool advance() {
+    if (!started_) return start_level(0);
+    std::size_t i = 0;
+    while (i < digit_.size() && ++digit_[i] == order_.size()) digit_[i++] = 0;
+    if (i < digit_.size()) return true;
+    if (d_ < 2) throw std::logic_error("SmallDirections: d = 1 has one direction");
+    return start_level(T_ + 1);
+  }
+  bool start_level(long T) {
+    started_ = true;
+    T_ = T;
+    order_.assign(1, 0);  // 0, 1, -1, ..., T, -T
+    for (long a = 1; a <= T; ++a) order_.push_back(a), order_.push_back(-a);
+    std::fill(digit_.begin(), digit_.end(), 0);
+    return true;
   }
   std::size_t d_;
+  std::vector<std::size_t> digit_;
+  std::vector<long> order_;
   long T_ = 0;
-  std::vector<Vec> level_;
-  std::size_t idx_ = 0;
+  bool started_ = false;
 };
 
 /// The float construction's alpha schedule: 1, 2, 3, ... (integers keep every number of the model
