@@ -119,6 +119,35 @@ TEST_CASE("float_construction::d = 3 and d = 24: every family, binary64 and bina
     }
 }
 
+TEST_CASE("float_construction::d = 24, tokens that differ only in the last coordinate: the direction search ends") {
+  // Every small direction (1, a_2, ..., a_24) with a_24 = 0 projects these tokens together; visited
+  // in order, level 1 has 3^22 of them before the first with a_24 != 0. The sampled levels
+  // (proofs/float-construction.md item 1) find a key and a u at once.
+  const std::size_t d = 24;
+  auto tok = [&](long last) {
+    Vec v(d, Rational(0));
+    v[d - 1] = Rational(last);
+    return v;
+  };
+  Dataset ds;
+  ds.d = d;
+  for (long j = 1; j <= 6; ++j) {
+    Sequence s;
+    s.input = {tok(j), tok(j + 1), tok(j + 3)};
+    s.output = {tok(10 * j)};
+    s.positions = {2};
+    ds.sequences.push_back(s);
+  }
+  for (const FloatFormat& f : {kB64, kB32}) {
+    ConstructOptions opt;
+    opt.for_float = true;
+    opt.float_bits = f.p;
+    Construction c = construct_model(ds, opt);
+    CHECK_FALSE(check_interpolation(c.model, ds, Evaluator::Reference).first.has_value());
+    certify_and_measure(c.model, ds, f, f.p == 53 ? Rational(1, 1000000) : Rational(1, 100), "last coordinate " + f.name);
+  }
+}
+
 TEST_CASE("float_construction::the issue's example: 200 sequences from a pool of 9 points, certified in binary64") {
   std::mt19937_64 rng(7);
   Dataset ds = float_family("shared-pool", rng, 200, 1000000);
