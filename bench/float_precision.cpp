@@ -1,8 +1,10 @@
 // bench/float_precision: for the families of issue 10, the precision needed and the certified
 // binary64/binary32 error of the constructed model, without and with --for-float, next to the
 // measured error of a plain double/float evaluation (tests/float_oracle.hpp: forward order and FMA).
-// Usage: float_precision [--quick] [--no-precision] [--for-float-only] [--digits K] [--n N] [binary64|binary32]... [family]...
+// Usage: float_precision [--quick] [--no-precision] [--for-float-only] [--digits K] [--n N] [--d D]
+//                        [binary64|binary32]... [family]...
 // (--n N: every family with N sequences; all subsets stays at the 31 subsets of its pool)
+// (--d D: tokens in R^D, default 2; the family's shape is the same, tests/float_families.hpp)
 // (--digits K: short-decimal coordinates with K decimals, |x| <= the same R: tests/float_families.hpp)
 // (a markdown table; bench/README.md; FLOAT_PRECISION_DUMP=DIR also writes each dataset there)
 #include "float_families.hpp"
@@ -11,6 +13,7 @@
 #include "interpcert/float_bound.hpp"
 #include "interpcert/preconditions.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -29,6 +32,7 @@ bool g_search = true;  // --no-precision: skip the precision search (slow on the
 int g_digits = 0;      // --digits K: K decimals
 bool g_robust_only = false;  // --for-float-only: skip the default construction (and the no-prefix one)
 std::size_t g_n = 0;   // --n N: N sequences in every family (0: 20 with --quick, 100, large-N 1,000/100)
+std::size_t g_d = 2;   // --d D: dimension
 
 struct Row {
   std::string status;  // "ok" or the reason
@@ -93,6 +97,7 @@ int main(int argc, char** argv) {
     else if (a == "--digits" && i + 1 < argc) g_digits = std::atoi(argv[++i]);
     else if (a == "--for-float-only") g_robust_only = true;
     else if (a == "--n" && i + 1 < argc) g_n = static_cast<std::size_t>(std::atol(argv[++i]));
+    else if (a == "--d" && i + 1 < argc) g_d = std::max<std::size_t>(2, static_cast<std::size_t>(std::atol(argv[++i])));
     else if (a == "binary64" || a == "binary32") formats.push_back(a);
     else names.push_back(a);
   }
@@ -115,9 +120,10 @@ int main(int argc, char** argv) {
       std::size_t N = name == "large-N" ? (fi == 0 ? 1000 : 100) : (quick ? 20 : 100);
       if (g_n) N = g_n;
       std::mt19937_64 rng(42);
-      Dataset ds = g_digits ? decimal_family(name, rng, N, R, g_digits) : float_family(name, rng, N, R);
+      Dataset ds = g_digits ? decimal_family(name, rng, N, R, g_digits, g_d) : float_family(name, rng, N, R, g_d);
       if (const char* dir = std::getenv("FLOAT_PRECISION_DUMP")) {  // the datasets, to rerun with the CLI
-        std::string path = std::string(dir) + "/" + name + (g_digits ? "-dec" + std::to_string(g_digits) : "") + "-" + f.name + ".json";
+        std::string path = std::string(dir) + "/" + name + (g_digits ? "-dec" + std::to_string(g_digits) : "") +
+                           (g_d != 2 ? "-d" + std::to_string(g_d) : "") + "-" + f.name + ".json";
         if (FILE* fp = std::fopen(path.c_str(), "w")) {
           std::fputs(dataset_to_json_text(ds).c_str(), fp);
           std::fclose(fp);

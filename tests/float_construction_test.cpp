@@ -36,12 +36,13 @@ struct FamilyRun {
   long R;
   std::size_t N;
   Rational eps;  // relative: max error / max(1, |target|)
+  std::size_t d = 2;
 };
 
 void run_family(const std::string& name, const FamilyRun& run, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
-  Dataset ds = float_family(name, rng, run.N, run.R);
-  std::string label = name + " " + run.fmt.name + " seed " + std::to_string(seed);
+  Dataset ds = float_family(name, rng, run.N, run.R, run.d);
+  std::string label = name + " " + run.fmt.name + " d = " + std::to_string(run.d) + " seed " + std::to_string(seed);
   INFO(label);
   ConstructOptions opt;
   opt.for_float = true;
@@ -104,6 +105,46 @@ TEST_CASE("float_construction::binary32, every family: exact in rationals, certi
   for (const auto& name : kFloatFamilies) {
     if (name == "large-N") continue;  // out of reach at N = 100 (bench/float_precision.md)
     for (std::uint64_t seed : {21u, 22u}) run_family(name, run, seed);
+  }
+}
+
+TEST_CASE("float_construction::d = 3 and d = 24: every family, binary64 and binary32") {
+  // The float construction's directions (1, a_2, ..., a_d) are enumerated by size: at d = 24 a
+  // level of that enumeration has up to 3^23 vectors, which must be visited, never stored.
+  for (std::size_t d : {3u, 24u})
+    for (const auto& name : kFloatFamilies) {
+      if (name == "large-N") continue;
+      run_family(name, FamilyRun{kB64, 1000000, 8, Rational(1, 1000000), d}, 31);
+      run_family(name, FamilyRun{kB32, 100, 8, Rational(1, 100), d}, 32);
+    }
+}
+
+TEST_CASE("float_construction::d = 24, tokens that differ only in the last coordinate: the direction search ends") {
+  // Every small direction (1, a_2, ..., a_24) with a_24 = 0 projects these tokens together; visited
+  // in order, level 1 has 3^22 of them before the first with a_24 != 0. The sampled levels
+  // (proofs/float-construction.md item 1) find a key and a u at once.
+  const std::size_t d = 24;
+  auto tok = [&](long last) {
+    Vec v(d, Rational(0));
+    v[d - 1] = Rational(last);
+    return v;
+  };
+  Dataset ds;
+  ds.d = d;
+  for (long j = 1; j <= 6; ++j) {
+    Sequence s;
+    s.input = {tok(j), tok(j + 1), tok(j + 3)};
+    s.output = {tok(10 * j)};
+    s.positions = {2};
+    ds.sequences.push_back(s);
+  }
+  for (const FloatFormat& f : {kB64, kB32}) {
+    ConstructOptions opt;
+    opt.for_float = true;
+    opt.float_bits = f.p;
+    Construction c = construct_model(ds, opt);
+    CHECK_FALSE(check_interpolation(c.model, ds, Evaluator::Reference).first.has_value());
+    certify_and_measure(c.model, ds, f, f.p == 53 ? Rational(1, 1000000) : Rational(1, 100), "last coordinate " + f.name);
   }
 }
 

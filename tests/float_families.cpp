@@ -8,13 +8,17 @@ namespace interpcert::testing {
 namespace {
 
 long uniform(std::mt19937_64& rng, long lo, long hi) { return lo + static_cast<long>(rng() % (hi - lo + 1)); }
-Vec token(std::mt19937_64& rng, long R) { return {Rational(uniform(rng, -R, R)), Rational(uniform(rng, -R, R))}; }
+Vec token(std::mt19937_64& rng, long R, std::size_t d) {
+  Vec v;
+  for (std::size_t c = 0; c < d; ++c) v.push_back(Rational(uniform(rng, -R, R)));
+  return v;
+}
 
-std::vector<Vec> pool(std::mt19937_64& rng, std::size_t count, long R) {
+std::vector<Vec> pool(std::mt19937_64& rng, std::size_t count, long R, std::size_t d) {
   std::set<Vec, bool (*)(const Vec&, const Vec&)> seen(lex_less);
   std::vector<Vec> out;
   while (out.size() < count) {
-    Vec v = token(rng, R);
+    Vec v = token(rng, R, d);
     if (seen.insert(v).second) out.push_back(v);
   }
   return out;
@@ -23,12 +27,12 @@ std::vector<Vec> pool(std::mt19937_64& rng, std::size_t count, long R) {
 // Targets consistent with H4: one per (context, token), drawn once.
 struct Targets {
   std::map<std::pair<std::vector<Vec>, Vec>, Vec> chosen;
-  Vec get(std::mt19937_64& rng, std::vector<Vec> ctx, const Vec& x, long R) {
+  Vec get(std::mt19937_64& rng, std::vector<Vec> ctx, const Vec& x, long R, std::size_t d) {
     std::sort(ctx.begin(), ctx.end(), lex_less);
     auto key = std::make_pair(ctx, x);
     auto it = chosen.find(key);
     if (it != chosen.end()) return it->second;
-    return chosen[key] = token(rng, R);
+    return chosen[key] = token(rng, R, d);
   }
 };
 
@@ -36,7 +40,7 @@ void add(Dataset& ds, std::mt19937_64& rng, Targets& tg, std::vector<Vec> seq, s
   Sequence s;
   s.input = seq;
   for (std::size_t p : pos) {
-    s.output.push_back(tg.get(rng, seq, seq[p], R));
+    s.output.push_back(tg.get(rng, seq, seq[p], R, ds.d));
     s.positions.push_back(p);
   }
   ds.sequences.push_back(s);
@@ -44,14 +48,14 @@ void add(Dataset& ds, std::mt19937_64& rng, Targets& tg, std::vector<Vec> seq, s
 
 }  // namespace
 
-Dataset float_family(const std::string& name, std::mt19937_64& rng, std::size_t N, long R) {
+Dataset float_family(const std::string& name, std::mt19937_64& rng, std::size_t N, long R, std::size_t d) {
   Dataset ds;
-  ds.d = 2;
+  ds.d = d;
   Targets tg;
   if (name == "random" || name == "large-N") {
-    for (std::size_t j = 0; j < N; ++j) add(ds, rng, tg, pool(rng, 4, R), {3}, R);
+    for (std::size_t j = 0; j < N; ++j) add(ds, rng, tg, pool(rng, 4, R, d), {3}, R);
   } else if (name == "shared-pool") {  // the example: a pool of 9 points
-    auto P = pool(rng, 9, R);
+    auto P = pool(rng, 9, R, d);
     for (std::size_t j = 0; j < N; ++j) {
       std::vector<Vec> s = P;
       std::shuffle(s.begin(), s.end(), rng);
@@ -59,7 +63,7 @@ Dataset float_family(const std::string& name, std::mt19937_64& rng, std::size_t 
       add(ds, rng, tg, s, {s.size() - 1}, R);
     }
   } else if (name == "all-subsets") {  // every subset of a pool of 5
-    auto P = pool(rng, 5, R);
+    auto P = pool(rng, 5, R, d);
     for (unsigned mask = 1; mask < 32; ++mask) {
       std::vector<Vec> s;
       for (unsigned i = 0; i < 5; ++i)
@@ -67,7 +71,7 @@ Dataset float_family(const std::string& name, std::mt19937_64& rng, std::size_t 
       add(ds, rng, tg, s, {0}, R);
     }
   } else if (name == "nested-chain") {
-    auto P = pool(rng, std::min<std::size_t>(N, 30) + 1, R);
+    auto P = pool(rng, std::min<std::size_t>(N, 30) + 1, R, d);
     for (std::size_t j = 1; j < P.size(); ++j) add(ds, rng, tg, std::vector<Vec>(P.begin(), P.begin() + j + 1), {0}, R);
   } else if (name == "collinear") {
     std::set<long> used;
@@ -76,15 +80,19 @@ Dataset float_family(const std::string& name, std::mt19937_64& rng, std::size_t 
       std::set<long> here;
       while (s.size() < 4) {
         long t = uniform(rng, -R / 2, R / 2);
-        if (here.insert(t).second) s.push_back({Rational(t), Rational(2 * t)});
+        if (here.insert(t).second) {  // on the line through 0 with direction (1, 2, 1, 2, ...)
+          Vec v;
+          for (std::size_t c = 0; c < d; ++c) v.push_back(Rational(c % 2 ? 2 * t : t));
+          s.push_back(v);
+        }
       }
       add(ds, rng, tg, s, {3}, R);
     }
   } else if (name == "m=n") {
-    for (std::size_t j = 0; j < N; ++j) add(ds, rng, tg, pool(rng, 3, R), {0, 1, 2}, R);
+    for (std::size_t j = 0; j < N; ++j) add(ds, rng, tg, pool(rng, 3, R, d), {0, 1, 2}, R);
   } else if (name == "permuted-copies") {
     for (std::size_t b = 0; b < std::max<std::size_t>(1, N / 4); ++b) {
-      auto s = pool(rng, 4, R);
+      auto s = pool(rng, 4, R, d);
       for (int c = 0; c < 4; ++c) {
         std::shuffle(s.begin(), s.end(), rng);
         add(ds, rng, tg, s, {0, 2}, R);
@@ -94,10 +102,10 @@ Dataset float_family(const std::string& name, std::mt19937_64& rng, std::size_t 
   return ds;
 }
 
-Dataset decimal_family(const std::string& name, std::mt19937_64& rng, std::size_t N, long R, int digits) {
+Dataset decimal_family(const std::string& name, std::mt19937_64& rng, std::size_t N, long R, int digits, std::size_t d) {
   long scale = 1;
   for (int i = 0; i < digits; ++i) scale *= 10;
-  Dataset ds = float_family(name, rng, N, R * scale);
+  Dataset ds = float_family(name, rng, N, R * scale, d);
   for (auto& s : ds.sequences) {
     for (auto& v : s.input)
       for (auto& x : v) x /= Rational(scale);

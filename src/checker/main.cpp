@@ -11,7 +11,6 @@
 #include "interpcert/text_util.hpp"
 #include "interpcert/verdict.hpp"
 
-
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>

@@ -1,5 +1,6 @@
 #include "certify_model.hpp"
 #include "commands.hpp"
+#include "float_report.hpp"
 #include "pipeline.hpp"
 
 #include "interpcert/atomic_file.hpp"
@@ -85,8 +86,8 @@ Runner add_certify_command(CLI::App& app) {
                   "with --epsilon E: certify that EVERY IEEE round-to-nearest evaluation in this format is within E "
                   "(hardmax, or with --softmax --beta B [--exact] the softmax model at B; proofs/float-bound.md)")
       ->check(CLI::IsMember({"binary64", "binary32"}));
-  cmd->add_option("--exp-ulps", o->exp_ulps, "with --float --softmax: exp assumed accurate to K ulps, K >= 1 (default 2; e^y is irrational for rational y != 0, so no real exp has K = 0)")
-      ->check(CLI::Range(1L, 1L << 20));
+  cmd->add_option("--exp-ulps", o->exp_ulps, std::string("with --float --softmax: ") + exp_ulps_help)
+      ->check(CLI::Range(1L, max_exp_ulps));
   cmd->add_option("--model", o->model,
                   "certify this model instead of constructing one (e.g. from `interpcert import`): hardmax exactly, "
                   "softmax with a certified bound (--epsilon E: exit 1 unless it is <= E); if it does not "

@@ -53,8 +53,8 @@ Runner add_run_command(CLI::App& app) {
   cmd->add_option("--float", o->float_format,
                   "bound the error of ANY IEEE round-to-nearest evaluation in this format (proofs/float-bound.md)")
       ->check(CLI::IsMember({"binary64", "binary32"}));
-  cmd->add_option("--exp-ulps", o->exp_ulps, "--float, softmax: exp assumed accurate to K ulps, K >= 1 (default 2; e^y is irrational for rational y != 0, so no real exp has K = 0)")
-      ->check(CLI::Range(1L, 1L << 20));
+  cmd->add_option("--exp-ulps", o->exp_ulps, std::string("--float, softmax: ") + exp_ulps_help)
+      ->check(CLI::Range(1L, max_exp_ulps));
   cmd->add_flag("--relative", o->relative, "--float: --epsilon is relative, per output token: E * max(1, |target|_inf)");
   return [o, cmd] {
     check_output_paths({{"--verdict-out", o->verdict_out}}, {o->model, o->dataset});

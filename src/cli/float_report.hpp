@@ -10,6 +10,12 @@
 
 namespace interpcert::cli {
 
+/// `--exp-ulps K` of `run` and `certify`: its range and the reason for K >= 1 (Lemma AV's overflow
+/// argument needs it; no library's exp is exact, as e^y is irrational for rational y != 0).
+inline constexpr long max_exp_ulps = 1L << 20;
+inline constexpr const char* exp_ulps_help =
+    "exp assumed accurate to K ulps, K >= 1 (default 2; e^y is irrational for rational y != 0, so no real exp has K = 0)";
+
 /// Prints the analysis of proofs/float-bound.md for `format` and returns the exit status:
 /// 0 iff the bound is <= epsilon (or, without epsilon, iff a bound was certified), 1 otherwise.
 /// `result` (optional) receives the analysis at the format's precision.

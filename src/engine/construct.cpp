@@ -12,9 +12,11 @@
 #include "interpcert/staircase.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <set>
+#include <stdexcept>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -86,46 +88,87 @@ Vec moment_curve(std::size_t d, std::size_t t) {
 }
 
 /// The float construction's directions (proofs/float-construction.md): small-integer vectors
-/// (1, a_2, ..., a_d), by increasing max |a_i| = T, each a_i in the order 0, 1, -1, 2, -2, ...
-/// Candidate i of the enumeration (deterministic; every vector occurs once).
+/// (1, a_2, ..., a_d), by increasing level T = max |a_i|. A level of at most kWholeLevel vectors is
+/// visited whole, each a_i in the order 0, 1, -1, 2, -2, ... (deterministic; every vector once):
+/// in d = 2 every level (2 vectors), in d = 3 up to T = 32. A larger level (d >= 4 from T = 3 or
+/// so; at d = 16 level 1 alone has 3^15 vectors) contributes kSampled pseudo-random vectors of the
+/// level (a fixed generator: deterministic): visiting it whole would stall the search at small T,
+/// where points that differ in few coordinates project together, and the search needs T to grow
+/// (distinct projections of P points need a range of about P^2 / 2 values, as in d = 2).
 class SmallDirections {
  public:
-  explicit SmallDirections(std::size_t d) : d_(d) {}
+  static constexpr std::uint64_t kWholeLevel = 256, kSampled = 16;
+  explicit SmallDirections(std::size_t d) : d_(d), digit_(d - 1, 0) {}
   Vec next() {
     for (;;) {
-      if (idx_ == level_.size()) fill_level();
-      Vec v = level_[idx_++];
+      advance();
+      if (sampled_ > 0) return sample();
+      long m = 0;
+      for (auto i : digit_) m = std::max(m, std::labs(order_[i]));
+      if (m != T_) continue;
+      Vec v(d_);
+      v[0] = 1;
+      for (std::size_t i = 0; i + 1 < d_; ++i) v[i + 1] = Rational(order_[digit_[i]]);
       return v;
     }
   }
 
  private:
-  void fill_level() {
-    level_.clear();
-    idx_ = 0;
-    const long T = T_++;
-    std::vector<long> order;  // 0, 1, -1, ..., T, -T
-    order.push_back(0);
-    for (long a = 1; a <= T; ++a) order.push_back(a), order.push_back(-a);
-    std::vector<std::size_t> digit(d_ - 1, 0);
-    for (;;) {
-      long m = 0;
-      for (auto i : digit) m = std::max(m, std::labs(order[i]));
-      if (m == T) {
-        Vec v(d_);
-        v[0] = 1;
-        for (std::size_t i = 0; i + 1 < d_; ++i) v[i + 1] = Rational(order[digit[i]]);
-        level_.push_back(std::move(v));
-      }
-      std::size_t i = 0;
-      while (i < digit.size() && ++digit[i] == order.size()) digit[i++] = 0;
-      if (i == digit.size()) break;
+  // One step: the odometer over the digits (indices into order_) of a whole level, or the next
+  // sample of a sampled level; at the end of a level the next one starts.
+  void advance() {
+    if (!started_) return start_level(0);
+    if (sampled_ > 0) {
+      if (sampled_ < kSampled) ++sampled_;
+      else start_level(T_ + 1);
+      return;
     }
+    std::size_t i = 0;
+    while (i < digit_.size() && ++digit_[i] == order_.size()) digit_[i++] = 0;
+    if (i < digit_.size()) return;
+    if (d_ < 2) throw std::logic_error("SmallDirections: d = 1 has one direction");
+    start_level(T_ + 1);
+  }
+  void start_level(long T) {
+    started_ = true;
+    T_ = T;
+    order_.assign(1, 0);  // 0, 1, -1, ..., T, -T
+    for (long a = 1; a <= T; ++a) order_.push_back(a), order_.push_back(-a);
+    std::fill(digit_.begin(), digit_.end(), 0);
+    sampled_ = level_size_at_most(kWholeLevel) ? 0 : 1;
+  }
+  // (2T + 1)^(d - 1) - (2T - 1)^(d - 1) <= cap, without overflow.
+  bool level_size_at_most(std::uint64_t cap) const {
+    std::uint64_t outer = 1, inner = 1;
+    for (std::size_t i = 0; i + 1 < d_; ++i) {
+      outer *= static_cast<std::uint64_t>(2 * T_ + 1);
+      inner *= static_cast<std::uint64_t>(T_ > 0 ? 2 * T_ - 1 : 0);
+      if (outer > cap + inner) return false;
+    }
+    return true;
+  }
+  // Sample sampled_ of level T_: a_i uniform in [-T, T], one a_i (uniform) set to +-T.
+  Vec sample() const {
+    std::uint64_t state = static_cast<std::uint64_t>(T_) * 0x9E3779B97F4A7C15ULL + sampled_;
+    auto next = [&state] {  // splitmix64
+      std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+      z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+      return z ^ (z >> 31);
+    };
+    const std::uint64_t width = static_cast<std::uint64_t>(2 * T_ + 1);
+    Vec v(d_);
+    v[0] = 1;
+    for (std::size_t i = 1; i < d_; ++i) v[i] = Rational(static_cast<long>(next() % width) - T_);
+    v[1 + next() % (d_ - 1)] = Rational(next() & 1 ? T_ : -T_);
+    return v;
   }
   std::size_t d_;
+  std::vector<std::size_t> digit_;
+  std::vector<long> order_;
   long T_ = 0;
-  std::vector<Vec> level_;
-  std::size_t idx_ = 0;
+  bool started_ = false;
+  std::uint64_t sampled_ = 0;  // 0: the level is visited whole; k >= 1: its k-th sample
 };
 
 /// The float construction's alpha schedule: 1, 2, 3, ... (integers keep every number of the model
