@@ -47,6 +47,9 @@ class Tokens {
   /// Appends a token given as d int64 values.
   void push_back_ints(const std::int64_t* z, std::size_t d);
   void clear() { *this = Tokens(); }
+  /// Stores the tokens as rationals even if they are all int64 (the same values): the other
+  /// representation, for differential tests of the fast paths.
+  void store_as_rationals() { to_rationals(); }
 
   /// True when the tokens are stored as int64 (then int_row is valid, else rational_row).
   bool is_integer() const { return ints_; }
