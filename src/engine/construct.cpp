@@ -1077,7 +1077,7 @@ Construction construct_hardmax(const Dataset& ds, const ConstructOptions& option
     const std::size_t bound = construction_block_bound(ds);
     std::vector<Vec> others;
     if (options.for_float)
-      for (const Vec* t : pb.tokens) others.push_back(*t);
+      for (const TokenRef& t : pb.tokens) others.push_back(*t);
     FloatSplit split{options.float_bits, bound > hats_now ? bound - hats_now : 0, &others};
     if (auto plan = plan_interpolation(moves, ds.d, per_layer, capped || options.for_float, options.for_float, &split)) {
       out.model.d = ds.d;
