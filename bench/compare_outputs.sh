@@ -53,13 +53,13 @@ for seed in range(1, 9):
     r = random.Random(seed)
     kinds = [["int"], ["edge", "int"], ["big", "int"], ["dec"], ["frac", "int"], ["intdec", "int"],
              ["int", "dec", "frac", "big", "edge"], ["int"]][seed - 1]
-    d = r.randint(2, 5); m = r.randint(1, 3); seqs = []
+    d = r.randint(2, 5); seqs = []
     for j in range(r.randint(3, 12)):
         # A sequence is either all one kind or mixed, so some stay int64 and some do not.
         ks = [r.choice(kinds)] if r.random() < 0.5 else kinds
         n = r.randint(1, 6)
         seqs.append({"input": [[num(r, r.choice(ks)) for _ in range(d)] for _ in range(n)],
-                     "output": [[str(r.randint(-9, 9)) for _ in range(m)]]})
+                     "output": [[str(r.randint(-9, 9)) for _ in range(d)]]})
     json.dump({"format": "interpcert-dataset", "version": 1, "d": d, "readout": "last",
                "sequences": seqs}, open("%s/random-%d.json" % (out, seed), "w"), indent=1)
     print("generated random-%d.json (seed %d, kinds %s)" % (seed, seed, kinds))
