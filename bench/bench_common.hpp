@@ -33,12 +33,14 @@ inline Dataset hub_dataset(std::mt19937_64& rng, std::size_t N, std::size_t n, s
   auto draw = [&] { return Rational(static_cast<long>(rng() % static_cast<std::uint64_t>(2 * R + 1)) - R); };
   for (std::size_t j = 0; j < N; ++j) {
     Sequence s;
+    std::vector<Vec> input;
     for (std::size_t i = 0; i + 1 < n; ++i) {
       Vec z(d);
       for (auto& x : z) x = draw();
-      s.input.push_back(std::move(z));
+      input.push_back(std::move(z));
     }
-    s.input.insert(s.input.begin() + static_cast<long>(n - m), hub);
+    input.insert(input.begin() + static_cast<long>(n - m), hub);
+    s.input = input;
     for (std::size_t k = 0; k < m; ++k) {
       Vec y(d);
       for (auto& x : y) x = draw();

@@ -263,7 +263,9 @@ TEST_CASE("checker_hardening::a model of another dimension is refuted, not run")
   Dataset wider = f.ds;
   wider.d = 3;
   for (auto& s : wider.sequences) {
-    for (auto& t : s.input) t.push_back(Rational(0));
+    std::vector<Vec> in = s.input;
+    for (auto& t : in) t.push_back(Rational(0));
+    s.input = in;
     for (auto& t : s.output) t.push_back(Rational(0));
   }
   bool seen = false;

@@ -29,8 +29,9 @@ Dataset random_dataset(std::mt19937_64& rng) {
     Sequence s;
     if (j > 0 && rng() % 2) {
       // A copy of an earlier sequence, permuted, sometimes with a token repeated: the same set.
-      s.input = ds.sequences[rng() % j].input;
-      std::shuffle(s.input.begin(), s.input.end(), rng);
+      std::vector<Vec> in = ds.sequences[rng() % j].input;
+      std::shuffle(in.begin(), in.end(), rng);
+      s.input = in;
       if (rng() % 3 == 0) s.input.push_back(s.input[rng() % s.input.size()]);
     } else {
       std::size_t n = 1 + rng() % 4;

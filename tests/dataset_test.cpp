@@ -118,3 +118,187 @@ TEST_CASE("dataset::digest streams the canonical text: equal to hashing it whole
   // And the dataset read back from its JSON text has the same digest.
   CHECK(dataset_digest(parse(dataset_to_json_text(ds))) == sha256_hex(text));
 }
+
+// ---- Compact tokens (tokens.hpp): int64 storage against the rational fallback ------------------
+
+namespace {
+
+// A random number text and its exact value: small and edge int64 integers, integers just beyond
+// int64, decimals (some integer-valued, "3.0", "2e3"), fractions, as JSON numbers or strings.
+std::pair<std::string, Rational> random_number(std::mt19937_64& rng) {
+  static const char* kEdges[] = {"9223372036854775807", "-9223372036854775808", "-9223372036854775807",
+                                 "9223372036854775808", "-9223372036854775809", "18446744073709551616", "0", "-0"};
+  switch (rng() % 8) {
+    case 0: {
+      const char* t = kEdges[rng() % 8];
+      return {t, *rational_parse(t)};
+    }
+    case 1: {
+      std::string t = std::to_string(static_cast<long>(rng() % 2001) - 1000) + ".0";
+      return {t, *rational_parse(t)};
+    }
+    case 2: {
+      std::string t = std::to_string(static_cast<long>(rng() % 2001) - 1000) + "." + std::to_string(rng() % 100);
+      return {t, *rational_parse(t)};
+    }
+    case 3: {
+      std::string t = std::to_string(rng() % 9 + 1) + "e" + std::to_string(rng() % 4);
+      return {t, *rational_parse(t)};
+    }
+    case 4: {
+      std::string t = "\"" + std::to_string(static_cast<long>(rng() % 201) - 100) + "/" + std::to_string(rng() % 7 + 1) + "\"";
+      return {t, *rational_parse(t.substr(1, t.size() - 2))};
+    }
+    default: {
+      long v = static_cast<long>(rng() % 2000001) - 1000000;
+      std::string t = rng() % 5 == 0 ? "\"" + std::to_string(v) + "\"" : std::to_string(v);
+      return {t, Rational(v)};
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("dataset::compact tokens: int64 and rational storage agree (values, canonical text, digest, order, hash)") {
+  const unsigned seed = 20261128;
+  std::mt19937_64 rng(seed);
+  INFO("seed " << seed);
+  std::size_t compact = 0, fallback = 0;
+  for (int round = 0; round < 300; ++round) {
+    const std::size_t d = 1 + rng() % 4, N = 1 + rng() % 4;
+    // Some sequences draw only plain integers (compact), the others anything (mostly fallback).
+    std::string text = R"({"format": "interpcert-dataset", "version": 1, "d": )" + std::to_string(d) + R"(, "sequences": [)";
+    std::vector<std::vector<Vec>> expected(N);
+    for (std::size_t j = 0; j < N; ++j) {
+      const bool ints_only = rng() % 2 == 0;
+      const std::size_t n = 1 + rng() % 5;
+      text += j ? ", {\"input\": [" : "{\"input\": [";
+      for (std::size_t i = 0; i < n; ++i) {
+        text += i ? ", [" : "[";
+        Vec z;
+        for (std::size_t c = 0; c < d; ++c) {
+          auto [t, q] = random_number(rng);
+          if (ints_only) {
+            long v = static_cast<long>(rng() % 2000001) - 1000000;
+            t = std::to_string(v);
+            q = Rational(v);
+          }
+          text += (c ? ", " : "") + t;
+          z.push_back(q);
+        }
+        text += "]";
+        expected[j].push_back(z);
+      }
+      text += "], \"output\": [[" + std::string(d * 3 - 2, ' ') + "]]}";
+      // the output: d zeros
+      std::string zeros;
+      for (std::size_t c = 0; c < d; ++c) zeros += c ? ", 0" : "0";
+      text.replace(text.size() - (d * 3 - 2) - 3, d * 3 - 2, zeros);
+    }
+    text += "]}";
+    Dataset ds = parse(text);
+    Dataset plain = ds;
+    for (auto& s : plain.sequences) s.input.store_as_rationals();
+    for (std::size_t j = 0; j < N; ++j) {
+      const Tokens& a = ds.sequences[j].input;
+      const Tokens& b = plain.sequences[j].input;
+      REQUIRE_FALSE(b.is_integer());
+      (a.is_integer() ? compact : fallback)++;
+      // Compact exactly when every coordinate is an integer in int64.
+      bool all_int64 = true;
+      for (const Vec& z : expected[j])
+        for (const Rational& x : z)
+          all_int64 = all_int64 && denominator(x) == 1 && numerator(x) >= Integer(INT64_MIN) && numerator(x) <= Integer(INT64_MAX);
+      CHECK(a.is_integer() == all_int64);
+      CHECK(a.to_vecs() == expected[j]);
+      CHECK(b.to_vecs() == expected[j]);
+      CHECK(a == b);
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        CHECK(a.token_hash(i) == b.token_hash(i));
+        CHECK(a.token_equal(i, expected[j][i]));
+        for (std::size_t k = 0; k < N; ++k) {
+          const Tokens& o = ds.sequences[k].input;
+          const Tokens& p = plain.sequences[k].input;
+          for (std::size_t l = 0; l < o.size(); ++l) {
+            const Vec& x = expected[j][i];
+            const Vec& y = expected[k][l];
+            const int want = lex_less(x, y) ? -1 : lex_less(y, x) ? 1 : 0;
+            CHECK(a.token_compare(i, o, l) == want);
+            CHECK(a.token_compare(i, p, l) == want);
+            CHECK(b.token_compare(i, o, l) == want);
+            CHECK(a.token_equal(i, p, l) == (x == y));
+            CHECK(b.token_equal(i, o, l) == (x == y));
+          }
+        }
+      }
+    }
+    CHECK(dataset_canonical_text(ds) == dataset_canonical_text(plain));
+    CHECK(dataset_digest(ds) == dataset_digest(plain));
+    // The canonical text from the expected values, number by number.
+    Dataset ref = ds;
+    for (std::size_t j = 0; j < N; ++j) ref.sequences[j].input = Tokens();
+    std::string t = dataset_canonical_text(ds);
+    std::string want = "interpcert-dataset 1\nd " + std::to_string(d) + "\nsequences " + std::to_string(N) + "\n";
+    for (std::size_t j = 0; j < N; ++j) {
+      want += "seq " + std::to_string(expected[j].size()) + " 1\n";
+      for (const Vec& z : expected[j]) {
+        for (std::size_t c = 0; c < d; ++c) want += (c ? " " : "") + rational_to_string(z[c]);
+        want += "\n";
+      }
+      for (std::size_t c = 0; c < d; ++c) want += c ? " 0" : "0";
+      want += "\npositions " + std::to_string(expected[j].size() - 1) + "\n";
+    }
+    CHECK(t == want);
+  }
+  MESSAGE("seed " << seed << ": " << compact << " compact and " << fallback << " fallback sequences");
+  CHECK(compact > 100);
+  CHECK(fallback > 100);
+}
+
+TEST_CASE("dataset::compact tokens: integer_projections on int64 rows equals dot; declines rationals") {
+  const unsigned seed = 777;
+  std::mt19937_64 rng(seed);
+  INFO("seed " << seed);
+  for (int round = 0; round < 500; ++round) {
+    const std::size_t d = 1 + rng() % 5;
+    auto entry = [&]() -> long {
+      switch (rng() % 4) {
+        case 0: return INT64_MAX;
+        case 1: return INT64_MIN;
+        default: return static_cast<long>(rng());
+      }
+    };
+    Tokens t;
+    std::vector<Vec> rows;
+    for (int i = 0; i < 4; ++i) {
+      Vec z;
+      for (std::size_t c = 0; c < d; ++c) z.push_back(Rational(entry()));
+      rows.push_back(z);
+      t.push_back(z);
+    }
+    REQUIRE(t.is_integer());
+    Vec k;
+    for (std::size_t c = 0; c < d; ++c) k.push_back(Rational(entry()));
+    std::vector<TokenRef> refs;
+    for (std::size_t i = 0; i < rows.size(); ++i) refs.push_back({&t, i});
+    auto fast = integer_projections(k, refs);
+    if (fast) {
+      for (std::size_t i = 0; i < rows.size(); ++i) CHECK(rational_from_int128((*fast)[i]) == dot(k, rows[i]));
+    } else {  // declined: some partial sum really leaves the __int128 range
+      bool beyond = false;
+      for (const Vec& z : rows) {
+        Integer s(0);
+        for (std::size_t c = 0; c < d; ++c) {
+          s += numerator(k[c]) * numerator(z[c]);
+          beyond = beyond || s > (Integer(1) << 127) - 1 || s < -(Integer(1) << 127);
+        }
+      }
+      CHECK(beyond);
+    }
+    Tokens r = t;
+    r.store_as_rationals();
+    std::vector<TokenRef> rrefs;
+    for (std::size_t i = 0; i < rows.size(); ++i) rrefs.push_back({&r, i});
+    CHECK_FALSE(integer_projections(k, rrefs).has_value());
+  }
+}

@@ -107,8 +107,10 @@ Dataset decimal_family(const std::string& name, std::mt19937_64& rng, std::size_
   for (int i = 0; i < digits; ++i) scale *= 10;
   Dataset ds = float_family(name, rng, N, R * scale, d);
   for (auto& s : ds.sequences) {
-    for (auto& v : s.input)
+    std::vector<Vec> in = s.input;
+    for (auto& v : in)
       for (auto& x : v) x /= Rational(scale);
+    s.input = in;
     for (auto& v : s.output)
       for (auto& x : v) x /= Rational(scale);
   }

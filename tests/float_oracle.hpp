@@ -17,6 +17,13 @@ namespace interpcert::testing {
 // The model's numbers rounded once per model (keyed by address; cleared for every model).
 inline std::unordered_map<const Rational*, double> g_rounded;
 
+// An input coordinate rounded to the format, not cached: a token of the dataset is a temporary
+// (Tokens builds it on demand), so its address says nothing about its value.
+template <typename F>
+F input_to_f(const Rational& x, const FloatFormat& fmt) {
+  return static_cast<F>(float_round(x, fmt.p, fmt)->template convert_to<double>());
+}
+
 template <typename F>
 F to_f(const Rational& x, const FloatFormat& fmt) {
   auto it = g_rounded.find(&x);
@@ -90,7 +97,7 @@ std::vector<std::vector<F>> float_eval(const Model& m, const std::vector<Vec>& i
   std::vector<std::vector<F>> z;
   for (const auto& t : input) {
     std::vector<F> v;
-    for (const auto& x : t) v.push_back(to_f<F>(x, fmt));
+    for (const auto& x : t) v.push_back(input_to_f<F>(x, fmt));
     z.push_back(v);
   }
   const std::size_t n = z.size(), d = m.d;

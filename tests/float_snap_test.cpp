@@ -131,22 +131,32 @@ TEST_CASE("float_snap::integer and dyadic data get no prefix; data too large for
   // Halves are dyadic: Lemma E handles them without a prefix.
   Dataset halves = ints;
   for (auto& q : halves.sequences) {
-    for (auto& v : q.input)
+    std::vector<Vec> in = q.input;
+    for (auto& v : in)
       for (auto& x : v) x /= 2;
+    q.input = in;
     for (auto& v : q.output)
       for (auto& x : v) x /= 2;
   }
   CHECK(construct_model(halves, opt).trace.snap_blocks == 0);
   // 2^50 + 1/10: s |x| = 10 2^50 + 1 >= 2^50 = 2^(p-3): no prefix, and the reason says so.
   Dataset big = ints;
-  big.sequences[0].input[0][0] = pow2(50) + Rational(1, 10);
+  {
+    std::vector<Vec> in = big.sequences[0].input;
+    in[0][0] = pow2(50) + Rational(1, 10);
+    big.sequences[0].input = in;
+  }
   Construction b = construct_model(big, opt);
   CHECK(b.trace.snap_blocks == 0);
   CHECK(b.trace.snap_refused.find("too large") != std::string::npos);
   CHECK_FALSE(check_interpolation(b.model, big, Evaluator::Reference).first.has_value());
   // binary32: the same data with a decimal fit binary64's grid but not binary32's (2^21).
   Dataset dec = ints;
-  dec.sequences[0].input[0][0] = Rational(3000001, 10);
+  {
+    std::vector<Vec> in = dec.sequences[0].input;
+    in[0][0] = Rational(3000001, 10);
+    dec.sequences[0].input = in;
+  }
   CHECK(construct_model(dec, opt).trace.snap_blocks == 3);
   opt.float_bits = 24;
   Construction c32 = construct_model(dec, opt);

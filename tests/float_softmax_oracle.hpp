@@ -17,7 +17,7 @@ std::vector<std::vector<F>> float_eval_softmax(const Model& m, const std::vector
   std::vector<std::vector<F>> z;
   for (const auto& t : input) {
     std::vector<F> v;
-    for (const auto& x : t) v.push_back(to_f<F>(x, fmt));
+    for (const auto& x : t) v.push_back(input_to_f<F>(x, fmt));
     z.push_back(v);
   }
   const std::size_t n = z.size(), d = m.d;

@@ -90,7 +90,7 @@ TEST_CASE("float_split::binary32, random N = 100 (400 tokens, integers <= 100): 
     }
     CHECK(c.trace.key_per_context);
     std::vector<Rational> proj;
-    for (const Vec* t : c.trace.tokens) proj.push_back(dot(c.trace.k, *t));
+    for (const TokenRef& t : c.trace.tokens) proj.push_back(dot(c.trace.k, *t));
     std::sort(proj.begin(), proj.end());
     CHECK(std::adjacent_find(proj.begin(), proj.end()) != proj.end());
   }

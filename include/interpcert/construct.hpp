@@ -85,7 +85,7 @@ struct InterpolationHat {
 struct ConstructionTrace {
   /// Distinct tokens, ids by first appearance; they point into the dataset given to
   /// construct_model, which must outlive the trace.
-  std::vector<const Vec*> tokens;
+  std::vector<TokenRef> tokens;
   std::vector<std::vector<std::size_t>> contexts;  ///< per context: its token ids (sorted)
   std::vector<std::size_t> context_of_sequence;
   std::size_t requirements = 0;       ///< distinct (context, token) requirements

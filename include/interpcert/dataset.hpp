@@ -3,6 +3,7 @@
 
 #include "interpcert/json_reader.hpp"
 #include "interpcert/linalg.hpp"
+#include "interpcert/tokens.hpp"
 
 #include <cstddef>
 #include <string>
@@ -12,7 +13,7 @@ namespace interpcert {
 
 /// One input sequence with its targets; positions are resolved (0-based, distinct, in range).
 struct Sequence {
-  std::vector<Vec> input;            ///< n_j tokens
+  Tokens input;                      ///< n_j tokens (compact: tokens.hpp)
   std::vector<Vec> output;           ///< m_j targets, 1 <= m_j <= n_j
   std::vector<std::size_t> positions;  ///< target k belongs to input position positions[k]
 };

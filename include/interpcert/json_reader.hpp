@@ -78,6 +78,10 @@ class JsonNode {
   /// Element i of an array as an exact rational: at(i).rational() without building the
   /// element's path unless there is an error.
   Rational rational_at(std::size_t i) const;
+  /// Element i of an array when it is a JSON number written as an integer that fits in int64
+  /// (no fraction, no exponent): true and its value in `out`, without building a rational.
+  /// False otherwise (strings, decimals, larger integers, errors: then use rational_at).
+  bool int64_at(std::size_t i, std::int64_t& out) const;
   /// A JSON integer in [lo, hi].
   std::int64_t integer(std::int64_t lo, std::int64_t hi) const;
   /// A JSON string.

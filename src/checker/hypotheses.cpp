@@ -17,21 +17,19 @@ struct SetLess {
 
 // The same orders on pointers into the dataset: H3 and H4 look at every token of every sequence,
 // and copying them would double the memory of a large dataset.
-struct PtrLexLess {
-  bool operator()(const Vec* a, const Vec* b) const { return lex_less(*a, *b); }
-};
-struct PtrSetLess {
-  bool operator()(const std::vector<const Vec*>& a, const std::vector<const Vec*>& b) const {
-    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), PtrLexLess{});
+// Tokens by reference into the dataset (Tokens stores them compactly: no copies).
+struct RefSetLess {
+  bool operator()(const std::vector<TokenRef>& a, const std::vector<TokenRef>& b) const {
+    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), TokenRefLess{});
   }
 };
-bool same(const Vec* a, const Vec* b) { return *a == *b; }
+bool same(const TokenRef& a, const TokenRef& b) { return a == b; }
 
-std::vector<const Vec*> sorted_token_ptrs(const Sequence& s) {
-  std::vector<const Vec*> t;
+std::vector<TokenRef> sorted_token_refs(const Sequence& s) {
+  std::vector<TokenRef> t;
   t.reserve(s.input.size());
-  for (const auto& z : s.input) t.push_back(&z);
-  std::sort(t.begin(), t.end(), PtrLexLess{});
+  for (std::size_t i = 0; i < s.input.size(); ++i) t.push_back({&s.input, i});
+  std::sort(t.begin(), t.end(), TokenRefLess{});
   return t;
 }
 
@@ -61,7 +59,7 @@ bool hypothesis_holds(const Dataset& ds, const std::string& id, std::string& why
   }
   if (id == "H3") {
     for (std::size_t j = 0; j < ds.sequences.size(); ++j) {
-      auto t = sorted_token_ptrs(ds.sequences[j]);
+      auto t = sorted_token_refs(ds.sequences[j]);
       if (std::adjacent_find(t.begin(), t.end(), same) != t.end()) {
         why = "sequence " + std::to_string(j) + " repeats a token";
         return false;
@@ -71,15 +69,15 @@ bool hypothesis_holds(const Dataset& ds, const std::string& id, std::string& why
   }
   if (id == "H4") {
     // context (sorted distinct tokens) -> token -> (its target, the first sequence giving it)
-    std::map<std::vector<const Vec*>, std::map<const Vec*, std::pair<const Vec*, std::size_t>, PtrLexLess>, PtrSetLess>
+    std::map<std::vector<TokenRef>, std::map<TokenRef, std::pair<const Vec*, std::size_t>, TokenRefLess>, RefSetLess>
         seen;
     for (std::size_t j = 0; j < ds.sequences.size(); ++j) {
       const auto& s = ds.sequences[j];
-      auto key = sorted_token_ptrs(s);
+      auto key = sorted_token_refs(s);
       key.erase(std::unique(key.begin(), key.end(), same), key.end());
       auto& targets = seen[key];
       for (std::size_t k = 0; k < s.output.size(); ++k) {
-        auto [it, fresh] = targets.try_emplace(&s.input[s.positions[k]], &s.output[k], j);
+        auto [it, fresh] = targets.try_emplace(TokenRef{&s.input, s.positions[k]}, &s.output[k], j);
         if (!fresh && *it->second.first != s.output[k]) {
           why = "sequences " + std::to_string(it->second.second) + " and " + std::to_string(j) +
                 " have the same tokens but give one token two targets";

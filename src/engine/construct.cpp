@@ -39,7 +39,8 @@ struct PtrEq {
 
 struct Problem {
   std::size_t d = 0;
-  std::vector<const Vec*> tokens, targets;  // point into the dataset: nothing is copied
+  std::vector<TokenRef> tokens;   // refer into the dataset: nothing is copied
+  std::vector<const Vec*> targets;  // point into the dataset
   std::vector<std::vector<std::size_t>> contexts;  // sorted token ids
   std::vector<std::size_t> context_of_sequence;
   std::vector<Requirement> requirements;           // distinct (context, token)
@@ -48,15 +49,17 @@ struct Problem {
 Problem prepare(const Dataset& ds) {
   Problem pb;
   pb.d = ds.d;
-  std::unordered_map<const Vec*, std::size_t, PtrHash, PtrEq> token_id, target_id;
+  std::unordered_map<TokenRef, std::size_t, TokenRefHash> token_id;
+  std::unordered_map<const Vec*, std::size_t, PtrHash, PtrEq> target_id;
   std::map<std::vector<std::size_t>, std::size_t> context_id;
   std::map<std::pair<std::size_t, std::size_t>, std::size_t> req_id;
   for (std::size_t j = 0; j < ds.sequences.size(); ++j) {
     const Sequence& s = ds.sequences[j];
     std::vector<std::size_t> ids;
-    for (const auto& z : s.input) {
-      auto [it, fresh] = token_id.try_emplace(&z, pb.tokens.size());
-      if (fresh) pb.tokens.push_back(&z);
+    for (std::size_t i = 0; i < s.input.size(); ++i) {
+      const TokenRef z{&s.input, i};
+      auto [it, fresh] = token_id.try_emplace(z, pb.tokens.size());
+      if (fresh) pb.tokens.push_back(z);
       ids.push_back(it->second);
     }
     std::vector<std::size_t> set = ids;
@@ -1024,8 +1027,10 @@ std::optional<Construction> with_snap_prefix(const Dataset& ds, const ConstructO
   }
   auto scaled = std::make_shared<Dataset>(ds);
   for (auto& q : scaled->sequences) {
-    for (auto& v : q.input)
+    std::vector<Vec> in = q.input;
+    for (auto& v : in)
       for (auto& x : v) x *= Rational(s);
+    q.input = in;
     for (auto& v : q.output)
       for (auto& x : v) x *= Rational(s);
   }
@@ -1115,7 +1120,7 @@ Construction construct_hardmax(const Dataset& ds, const ConstructOptions& option
     const std::size_t bound = construction_block_bound(ds);
     std::vector<Vec> others;
     if (options.for_float)
-      for (const Vec* t : pb.tokens) others.push_back(*t);
+      for (const TokenRef& t : pb.tokens) others.push_back(*t);
     FloatSplit split{options.float_bits, bound > hats_now ? bound - hats_now : 0, &others};
     if (auto plan = plan_interpolation(moves, ds.d, per_layer, capped || options.for_float, options.for_float, &split)) {
       out.model.d = ds.d;

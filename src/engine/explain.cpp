@@ -150,7 +150,7 @@ struct Ctx {
   std::vector<std::vector<std::size_t>> seqs_of;  // per context: its sequences
   std::vector<std::size_t> offset;               // per drawn context: drawn index of its first token
 
-  const Vec& input(std::size_t g, std::size_t i) const { return ds.sequences[rep[g]].input[i]; }
+  const Vec input(std::size_t g, std::size_t i) const { return ds.sequences[rep[g]].input[i]; }
   std::size_t drawn(std::size_t g, std::size_t i) const { return g < offset.size() ? offset[g] + i : SIZE_MAX; }
   std::size_t rows_limit() const { return 2 * opt.max_listed; }
   std::string who(std::size_t g) const {

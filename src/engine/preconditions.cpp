@@ -10,22 +10,19 @@ namespace interpcert {
 namespace {
 
 
-struct PtrHash {
-  std::size_t operator()(const Vec* v) const { return VecHash{}(*v); }
-};
-struct PtrEq {
-  bool operator()(const Vec* a, const Vec* b) const { return *a == *b; }
-};
 
 // Gives every distinct token an id, in order of first appearance (deterministic).
 struct TokenIds {
   std::vector<std::vector<std::size_t>> seq;  // seq[j][i]: id of token i of sequence j
   explicit TokenIds(const Dataset& ds) {
     // Keyed by pointers into the dataset: no token is copied.
-    std::unordered_map<const Vec*, std::size_t, PtrHash, PtrEq> id_of;
+    std::unordered_map<TokenRef, std::size_t, TokenRefHash> id_of;
     seq.resize(ds.sequences.size());
-    for (std::size_t j = 0; j < ds.sequences.size(); ++j)
-      for (const auto& z : ds.sequences[j].input) seq[j].push_back(id_of.try_emplace(&z, id_of.size()).first->second);
+    for (std::size_t j = 0; j < ds.sequences.size(); ++j) {
+      const Tokens& in = ds.sequences[j].input;
+      for (std::size_t i = 0; i < in.size(); ++i)
+        seq[j].push_back(id_of.try_emplace(TokenRef{&in, i}, id_of.size()).first->second);
+    }
   }
 };
 

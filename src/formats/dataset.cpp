@@ -19,6 +19,26 @@ Vec read_token(const JsonNode& node, std::size_t d) {
   return v;
 }
 
+// Appends one input token: int64 coordinates straight from their text when every one is an
+// integer literal that fits (no rational built), exact rationals otherwise (Tokens keeps the
+// values exactly either way; errors are rational_at's, with their paths).
+void read_input_token(const JsonNode& node, std::size_t d, Tokens& out, std::vector<std::int64_t>& buf) {
+  std::size_t len = node.array_size();
+  if (len != d)
+    node.fail("token has " + std::to_string(len) + " numbers, expected d = " + std::to_string(d));
+  buf.resize(d);
+  for (std::size_t i = 0; i < d; ++i)
+    if (!node.int64_at(i, buf[i])) {
+      Vec v;
+      v.reserve(d);
+      for (std::size_t k = 0; k < i; ++k) v.emplace_back(static_cast<long long>(buf[k]));
+      for (std::size_t k = i; k < d; ++k) v.push_back(node.rational_at(k));
+      out.push_back(v);
+      return;
+    }
+  out.push_back_ints(buf.data(), d);
+}
+
 }  // namespace
 
 std::size_t Dataset::total_outputs() const {
@@ -54,8 +74,11 @@ Dataset dataset_from_json(const JsonNode& root) {
     Sequence& out = ds.sequences[j];
     JsonNode in = s.at("input");
     std::size_t n = in.nonempty_array_size();
-    out.input.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) out.input.push_back(read_token(in.at(i), ds.d));
+    std::vector<std::int64_t> buf;
+    for (std::size_t i = 0; i < n; ++i) {
+      read_input_token(in.at(i), ds.d, out.input, buf);
+      if (i == 0) out.input.reserve(n);
+    }
     JsonNode tg = s.at("output");
     std::size_t m = tg.nonempty_array_size();
     if (m > n)
@@ -97,7 +120,7 @@ void dataset_canonical_pieces(const Dataset& ds, Sink sink) {
   t += "sequences " + std::to_string(ds.sequences.size()) + "\n";
   for (const auto& s : ds.sequences) {
     t += "seq " + std::to_string(s.input.size()) + " " + std::to_string(s.output.size()) + "\n";
-    for (const auto& z : s.input) append_numbers_line(t, z);
+    for (std::size_t i = 0; i < s.input.size(); ++i) s.input.append_line(t, i);
     for (const auto& y : s.output) append_numbers_line(t, y);
     t += "positions";
     for (auto p : s.positions) {
@@ -132,7 +155,7 @@ std::string dataset_to_json_text(const Dataset& ds) {
   for (std::size_t j = 0; j < ds.sequences.size(); ++j) {
     const auto& s = ds.sequences[j];
     t += "    {\"input\": ";
-    append_json_matrix(t, s.input);
+    append_json_matrix(t, s.input.to_vecs());
     t += ",\n     \"output\": ";
     append_json_matrix(t, s.output);
     t += ", \"positions\": [";

@@ -723,6 +723,22 @@ Rational JsonNode::rational_at(std::size_t i) const {
   return at(i).rational();  // the error, with its path
 }
 
+bool JsonNode::int64_at(std::size_t i, std::int64_t& out) const {
+  if (!is_array() || i >= t_->index[c_].count) return false;
+  std::uint64_t p;
+  std::uint32_t c;
+  locate(i, p, c);
+  const char* s = t_->text.data();
+  const char* end = s + t_->text.size();
+  if (s[p] != '-' && !is_digit(s[p])) return false;  // a string, or not a number
+  // The text is valid JSON: a number is -?digits, then maybe a fraction or exponent. An integer
+  // literal is all digits up to its delimiter; anything else (".", "e", beyond 64 bits) declines.
+  auto r = std::from_chars(s + p, end, out);
+  if (r.ec != std::errc() || r.ptr == end) return false;
+  const char d = *r.ptr;
+  return d == ',' || d == ']' || d == '}' || is_ws(d);
+}
+
 std::int64_t JsonNode::integer(std::int64_t lo, std::int64_t hi) const {
   const char* s = t_->text.data();
   std::int64_t x = 0;
