@@ -106,3 +106,39 @@ TEST_CASE("checker_hypotheses::H4 compares token sets, not multisets, and the to
   Dataset different{2, {Sequence{{a, b}, {y}, {0}}, Sequence{{a}, {z}, {0}}}};
   CHECK(checker::hypothesis_holds(different, "H4", why));
 }
+
+// Tokens stores a sequence as int64 or as rationals; H3/H4 compare tokens across sequences, so a
+// wrong int64-against-rational order or equality would split equal contexts (a missed H4
+// violation: a false certificate accepted). Forcing random sequences to the rational storage
+// (the same values) must not change any answer; int64 extremes make the mixed compares tight.
+TEST_CASE("checker_hypotheses::H3 and H4 do not depend on how each sequence stores its tokens") {
+  const std::uint64_t seed = 202020;
+  std::mt19937_64 rng(seed);
+  INFO("seed " << seed);
+  const long long big[] = {INT64_MIN, INT64_MIN + 1, -1, 0, 1, INT64_MAX - 1, INT64_MAX};
+  std::size_t mixed_fails = 0;
+  for (int trial = 0; trial < 2000; ++trial) {
+    Dataset ds = random_dataset(rng);
+    if (trial % 2) {  // int64 extremes instead of small values: same repeat structure
+      for (auto& s : ds.sequences) {
+        std::vector<Vec> in = s.input;
+        for (auto& z : in)
+          for (auto& x : z)
+            if (denominator(x) == 1) x = Rational(big[static_cast<long>(numerator(x)) % 7]);
+        s.input = in;
+      }
+    }
+    Dataset mixed = ds;
+    for (auto& s : mixed.sequences)
+      if (rng() % 2) s.input.store_as_rationals();
+    for (const char* h : {"H3", "H4"}) {
+      std::string why1, why2;
+      const bool a = checker::hypothesis_holds(ds, h, why1), b = checker::hypothesis_holds(mixed, h, why2);
+      INFO("trial " << trial << " " << h);
+      CHECK(a == b);
+      CHECK(why1 == why2);
+      if (!b) ++mixed_fails;
+    }
+  }
+  CHECK(mixed_fails > 300);
+}
