@@ -453,12 +453,16 @@ class Analysis {
     for (std::size_t bi = 0; bi < m_.blocks.size(); ++bi) {
       const Block& bl = m_.blocks[bi];
       const PreparedBlock& pb = blocks_[bi];
-      if (pb.has_sa) {
-        attention(*bl.sa, pb, toks, bi, j, res.unstable);
-        if (!res.unstable.empty()) return res;
+      try {  // an overflow names its block (the layer to look at)
+        if (pb.has_sa) {
+          attention(*bl.sa, pb, toks, bi, j, res.unstable);
+          if (!res.unstable.empty()) return res;
+        }
+        if (pb.has_ff)
+          for (auto& t : toks) t = feed_forward(*bl.ff, pb, t);
+      } catch (const Overflow& e) {
+        throw Overflow("block " + std::to_string(bi) + ": " + e.what());
       }
-      if (pb.has_ff)
-        for (auto& t : toks) t = feed_forward(*bl.ff, pb, t);
     }
     // Output error against the targets.
     Up tmp;
