@@ -307,3 +307,34 @@ TEST_CASE("float_bound::the checker's bound is never an infinite upper bound rea
   }).join();
   CHECK((!own || *own >= Rational(Integer(1) << 20000)));
 }
+
+TEST_CASE("float_bound::the precision search with early exit equals the plain search on random models") {
+  // float_precision_needed stops a probe at the first failing sequence; the plain search asks
+  // float_error_bound at every probe. Same bits, same reason when none suffices.
+  std::uint64_t seed = 2718;
+  std::mt19937_64 rng(seed);
+  std::size_t found = 0, none = 0;
+  for (std::size_t t = 0; t < 150; ++t) {
+    INFO("seed " << seed << ", model " << t);
+    std::size_t d = 1 + rng() % 3, L = 1 + rng() % 4;
+    Model m = testing::random_model(rng, d, L);
+    if (rng() % 4) jitter(rng, m);
+    auto seqs = testing::random_sequences(rng, d, 3, 4);
+    Dataset ds = exact_dataset(m, seqs);
+    if (rng() % 3 == 0)  // a target off the exact output: some epsilons are out of reach at any p
+      ds.sequences[0].output[0][0] += Rational(1, 1 + static_cast<long>(rng() % 1000));
+    const FloatFormat& fmt = rng() % 2 ? kB32 : kB64;
+    const Rational eps(1, static_cast<long>(1) << (rng() % 40));
+    const bool relative = rng() % 2;
+    const long max_bits = 60 + static_cast<long>(rng() % 100);
+    PrecisionNeeded fast = float_precision_search(m, ds, fmt, eps, relative, 1, max_bits, 2, true);
+    PrecisionNeeded plain = float_precision_search(m, ds, fmt, eps, relative, 1, max_bits, 2, false);
+    CHECK(fast.bits == plain.bits);
+    CHECK(fast.why_not == plain.why_not);
+    CHECK(fast.max_bits == plain.max_bits);
+    (fast.bits ? found : none)++;
+  }
+  std::cerr << "precision search differential (seed " << seed << "): " << found << " found, " << none << " none\n";
+  CHECK(found > 30);
+  CHECK(none > 5);
+}

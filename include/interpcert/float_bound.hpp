@@ -72,6 +72,12 @@ struct PrecisionNeeded {
 PrecisionNeeded float_precision_needed(const Model& model, const Dataset& ds, const FloatFormat& format,
                                        const Rational& epsilon, bool relative, unsigned threads = 0,
                                        long max_bits = 4096, long exp_ulps = 2);
+/// The same search; early_exit = false asks float_error_bound at every probe (the plain path),
+/// true (what float_precision_needed does) lets hardmax probes stop at the first sequence that
+/// fails or exceeds epsilon. Equal results (tests/float_precision_search_test.cpp).
+PrecisionNeeded float_precision_search(const Model& model, const Dataset& ds, const FloatFormat& format,
+                                       const Rational& epsilon, bool relative, unsigned threads, long max_bits,
+                                       long exp_ulps, bool early_exit);
 
 /// Where the data themselves make the format impossible for ANY model of this class: after rounding
 /// the inputs to the format, one (rounded) token in one (rounded) context must reach two different

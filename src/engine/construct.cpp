@@ -225,6 +225,9 @@ struct FloatSplit {
   long p = 53;
   std::size_t budget = 0;
   const std::vector<Vec>* others = nullptr;  // the other token positions (for the sizes only)
+  // Feed-forward-only models: the windows also avoid `others` (proofs/float-construction.md,
+  // "Windows that avoid every token"). Not in the attention route, whose models stay as they were.
+  bool avoid_others = false;
 };
 
 // The split hats of the float construction (proofs/float-construction.md, "Split hats"). For each
@@ -441,7 +444,23 @@ std::optional<HatPlan> plan_interpolation(const std::vector<Move>& moves, std::s
     std::vector<Rational> proj;
     Rational lo, hi;
     std::unique_ptr<HatSizer> sizer;
+    std::vector<Rational> all;  // sorted projections of the points and `others` (window widths)
   };
+  // The float construction's windows also avoid every other token position (`others`): a token
+  // left inside a window is moved part-way (exact, harmless) but off the grid, and the float
+  // analysis then carries its rounding error through every later window it lands in, amplified by
+  // each hat's slope (collinear one decimal, N = 1,000: overflow; proofs/float-construction.md,
+  // "Windows that avoid every token"). An other token on the hat's own line cannot be avoided.
+  auto with_others = [&](const Vec& u, const std::vector<Rational>& pr) {
+    std::vector<Rational> all = pr;
+    if (for_float && split && split->others && split->avoid_others) {
+      for (const Vec& q : *split->others) all.push_back(dot(u, q));
+      std::sort(all.begin(), all.end());
+      all.erase(std::unique(all.begin(), all.end()), all.end());
+    }
+    return all;
+  };
+  const std::vector<Rational> plan_all = for_float ? with_others(plan.u, proj) : std::vector<Rational>{};
   std::vector<Dir> dirs;
   if (for_float && split) {
     SmallDirections more(d);
@@ -452,6 +471,7 @@ std::optional<HatPlan> plan_interpolation(const std::vector<Move>& moves, std::s
       Dir dir{u, {}, {}, {}, nullptr};
       for (const Vec* q : points) dir.proj.push_back(dot(u, *q));
       std::sort(dir.proj.begin(), dir.proj.end());
+      dir.all = with_others(u, dir.proj);
       dirs.push_back(std::move(dir));
       Dir& dd = dirs.back();
       dd.sizer = std::make_unique<HatSizer>(points, dd.u, dd.proj, split->others);
@@ -477,7 +497,7 @@ std::optional<HatPlan> plan_interpolation(const std::vector<Move>& moves, std::s
     const Vec& u = use ? use->u : plan.u;
     const std::vector<Rational>& pr = use ? use->proj : proj;
     Hat hat{u, dot(u, from), Rational(0), Vec(d)};
-    hat.delta = nearest_gap(pr, hat.t0);
+    hat.delta = nearest_gap(for_float ? (use ? use->all : plan_all) : pr, hat.t0);
     if (for_float) {
       DyadicWindow win = dyadic_window(hat.t0, hat.delta);
       hat.t0 = win.center;
@@ -1121,7 +1141,7 @@ Construction construct_hardmax(const Dataset& ds, const ConstructOptions& option
     std::vector<Vec> others;
     if (options.for_float)
       for (const TokenRef& t : pb.tokens) others.push_back(*t);
-    FloatSplit split{options.float_bits, bound > hats_now ? bound - hats_now : 0, &others};
+    FloatSplit split{options.float_bits, bound > hats_now ? bound - hats_now : 0, &others, true};
     if (auto plan = plan_interpolation(moves, ds.d, per_layer, capped || options.for_float, options.for_float, &split)) {
       out.model.d = ds.d;
       for (auto& ff : plan->layers) out.model.blocks.push_back(Block{std::nullopt, std::move(ff)});

@@ -11,6 +11,7 @@
 #include <mpfr.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -453,12 +454,16 @@ class Analysis {
     for (std::size_t bi = 0; bi < m_.blocks.size(); ++bi) {
       const Block& bl = m_.blocks[bi];
       const PreparedBlock& pb = blocks_[bi];
-      if (pb.has_sa) {
-        attention(*bl.sa, pb, toks, bi, j, res.unstable);
-        if (!res.unstable.empty()) return res;
+      try {  // an overflow names its block (the layer to look at)
+        if (pb.has_sa) {
+          attention(*bl.sa, pb, toks, bi, j, res.unstable);
+          if (!res.unstable.empty()) return res;
+        }
+        if (pb.has_ff)
+          for (auto& t : toks) t = feed_forward(*bl.ff, pb, t);
+      } catch (const Overflow& e) {
+        throw Overflow("block " + std::to_string(bi) + ": " + e.what());
       }
-      if (pb.has_ff)
-        for (auto& t : toks) t = feed_forward(*bl.ff, pb, t);
     }
     // Output error against the targets.
     Up tmp;
@@ -735,13 +740,63 @@ FloatBound float_error_bound(const Model& model, const Dataset& ds, const FloatF
   return out;
 }
 
+namespace {
+
+// The precision search's question only: does float_error_bound(p) give ok() and a bound <= epsilon?
+// Hardmax models: the same per-sequence analysis, but the workers stop at the first sequence that
+// overflows, is unstable or exceeds epsilon (a "no" usually costs a few sequences, not all). The
+// answer equals the plain one: the plain bound is the max over sequences (up_to_rational is exact,
+// so monotone) and ok() iff no sequence overflows or is unstable. nullopt: not decided here (causal
+// or softmax models, or the analysis' own set-up overflows): ask float_error_bound.
+std::optional<bool> certifies_early(const Model& model, const Dataset& ds, const FloatFormat& format, long p,
+                                    const Rational& epsilon, bool relative, unsigned threads) {
+  if (model.mask != MaskKind::None || model.attention == AttentionKind::Softmax || p < 2) return std::nullopt;
+  std::size_t max_len = 1;
+  for (const auto& s : ds.sequences) max_len = std::max(max_len, s.input.size());
+  std::unique_ptr<Analysis> an;
+  try {
+    an = std::make_unique<Analysis>(model, format, p, max_len);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  std::atomic<bool> no{false};
+  parallel_for(
+      ds.sequences.size(), threads,
+      [&](std::size_t j) {
+        if (no.load(std::memory_order_relaxed)) return;
+        try {
+          SequenceResult r = an->run(ds.sequences[j], j);
+          if (!r.unstable.empty() || up_to_rational(relative ? r.rel_err : r.abs_err) > epsilon) no = true;
+        } catch (const Overflow&) {
+          no = true;
+        }
+      },
+      [] { mpfr_free_cache(); });
+  return !no.load();
+}
+
+}  // namespace
+
 PrecisionNeeded float_precision_needed(const Model& model, const Dataset& ds, const FloatFormat& format,
                                        const Rational& epsilon, bool relative, unsigned threads, long max_bits,
                                        long exp_ulps) {
+  return float_precision_search(model, ds, format, epsilon, relative, threads, max_bits, exp_ulps, true);
+}
+
+PrecisionNeeded float_precision_search(const Model& model, const Dataset& ds, const FloatFormat& format,
+                                       const Rational& epsilon, bool relative, unsigned threads, long max_bits,
+                                       long exp_ulps, bool early_exit) {
   PrecisionNeeded out;
   out.max_bits = max_bits;
   std::string last_why;
-  auto certifies = [&](long p) {
+  bool why_pending = false;  // last_why not known yet: the last "no" came from certifies_early
+  auto certifies = [&](long p, bool plain = false) {
+    if (early_exit && !plain)
+      if (auto yes = certifies_early(model, ds, format, p, epsilon, relative, threads)) {
+        why_pending = !*yes;
+        return *yes;
+      }
+    why_pending = false;
     FloatBound b = float_error_bound(model, ds, format, p, threads, exp_ulps);
     if (!b.ok()) {
       last_why = b.why;
@@ -756,6 +811,7 @@ PrecisionNeeded float_precision_needed(const Model& model, const Dataset& ds, co
     for (;;) {
       lo = hi;
       if (hi >= max_bits) {
+        if (why_pending) certifies(hi, true);  // the reason, as the plain search gives it
         out.why_not = last_why;
         return out;
       }
