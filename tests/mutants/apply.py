@@ -69,7 +69,8 @@ def main():
         for t in tests:
             if t["name"] in names:
                 for word in t["cmd"]:
-                    if not isinstance(word, str) or not word:
+                    # Options (e.g. the unit-test program's --source-file filter) are no programs.
+                    if not isinstance(word, str) or not word or word.startswith("-"):
                         continue
                     path = os.path.realpath(os.path.join(build, word))
                     if path.startswith(build + "/") and not word.endswith(".sh"):
