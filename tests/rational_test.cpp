@@ -142,6 +142,28 @@ TEST_CASE("gmp_pool: arithmetic is unchanged under the limb pool, across threads
   CHECK(rational_to_string(*rational_parse(big)) == big_before);
 }
 
+TEST_CASE("gmp_pool: cells a worker allocates and another thread frees are reused, not stranded") {
+  // Exact verification's pattern: worker threads grow numbers to two limbs, the main thread frees
+  // them and allocates only one-limb numbers. The pool must hand those cells on: the slab count
+  // stops growing although every round's numbers are fresh.
+  install_gmp_limb_pool();
+  const Integer two64 = Integer(1) << 64;
+  std::size_t after_warmup = 0;
+  for (int round = 0; round < 40; ++round) {
+    std::vector<Rational> xs;
+    std::thread worker([&] {
+      for (long i = 0; i < 100000; ++i) xs.emplace_back(two64 + Integer(i + round));  // two limbs
+    });
+    worker.join();
+    CHECK(xs[7] == Rational(two64 + Integer(7 + round)));
+    xs.clear();  // freed on this thread
+    xs.shrink_to_fit();
+    if (round == 10) after_warmup = gmp_limb_pool_slabs();
+  }
+  // Stranded cells would take about two fresh slabs a round (60 over the last 30 rounds).
+  CHECK(gmp_limb_pool_slabs() <= after_warmup + 3);
+}
+
 TEST_CASE("rational: append_rational's one-limb integer path gives mpz_get_str's digits") {
   std::uint64_t seed = 78;
   std::mt19937_64 rng(seed);
