@@ -150,17 +150,23 @@ TEST_CASE("gmp_pool: cells a worker allocates and another thread frees are reuse
   const Integer two64 = Integer(1) << 64;
   std::size_t after_warmup = 0;
   for (int round = 0; round < 40; ++round) {
-    std::vector<Rational> xs;
-    std::thread worker([&] {
-      for (long i = 0; i < 100000; ++i) xs.emplace_back(two64 + Integer(i + round));  // two limbs
-    });
-    worker.join();
-    CHECK(xs[7] == Rational(two64 + Integer(7 + round)));
-    xs.clear();  // freed on this thread
-    xs.shrink_to_fit();
+    // Two workers at once (as parallel_for runs them): each must find spare cells, not only the
+    // first to ask.
+    std::vector<Rational> xs[2];
+    std::vector<std::thread> workers;
+    for (int w = 0; w < 2; ++w)
+      workers.emplace_back([&, w] {
+        for (long i = 0; i < 100000; ++i) xs[w].emplace_back(two64 + Integer(i + round));  // two limbs
+      });
+    for (auto& t : workers) t.join();
+    for (auto& v : xs) {
+      CHECK(v[7] == Rational(two64 + Integer(7 + round)));
+      v.clear();  // freed on this thread
+      v.shrink_to_fit();
+    }
     if (round == 10) after_warmup = gmp_limb_pool_slabs();
   }
-  // Stranded cells would take about two fresh slabs a round (60 over the last 30 rounds).
+  // Stranded cells would take about four fresh slabs a round (120 over the last 30 rounds).
   CHECK(gmp_limb_pool_slabs() <= after_warmup + 3);
 }
 

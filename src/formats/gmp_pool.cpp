@@ -20,10 +20,12 @@ constexpr std::size_t kLimb = sizeof(mp_limb_t);
 constexpr std::size_t kClasses = 4;
 constexpr std::size_t kSlab = 1 << 20;
 // A thread keeps up to this many free cells of one size for itself; cells it frees beyond that
-// go to an outbox, handed to `orphans` (for any thread to adopt) each time it holds this many.
-// Verification allocates two-limb numbers on worker threads and frees them on the main thread,
-// which allocates mostly one-limb ones: without the hand-over those cells would pile up unused
-// on the main thread and every batch would take fresh slabs (10^6 tokens: 420 MB).
+// go to an outbox, handed to `orphans` as one chunk each time it holds this many, and a thread
+// that runs out adopts one chunk. Verification allocates two-limb numbers on worker threads and
+// frees them on the main thread, which allocates mostly one-limb ones: without the hand-over
+// those cells would pile up unused on the main thread and every batch would take fresh slabs; and
+// with a whole list adopted at once, one worker would take every spare cell while the other took
+// fresh slabs (10^6 tokens: 420 MB of slabs either way).
 constexpr std::size_t kKeepCells = 1 << 16;
 
 struct FreeCell {
@@ -39,10 +41,8 @@ std::vector<void*>* slabs = new std::vector<void*>;
 // thread than the one that allocated it joins the freeing thread's list, which is fine.
 struct ThreadPool {
   FreeCell* free[kClasses] = {};
-  FreeCell* tail[kClasses] = {};  // last cell of each free list (valid when the list is non-empty)
-  std::size_t count[kClasses] = {};  // cells in each free list (at most kKeepCells, or what it adopted)
+  std::size_t count[kClasses] = {};  // cells in each free list (at most kKeepCells)
   FreeCell* out[kClasses] = {};      // the outbox: cells freed while the free list was full
-  FreeCell* out_tail[kClasses] = {};
   std::size_t out_count[kClasses] = {};
   char* next = nullptr;
   std::size_t left = 0;
@@ -54,20 +54,24 @@ thread_local ThreadPool pool;  // trivially destructible: usable until the threa
 // its free cells and up to a slab, and memory would grow with the number of batches. Leaked on
 // purpose (no destructor ordering at exit). Guarded by slabs_mutex; `spare` is a hint read
 // without the lock, so the hot path takes no lock.
+struct Chunk {
+  FreeCell* head;
+  std::size_t count;
+};
 struct Orphans {
-  FreeCell* free[kClasses] = {};
-  FreeCell* tail[kClasses] = {};
+  std::vector<Chunk> chunks[kClasses];  // free lists of at most kKeepCells cells each
   std::vector<std::pair<char*, std::size_t>> rests;
 };
 Orphans* orphans = new Orphans;
 std::atomic<bool> spare[kClasses + 1];  // [kClasses]: a slab rest
 
-// Prepends the list [head, tail] to orphans' free list of class c (the caller holds slabs_mutex).
-void give_cells(std::size_t c, FreeCell* head, FreeCell* tail) {
+// Hands the list at `head` (`count` cells of class c) to orphans and empties it (the caller
+// holds slabs_mutex).
+void give_cells(std::size_t c, FreeCell*& head, std::size_t& count) {
   if (!head) return;
-  tail->next = orphans->free[c];
-  if (!orphans->free[c]) orphans->tail[c] = tail;
-  orphans->free[c] = head;
+  orphans->chunks[c].push_back({head, count});
+  head = nullptr;
+  count = 0;
   spare[c].store(true, std::memory_order_relaxed);
 }
 
@@ -77,10 +81,8 @@ struct Returner {
     ThreadPool& p = pool;
     std::lock_guard<std::mutex> lock(slabs_mutex);
     for (std::size_t c = 0; c < kClasses; ++c) {
-      give_cells(c, p.free[c], p.tail[c]);
-      give_cells(c, p.out[c], p.out_tail[c]);
-      p.free[c] = p.tail[c] = p.out[c] = p.out_tail[c] = nullptr;
-      p.count[c] = p.out_count[c] = 0;
+      give_cells(c, p.free[c], p.count[c]);
+      give_cells(c, p.out[c], p.out_count[c]);
     }
     if (p.left >= kLimb) {
       orphans->rests.emplace_back(p.next, p.left);
@@ -104,25 +106,23 @@ void* cell_alloc(std::size_t size) {
   ThreadPool& p = pool;
   const std::size_t cls = size / kLimb - 1;
   if (!p.free[cls] && p.out[cls]) {  // its own outbox first
-    p.free[cls] = p.out[cls];
-    p.tail[cls] = p.out_tail[cls];
-    p.count[cls] = p.out_count[cls];
-    p.out[cls] = p.out_tail[cls] = nullptr;
-    p.out_count[cls] = 0;
+    std::swap(p.free[cls], p.out[cls]);
+    std::swap(p.count[cls], p.out_count[cls]);
   }
-  if (!p.free[cls] && spare[cls].load(std::memory_order_relaxed)) {  // adopt an ended thread's cells
+  if (!p.free[cls] && spare[cls].load(std::memory_order_relaxed)) {  // adopt a chunk of shared cells
     (void)&returner;  // this thread hands its cells back when it ends
     std::lock_guard<std::mutex> lock(slabs_mutex);
-    p.free[cls] = orphans->free[cls];
-    p.tail[cls] = orphans->tail[cls];
-    p.count[cls] = kKeepCells;  // at least as many as that, or few: frees go to the outbox a while
-    orphans->free[cls] = orphans->tail[cls] = nullptr;
-    spare[cls].store(false, std::memory_order_relaxed);
+    auto& chunks = orphans->chunks[cls];
+    if (!chunks.empty()) {
+      p.free[cls] = chunks.back().head;
+      p.count[cls] = chunks.back().count;
+      chunks.pop_back();
+    }
+    spare[cls].store(!chunks.empty(), std::memory_order_relaxed);
   }
   if (FreeCell* c = p.free[cls]) {
     p.free[cls] = c->next;
-    if (!c->next) p.tail[cls] = nullptr, p.count[cls] = 0;
-    else if (p.count[cls]) --p.count[cls];
+    --p.count[cls];
     return c;
   }
   if (p.left < size) {  // the slab's tail (< 4 limbs) is left unused
@@ -153,21 +153,17 @@ void cell_free(void* ptr, std::size_t size) {
   const std::size_t cls = size / kLimb - 1;
   (void)&returner;
   if (p.count[cls] < kKeepCells) {
-    if (!p.free[cls]) p.tail[cls] = c;
     c->next = p.free[cls];
     p.free[cls] = c;
     ++p.count[cls];
     return;
   }
   // More than this thread is likely to reuse soon: share them, kKeepCells at a time.
-  if (!p.out[cls]) p.out_tail[cls] = c;
   c->next = p.out[cls];
   p.out[cls] = c;
   if (++p.out_count[cls] == kKeepCells) {
     std::lock_guard<std::mutex> lock(slabs_mutex);
-    give_cells(cls, p.out[cls], p.out_tail[cls]);
-    p.out[cls] = p.out_tail[cls] = nullptr;
-    p.out_count[cls] = 0;
+    give_cells(cls, p.out[cls], p.out_count[cls]);
   }
 }
 
