@@ -204,6 +204,28 @@ TEST_CASE("evaluate_fast::rank-one layers on integers at the int64 edges (the ma
   }
 }
 
+TEST_CASE("evaluate_fast::one evaluator over many batches (pooled, then token by token, then pooled again) equals the reference") {
+  // FastEvaluator::run skips the pool of distinct values for later batches when a batch has few
+  // repeats, and looks again after a while: batches of distinct tokens then batches full of
+  // repeats, through one evaluator, every one against the reference.
+  const std::uint64_t seed = 15;
+  std::mt19937_64 rng(seed);
+  INFO("seed " << seed);
+  for (int trial = 0; trial < 30; ++trial) {
+    const std::size_t d = 1 + rng() % 3;
+    Model m = testing::random_model(rng, d, 1 + rng() % 4);
+    if (trial % 2) testing::integerize(m, rng);
+    FastEvaluator fast(m);
+    for (int batch = 0; batch < 40; ++batch) {
+      std::vector<std::vector<Vec>> seqs = testing::random_sequences(rng, d, 1 + rng() % 4, 6);
+      if (batch >= 20 && batch % 3 != 0)  // repeats: every sequence a copy of the first
+        for (auto& q : seqs) q = seqs[0];
+      auto out = fast.run(seqs, 1 + batch % 2);
+      for (std::size_t q = 0; q < seqs.size(); ++q) REQUIRE(evaluate_reference(m, seqs[q]) == out[q]);
+    }
+  }
+}
+
 TEST_CASE("evaluate_fast::refuses softmax") {
   Model m;
   m.d = 1;
