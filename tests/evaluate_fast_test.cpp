@@ -137,6 +137,95 @@ TEST_CASE("evaluate_fast::stacks of hats along one direction use the index and a
   }
 }
 
+TEST_CASE("evaluate_fast::rank-one layers on integers at the int64 edges (the machine-word path) equal the reference") {
+  // add_piece computes z + a t + b in __int128 when all four fit in a word and stores it when the
+  // result does; sums just inside and just outside the int64 range take both branches.
+  const std::uint64_t seed = 14;
+  std::mt19937_64 rng(seed);
+  INFO("seed " << seed);
+  auto edge = [&]() -> Rational {
+    static const Integer top = (Integer(1) << 63) - 1;
+    switch (rng() % 6) {
+      case 0: return Rational(static_cast<long>(rng() % 21) - 10);
+      case 1: return Rational(Integer(static_cast<long>(rng() >> 33)) * (rng() % 2 ? 1 : -1));
+      case 2: return Rational(Integer(static_cast<long>(rng() >> 2)) * (rng() % 2 ? 1 : -1));  // ~2^62
+      case 3: return Rational(top - Integer(static_cast<long>(rng() % 1000)));
+      case 4: return Rational(-top - 1 + Integer(static_cast<long>(rng() % 1000)));
+      default: return Rational(top + Integer(static_cast<long>(rng() % 1000)));  // beyond a word
+    }
+  };
+  // Exactly at the edges: z + a relu(c z + b) = 2^63 - 1, 2^63, -2^63 and -2^63 - 1.
+  const Integer two62 = Integer(1) << 62;
+  struct Edge { Integer z; long c, a, b; };
+  for (const Edge& e : {Edge{two62, 1, 1, -1}, Edge{two62, 1, 1, 0}, Edge{-two62, -1, -1, 0}, Edge{-two62, -1, -1, 1}}) {
+    Model m;
+    m.d = 1;
+    FeedForward ff;
+    ff.eta = 1;
+    ff.U = Matrix(1, 1);
+    ff.U(0, 0) = e.c;
+    ff.b = {Rational(e.b)};
+    ff.W = Matrix(1, 1);
+    ff.W(0, 0) = e.a;
+    m.blocks.push_back(Block{std::nullopt, ff});
+    std::vector<std::vector<Vec>> seqs{{Vec{Rational(e.z)}}};
+    auto fast = evaluate_fast(m, seqs, 1);
+    REQUIRE(evaluate_reference(m, seqs[0]) == fast[0]);
+    CHECK(fast[0][0][0] == Rational(e.z + e.a * (e.c * e.z + e.b)));
+  }
+  for (int trial = 0; trial < 400; ++trial) {
+    Model m;
+    m.d = 2;
+    for (int l = 0; l < 3; ++l) {
+      FeedForward ff;
+      ff.eta = 1;
+      const std::size_t w = 1 + rng() % 3;
+      ff.U = Matrix(w, 2);
+      ff.b.resize(w);
+      ff.W = Matrix(2, w);
+      const Rational slope(static_cast<long>(rng() % 3));  // u = (1, 0), (1, 1) or (1, 2)
+      for (std::size_t j = 0; j < w; ++j) {
+        const Rational cj(static_cast<long>(rng() % 5) - 2);
+        ff.U(j, 0) = cj;
+        ff.U(j, 1) = cj * slope;
+        ff.b[j] = rng() % 2 ? edge() : Rational(static_cast<long>(rng() % 7) - 3);
+        ff.W(0, j) = rng() % 2 ? edge() : Rational(static_cast<long>(rng() % 7) - 3);
+        ff.W(1, j) = rng() % 3 ? Rational(static_cast<long>(rng() % 7) - 3) : edge();
+      }
+      m.blocks.push_back(Block{std::nullopt, ff});
+    }
+    std::vector<std::vector<Vec>> seqs(2);
+    for (auto& seq : seqs)
+      for (int i = 0; i < 4; ++i) seq.push_back(rng() % 2 ? Vec{edge(), edge()} : Vec{edge(), Rational(static_cast<long>(rng() % 5))});
+    for (unsigned threads : {1u, 2u}) {
+      auto fast = evaluate_fast(m, seqs, threads);
+      for (std::size_t q = 0; q < seqs.size(); ++q) REQUIRE(evaluate_reference(m, seqs[q]) == fast[q]);
+    }
+  }
+}
+
+TEST_CASE("evaluate_fast::one evaluator over many batches (pooled, then token by token, then pooled again) equals the reference") {
+  // FastEvaluator::run skips the pool of distinct values for later batches when a batch has few
+  // repeats, and looks again after a while: batches of distinct tokens then batches full of
+  // repeats, through one evaluator, every one against the reference.
+  const std::uint64_t seed = 15;
+  std::mt19937_64 rng(seed);
+  INFO("seed " << seed);
+  for (int trial = 0; trial < 30; ++trial) {
+    const std::size_t d = 1 + rng() % 3;
+    Model m = testing::random_model(rng, d, 1 + rng() % 4);
+    if (trial % 2) testing::integerize(m, rng);
+    FastEvaluator fast(m);
+    for (int batch = 0; batch < 40; ++batch) {
+      std::vector<std::vector<Vec>> seqs = testing::random_sequences(rng, d, 1 + rng() % 4, 6);
+      if (batch >= 20 && batch % 3 != 0)  // repeats: every sequence a copy of the first
+        for (auto& q : seqs) q = seqs[0];
+      auto out = fast.run(seqs, 1 + batch % 2);
+      for (std::size_t q = 0; q < seqs.size(); ++q) REQUIRE(evaluate_reference(m, seqs[q]) == out[q]);
+    }
+  }
+}
+
 TEST_CASE("evaluate_fast::refuses softmax") {
   Model m;
   m.d = 1;

@@ -142,6 +142,34 @@ TEST_CASE("gmp_pool: arithmetic is unchanged under the limb pool, across threads
   CHECK(rational_to_string(*rational_parse(big)) == big_before);
 }
 
+TEST_CASE("gmp_pool: cells a worker allocates and another thread frees are reused, not stranded") {
+  // Exact verification's pattern: worker threads grow numbers to two limbs, the main thread frees
+  // them and allocates only one-limb numbers. The pool must hand those cells on: the slab count
+  // stops growing although every round's numbers are fresh.
+  install_gmp_limb_pool();
+  const Integer two64 = Integer(1) << 64;
+  std::size_t after_warmup = 0;
+  for (int round = 0; round < 40; ++round) {
+    // Two workers at once (as parallel_for runs them): each must find spare cells, not only the
+    // first to ask.
+    std::vector<Rational> xs[2];
+    std::vector<std::thread> workers;
+    for (int w = 0; w < 2; ++w)
+      workers.emplace_back([&, w] {
+        for (long i = 0; i < 100000; ++i) xs[w].emplace_back(two64 + Integer(i + round));  // two limbs
+      });
+    for (auto& t : workers) t.join();
+    for (auto& v : xs) {
+      CHECK(v[7] == Rational(two64 + Integer(7 + round)));
+      v.clear();  // freed on this thread
+      v.shrink_to_fit();
+    }
+    if (round == 10) after_warmup = gmp_limb_pool_slabs();
+  }
+  // Stranded cells would take about four fresh slabs a round (120 over the last 30 rounds).
+  CHECK(gmp_limb_pool_slabs() <= after_warmup + 3);
+}
+
 TEST_CASE("rational: append_rational's one-limb integer path gives mpz_get_str's digits") {
   std::uint64_t seed = 78;
   std::mt19937_64 rng(seed);

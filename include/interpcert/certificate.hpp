@@ -26,4 +26,16 @@ std::string certificate_text(const Dataset& ds, const Model& m, const ModelStats
 std::string certificate_text(const Dataset& ds, const Model& m, const ModelStats& stats,
                              const PreconditionReport& pre, const InterpolationClaim& claim, const BlockBounds& bounds);
 
+/// The digests a certificate names: dataset_digest(ds) and model_digest(m).
+struct CertificateDigests {
+  std::string dataset, model;
+};
+/// The same text, for a caller that also prints the digests (each is a pass over a canonical text,
+/// ~1 s at 10^6 tokens: computed once). digests.dataset must be dataset_digest(ds) (not
+/// recomputed); model_digest(m) is computed on another thread while the text is written, and
+/// stored in digests.model.
+std::string certificate_text(const Dataset& ds, const Model& m, const ModelStats& stats,
+                             const PreconditionReport& pre, const InterpolationClaim& claim, const BlockBounds& bounds,
+                             CertificateDigests& digests);
+
 }  // namespace interpcert

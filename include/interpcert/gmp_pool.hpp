@@ -5,6 +5,8 @@
 // the hot path. Every other size goes to malloc/realloc/free unchanged.
 #pragma once
 
+#include <cstddef>
+
 namespace interpcert {
 
 /// Installs the pool as GMP's memory functions (mp_set_memory_functions). Call first thing in
@@ -12,5 +14,9 @@ namespace interpcert {
 /// free, and an earlier small block simply joins the pool when freed). Cells are reused,
 /// never returned to the system.
 void install_gmp_limb_pool();
+
+/// The number of 1 MiB slabs the pool has taken so far (for tests: it must not grow while the
+/// numbers alive stay few, whichever threads allocate and free them).
+std::size_t gmp_limb_pool_slabs();
 
 }  // namespace interpcert

@@ -115,8 +115,11 @@ struct FloatBounded {
 
 using InterpolationClaim = std::variant<ExactHardmax, SoftmaxBounded, SoftmaxExact, FloatBounded>;
 
-/// The model `claim` is about: `weights` with the claim's attention kind and beta.
+/// The model `claim` is about: `weights` with the claim's attention kind and beta (nothing else of
+/// the weights changes).
 Model claim_model(const InterpolationClaim& claim, const Model& weights);
+/// The same, taking the weights' blocks instead of copying them (10^6 tokens: ~1 s and 130 MB).
+Model claim_model(const InterpolationClaim& claim, Model&& weights);
 /// The claim in one line for the user ("claim: ..."): exact or rigorously bounded, and which.
 std::string claim_description(const InterpolationClaim& claim, const Dataset& ds, const ModelStats& st);
 

@@ -574,7 +574,9 @@ class AttentionRoute {
           std::size_t hats_now = 0;
           for (const auto& mv : moves) hats_now += mv.from != mv.to;
           std::size_t used = model_.blocks.size() + std::max<std::size_t>(1, hats_now);
-          std::vector<Vec> others = all_positions(code);
+          // Only the float construction reads `others` (sizes, windows); the plain one skips it.
+          std::vector<Vec> others;
+          if (ff_) others = all_positions(code);
           FloatSplit split{p_, block_bound_ > used ? block_bound_ - used : 0, &others};
           hats = plan_interpolation(moves, pb_.d, per_layer_, capped_ || ff_, ff_, &split);
           if (!hats) continue;  // a cycle of targets for this lambda; the next one shifts positions

@@ -5,6 +5,7 @@
 #include "interpcert/parallel.hpp"
 #include "token_pool.hpp"
 
+#include <mutex>
 #include <stdexcept>
 
 namespace interpcert {
@@ -12,7 +13,20 @@ namespace interpcert {
 struct FastEvaluator::Plans {
   std::vector<AttentionPlan> attention;   // per block (unused where sa is null)
   std::vector<FeedForwardPlan> feed_forward;  // per block (unused where ff is null)
+  // Per run of feed-forward layers (indexed by its first block): how many more batches evaluate
+  // it token by token, without the pool of distinct values. After attention with per-context codes
+  // nearly every token differs (10^6-token hubs: all but 1%), and the pool's hashing, copying and
+  // scattering cost more than the repeats it saves. Only a choice of route: both are exact.
+  std::mutex mu;
+  std::vector<unsigned> skip_pool;
 };
+
+namespace {
+// A run whose batch has fewer than 1 repeat in 20 tokens skips the pool for the next batches, then
+// looks again.
+constexpr std::size_t kRepeatsPer = 20;
+constexpr unsigned kSkipBatches = 15;
+}  // namespace
 
 namespace {
 
@@ -53,6 +67,7 @@ FastEvaluator::FastEvaluator(const Model& model) : model_(model), plans_(std::ma
   if (model.attention != AttentionKind::Hardmax)
     throw std::invalid_argument("the exact evaluator runs hardmax models only");
   plans_->attention.resize(model.blocks.size());
+  plans_->skip_pool.assign(model.blocks.size(), 0);
   plans_->feed_forward.resize(model.blocks.size());
   for (std::size_t i = 0; i < model.blocks.size(); ++i) {
     if (model.blocks[i].sa) plans_->attention[i] = plan_attention(*model.blocks[i].sa);
@@ -78,10 +93,29 @@ std::vector<std::vector<Vec>> FastEvaluator::run(std::vector<std::vector<Vec>> s
       if (blocks[j].ff) run.push_back(j);
       ++j;
     } while (j < blocks.size() && !blocks[j].sa);
+    const std::size_t first = i;
     i = j;
     if (run.empty()) continue;
+    bool pooled = true;
+    {
+      std::lock_guard<std::mutex> lock(plans_->mu);
+      if (plans_->skip_pool[first] > 0) --plans_->skip_pool[first], pooled = false;
+    }
+    if (!pooled) {
+      parallel_for(seqs.size(), threads, [&](std::size_t s) {
+        for (Vec& z : seqs[s])
+          for (std::size_t b : run) apply_feed_forward_in_place(*blocks[b].ff, plans_->feed_forward[b], z);
+      });
+      continue;
+    }
     TokenPool pool;
     pool.gather(seqs);
+    std::size_t tokens = 0;
+    for (const auto& seq : pool.ids) tokens += seq.size();
+    if ((tokens - pool.values.size()) * kRepeatsPer < tokens) {
+      std::lock_guard<std::mutex> lock(plans_->mu);
+      plans_->skip_pool[first] = kSkipBatches;
+    }
     ProjectionIndex index;
     for (std::size_t r = 0; r < run.size(); ++r) {
       const FeedForward& ff = *blocks[run[r]].ff;

@@ -3,6 +3,7 @@
 #include <gmp.h>
 
 #include <algorithm>
+#include <climits>
 #include <numeric>
 
 namespace interpcert {
@@ -109,12 +110,26 @@ void add_piece(const FeedForwardPlan& plan, std::size_t k, const Rational& t, Ve
   if (plan.piece_is_zero(k)) return;
   Rational s;
   const bool t_int = integral(t);
+  const bool t_word = t_int && mpz_fits_slong_p(mpq_numref(t.backend().data()));
+  const long tv = t_word ? mpz_get_si(mpq_numref(t.backend().data())) : 0;
   for (std::size_t c = 0; c < z.size(); ++c) {
     const Rational &a = plan.A[k][c], &b = plan.B[k][c];
     if (t_int && integral(a) && integral(b) && integral(z[c])) {
       // Integers (the common case): numerators only, no gcds; an integer mpq is canonical, so
       // this is the mpq the general lines give (tests/evaluate_fast_test.cpp).
       mpz_ptr zn = mpq_numref(z[c].backend().data());
+      mpz_srcptr an = mpq_numref(a.backend().data()), bn = mpq_numref(b.backend().data());
+      if (t_word && mpz_fits_slong_p(zn) && mpz_fits_slong_p(an) && mpz_fits_slong_p(bn)) {
+        // All four fit in a machine word: z + a t + b in __int128 (|.| < 2^127, no overflow), stored
+        // in place when it fits in a word. mpz_add would grow z to two limbs for a possible carry
+        // on every call (a reallocation per coordinate per layer).
+        const __int128 r = static_cast<__int128>(mpz_get_si(zn)) + static_cast<__int128>(mpz_get_si(an)) * tv +
+                           mpz_get_si(bn);
+        if (r >= LONG_MIN && r <= LONG_MAX) {
+          mpz_set_si(zn, static_cast<long>(r));
+          continue;
+        }
+      }
       mpz_addmul(zn, mpq_numref(a.backend().data()), mpq_numref(t.backend().data()));
       mpz_add(zn, zn, mpq_numref(b.backend().data()));
       continue;

@@ -41,7 +41,8 @@ InterpolationCheck check_interpolation(const Model& model, const Dataset& ds, Ev
     while (hi < ds.sequences.size() && (hi == lo || tokens + ds.sequences[hi].input.size() <= kBatchTokens))
       tokens += ds.sequences[hi++].input.size();
     std::vector<std::vector<Vec>> batch(hi - lo);
-    for (std::size_t s = lo; s < hi; ++s) batch[s - lo] = ds.sequences[s].input;
+    // Tokens to exact vectors on every core (a GMP number per coordinate: ~1/3 of the time otherwise).
+    parallel_for(batch.size(), threads, [&](std::size_t s) { batch[s] = ds.sequences[lo + s].input; });
     if (fast) {
       batch = fast->run(std::move(batch), threads);
     } else {

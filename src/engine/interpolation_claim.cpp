@@ -223,6 +223,14 @@ Model claim_model(const InterpolationClaim& claim, const Model& weights) {
   return std::visit([&](const auto& c) { return c.model(weights); }, claim);
 }
 
+Model claim_model(const InterpolationClaim& claim, Model&& weights) {
+  std::vector<Block> blocks = std::move(weights.blocks);
+  weights.blocks.clear();
+  Model m = claim_model(claim, weights);  // without its blocks: only attention and beta change
+  m.blocks = std::move(blocks);
+  return m;
+}
+
 std::string claim_description(const InterpolationClaim& claim, const Dataset& ds, const ModelStats& st) {
   return std::visit([&](const auto& c) { return c.describe(ds, st); }, claim);
 }
