@@ -9,6 +9,8 @@
 #include "interpcert/preconditions.hpp"
 
 #include <doctest/doctest.h>
+#include <algorithm>
+#include <random>
 
 #include <iostream>
 #include <map>

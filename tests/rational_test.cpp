@@ -1,7 +1,13 @@
 #include "interpcert/gmp_pool.hpp"
 #include "interpcert/rational.hpp"
 
+#include <boost/multiprecision/gmp.hpp>
 #include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <sstream>
+#include <stdexcept>
 
 #include <random>
 #include <thread>
@@ -201,4 +207,134 @@ TEST_CASE("rational: append_rational's one-limb integer path gives mpz_get_str's
     append_rational(out, q);
     REQUIRE(out == "x" + gmp_text(q));
   }
+}
+
+// The number types are thin GMP wrappers with Boost.Multiprecision's interface (rational.hpp):
+// every operation must give what Boost's number<gmp_int> / number<gmp_rational> gives, including
+// the signs of truncating division and remainder, shifts of negatives, conversions and text.
+TEST_CASE("rational: Integer and Rational agree with Boost.Multiprecision on random values") {
+  using BI = boost::multiprecision::number<boost::multiprecision::gmp_int, boost::multiprecision::et_off>;
+  using BQ = boost::multiprecision::number<boost::multiprecision::gmp_rational, boost::multiprecision::et_off>;
+  const unsigned seed = 20261129;
+  INFO("seed " << seed);
+  std::mt19937_64 rng(seed);
+  // Values of 0 to ~190 bits, both signs, zero and +-1 often.
+  auto random_text = [&] {
+    switch (rng() % 6) {
+      case 0: return std::to_string(static_cast<long>(rng() % 5) - 2);
+      case 1: return std::to_string(static_cast<std::int64_t>(rng()));
+      default: {
+        std::string s = rng() % 2 ? "-" : "";
+        s += std::to_string(1 + rng() % 9);
+        for (unsigned k = rng() % 57; k; --k) s += static_cast<char>('0' + rng() % 10);
+        return s;
+      }
+    }
+  };
+  auto same_z = [](const Integer& a, const BI& b) { return mpz_cmp(a.backend().data(), b.backend().data()) == 0; };
+  auto same_q = [](const Rational& a, const BQ& b) { return mpq_equal(a.backend().data(), b.backend().data()) != 0; };
+  for (int trial = 0; trial < 3000; ++trial) {
+    const std::string ta = random_text(), tb = random_text(), tc = random_text(), td = random_text();
+    CAPTURE(ta);
+    CAPTURE(tb);
+    Integer x, y;
+    mpz_set_str(x.backend().data(), ta.c_str(), 10);
+    mpz_set_str(y.backend().data(), tb.c_str(), 10);
+    const BI bx(ta), by(tb);
+    REQUIRE(same_z(x, bx));
+    CHECK(same_z(x + y, bx + by));
+    CHECK(same_z(x - y, bx - by));
+    CHECK(same_z(x * y, bx * by));
+    CHECK(same_z(-x, BI(-bx)));
+    CHECK(same_z(abs(x), BI(abs(bx))));
+    if (!y.is_zero()) {
+      CHECK(same_z(x / y, bx / by));
+      CHECK(same_z(x % y, bx % by));
+    } else {
+      CHECK_THROWS_AS(x / y, std::overflow_error);
+      CHECK_THROWS_AS(x % y, std::overflow_error);
+    }
+    const unsigned shift = rng() % 70;
+    CHECK(same_z(x << shift, BI(bx << shift)));
+    CHECK(same_z(x >> shift, BI(bx >> shift)));
+    if (x.sign() >= 0 && y.sign() >= 0) {  // Boost's bitwise operators on negatives are not ours to copy
+      CHECK(same_z(x & y, BI(bx & by)));
+      CHECK(same_z(x | y, BI(bx | by)));
+    }
+    CHECK(same_z(gcd(x, y), BI(gcd(bx, by))));
+    CHECK(same_z(lcm(x, y), BI(lcm(bx, by))));
+    CHECK(same_z(pow(x, shift % 5), BI(boost::multiprecision::pow(bx, shift % 5))));
+    if (x.sign() > 0) {
+      CHECK(msb(x) == boost::multiprecision::msb(bx));
+      CHECK(lsb(x) == boost::multiprecision::lsb(bx));
+      CHECK(bit_test(x, shift) == boost::multiprecision::bit_test(bx, shift));
+      CHECK(same_z(sqrt(x), BI(boost::multiprecision::sqrt(bx))));
+    }
+    CHECK((x < y) == (bx < by));
+    CHECK((x == y) == (bx == by));
+    CHECK(x.sign() == bx.sign());
+    CHECK(x.str() == bx.str());
+    CHECK(x.convert_to<double>() == bx.convert_to<double>());
+    CHECK(x.convert_to<long>() == bx.convert_to<long>());
+    if (x.sign() >= 0) CHECK(x.convert_to<unsigned long long>() == bx.convert_to<unsigned long long>());
+    else CHECK_THROWS(x.convert_to<unsigned long long>());
+    std::ostringstream os1, os2;
+    os1 << x;
+    os2 << bx;
+    CHECK(os1.str() == os2.str());
+
+    // Rationals p/q from the same texts (q = 0 replaced by 7).
+    Integer den;
+    mpz_set_str(den.backend().data(), td.c_str(), 10);
+    if (den.is_zero()) den = 7;
+    Integer num;
+    mpz_set_str(num.backend().data(), tc.c_str(), 10);
+    const Rational p(x, den.sign() ? den : Integer(7)), q(num, y.is_zero() ? Integer(3) : y);
+    const BQ bp(bx, BI(den.str())), bq(BI(tc), y.is_zero() ? BI(3) : by);
+    REQUIRE(same_q(p, bp));
+    REQUIRE(same_q(q, bq));
+    CHECK(same_q(p + q, bp + bq));
+    CHECK(same_q(p - q, bp - bq));
+    CHECK(same_q(p * q, bp * bq));
+    CHECK(same_q(-p, BQ(-bp)));
+    CHECK(same_q(abs(p), BQ(abs(bp))));
+    if (!q.is_zero()) CHECK(same_q(p / q, bp / bq));
+    else CHECK_THROWS_AS(p / q, std::overflow_error);
+    Rational acc = p;
+    acc += q;
+    acc *= p;
+    acc -= Integer(3);
+    BQ bacc = bp;
+    bacc += bq;
+    bacc *= bp;
+    bacc -= 3;
+    CHECK(same_q(acc, bacc));
+    CHECK(same_z(numerator(p), numerator(bp)));
+    CHECK(same_z(denominator(p), denominator(bp)));
+    CHECK((p < q) == (bp < bq));
+    CHECK((p <= q) == (bp <= bq));
+    CHECK((p == q) == (bp == bq));
+    CHECK((p > 0) == (bp > 0));
+    CHECK(p.sign() == bp.sign());
+    CHECK(p.str() == bp.str());
+    CHECK(p.convert_to<double>() == bp.convert_to<double>());
+    CHECK(p.convert_to<long>() == bp.convert_to<long>());
+    std::ostringstream os3, os4;
+    os3 << p;
+    os4 << bp;
+    CHECK(os3.str() == os4.str());
+    const double dbl = std::ldexp(static_cast<double>(static_cast<std::int64_t>(rng() >> 11)), static_cast<int>(rng() % 200) - 100);
+    CHECK(same_q(Rational(dbl), BQ(dbl)));
+    CHECK(same_q(Rational(p.str()), BQ(p.str())));
+  }
+  // Moves leave a number that can be assigned to and destroyed.
+  Rational m(Integer(5), Integer(3));
+  Rational moved = std::move(m);
+  m = Rational(2);
+  CHECK(m == 2);
+  CHECK(moved == Rational(Integer(5), Integer(3)));
+  Integer z(9);
+  Integer zmoved = std::move(z);
+  z = zmoved;
+  CHECK(z == 9);
 }

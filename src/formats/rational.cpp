@@ -1,9 +1,12 @@
 #include "interpcert/rational.hpp"
 
+#include <boost/multiprecision/gmp.hpp>
 #include <gmp.h>
 
 #include <charconv>
 #include <cstdint>
+#include <ostream>
+#include <stdexcept>
 
 namespace interpcert {
 namespace {
@@ -214,5 +217,199 @@ std::size_t rational_hash(const Rational& q) {
   h = mix(h, mpz_getlimbn(mpq_denref(v), 0));
   return static_cast<std::size_t>(h);
 }
+
+}  // namespace interpcert
+
+// ---- Integer and Rational: the out-of-line part of the number types (include/interpcert/rational.hpp).
+// Boost.Multiprecision is included here only: its conversions and text are the reference for
+// convert_to and str, so every output is what it was when Rational was Boost's type.
+static_assert(sizeof(long) == 8, "Integer(long long) assumes a 64-bit long");
+
+namespace interpcert {
+namespace {
+
+using BoostInteger = boost::multiprecision::number<boost::multiprecision::gmp_int, boost::multiprecision::et_off>;
+using BoostRational =
+    boost::multiprecision::number<boost::multiprecision::gmp_rational, boost::multiprecision::et_off>;
+
+BoostInteger to_boost(const Integer& z) {
+  BoostInteger b;
+  mpz_set(b.backend().data(), z.backend().data());
+  return b;
+}
+BoostRational to_boost(const Rational& q) {
+  BoostRational b;
+  mpq_set(b.backend().data(), q.backend().data());
+  return b;
+}
+
+[[noreturn]] void division_by_zero() { throw std::overflow_error("Division by zero."); }
+
+}  // namespace
+
+Integer& Integer::operator=(const Integer& o) {
+  if (this == &o) return *this;
+  if (!b_.m_data->_mp_d) mpz_init(b_.m_data);
+  mpz_set(b_.m_data, o.b_.m_data);
+  return *this;
+}
+std::string Integer::str() const { return to_boost(*this).str(); }
+template <> double Integer::convert_to<double>() const { return to_boost(*this).convert_to<double>(); }
+template <> long Integer::convert_to<long>() const { return to_boost(*this).convert_to<long>(); }
+template <> int Integer::convert_to<int>() const { return to_boost(*this).convert_to<int>(); }
+template <> unsigned long Integer::convert_to<unsigned long>() const { return to_boost(*this).convert_to<unsigned long>(); }
+template <> long long Integer::convert_to<long long>() const { return to_boost(*this).convert_to<long long>(); }
+template <> unsigned long long Integer::convert_to<unsigned long long>() const {
+  return to_boost(*this).convert_to<unsigned long long>();
+}
+Integer& Integer::operator+=(const Integer& o) {
+  mpz_add(b_.m_data, b_.m_data, o.b_.m_data);
+  return *this;
+}
+Integer& Integer::operator-=(const Integer& o) {
+  mpz_sub(b_.m_data, b_.m_data, o.b_.m_data);
+  return *this;
+}
+Integer& Integer::operator*=(const Integer& o) {
+  mpz_mul(b_.m_data, b_.m_data, o.b_.m_data);
+  return *this;
+}
+Integer& Integer::operator/=(const Integer& o) {
+  if (o.is_zero()) division_by_zero();
+  mpz_tdiv_q(b_.m_data, b_.m_data, o.b_.m_data);
+  return *this;
+}
+Integer& Integer::operator%=(const Integer& o) {
+  if (o.is_zero()) division_by_zero();
+  mpz_tdiv_r(b_.m_data, b_.m_data, o.b_.m_data);
+  return *this;
+}
+Integer& Integer::operator<<=(unsigned long bits) {
+  mpz_mul_2exp(b_.m_data, b_.m_data, bits);
+  return *this;
+}
+Integer& Integer::operator>>=(unsigned long bits) {
+  mpz_fdiv_q_2exp(b_.m_data, b_.m_data, bits);  // Boost's right shift floors, like mpz_fdiv_q_2exp
+  return *this;
+}
+Integer& Integer::operator&=(const Integer& o) {
+  mpz_and(b_.m_data, b_.m_data, o.b_.m_data);
+  return *this;
+}
+Integer& Integer::operator|=(const Integer& o) {
+  mpz_ior(b_.m_data, b_.m_data, o.b_.m_data);
+  return *this;
+}
+Integer Integer::operator-() const {
+  Integer r(*this);
+  mpz_neg(r.b_.m_data, r.b_.m_data);
+  return r;
+}
+
+Rational::Rational(double v) : Rational(BoostRational(v).backend().data()) {}
+Rational::Rational(const std::string& text) : Rational(BoostRational(text).backend().data()) {
+  mpq_canonicalize(b_.m_data);  // Boost keeps "2/4" as read; a Rational is always in lowest terms
+}
+Rational::Rational(const Integer& num, const Integer& den) {
+  if (den.is_zero()) division_by_zero();
+  mpq_init(b_.m_data);
+  mpz_set(mpq_numref(b_.m_data), num.backend().data());
+  mpz_set(mpq_denref(b_.m_data), den.backend().data());
+  mpq_canonicalize(b_.m_data);
+}
+Rational& Rational::operator=(const Rational& o) {
+  if (this == &o) return *this;
+  if (!mpq_numref(b_.m_data)->_mp_d) mpq_init(b_.m_data);
+  mpq_set(b_.m_data, o.b_.m_data);
+  return *this;
+}
+std::string Rational::str() const { return to_boost(*this).str(); }
+template <> double Rational::convert_to<double>() const { return to_boost(*this).convert_to<double>(); }
+template <> long Rational::convert_to<long>() const { return to_boost(*this).convert_to<long>(); }
+template <> int Rational::convert_to<int>() const { return to_boost(*this).convert_to<int>(); }
+template <> unsigned long Rational::convert_to<unsigned long>() const {
+  return to_boost(*this).convert_to<unsigned long>();
+}
+template <> long long Rational::convert_to<long long>() const { return to_boost(*this).convert_to<long long>(); }
+template <> unsigned long long Rational::convert_to<unsigned long long>() const {
+  return to_boost(*this).convert_to<unsigned long long>();
+}
+Rational& Rational::operator+=(const Rational& o) {
+  mpq_add(b_.m_data, b_.m_data, o.b_.m_data);
+  return *this;
+}
+Rational& Rational::operator-=(const Rational& o) {
+  mpq_sub(b_.m_data, b_.m_data, o.b_.m_data);
+  return *this;
+}
+Rational& Rational::operator*=(const Rational& o) {
+  mpq_mul(b_.m_data, b_.m_data, o.b_.m_data);
+  return *this;
+}
+Rational& Rational::operator/=(const Rational& o) {
+  if (o.is_zero()) division_by_zero();
+  mpq_div(b_.m_data, b_.m_data, o.b_.m_data);
+  return *this;
+}
+Rational Rational::operator-() const {
+  Rational r(*this);
+  mpq_neg(r.b_.m_data, r.b_.m_data);
+  return r;
+}
+Rational operator+(const Rational& a, const Rational& b) {
+  Rational r;
+  mpq_add(r.b_.m_data, a.b_.m_data, b.b_.m_data);
+  return r;
+}
+Rational operator-(const Rational& a, const Rational& b) {
+  Rational r;
+  mpq_sub(r.b_.m_data, a.b_.m_data, b.b_.m_data);
+  return r;
+}
+Rational operator*(const Rational& a, const Rational& b) {
+  Rational r;
+  mpq_mul(r.b_.m_data, a.b_.m_data, b.b_.m_data);
+  return r;
+}
+Rational operator/(const Rational& a, const Rational& b) {
+  if (b.is_zero()) division_by_zero();
+  Rational r;
+  mpq_div(r.b_.m_data, a.b_.m_data, b.b_.m_data);
+  return r;
+}
+
+Integer numerator(const Rational& q) { return Integer(mpq_numref(q.backend().data())); }
+Integer denominator(const Rational& q) { return Integer(mpq_denref(q.backend().data())); }
+Integer abs(const Integer& z) {
+  Integer r;
+  mpz_abs(r.backend().data(), z.backend().data());
+  return r;
+}
+Rational abs(const Rational& q) {
+  Rational r;
+  mpq_abs(r.backend().data(), q.backend().data());
+  return r;
+}
+unsigned long msb(const Integer& z) { return boost::multiprecision::msb(to_boost(z)); }
+unsigned long lsb(const Integer& z) { return boost::multiprecision::lsb(to_boost(z)); }
+bool bit_test(const Integer& z, unsigned long index) { return boost::multiprecision::bit_test(to_boost(z), index); }
+Integer gcd(const Integer& a, const Integer& b) {
+  Integer r;
+  mpz_gcd(r.backend().data(), a.backend().data(), b.backend().data());
+  return r;
+}
+Integer lcm(const Integer& a, const Integer& b) {
+  Integer r;
+  mpz_lcm(r.backend().data(), a.backend().data(), b.backend().data());
+  return r;
+}
+Integer pow(const Integer& base, unsigned long exponent) {
+  Integer r;
+  mpz_pow_ui(r.backend().data(), base.backend().data(), exponent);
+  return r;
+}
+Integer sqrt(const Integer& z) { return Integer(boost::multiprecision::sqrt(to_boost(z)).backend().data()); }
+std::ostream& operator<<(std::ostream& os, const Integer& z) { return os << to_boost(z); }
+std::ostream& operator<<(std::ostream& os, const Rational& q) { return os << to_boost(q); }
 
 }  // namespace interpcert
