@@ -3,9 +3,11 @@
 
 #include <doctest/doctest.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -124,6 +126,37 @@ TEST_CASE("json_reader::load says why a file cannot be read") {
   std::ofstream(empty).close();
   CHECK(message_of(empty).find("empty file") != std::string::npos);
   std::filesystem::remove(empty);
+}
+
+// The text is read into a buffer of the file's size (mapped, huge pages advised, from 2 MiB), or
+// grown chunk by chunk from a pipe: either way bytes() is exactly the file.
+TEST_CASE("json_reader::load reads small, large and piped files byte for byte") {
+  std::mt19937_64 rng(20261129);
+  auto dir = std::filesystem::temp_directory_path();
+  for (std::size_t size : {std::size_t{10}, std::size_t{(1u << 21) - 7}, std::size_t{(1u << 21) + 5}, std::size_t{5u << 20}}) {
+    std::string text = "[";
+    while (text.size() + 12 < size) text += std::to_string(rng() % 1000000) + ", ";
+    text += "0]";
+    std::string file = (dir / ("interpcert-load-" + std::to_string(getpid()) + ".json")).string();
+    std::ofstream(file, std::ios::binary) << text;
+    JsonDocument doc = json_load(file);
+    CHECK(doc.bytes() == text);
+    CHECK(JsonNode::root_of(doc).array_size() == static_cast<std::size_t>(std::count(text.begin(), text.end(), ',') + 1));
+    std::filesystem::remove(file);
+    // A pipe: its size is unknown, so the buffer grows (doubling) as the bytes arrive.
+    std::string fifo = (dir / ("interpcert-fifo-" + std::to_string(getpid()))).string();
+    REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+    pid_t child = fork();
+    if (child == 0) {
+      std::ofstream(fifo, std::ios::binary) << text;
+      _exit(0);
+    }
+    JsonDocument piped = json_load(fifo);
+    int status = 0;
+    waitpid(child, &status, 0);
+    std::filesystem::remove(fifo);
+    CHECK(piped.bytes() == text);
+  }
 }
 
 // Pins (issue 13): the exact messages of the tree reader (nlohmann) as it was on main when the streaming rewrite was merged,
