@@ -827,12 +827,17 @@ bool JsonNode::int64_at(std::size_t i, std::int64_t& out) const {
   locate(i, p, c);
   const char* s = t_->text.data();
   const char* end = s + t_->text.size();
-  if (s[p] != '-' && !is_digit(s[p])) return false;  // a string, or not a number
-  // The text is valid JSON: a number is -?digits, then maybe a fraction or exponent. An integer
-  // literal is all digits up to its delimiter; anything else (".", "e", beyond 64 bits) declines.
-  auto r = std::from_chars(s + p, end, out);
+  // A string "-?digits" (no escape can hide in it: a backslash ends the digits) is what
+  // rational_parse reads as that integer ("007" is 7, "-0" is 0); a JSON number literal is an
+  // integer when its digits run up to its delimiter. Anything else (".", "e", "/", beyond
+  // 64 bits, another kind of value) declines.
+  const bool quoted = s[p] == '"';
+  const char* from = s + p + (quoted ? 1 : 0);
+  if (*from != '-' && !is_digit(*from)) return false;
+  auto r = std::from_chars(from, end, out);
   if (r.ec != std::errc() || r.ptr == end) return false;
   const char d = *r.ptr;
+  if (quoted) return d == '"';
   return d == ',' || d == ']' || d == '}' || is_ws(d);
 }
 
