@@ -32,72 +32,74 @@ struct Container {
   std::uint32_t inner;
 };
 
-/// The bytes of a document. Large texts live in their own anonymous mapping with transparent huge
-/// pages requested: reading a 171 MB file into 4 KiB pages costs ~40,000 page faults, several
-/// times the cost of the copy itself on a virtual machine. The text is read (a snapshot), never
-/// mapped from the file, so a file changed or truncated while it is checked cannot change it.
-class TextBuffer {
+/// Storage for the large arrays of a document (its text, its container index). From 2 MiB, an
+/// anonymous mapping of its own with transparent huge pages requested: filling 171 MB of 4 KiB
+/// pages costs ~40,000 page faults, several times the cost of the copy itself on a virtual
+/// machine. T is trivially copyable; one element more than the capacity is allocated (zero), so
+/// a text is always followed by a '\0'.
+template <class T>
+class BigArray {
  public:
-  TextBuffer() = default;
-  /// Room for `capacity` bytes (size 0).
-  explicit TextBuffer(std::size_t capacity) { allocate(capacity); }
-  TextBuffer(const TextBuffer&) = delete;
-  TextBuffer& operator=(const TextBuffer&) = delete;
-  TextBuffer(TextBuffer&& o) noexcept { swap(o); }
-  TextBuffer& operator=(TextBuffer&& o) noexcept {
-    TextBuffer tmp(std::move(o));
+  BigArray() = default;
+  /// Room for `capacity` elements (size 0).
+  explicit BigArray(std::size_t capacity) { allocate(capacity); }
+  BigArray(const BigArray&) = delete;
+  BigArray& operator=(const BigArray&) = delete;
+  BigArray(BigArray&& o) noexcept { swap(o); }
+  BigArray& operator=(BigArray&& o) noexcept {
+    BigArray tmp(std::move(o));
     swap(tmp);
     return *this;
   }
-  ~TextBuffer() { release(); }
+  ~BigArray() { release(); }
 
-  const char* data() const { return data_; }
-  char* data() { return data_; }
+  const T* data() const { return data_; }
+  T* data() { return data_; }
   std::size_t size() const { return size_; }
   std::size_t capacity() const { return cap_; }
   bool empty() const { return size_ == 0; }
-  const char& operator[](std::size_t i) const { return data_[i]; }
-  operator std::string_view() const { return {data_, size_}; }  // NOLINT: implicit, as std::string's
-  /// Appends bytes, growing (doubling) when full.
-  void append(const char* p, std::size_t n) {
+  const T& operator[](std::size_t i) const { return data_[i]; }
+  T& operator[](std::size_t i) { return data_[i]; }
+  /// Appends n elements, growing (doubling) when full.
+  void append(const T* p, std::size_t n) {
     if (size_ + n > cap_) {
-      TextBuffer bigger(std::max(2 * cap_, size_ + n));
-      if (size_) std::memcpy(bigger.data_, data_, size_);
+      BigArray bigger(std::max(2 * cap_, size_ + n));
+      if (size_) std::memcpy(bigger.data_, data_, size_ * sizeof(T));
       bigger.size_ = size_;
       swap(bigger);
     }
-    if (n) std::memcpy(data_ + size_, p, n);
-    size_ += n;
-    data_[size_] = '\0';
+    if (n) std::memcpy(data_ + size_, p, n * sizeof(T));
+    set_size(size_ + n);
   }
-  /// Marks the first n bytes (written through data()) as the text; n <= capacity().
+  void push_back(const T& x) { append(&x, 1); }
+  /// Marks the first n elements (written through data()) as the contents; n <= capacity().
   void set_size(std::size_t n) {
     size_ = n;
-    data_[size_] = '\0';
+    data_[size_] = T{};
   }
 
  private:
   static constexpr std::size_t kMapFrom = std::size_t{1} << 21;  // below 2 MiB: plain new[]
-  char* data_ = nullptr;
+  T* data_ = nullptr;
   std::size_t size_ = 0, cap_ = 0;
-  std::size_t mapped_ = 0;  // length of the mapping (0: new[])
+  std::size_t mapped_ = 0;  // length of the mapping in bytes (0: new[])
 
   void allocate(std::size_t capacity) {
     cap_ = capacity;
-    if (capacity >= kMapFrom) {
-      const std::size_t len = (capacity + 1 + kMapFrom - 1) & ~(kMapFrom - 1);
+    const std::size_t bytes = (capacity + 1) * sizeof(T);
+    if (bytes >= kMapFrom) {
+      const std::size_t len = (bytes + kMapFrom - 1) & ~(kMapFrom - 1);
       void* m = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       if (m != MAP_FAILED) {
 #ifdef MADV_HUGEPAGE
         (void)::madvise(m, len, MADV_HUGEPAGE);  // advice only: without it, 4 KiB pages
 #endif
-        data_ = static_cast<char*>(m);  // zero-filled, so terminated
+        data_ = static_cast<T*>(m);  // zero-filled
         mapped_ = len;
         return;
       }
     }
-    data_ = new char[capacity + 1];
-    data_[0] = '\0';
+    data_ = new T[capacity + 1]();
   }
   void release() {
     if (mapped_) ::munmap(data_, mapped_);
@@ -105,7 +107,7 @@ class TextBuffer {
     data_ = nullptr;
     size_ = cap_ = mapped_ = 0;
   }
-  void swap(TextBuffer& o) noexcept {
+  void swap(BigArray& o) noexcept {
     std::swap(data_, o.data_);
     std::swap(size_, o.size_);
     std::swap(cap_, o.cap_);
@@ -113,10 +115,17 @@ class TextBuffer {
   }
 };
 
+/// The bytes of a document: read (a snapshot), never mapped from the file, so a file changed or
+/// truncated while it is checked cannot change them.
+struct TextBuffer : BigArray<char> {
+  using BigArray<char>::BigArray;
+  operator std::string_view() const { return {data(), size()}; }  // NOLINT: implicit, as std::string's
+};
+
 struct JsonText {
   std::string file;
   TextBuffer text;
-  std::vector<Container> index;  // in document order of the opening brackets
+  BigArray<Container> index;     // in document order of the opening brackets
   std::uint64_t root = 0;        // where the root value starts
 };
 
@@ -442,6 +451,9 @@ bool build_index(JsonText& t) {
   std::deque<std::string> decoded;     // storage of keys that held escapes
   constexpr std::size_t kLinearKeys = 32;  // larger objects are checked by sorting, when closed
   auto& index = t.index;
+  // Room for one container per 128 bytes (this dataset format has one per ~170): untouched room
+  // costs address space only, and a larger text grows the index by doubling.
+  index = detail::BigArray<Container>(n / 128 + 16);
   enum class State { Value, After, Key } state = State::Value;
   p = skip_ws(s, n, p);
   t.root = p;
@@ -453,7 +465,7 @@ bool build_index(JsonText& t) {
         if (index.size() >= kNoContainer) return false;
         const bool object = c == '{';
         open.push_back({static_cast<std::uint32_t>(index.size()), object, 0, keys.size()});
-        index.push_back({0, 0, 0});
+        index.push_back(Container{0, 0, 0});
         p = skip_ws(s, n, p + 1);
         if (p < n && s[p] == (object ? '}' : ']')) {
           state = State::After;  // closed below, with no element
@@ -518,7 +530,6 @@ JsonDocument make_document(detail::TextBuffer text, const std::string& file) {
   t->file = file;
   t->text = std::move(text);
   if (!build_index(*t)) reference_error(t->text, file);
-  t->index.shrink_to_fit();
   auto budget = std::make_shared<ExponentBudget>(ExponentBudget::for_input_size(t->text.size()));
   return JsonDocument{file, std::move(t), std::move(budget)};
 }
