@@ -302,3 +302,99 @@ TEST_CASE("dataset::compact tokens: integer_projections on int64 rows equals dot
     CHECK_FALSE(integer_projections(k, rrefs).has_value());
   }
 }
+
+// ---- The digest command's streaming digest (dataset_digest_of_json) against the plain path --------
+
+namespace {
+// The digest, or the error message, of a dataset text by either path.
+std::string digest_or_error(const std::string& text, bool streaming) {
+  try {
+    JsonDocument doc = json_parse(text, "ds.json");
+    JsonNode root = JsonNode::root_of(doc);
+    return streaming ? dataset_digest_of_json(root) : dataset_digest(dataset_from_json(root));
+  } catch (const InputError& e) {
+    return std::string("error: ") + e.what();
+  }
+}
+
+// A random dataset text: d, N, n_j, m_j, readout and positions vary; numbers of every form.
+std::string random_dataset_text(std::mt19937_64& rng) {
+  const std::size_t d = 1 + rng() % 4, N = 1 + rng() % 5;
+  std::string t = R"({"format": "interpcert-dataset", "version": 1, "d": )" + std::to_string(d);
+  if (rng() % 3 == 0) t += rng() % 2 ? R"(, "readout": "first")" : R"(, "readout": "last")";
+  t += R"(, "sequences": [)";
+  auto token = [&] {
+    std::string z = "[";
+    for (std::size_t c = 0; c < d; ++c) z += (c ? ", " : "") + random_number(rng).first;
+    return z + "]";
+  };
+  for (std::size_t j = 0; j < N; ++j) {
+    const std::size_t n = 1 + rng() % 6, m = 1 + rng() % n;
+    t += j ? ", {\"input\": [" : "{\"input\": [";
+    for (std::size_t i = 0; i < n; ++i) t += (i ? ", " : "") + token();
+    t += "], \"output\": [";
+    for (std::size_t k = 0; k < m; ++k) t += (k ? ", " : "") + token();
+    t += "]";
+    if (rng() % 2) {
+      std::vector<std::size_t> p(n);
+      for (std::size_t i = 0; i < n; ++i) p[i] = i;
+      std::shuffle(p.begin(), p.end(), rng);
+      t += ", \"positions\": [";
+      for (std::size_t k = 0; k < m; ++k) t += (k ? ", " : "") + std::to_string(p[k]);
+      t += "]";
+    }
+    t += "}";
+  }
+  return t + "]}";
+}
+}  // namespace
+
+TEST_CASE("dataset::digest_of_json equals the digest of the read dataset, and fails with the same error") {
+  const unsigned seed = 20261129;
+  std::mt19937_64 rng(seed);
+  INFO("seed " << seed);
+  // Edits that keep the text JSON but break the dataset (or not), and ones that break the JSON.
+  const std::vector<std::pair<std::string, std::string>> edits = {
+      {"\"d\": ", "\"d\": 1"},        {"], \"output\"", ", [1]], \"output\""}, {"\"positions\": [", "\"positions\": [0, "},
+      {"\"version\": 1", "\"version\": 2"}, {"\"input\"", "\"inputs\""},       {"\"output\": [", "\"output\": [[]"},
+      {"[", "[\"1/0\", "},            {"[", "[\"x\", "},                      {", ", ", null, "},
+      {"\"first\"", "\"middle\""},    {"}", ", \"name\": \"s\"}"},             {"]", "]]"},
+      {"\"output\"", "\"positions\": [0], \"output\""}, {"-", "--"},           {"[", "[1e999999, "}};
+  std::size_t valid = 0, invalid = 0;
+  for (int round = 0; round < 600; ++round) {
+    std::string text = random_dataset_text(rng);
+    const int edits_here = static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits_here; ++e) {
+      const auto& [from, to] = edits[rng() % edits.size()];
+      // The edit at a random one of its occurrences.
+      std::vector<std::size_t> at;
+      for (std::size_t p = text.find(from); p != std::string::npos; p = text.find(from, p + 1)) at.push_back(p);
+      if (!at.empty()) text.replace(at[rng() % at.size()], from.size(), to);
+    }
+    if (rng() % 20 == 0) text.resize(rng() % text.size());  // truncated
+    INFO(text);
+    const std::string plain = digest_or_error(text, false);
+    CHECK(digest_or_error(text, true) == plain);
+    (plain.rfind("error: ", 0) == 0 ? invalid : valid)++;
+  }
+  MESSAGE("seed " << seed << ": " << valid << " valid and " << invalid << " invalid datasets");
+  CHECK(valid > 150);
+  CHECK(invalid > 150);
+  // A canonical text of several MiB: the streaming digest hashes it in many pieces.
+  Dataset big;
+  big.d = 8;
+  for (std::size_t j = 0; j < 500; ++j) {
+    Sequence s;
+    for (std::size_t i = 0; i < 100; ++i) {
+      Vec z(big.d);
+      for (auto& x : z) x = Rational(static_cast<long>(rng() % 2000001) - 1000000, static_cast<long>(rng() % 3) + 1);
+      s.input.push_back(std::move(z));
+    }
+    s.output.push_back(s.input[7]);
+    s.positions.push_back(7);
+    big.sequences.push_back(std::move(s));
+  }
+  REQUIRE(dataset_canonical_text(big).size() > (2u << 20));
+  JsonDocument doc = json_parse(dataset_to_json_text(big), "big.json");
+  CHECK(dataset_digest_of_json(JsonNode::root_of(doc)) == sha256_hex(dataset_canonical_text(big)));
+}

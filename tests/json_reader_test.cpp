@@ -3,9 +3,11 @@
 
 #include <doctest/doctest.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -124,6 +126,123 @@ TEST_CASE("json_reader::load says why a file cannot be read") {
   std::ofstream(empty).close();
   CHECK(message_of(empty).find("empty file") != std::string::npos);
   std::filesystem::remove(empty);
+}
+
+// The text is read into a buffer of the file's size (mapped, huge pages advised, from 2 MiB), or
+// grown chunk by chunk from a pipe: either way bytes() is exactly the file.
+TEST_CASE("json_reader::load reads small, large and piped files byte for byte") {
+  std::mt19937_64 rng(20261129);
+  auto dir = std::filesystem::temp_directory_path();
+  for (std::size_t size : {std::size_t{10}, std::size_t{(1u << 21) - 7}, std::size_t{(1u << 21) + 5}, std::size_t{5u << 20}}) {
+    std::string text = "[";
+    while (text.size() + 12 < size) text += std::to_string(rng() % 1000000) + ", ";
+    text += "0]";
+    std::string file = (dir / ("interpcert-load-" + std::to_string(getpid()) + ".json")).string();
+    std::ofstream(file, std::ios::binary) << text;
+    JsonDocument doc = json_load(file);
+    CHECK(doc.bytes() == text);
+    CHECK(JsonNode::root_of(doc).array_size() == static_cast<std::size_t>(std::count(text.begin(), text.end(), ',') + 1));
+    std::filesystem::remove(file);
+    // A pipe: its size is unknown, so the buffer grows (doubling) as the bytes arrive.
+    std::string fifo = (dir / ("interpcert-fifo-" + std::to_string(getpid()))).string();
+    REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+    pid_t child = fork();
+    if (child == 0) {
+      std::ofstream(fifo, std::ios::binary) << text;
+      _exit(0);
+    }
+    JsonDocument piped = json_load(fifo);
+    int status = 0;
+    waitpid(child, &status, 0);
+    std::filesystem::remove(fifo);
+    CHECK(piped.bytes() == text);
+  }
+}
+
+// int64_at is the dataset reader's fast path: whenever it answers, its value is rational_at's
+// (the plain path), and it answers for every integer literal or digit string in int64.
+TEST_CASE("json_reader::int64_at agrees with rational_at on seeded random elements and edge cases") {
+  const unsigned seed = 20261129;
+  INFO("seed " << seed);
+  std::mt19937_64 rng(seed);
+  const std::vector<std::string> edge = {
+      "0", "-0", "007", "-007", "9223372036854775807", "-9223372036854775808", "9223372036854775808",
+      "-9223372036854775809", "18446744073709551616", "99999999999999999999999", "1e2", "1E2", "-1e-2",
+      "1.0", "-0.0", "0.5", "4/2", "-4/2", "1/0", "", "-", "+5", " 5", "5 ", "--5", "1-", "0x10", "12\\u0033",
+      "\\u0031", "1.", ".5", "1e", "1e400"};
+  auto random_text = [&](bool& quoted) {
+    quoted = rng() % 2 == 0;
+    std::string t;
+    switch (rng() % 4) {
+      case 0: t = edge[rng() % edge.size()]; break;
+      case 1: t = std::to_string(static_cast<std::int64_t>(rng())); break;  // anywhere in int64
+      case 2: t = std::to_string(static_cast<long>(rng() % 2000001) - 1000000); break;
+      default: {  // digits, signs and zeros, some beyond 64 bits
+        t = rng() % 3 == 0 ? "-" : "";
+        for (std::size_t k = 0, len = 1 + rng() % 22; k < len; ++k) t += static_cast<char>('0' + rng() % 10);
+      }
+    }
+    return t;
+  };
+  std::size_t fast = 0, declined = 0;
+  for (int round = 0; round < 400; ++round) {
+    std::vector<std::string> texts;
+    std::vector<bool> quotes;
+    std::string doc = "[";
+    for (std::size_t k = 0, len = 1 + rng() % 12; k < len; ++k) {
+      bool quoted;
+      std::string t = random_text(quoted);
+      std::string lit = quoted ? "\"" + t + "\"" : t;
+      // An unquoted literal that is not valid JSON would make the whole document invalid.
+      if (!quoted && t.empty()) lit = "\"\"", quoted = true;
+      if (!quoted) {
+        try {
+          json_parse("[" + lit + "]", "probe.json");
+        } catch (const InputError&) {
+          lit = "\"" + t + "\"", quoted = true;
+        }
+      }
+      doc += (k ? ", " : "") + lit;
+      if (!quoted) {  // " 5" unquoted is the number 5: blanks around a literal are JSON's, not its text
+        t.erase(0, t.find_first_not_of(' '));
+        t.erase(t.find_last_not_of(' ') + 1);
+      }
+      texts.push_back(t);
+      quotes.push_back(quoted);
+    }
+    doc += "]";
+    JsonDocument parsed = json_parse(doc, "f.json");
+    JsonNode a = JsonNode::root_of(parsed);
+    JsonNode b = JsonNode::root_of(parsed);  // a separate cursor for the plain path
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+      INFO(doc << " element " << i);
+      std::int64_t v = 0;
+      const bool ok = a.int64_at(i, v);
+      bool plain_ok = true;
+      Rational q;
+      try {
+        q = b.rational_at(i);
+      } catch (const InputError&) {
+        plain_ok = false;
+      }
+      // Expected to answer: [-]digits (no escape) whose value is in int64.
+      const std::string& t = texts[i];
+      const bool digits = !t.empty() && t != "-" && t.find_first_not_of("0123456789", t[0] == '-' ? 1 : 0) == std::string::npos;
+      const bool want = digits && plain_ok && denominator(q) == 1 && numerator(q) >= Integer(INT64_MIN) &&
+                        numerator(q) <= Integer(INT64_MAX);
+      CHECK(ok == want);
+      if (ok) {
+        REQUIRE(plain_ok);
+        CHECK(q == Rational(static_cast<long long>(v)));
+        ++fast;
+      } else {
+        ++declined;
+      }
+    }
+  }
+  MESSAGE("seed " << seed << ": " << fast << " answered by int64_at, " << declined << " declined");
+  CHECK(fast > 500);
+  CHECK(declined > 500);
 }
 
 // Pins (issue 13): the exact messages of the tree reader (nlohmann) as it was on main when the streaming rewrite was merged,

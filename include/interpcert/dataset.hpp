@@ -35,6 +35,9 @@ Dataset dataset_load(const std::string& file);
 std::string dataset_canonical_text(const Dataset& ds);
 /// SHA-256 (lowercase hex) of the canonical text.
 std::string dataset_digest(const Dataset& ds);
+/// dataset_digest(dataset_from_json(root)), with the same errors, reading one sequence at a time:
+/// the dataset is never held whole (the digest command).
+std::string dataset_digest_of_json(const JsonNode& root);
 /// The dataset as JSON text in the preferred number form (explicit positions).
 std::string dataset_to_json_text(const Dataset& ds);
 

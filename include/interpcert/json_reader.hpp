@@ -78,9 +78,11 @@ class JsonNode {
   /// Element i of an array as an exact rational: at(i).rational() without building the
   /// element's path unless there is an error.
   Rational rational_at(std::size_t i) const;
-  /// Element i of an array when it is a JSON number written as an integer that fits in int64
-  /// (no fraction, no exponent): true and its value in `out`, without building a rational.
-  /// False otherwise (strings, decimals, larger integers, errors: then use rational_at).
+  /// Element i of an array when it is an integer that fits in int64, written as a JSON number
+  /// (no fraction, no exponent) or as a string of decimal digits with an optional "-" ("12",
+  /// "-007": what rational_at reads as that integer): true and its value in `out`, without
+  /// building a rational. False otherwise (decimals, fractions, larger integers, errors: then use
+  /// rational_at, which gives the value or the error).
   bool int64_at(std::size_t i, std::int64_t& out) const;
   /// A JSON integer in [lo, hi].
   std::int64_t integer(std::int64_t lo, std::int64_t hi) const;

@@ -231,9 +231,8 @@ Runner add_digest_command(CLI::App& app) {
       root.at("format").fail("expected \"interpcert-dataset\" or \"interpcert-model\"");
     // The digest streams the canonical text; only --text builds it whole.
     if (fmt == "interpcert-dataset") {
-      Dataset ds = dataset_from_json(root);
-      if (o->text) std::cout << dataset_canonical_text(ds);
-      else std::cout << dataset_digest(ds) << "  " << o->file << "\n";
+      if (o->text) std::cout << dataset_canonical_text(dataset_from_json(root));
+      else std::cout << dataset_digest_of_json(root) << "  " << o->file << "\n";
     } else {
       Model m = model_from_json(root);
       if (o->text) std::cout << model_canonical_text(m);

@@ -53,55 +53,70 @@ std::size_t Dataset::total_tokens() const {
   return s;
 }
 
-Dataset dataset_from_json(const JsonNode& root) {
+namespace {
+// The top-level fields (validated in the order the errors have always been reported in).
+struct Header {
+  std::size_t d = 0;
+  std::string readout = "last";
+};
+
+Header read_header(const JsonNode& root) {
   require_format(root, "interpcert-dataset");
   root.only_keys({"format", "version", "d", "readout", "sequences", "comment", "name"});
   if (root.at("version").integer(0, std::numeric_limits<int>::max()) != 1)
     root.at("version").fail("unsupported dataset version (this tool reads version 1)");
-  Dataset ds;
-  ds.d = static_cast<std::size_t>(root.at("d").integer(1, 1 << 20));
-  std::string readout = "last";
+  Header h;
+  h.d = static_cast<std::size_t>(root.at("d").integer(1, 1 << 20));
   if (root.has("readout")) {
-    readout = root.at("readout").string();
-    if (readout != "last" && readout != "first") root.at("readout").fail("expected \"last\" or \"first\"");
+    h.readout = root.at("readout").string();
+    if (h.readout != "last" && h.readout != "first") root.at("readout").fail("expected \"last\" or \"first\"");
   }
+  return h;
+}
+
+// Sequence j, validated, into `out` (which is empty).
+void read_sequence(const JsonNode& s, const Header& h, Sequence& out, std::vector<std::int64_t>& buf) {
+  s.only_keys({"input", "output", "positions", "comment", "name"});
+  JsonNode in = s.at("input");
+  std::size_t n = in.nonempty_array_size();
+  for (std::size_t i = 0; i < n; ++i) {
+    read_input_token(in.at(i), h.d, out.input, buf);
+    if (i == 0) out.input.reserve(n);
+  }
+  JsonNode tg = s.at("output");
+  std::size_t m = tg.nonempty_array_size();
+  if (m > n)
+    tg.fail("m_j = " + std::to_string(m) + " output tokens but only n_j = " + std::to_string(n) +
+            " input tokens (need 1 <= m_j <= n_j)");
+  out.output.reserve(m);
+  for (std::size_t k = 0; k < m; ++k) out.output.push_back(read_token(tg.at(k), h.d));
+  if (s.has("positions")) {
+    JsonNode ps = s.at("positions");
+    if (ps.array_size() != m)
+      ps.fail("has " + std::to_string(ps.array_size()) + " entries, expected one per output token (" +
+              std::to_string(m) + ")");
+    std::vector<bool> seen(n, false);
+    for (std::size_t k = 0; k < m; ++k) {
+      auto p = static_cast<std::size_t>(ps.at(k).integer(0, static_cast<std::int64_t>(n) - 1));
+      if (seen[p]) ps.at(k).fail("position " + std::to_string(p) + " repeated (positions must be distinct)");
+      seen[p] = true;
+      out.positions.push_back(p);
+    }
+  } else {
+    for (std::size_t k = 0; k < m; ++k) out.positions.push_back(h.readout == "last" ? n - m + k : k);
+  }
+}
+}  // namespace
+
+Dataset dataset_from_json(const JsonNode& root) {
+  const Header h = read_header(root);
+  Dataset ds;
+  ds.d = h.d;
   JsonNode seqs = root.at("sequences");
   std::size_t count = seqs.nonempty_array_size();
   ds.sequences.resize(count);
-  for (std::size_t j = 0; j < count; ++j) {
-    JsonNode s = seqs.at(j);
-    s.only_keys({"input", "output", "positions", "comment", "name"});
-    Sequence& out = ds.sequences[j];
-    JsonNode in = s.at("input");
-    std::size_t n = in.nonempty_array_size();
-    std::vector<std::int64_t> buf;
-    for (std::size_t i = 0; i < n; ++i) {
-      read_input_token(in.at(i), ds.d, out.input, buf);
-      if (i == 0) out.input.reserve(n);
-    }
-    JsonNode tg = s.at("output");
-    std::size_t m = tg.nonempty_array_size();
-    if (m > n)
-      tg.fail("m_j = " + std::to_string(m) + " output tokens but only n_j = " + std::to_string(n) +
-              " input tokens (need 1 <= m_j <= n_j)");
-    out.output.reserve(m);
-    for (std::size_t k = 0; k < m; ++k) out.output.push_back(read_token(tg.at(k), ds.d));
-    if (s.has("positions")) {
-      JsonNode ps = s.at("positions");
-      if (ps.array_size() != m)
-        ps.fail("has " + std::to_string(ps.array_size()) + " entries, expected one per output token (" +
-                std::to_string(m) + ")");
-      std::vector<bool> seen(n, false);
-      for (std::size_t k = 0; k < m; ++k) {
-        auto p = static_cast<std::size_t>(ps.at(k).integer(0, static_cast<std::int64_t>(n) - 1));
-        if (seen[p]) ps.at(k).fail("position " + std::to_string(p) + " repeated (positions must be distinct)");
-        seen[p] = true;
-        out.positions.push_back(p);
-      }
-    } else {
-      for (std::size_t k = 0; k < m; ++k) out.positions.push_back(readout == "last" ? n - m + k : k);
-    }
-  }
+  std::vector<std::int64_t> buf;
+  for (std::size_t j = 0; j < count; ++j) read_sequence(seqs.at(j), h, ds.sequences[j], buf);
   return ds;
 }
 
@@ -113,22 +128,30 @@ Dataset dataset_load(const std::string& file) {
 namespace {
 // The canonical text in consecutive pieces: sink(piece) whenever a sequence leaves more than
 // 1 MiB buffered, and once at the end, so a digest never holds the text whole.
+std::string canonical_header(std::size_t d, std::size_t count) {
+  return "interpcert-dataset 1\nd " + std::to_string(d) + "\nsequences " + std::to_string(count) + "\n";
+}
+
+void append_canonical_sequence(std::string& t, const Sequence& s) {
+  t += "seq " + std::to_string(s.input.size()) + " " + std::to_string(s.output.size()) + "\n";
+  for (std::size_t i = 0; i < s.input.size(); ++i) s.input.append_line(t, i);
+  for (const auto& y : s.output) append_numbers_line(t, y);
+  t += "positions";
+  for (auto p : s.positions) {
+    t += ' ';
+    t += std::to_string(p);
+  }
+  t += '\n';
+}
+
+constexpr std::size_t kPiece = std::size_t{1} << 20;
+
 template <class Sink>
 void dataset_canonical_pieces(const Dataset& ds, Sink sink) {
-  std::string t = "interpcert-dataset 1\n";
-  t += "d " + std::to_string(ds.d) + "\n";
-  t += "sequences " + std::to_string(ds.sequences.size()) + "\n";
+  std::string t = canonical_header(ds.d, ds.sequences.size());
   for (const auto& s : ds.sequences) {
-    t += "seq " + std::to_string(s.input.size()) + " " + std::to_string(s.output.size()) + "\n";
-    for (std::size_t i = 0; i < s.input.size(); ++i) s.input.append_line(t, i);
-    for (const auto& y : s.output) append_numbers_line(t, y);
-    t += "positions";
-    for (auto p : s.positions) {
-      t += ' ';
-      t += std::to_string(p);
-    }
-    t += '\n';
-    if (t.size() > (1u << 20)) {
+    append_canonical_sequence(t, s);
+    if (t.size() > kPiece) {
       sink(std::string_view(t));
       t.clear();
     }
@@ -147,6 +170,26 @@ std::string dataset_digest(const Dataset& ds) {
   Sha256 h;
   dataset_canonical_pieces(ds, [&](std::string_view piece) { h.update(piece); });
   return h.hex();
+}
+
+std::string dataset_digest_of_json(const JsonNode& root) {
+  const Header h = read_header(root);
+  JsonNode seqs = root.at("sequences");
+  const std::size_t count = seqs.nonempty_array_size();
+  Sha256 sha;
+  std::string t = canonical_header(h.d, count);
+  std::vector<std::int64_t> buf;
+  for (std::size_t j = 0; j < count; ++j) {
+    Sequence s;  // one at a time: read (validated exactly as dataset_from_json does), hashed, dropped
+    read_sequence(seqs.at(j), h, s, buf);
+    append_canonical_sequence(t, s);
+    if (t.size() > kPiece) {
+      sha.update(t);
+      t.clear();
+    }
+  }
+  sha.update(t);
+  return sha.hex();
 }
 
 std::string dataset_to_json_text(const Dataset& ds) {
