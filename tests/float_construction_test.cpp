@@ -148,6 +148,50 @@ TEST_CASE("float_construction::d = 24, tokens that differ only in the last coord
   }
 }
 
+TEST_CASE("float_construction::d = 16 nested chain, binary32: directions by l1 norm (item 14) certify it, bound 0") {
+  // The bench's dataset (bench/float_precision --d 16 binary32 nested-chain: seed 42, integers <= 100,
+  // 30 nested sequences). Along the max-norm directions its hats needed 26 bits (codes ~1.9e4 in
+  // coordinate 2, |u|_1 = 12); directions by l1 norm give k = (1, 0, 1, 0, ...) and fit in 24.
+  std::mt19937_64 rng(42);
+  Dataset ds = float_family("nested-chain", rng, 100, 100, 16);
+  ConstructOptions opt;
+  opt.for_float = true;
+  opt.float_bits = kB32.p;
+  Construction c = construct_model(ds, opt);
+  CHECK(c.trace.l1_directions);
+  CHECK_FALSE(check_interpolation(c.model, ds, Evaluator::Reference).first.has_value());
+  CHECK(c.model.blocks.size() <= ds.total_outputs() + ds.sequences.size());
+  FloatBound fb = certify_and_measure(c.model, ds, kB32, Rational(1, 100), "nested-chain binary32 d = 16 seed 42");
+  CHECK(fb.bound == 0);  // every float evaluation is the exact one (Lemma E at every dot product)
+  // binary64 (the same dataset): the max-norm model fits with room to spare, so item 14 is not tried.
+  opt.float_bits = kB64.p;
+  CHECK_FALSE(construct_model(ds, opt).trace.l1_directions);
+}
+
+TEST_CASE("float_construction::directions by l1 norm keep exact interpolation (seeded families, d = 3 to 16)") {
+  // Item 14 changes only which valid directions are chosen; the model must still interpolate exactly
+  // (the exact reference evaluator). Small formats (p = 12, 16) make the item fire often.
+  std::size_t fired = 0, runs = 0;
+  for (std::size_t d : {3u, 5u, 16u})
+    for (long p : {12L, 16L})
+      for (const char* name : {"nested-chain", "shared-pool", "all-subsets", "permuted-copies"})
+        for (std::uint64_t seed : {1u, 2u}) {
+          std::mt19937_64 rng(seed);
+          Dataset ds = float_family(name, rng, 12, 100, d);
+          INFO(name << " d = " << d << " p = " << p << " seed " << seed);
+          ConstructOptions opt;
+          opt.for_float = true;
+          opt.float_bits = p;
+          Construction c = construct_model(ds, opt);
+          CHECK_FALSE(check_interpolation(c.model, ds, Evaluator::Reference).first.has_value());
+          CHECK(c.model.blocks.size() <= ds.total_outputs() + ds.sequences.size());
+          fired += c.trace.l1_directions;
+          ++runs;
+        }
+  MESSAGE("directions by l1 norm kept in " << fired << " of " << runs << " constructions");
+  CHECK(fired > 0);
+}
+
 TEST_CASE("float_construction::the issue's example: 200 sequences from a pool of 9 points, certified in binary64") {
   std::mt19937_64 rng(7);
   Dataset ds = float_family("shared-pool", rng, 200, 1000000);

@@ -94,6 +94,9 @@ struct ConstructionTrace {
   /// --for-float in d = 2: k separates the tokens of each context (not all tokens), and the codes
   /// keep different tokens' positions apart (proofs/float-construction.md, "A key per context").
   bool key_per_context = false;
+  /// --for-float, d > 2: the key and hat directions were enumerated by l1 norm (item 14 of
+  /// proofs/float-construction.md), because along the max-norm ones some hat was too large.
+  bool l1_directions = false;
   Vec k, w;
   Rational translation;               ///< c: every token moved by c k (0: no translate layer)
   std::vector<CodeRound> rounds;

@@ -90,6 +90,11 @@ Vec moment_curve(std::size_t d, std::size_t t) {
   return v;
 }
 
+/// Which levels the float construction's directions are enumerated by: T = max |a_i| (item 1 of
+/// proofs/float-construction.md), or, in d > 2 where the max-norm order makes some hat too large
+/// (item 14, "Directions by l1 norm"), L = |a_2| + ... + |a_d|. In d = 2 the two orders coincide.
+enum class DirectionOrder { MaxNorm, L1 };
+
 /// The float construction's directions (proofs/float-construction.md): small-integer vectors
 /// (1, a_2, ..., a_d), by increasing level T = max |a_i|. A level of at most kWholeLevel vectors is
 /// visited whole, each a_i in the order 0, 1, -1, 2, -2, ... (deterministic; every vector once):
@@ -101,8 +106,10 @@ Vec moment_curve(std::size_t d, std::size_t t) {
 class SmallDirections {
  public:
   static constexpr std::uint64_t kWholeLevel = 256, kSampled = 16;
-  explicit SmallDirections(std::size_t d) : d_(d), digit_(d - 1, 0) {}
+  explicit SmallDirections(std::size_t d, DirectionOrder order = DirectionOrder::MaxNorm)
+      : d_(d), digit_(d - 1, 0), l1_(order == DirectionOrder::L1 && d > 2) {}
   Vec next() {
+    if (l1_) return next_l1();
     for (;;) {
       advance();
       if (sampled_ > 0) return sample();
@@ -166,8 +173,80 @@ class SmallDirections {
     v[1 + next() % (d_ - 1)] = Rational(next() & 1 ? T_ : -T_);
     return v;
   }
+  // The l1 order (item 14): level L = sum |a_i|. A level of at most kWholeLevel vectors is visited
+  // whole, in the odometer's order (a_d most significant, each a_i in the order 0, 1, -1, 2, -2, ...);
+  // a larger one contributes kSampled draws of a fixed generator: L units dropped uniformly into the
+  // d - 1 coordinates, each coordinate's sign by a coin (deterministic). At d = 16 level 1 has 30
+  // vectors, level 2 has 450 (sampled).
+  Vec next_l1() {
+    const bool done = !started_ || (sampled_ == 0 ? pos_ == level_.size() : sampled_ == kSampled);
+    if (done) start_l1_level(started_ ? T_ + 1 : 0);
+    Vec v(d_);
+    v[0] = 1;
+    if (sampled_ == 0) {
+      const auto& a = level_[pos_++];
+      for (std::size_t i = 0; i < a.size(); ++i) v[i + 1] = Rational(a[i]);
+      return v;
+    }
+    ++sampled_;
+    std::uint64_t state = static_cast<std::uint64_t>(T_) * 0x9E3779B97F4A7C15ULL + sampled_;
+    std::vector<long> a(d_ - 1, 0);
+    for (long k = 0; k < T_; ++k) ++a[splitmix64(state) % (d_ - 1)];
+    for (std::size_t i = 0; i < a.size(); ++i) v[i + 1] = Rational(splitmix64(state) & 1 ? -a[i] : a[i]);
+    return v;
+  }
+  void start_l1_level(long L) {
+    started_ = true;
+    T_ = L;
+    pos_ = 0;
+    level_.clear();
+    std::vector<long> a(d_ - 1, 0);
+    bool whole = true;
+    // Every a with sum |a_i| = L, stopping once the level is known to exceed kWholeLevel.
+    auto rec = [&](auto&& self, std::size_t i, long left) -> void {
+      if (!whole) return;
+      if (i + 1 == a.size()) {
+        for (long v : {left, -left}) {
+          a[i] = v;
+          level_.push_back(a);
+          if (left == 0) break;
+        }
+        whole = level_.size() <= kWholeLevel;
+        a[i] = 0;
+        return;
+      }
+      for (long v = -left; v <= left && whole; ++v) {
+        a[i] = v;
+        self(self, i + 1, left - std::labs(v));
+      }
+      a[i] = 0;
+    };
+    rec(rec, 0, L);
+    if (!whole) {
+      level_.clear();
+      sampled_ = 1;
+      return;
+    }
+    sampled_ = 0;
+    auto rank = [](long v) { return v > 0 ? 2 * v - 1 : -2 * v; };  // 0, 1, -1, 2, -2, ...
+    std::sort(level_.begin(), level_.end(), [&](const std::vector<long>& x, const std::vector<long>& y) {
+      for (std::size_t i = x.size(); i-- > 0;)
+        if (x[i] != y[i]) return rank(x[i]) < rank(y[i]);
+      return false;
+    });
+  }
+  static std::uint64_t splitmix64(std::uint64_t& state) {
+    std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
+
   std::size_t d_;
   std::vector<std::size_t> digit_;
+  bool l1_ = false;
+  std::vector<std::vector<long>> level_;  // the l1 order's current whole level
+  std::size_t pos_ = 0;
   std::vector<long> order_;
   long T_ = 0;
   bool started_ = false;
@@ -212,6 +291,7 @@ struct HatPlan {
   std::size_t s = 0;
   Vec u;
   std::vector<InterpolationHat> hats;
+  long worst_bits = 0;  // the float construction: the largest estimated hat size (HatSizer), in bits
 };
 
 // Hats moving every `from` to its `to`. The windows avoid every requirement position, and with a
@@ -228,6 +308,8 @@ struct FloatSplit {
   // Feed-forward-only models: the windows also avoid `others` (proofs/float-construction.md,
   // "Windows that avoid every token"). Not in the attention route, whose models stay as they were.
   bool avoid_others = false;
+  // The directions' order (item 14: by l1 norm in d > 2 where the max-norm order's hats are too large).
+  DirectionOrder order = DirectionOrder::MaxNorm;
 };
 
 // The split hats of the float construction (proofs/float-construction.md, "Split hats"). For each
@@ -385,7 +467,8 @@ std::optional<HatPlan> plan_interpolation(const std::vector<Move>& moves, std::s
 
   HatPlan plan;
   std::vector<Rational> proj;
-  SmallDirections small(d);
+  const DirectionOrder dir_order = split ? split->order : DirectionOrder::MaxNorm;
+  SmallDirections small(d, dir_order);
   for (std::size_t s = 1;; ++s) {
     plan.u = for_float ? small.next() : moment_curve(d, s);
     proj.clear();
@@ -463,7 +546,7 @@ std::optional<HatPlan> plan_interpolation(const std::vector<Move>& moves, std::s
   const std::vector<Rational> plan_all = for_float ? with_others(plan.u, proj) : std::vector<Rational>{};
   std::vector<Dir> dirs;
   if (for_float && split) {
-    SmallDirections more(d);
+    SmallDirections more(d, dir_order);
     dirs.reserve(16);  // the sizers refer to their Dir's projections: no reallocation
     for (std::size_t n = 0; dirs.size() < 16 && n < 64; ++n) {
       Vec u = n == 0 ? plan.u : more.next();
@@ -493,6 +576,7 @@ std::optional<HatPlan> plan_interpolation(const std::vector<Move>& moves, std::s
         if (!use || sc < best) use = &dir, best = sc;
         if (&dir == &dirs.front() && sc < split->p - 3) break;  // plan.u is fine (3 bits spare): keep it
       }
+      if (use) plan.worst_bits = std::max(plan.worst_bits, best);
     }
     const Vec& u = use ? use->u : plan.u;
     const std::vector<Rational>& pr = use ? use->proj : proj;
@@ -529,8 +613,10 @@ std::optional<HatPlan> plan_interpolation(const std::vector<Move>& moves, std::s
 
 class AttentionRoute {
  public:
-  AttentionRoute(const Problem& pb, const ConstructOptions& opt, ConstructionTrace& trace, std::size_t block_bound)
+  AttentionRoute(const Problem& pb, const ConstructOptions& opt, ConstructionTrace& trace, std::size_t block_bound,
+                 DirectionOrder order = DirectionOrder::MaxNorm)
       : pb_(pb),
+        order_(order),
         p_(opt.float_bits),
         block_bound_(block_bound),
         capped_(opt.max_ff_width != 0),
@@ -538,6 +624,9 @@ class AttentionRoute {
         // one flat-top hat per layer in the float construction (see construct_hardmax)
         per_layer_(ff_ ? 1 : capped_ ? opt.max_ff_width / 3 : SIZE_MAX),
         tr_(trace) {}
+
+  // The largest estimated size (bits, HatSizer) of the interpolation hats built (0 before build()).
+  long worst_hat_bits() const { return worst_hat_bits_; }
 
   Model build() {
     choose_key();
@@ -577,7 +666,7 @@ class AttentionRoute {
           // Only the float construction reads `others` (sizes, windows); the plain one skips it.
           std::vector<Vec> others;
           if (ff_) others = all_positions(code);
-          FloatSplit split{p_, block_bound_ > used ? block_bound_ - used : 0, &others};
+          FloatSplit split{p_, block_bound_ > used ? block_bound_ - used : 0, &others, false, order_};
           hats = plan_interpolation(moves, pb_.d, per_layer_, capped_ || ff_, ff_, &split);
           if (!hats) continue;  // a cycle of targets for this lambda; the next one shifts positions
         }
@@ -599,6 +688,7 @@ class AttentionRoute {
         tr_.interpolation_s = hats->s;
         tr_.u = hats->u;
         tr_.hats = std::move(hats->hats);
+        worst_hat_bits_ = hats->worst_bits;
         for (auto& h : tr_.hats) h.layer += model_.blocks.size();
       } else {
         ffs = promote(r, conflicts);
@@ -615,6 +705,8 @@ class AttentionRoute {
 
  private:
   const Problem& pb_;
+  DirectionOrder order_;      // the float construction's direction order (key and hats)
+  long worst_hat_bits_ = 0;
   long p_;                    // the float construction's target precision
   std::size_t block_bound_;   // sum m_j + N: split hats stay within it
   bool capped_;
@@ -640,7 +732,7 @@ class AttentionRoute {
   void choose_key() {
     const std::size_t d = pb_.d;
     const bool relax = ff_ && d == 2;
-    SmallDirections small(d);
+    SmallDirections small(d, order_);
     for (std::size_t t = 1;; ++t) {
       k_ = ff_ ? small.next() : moment_curve(d, t);
       // Integer tokens (the common case): the projections in machine integers, distinctness by
@@ -1155,7 +1247,23 @@ Construction construct_hardmax(const Dataset& ds, const ConstructOptions& option
     // A cycle of targets under a width cap: the attention route shifts positions off the targets.
   }
   tr.uses_attention = true;
-  out.model = AttentionRoute(pb, options, tr, construction_block_bound(ds)).build();
+  const ConstructionTrace before = tr;
+  AttentionRoute route(pb, options, tr, construction_block_bound(ds));
+  out.model = route.build();
+  // Item 14 (proofs/float-construction.md, "Directions by l1 norm"): in d > 2, if some interpolation
+  // hat along the max-norm directions would need >= p - 3 bits, the construction is made again with
+  // directions by l1 norm (sparse keys and hat directions: smaller heights, codes and projections),
+  // and that model is kept if its largest hat is smaller. Only a choice: both interpolate exactly.
+  if (options.for_float && ds.d > 2 && route.worst_hat_bits() >= options.float_bits - 3) {
+    ConstructionTrace tr1 = before;
+    AttentionRoute l1(pb, options, tr1, construction_block_bound(ds), DirectionOrder::L1);
+    Model m1 = l1.build();
+    if (l1.worst_hat_bits() < route.worst_hat_bits()) {
+      out.model = std::move(m1);
+      tr = std::move(tr1);
+      tr.l1_directions = true;
+    }
+  }
   out.model.d = ds.d;
   return out;
 }
