@@ -1,8 +1,9 @@
-// Precompiled header (meson option 'pch'): Boost.Multiprecision's GMP backend is ~185k lines
-// after preprocessing and every translation unit that names a Rational includes it.
+// Precompiled header (meson option 'pch'): the number types and the standard headers most files use.
+// (Boost.Multiprecision is no longer here: only src/formats/rational.cpp includes it.)
 #pragma once
-#include <boost/multiprecision/gmp.hpp>
+#include "interpcert/rational.hpp"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>

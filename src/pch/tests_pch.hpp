@@ -1,8 +1,8 @@
-// Precompiled header of the unit-test program (meson option 'pch'): the number types and doctest,
-// parsed once for all tests/*_test.cpp instead of once per file.
+// Precompiled header of the unit-test program (meson option 'pch'): the number types and the standard
+// headers the tests use. Not doctest: test_main.cpp defines DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN before
+// including it, which a precompiled doctest would silently skip (no main()).
 #pragma once
-#include <boost/multiprecision/gmp.hpp>
-#include <doctest/doctest.h>
+#include "interpcert/rational.hpp"
 
 #include <algorithm>
 #include <functional>
