@@ -92,6 +92,14 @@ int main(int argc, char** argv) {
   std::vector<std::string> names, formats;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::printf("Usage: float_precision [--quick] [--no-precision] [--for-float-only] [--digits K] [--n N] [--d D]\n"
+                  "                       [binary64|binary32]... [FAMILY]...\n"
+                  "Families:");
+      for (const auto& f : kFloatFamilies) std::printf(" %s", f.c_str());
+      std::printf("\nbench/README.md explains the columns; bench/float_precision.md has the results.\n");
+      return 0;
+    }
     if (a == "--quick") quick = true;
     else if (a == "--no-precision") g_search = false;
     else if (a == "--digits" && i + 1 < argc) g_digits = std::atoi(argv[++i]);
@@ -99,7 +107,11 @@ int main(int argc, char** argv) {
     else if (a == "--n" && i + 1 < argc) g_n = static_cast<std::size_t>(std::atol(argv[++i]));
     else if (a == "--d" && i + 1 < argc) g_d = std::max<std::size_t>(2, static_cast<std::size_t>(std::atol(argv[++i])));
     else if (a == "binary64" || a == "binary32") formats.push_back(a);
-    else names.push_back(a);
+    else if (std::find(kFloatFamilies.begin(), kFloatFamilies.end(), a) != kFloatFamilies.end()) names.push_back(a);
+    else {
+      std::fprintf(stderr, "float_precision: unknown argument '%s' (--help lists the options and families)\n", a.c_str());
+      return 2;
+    }
   }
   if (names.empty()) names = kFloatFamilies;
   if (formats.empty()) formats = {"binary64", "binary32"};
