@@ -330,8 +330,14 @@ TEST_CASE("rational: Integer and Rational agree with Boost.Multiprecision on ran
   // Moves leave a number that can be assigned to and destroyed.
   Rational m(Integer(5), Integer(3));
   Rational moved = std::move(m);
-  m = Rational(2);
+  m = Rational(2);  // move assignment
   CHECK(m == 2);
+  Rational m2(Integer(7), Integer(4));
+  Rational moved2 = std::move(m2);
+  const Rational two(2);
+  m2 = two;  // copy assignment to a moved-from number
+  CHECK(m2 == 2);
+  CHECK(moved2 == Rational(Integer(7), Integer(4)));
   CHECK(moved == Rational(Integer(5), Integer(3)));
   Integer z(9);
   Integer zmoved = std::move(z);
