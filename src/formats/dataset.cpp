@@ -126,8 +126,6 @@ Dataset dataset_load(const std::string& file) {
 }
 
 namespace {
-// The canonical text in consecutive pieces: sink(piece) whenever a sequence leaves more than
-// 1 MiB buffered, and once at the end, so a digest never holds the text whole.
 std::string canonical_header(std::size_t d, std::size_t count) {
   return "interpcert-dataset 1\nd " + std::to_string(d) + "\nsequences " + std::to_string(count) + "\n";
 }
@@ -146,17 +144,26 @@ void append_canonical_sequence(std::string& t, const Sequence& s) {
 
 constexpr std::size_t kPiece = std::size_t{1} << 20;
 
-template <class Sink>
-void dataset_canonical_pieces(const Dataset& ds, Sink sink) {
-  std::string t = canonical_header(ds.d, ds.sequences.size());
-  for (const auto& s : ds.sequences) {
-    append_canonical_sequence(t, s);
+// The canonical text of `count` sequences in dimension d, sequence(j) giving the j-th, in
+// consecutive pieces: sink(piece) whenever a sequence leaves more than 1 MiB buffered, and once
+// at the end, so a digest never holds the text whole.
+template <class SequenceAt, class Sink>
+void canonical_pieces(std::size_t d, std::size_t count, SequenceAt sequence, Sink sink) {
+  std::string t = canonical_header(d, count);
+  for (std::size_t j = 0; j < count; ++j) {
+    append_canonical_sequence(t, sequence(j));
     if (t.size() > kPiece) {
       sink(std::string_view(t));
       t.clear();
     }
   }
   sink(std::string_view(t));
+}
+
+template <class Sink>
+void dataset_canonical_pieces(const Dataset& ds, Sink sink) {
+  canonical_pieces(ds.d, ds.sequences.size(), [&](std::size_t j) -> const Sequence& { return ds.sequences[j]; },
+                   sink);
 }
 }  // namespace
 
@@ -177,18 +184,16 @@ std::string dataset_digest_of_json(const JsonNode& root) {
   JsonNode seqs = root.at("sequences");
   const std::size_t count = seqs.nonempty_array_size();
   Sha256 sha;
-  std::string t = canonical_header(h.d, count);
   std::vector<std::int64_t> buf;
-  for (std::size_t j = 0; j < count; ++j) {
-    Sequence s;  // one at a time: read (validated exactly as dataset_from_json does), hashed, dropped
-    read_sequence(seqs.at(j), h, s, buf);
-    append_canonical_sequence(t, s);
-    if (t.size() > kPiece) {
-      sha.update(t);
-      t.clear();
-    }
-  }
-  sha.update(t);
+  Sequence s;
+  canonical_pieces(
+      h.d, count,
+      [&](std::size_t j) -> const Sequence& {
+        s = Sequence{};  // one at a time: read (validated exactly as dataset_from_json does), hashed, dropped
+        read_sequence(seqs.at(j), h, s, buf);
+        return s;
+      },
+      [&](std::string_view piece) { sha.update(piece); });
   return sha.hex();
 }
 
