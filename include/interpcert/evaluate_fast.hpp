@@ -18,6 +18,8 @@
 
 namespace interpcert {
 
+struct Sequence;
+
 /// The fast evaluator with every layer's structure analysed once, for evaluating many batches
 /// of sequences with one model. Throws std::invalid_argument for a softmax model.
 class FastEvaluator {
@@ -31,6 +33,15 @@ class FastEvaluator {
   /// (then token by token: the same exact values; the evaluator remembers which, so successive
   /// batches of one dataset choose well).
   std::vector<std::vector<Vec>> run(std::vector<std::vector<Vec>> sequences, unsigned threads = 0) const;
+  /// The exact final tokens at each sequence's `positions` (where its targets are compared), for
+  /// sequences[0 .. count): out[s][k] is token positions[k] of sequence s after the last layer.
+  /// Each sequence first runs through the forward pass in machine integers (src/engine/
+  /// machine_forward.hpp: fractions of __int128, every operation checked, no rounding); a
+  /// sequence on which a value leaves that range, or whose or the model's numbers are not
+  /// fractions of int64, runs through run() instead (in batches). The same exact values as run()
+  /// either way. `machine`, if given, receives how many sequences the machine path finished.
+  std::vector<std::vector<Vec>> run_outputs(const Sequence* sequences, std::size_t count, unsigned threads = 0,
+                                            std::size_t* machine = nullptr) const;
 
  private:
   struct Plans;
