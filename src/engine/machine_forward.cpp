@@ -49,7 +49,17 @@ inline int ctz128(u128 x) {
 }
 
 u128 gcd128(u128 a, u128 b) {
-  if ((a >> 64) == 0 && (b >> 64) == 0) return gcd64(static_cast<std::uint64_t>(a), static_cast<std::uint64_t>(b));
+  // One Euclid step first: b is usually a denominator of a word or less (often tiny: a hardmax
+  // mean over 2 tokens halves), so the binary loop then runs on numbers below it; a hat's
+  // ~100-bit numerator over its ~21-bit denominator costs one division.
+  if (b != 0 && (b >> 64) == 0) {
+    const auto w = static_cast<std::uint64_t>(b);
+    return gcd64(w, (a >> 64) == 0 ? static_cast<std::uint64_t>(a) % w : static_cast<std::uint64_t>(a % w));
+  }
+  if (a != 0 && (a >> 64) == 0) {
+    const auto w = static_cast<std::uint64_t>(a);
+    return gcd64(w, static_cast<std::uint64_t>(b % w));
+  }
   if (a == 0) return b;
   if (b == 0) return a;
   const int shift = ctz128(a | b);
@@ -245,6 +255,7 @@ struct Scratch {
   std::vector<Q> z, q, k, mean, mid, shift, sum;
   std::vector<std::size_t> argmax, argmin, best;
   std::vector<Q> qz, kz, scores;
+  std::vector<char> wanted;  // token i is at one of the positions asked for
 };
 
 void value_of_mean(const AttentionLayer& sa, const Q* sum, std::size_t count, std::size_t d, Scratch& s,
@@ -421,8 +432,11 @@ void feed_forward(const FeedForwardLayer& ff, Q* z, std::size_t d) {
     if (!p.usable) throw Overflow{};
     for (std::size_t c = 0; c < d; ++c) {
       // z + (a t + b) / den, t = t.n / t.d.
-      if (p.den == 1 && t.d == 1 && z[c].d == 1) {
-        z[c].n = add(add(z[c].n, mul(p.a[c], t.n)), p.b[c]);
+      if (t.d == 1 && z[c].d == 1) {
+        // Integers: (z den + a t + b) / den, one gcd (none when den = 1).
+        Q r{add(add(mul(z[c].n, p.den), mul(p.a[c], t.n)), p.b[c]), p.den};
+        reduce(r);
+        z[c] = r;
       } else {
         Q g{add(mul(p.a[c], t.n), mul(p.b[c], t.d)), mul(p.den, t.d)};
         reduce(g);
@@ -511,11 +525,20 @@ bool MachineForward::run(const Tokens& input, const std::vector<std::size_t>& po
       }
     }
   }
+  // After the last attention layer tokens evolve independently: only those at `positions` are
+  // carried on (10^6-token hubs: 2 of 100 per sequence through the hat layer).
+  std::size_t last_attention = 0;
+  for (std::size_t l = 0; l < layers_.size(); ++l)
+    if (layers_[l].has_attention) last_attention = l;
+  s.wanted.assign(n, 0);
+  for (auto i : positions) s.wanted[i] = 1;
   try {
-    for (const Layer& L : layers_) {
+    for (std::size_t l = 0; l < layers_.size(); ++l) {
+      const Layer& L = layers_[l];
       if (L.has_attention) attention(L.sa, causal_, n, d, s);
       if (L.has_feed_forward)
-        for (std::size_t i = 0; i < n; ++i) feed_forward(L.ff, &s.z[i * d], d);
+        for (std::size_t i = 0; i < n; ++i)
+          if (l < last_attention || s.wanted[i]) feed_forward(L.ff, &s.z[i * d], d);
     }
   } catch (const Overflow&) {
     return false;
