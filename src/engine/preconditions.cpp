@@ -257,6 +257,7 @@ PreconditionReport check_preconditions(const Dataset& ds, bool causal) {
   rep.causal = causal;
   if (causal) {
     rep.obstructions.push_back(causal_obstruction(ds, ids));
+    rep.token_ids = std::make_shared<const std::vector<std::vector<std::size_t>>>(std::move(ids.seq));
     return rep;
   }
 
@@ -347,6 +348,7 @@ PreconditionReport check_preconditions(const Dataset& ds, bool causal) {
         " ends at the same point in both sequences, which cannot equal two different targets.";
   }
   rep.obstructions.push_back(o2);
+  rep.token_ids = std::make_shared<const std::vector<std::vector<std::size_t>>>(std::move(ids.seq));
   return rep;
 }
 
