@@ -1,9 +1,9 @@
 // Private to the fast evaluator: the exact hardmax forward pass of one sequence in machine
 // integers. Every value is a fraction n/d of two __int128 (d >= 1; integers, the common case,
 // have d = 1 and cost a few machine instructions per operation), every operation is checked for
-// overflow, and the model's numbers must be fractions of __int128 too. Where any value leaves that range
-// the pass gives up (returns false) and the caller evaluates that sequence with GMP rationals
-// instead: the same exact values either way, never a rounding (tests/evaluate_fast_test.cpp).
+// overflow, and the model's numbers must be fractions of __int128 too. Where any value leaves that
+// range the pass gives up (returns false) and the caller evaluates that sequence with GMP rationals
+// instead: the same exact values either way, never a rounding (tests/machine_forward_test.cpp).
 #pragma once
 
 #include "attention_plan.hpp"
@@ -28,8 +28,8 @@ class MachineForward {
   ~MachineForward();
   bool usable() const { return usable_; }
   /// The exact final tokens of the sequence `input` at `positions`, into `out` (resized): true;
-  /// false (out unspecified) when a value left the machine range or an input number is not a
-  /// fraction of int64. Thread-safe (const; scratch space is per thread).
+  /// false (out untouched) when a value left the machine range, an input number is not a
+  /// fraction of __int128, or the model is not usable(). Thread-safe (const; scratch space is per thread).
   bool run(const Tokens& input, const std::vector<std::size_t>& positions, std::vector<Vec>& out) const;
 
  private:
