@@ -124,3 +124,36 @@ TEST_CASE("construct::lambda_candidate enumerates 1, 2, 1/2, 3, 1/3") {
   CHECK(lambda_candidate(3) == 3);
   CHECK(lambda_candidate(4) == Rational(1, 3));
 }
+
+TEST_CASE("construct::the token ids of check_preconditions, reused, give the model hashing them again gives") {
+  // construct_model(ds, options, report) numbers the distinct tokens with report.token_ids instead
+  // of hashing them again; without them (or with ids of another shape) it hashes. Same model, byte
+  // for byte, on every family (repeated tokens across sequences included).
+  const std::uint64_t seed = 25;
+  MESSAGE("construct token ids: seed " << seed);
+  std::mt19937_64 rng(seed);
+  for (Family f : testing::kAllFamilies) {
+    for (int trial = 0; trial < 3; ++trial) {
+      Dataset ds = testing::make_family(f, rng, 2 + rng() % 4, 12, 6);
+      PreconditionReport pre = check_preconditions(ds);
+      if (pre.verdict() != Applicability::Applies) continue;
+      INFO(testing::family_name(f) << " trial " << trial);
+      REQUIRE(pre.token_ids);
+      REQUIRE(pre.token_ids->size() == ds.sequences.size());
+      Construction reused = construct_model(ds, {}, pre);
+      PreconditionReport without = pre;
+      without.token_ids.reset();
+      Construction hashed = construct_model(ds, {}, without);
+      CHECK(model_to_json_text(reused.model) == model_to_json_text(hashed.model));
+      CHECK(reused.trace.contexts == hashed.trace.contexts);
+      REQUIRE(reused.trace.tokens.size() == hashed.trace.tokens.size());
+      for (std::size_t t = 0; t < reused.trace.tokens.size(); ++t) CHECK(reused.trace.tokens[t] == hashed.trace.tokens[t]);
+      // Ids of another shape are not used.
+      PreconditionReport other = pre;
+      auto ids = *pre.token_ids;
+      ids.pop_back();
+      other.token_ids = std::make_shared<const std::vector<std::vector<std::size_t>>>(ids);
+      CHECK(model_to_json_text(construct_model(ds, {}, other).model) == model_to_json_text(hashed.model));
+    }
+  }
+}

@@ -46,9 +46,14 @@ struct Problem {
   std::vector<Requirement> requirements;           // distinct (context, token)
 };
 
-Problem prepare(const Dataset& ds) {
+// `known`: the token ids check_preconditions gave the same dataset (first appearance, as here),
+// used instead of hashing every token again when their shape matches; null: hashed here.
+Problem prepare(const Dataset& ds, const std::vector<std::vector<std::size_t>>* known) {
   Problem pb;
   pb.d = ds.d;
+  if (known && known->size() != ds.sequences.size()) known = nullptr;
+  for (std::size_t j = 0; known && j < ds.sequences.size(); ++j)
+    if ((*known)[j].size() != ds.sequences[j].input.size()) known = nullptr;
   std::unordered_map<TokenRef, std::size_t, TokenRefHash> token_id;
   std::unordered_map<const Vec*, std::size_t, PtrHash, PtrEq> target_id;
   std::map<std::vector<std::size_t>, std::size_t> context_id;
@@ -56,11 +61,17 @@ Problem prepare(const Dataset& ds) {
   for (std::size_t j = 0; j < ds.sequences.size(); ++j) {
     const Sequence& s = ds.sequences[j];
     std::vector<std::size_t> ids;
-    for (std::size_t i = 0; i < s.input.size(); ++i) {
-      const TokenRef z{&s.input, i};
-      auto [it, fresh] = token_id.try_emplace(z, pb.tokens.size());
-      if (fresh) pb.tokens.push_back(z);
-      ids.push_back(it->second);
+    if (known) {
+      ids = (*known)[j];
+      for (std::size_t i = 0; i < ids.size(); ++i)
+        if (ids[i] == pb.tokens.size()) pb.tokens.push_back(TokenRef{&s.input, i});  // its first appearance
+    } else {
+      for (std::size_t i = 0; i < s.input.size(); ++i) {
+        const TokenRef z{&s.input, i};
+        auto [it, fresh] = token_id.try_emplace(z, pb.tokens.size());
+        if (fresh) pb.tokens.push_back(z);
+        ids.push_back(it->second);
+      }
     }
     std::vector<std::size_t> set = ids;
     std::sort(set.begin(), set.end());
@@ -1197,7 +1208,7 @@ Construction construct_hardmax(const Dataset& ds, const ConstructOptions& option
       if (!h.holds) throw ConstructionError("hypothesis " + h.id + " fails: " + h.witness.text);
     throw ConstructionError("the dataset is outside the theorem's hypotheses");
   }
-  Problem pb = prepare(ds);
+  Problem pb = prepare(ds, pre.token_ids.get());
   Construction out;
   ConstructionTrace& tr = out.trace;
   tr.tokens = pb.tokens;

@@ -2,7 +2,9 @@
 
 #include "attention_plan.hpp"
 #include "feed_forward_plan.hpp"
+#include "interpcert/dataset.hpp"
 #include "interpcert/parallel.hpp"
+#include "machine_forward.hpp"
 #include "token_pool.hpp"
 
 #include <mutex>
@@ -19,6 +21,7 @@ struct FastEvaluator::Plans {
   // scattering cost more than the repeats it saves. Only a choice of route: both are exact.
   std::mutex mu;
   std::vector<unsigned> skip_pool;
+  std::unique_ptr<MachineForward> machine;  // built from the plans above
 };
 
 namespace {
@@ -73,6 +76,7 @@ FastEvaluator::FastEvaluator(const Model& model) : model_(model), plans_(std::ma
     if (model.blocks[i].sa) plans_->attention[i] = plan_attention(*model.blocks[i].sa);
     if (model.blocks[i].ff) plans_->feed_forward[i] = plan_feed_forward(*model.blocks[i].ff);
   }
+  plans_->machine = std::make_unique<MachineForward>(model, plans_->attention, plans_->feed_forward);
 }
 
 FastEvaluator::~FastEvaluator() = default;
@@ -134,6 +138,38 @@ std::vector<std::vector<Vec>> FastEvaluator::run(std::vector<std::vector<Vec>> s
     pool.scatter(seqs);
   }
   return seqs;
+}
+
+std::vector<std::vector<Vec>> FastEvaluator::run_outputs(const Sequence* seqs, std::size_t count, unsigned threads,
+                                                        std::size_t* machine) const {
+  std::vector<std::vector<Vec>> out(count);
+  std::vector<char> done(count, 0);
+  const MachineForward& mf = *plans_->machine;
+  if (mf.usable())
+    parallel_for(count, threads, [&](std::size_t s) { done[s] = mf.run(seqs[s].input, seqs[s].positions, out[s]); });
+  std::vector<std::size_t> rest;
+  for (std::size_t s = 0; s < count; ++s)
+    if (!done[s]) rest.push_back(s);
+  if (machine) *machine = count - rest.size();
+  // The rest with GMP rationals, about this many tokens at a time (memory stays a fraction of the
+  // dataset's own).
+  constexpr std::size_t kBatchTokens = 1 << 15;
+  for (std::size_t lo = 0; lo < rest.size();) {
+    std::size_t hi = lo, tokens = 0;
+    while (hi < rest.size() && (hi == lo || tokens + seqs[rest[hi]].input.size() <= kBatchTokens))
+      tokens += seqs[rest[hi++]].input.size();
+    std::vector<std::vector<Vec>> batch(hi - lo);
+    parallel_for(batch.size(), threads, [&](std::size_t b) { batch[b] = seqs[rest[lo + b]].input; });
+    batch = run(std::move(batch), threads);
+    for (std::size_t b = 0; b < batch.size(); ++b) {
+      const Sequence& q = seqs[rest[lo + b]];
+      std::vector<Vec>& o = out[rest[lo + b]];
+      o.resize(q.positions.size());
+      for (std::size_t k = 0; k < q.positions.size(); ++k) o[k] = batch[b][q.positions[k]];
+    }
+    lo = hi;
+  }
+  return out;
 }
 
 std::vector<std::vector<Vec>> evaluate_fast(const Model& model, std::vector<std::vector<Vec>> seqs,
