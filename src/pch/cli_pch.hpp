@@ -1,8 +1,6 @@
-// Precompiled header of the interpcert executable (meson option 'pch'): CLI11 (~110k lines after
-// preprocessing, included by every src/cli file through commands.hpp) and the number types.
+// Precompiled header of the interpcert executable (meson option 'pch'): the number types. CLI11
+// is not here: only src/cli/command_line.cpp includes it.
 #pragma once
-#include <CLI/CLI.hpp>
-
 #include "interpcert/rational.hpp"
 
 #include <optional>
