@@ -1,7 +1,6 @@
 // Precompiled header (meson option 'pch'): the number types and the standard headers most files
 // use, parsed once per target instead of once per file (~1.5 of a file's ~4 CPU s are parsing).
 // (Boost.Multiprecision is not here: only src/formats/rational.cpp includes it.)
-#pragma once
 #include "interpcert/rational.hpp"
 
 #include <algorithm>

@@ -2,7 +2,6 @@
 // the standard headers the tests use. test_main.cpp (DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN before
 // including doctest) is compiled without it, in its own library: a precompiled doctest would
 // silently skip the implementation (no main()).
-#pragma once
 #include <doctest/doctest.h>
 
 #include "interpcert/rational.hpp"
