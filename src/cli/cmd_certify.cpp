@@ -58,9 +58,9 @@ std::string last_line(const std::string& log) {
 
 }  // namespace
 
-Runner add_certify_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("certify", "Construct, verify and write a certificate of exact interpolation.");
-  cmd->footer(
+Runner add_certify_command(CommandLine& app) {
+  Command cmd = app.subcommand("certify", "Construct, verify and write a certificate of exact interpolation.");
+  cmd.footer(
       "Checks the hypotheses, builds the transformer, verifies it exactly, and writes a certificate\n"
       "(format interpcert-certificate v1, proofs/certificate-v1.md) that embeds the model and names the\n"
       "dataset by the SHA-256 of its canonical text. Re-check it independently with:\n"
@@ -68,28 +68,28 @@ Runner add_certify_command(CLI::App& app) {
       "Repeated tokens, d = 1 and --causal use proofs/repeated-and-causal.md (claims mask, obstructions).\n"
       "Exit 0: written. 1: impossible (obstruction) or failed verification. 2: invalid input.");
   auto o = std::make_shared<CertifyOptions>();
-  cmd->add_option("DATASET", o->dataset, "dataset file (interpcert-dataset JSON)")->required();
-  cmd->add_option("-o,--output", o->output, "where to write the certificate")->required();
-  cmd->add_option("--model-out", o->model_out, "also write the certified model (the one the certificate embeds) on its own");
+  cmd.option("DATASET", o->dataset, "dataset file (interpcert-dataset JSON)").required();
+  cmd.option("-o,--output", o->output, "where to write the certificate").required();
+  cmd.option("--model-out", o->model_out, "also write the certified model (the one the certificate embeds) on its own");
   add_pipeline_options(cmd, o->pipe);
-  cmd->add_flag("--softmax", o->softmax,
+  cmd.flag("--softmax", o->softmax,
                 "certify the same weights with softmax attention: a rigorous bound on max |output - target|");
-  cmd->add_option("--beta", o->beta, "with --softmax: the inverse temperature (exact rational)");
-  cmd->add_option("--epsilon", o->epsilon,
+  cmd.option("--beta", o->beta, "with --softmax: the inverse temperature (exact rational)");
+  cmd.option("--epsilon", o->epsilon,
                   "with --softmax: find the least beta (within a factor 1 + 1/16) whose certified bound is <= this");
-  cmd->add_flag("--exact", o->exact,
+  cmd.flag("--exact", o->exact,
                 "with --softmax: append a staircase layer (eta = 0) and certify EXACT interpolation under softmax "
                 "at --beta B, or at the least beta found (within a factor 1 + 1/16)");
-  cmd->add_option("--precision", o->precision,
+  cmd.option("--precision", o->precision,
                   "with --softmax: starting precision in bits, 16 to 32768 (default 256; 32768 = 2^15 is the most a "
                   "certificate may ask for, proofs/certificate-v1.md)");
-  cmd->add_option("--float", o->float_format,
+  cmd.option("--float", o->float_format,
                   "with --epsilon E: certify that EVERY IEEE round-to-nearest evaluation in this format is within E "
                   "(hardmax, or with --softmax --beta B [--exact] the softmax model at B; proofs/float-bound.md)")
-      ->check(CLI::IsMember({"binary64", "binary32"}));
-  cmd->add_option("--exp-ulps", o->exp_ulps, std::string("with --float --softmax: ") + exp_ulps_help)
-      ->check(CLI::Range(1L, max_exp_ulps));
-  cmd->add_option("--model", o->model,
+      .one_of({"binary64", "binary32"});
+  cmd.option("--exp-ulps", o->exp_ulps, std::string("with --float --softmax: ") + exp_ulps_help)
+      .range(1L, max_exp_ulps);
+  cmd.option("--model", o->model,
                   "certify this model instead of constructing one (e.g. from `interpcert import`): hardmax exactly, "
                   "softmax with a certified bound (--epsilon E: exit 1 unless it is <= E); if it does not "
                   "interpolate, the outputs that miss and by how much, exit 1, no certificate");
@@ -104,15 +104,15 @@ Runner add_certify_command(CLI::App& app) {
     const bool flt = !o->float_format.empty();
     if (flt && (o->epsilon.empty() || o->softmax != !o->beta.empty()))
       throw InputError("--float", "", "--float takes --epsilon E, and --softmax --beta B for a softmax model (no beta search)");
-    if (cmd->count("--exp-ulps") && !(flt && o->softmax)) throw InputError("--exp-ulps", "", "needs --float and --softmax");
+    if (cmd.given("--exp-ulps") && !(flt && o->softmax)) throw InputError("--exp-ulps", "", "needs --float and --softmax");
     if (o->exact && !o->softmax) throw InputError("--exact", "", "--exact needs --softmax");
     if (o->exact && !flt && !o->epsilon.empty()) throw InputError("--exact", "", "--exact takes --beta B or no beta, not --epsilon");
     if (o->softmax && !flt && !o->exact && o->beta.empty() == o->epsilon.empty())
       throw InputError("--softmax", "", "give exactly one of --beta B and --epsilon E");
     if (!o->softmax && o->float_format.empty() && !(o->beta.empty() && o->epsilon.empty()))
       throw InputError("--beta/--epsilon", "", "these options need --softmax");
-    if (!o->softmax && cmd->count("--precision")) throw InputError("--precision", "", "needs --softmax");
-    if (flt && cmd->count("--precision"))
+    if (!o->softmax && cmd.given("--precision")) throw InputError("--precision", "", "needs --softmax");
+    if (flt && cmd.given("--precision"))
       throw InputError("--precision", "", "does not apply with --float (the float analysis chooses its own precision)");
     // Not above the cap interpcert-check enforces: certify must not write a certificate its checker refuses.
     if (o->precision < 16 || o->precision > kMaxCertificatePrecision)

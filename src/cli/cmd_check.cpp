@@ -32,9 +32,9 @@ int verdict_exit_status(const PreconditionReport& rep, std::ostream& os) {
   return kExitOutsideTheorem;
 }
 
-Runner add_check_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("check", "Decide whether the interpolation theorem applies to a dataset.");
-  cmd->footer(
+Runner add_check_command(CommandLine& app) {
+  Command cmd = app.subcommand("check", "Decide whether the interpolation theorem applies to a dataset.");
+  cmd.footer(
       "Checks the hypotheses H1-H4 and the obstructions O1, O2 exactly, with witnesses (--causal: the\n"
       "obstruction C1 on reduced prefixes). Every dataset is decided (proofs/repeated-and-causal.md):\n"
       "Exit 0: interpolable (the paper's theorem, or its extension to repeated tokens, d = 1, causal masks).\n"
@@ -45,9 +45,9 @@ Runner add_check_command(CLI::App& app) {
     bool causal = false;
   };
   auto o = std::make_shared<Opts>();
-  cmd->add_option("DATASET", o->file, "dataset file (interpcert-dataset JSON)")->required();
-  cmd->add_flag("-q,--quiet", o->quiet, "print only the verdict");
-  cmd->add_flag("--causal", o->causal, "decide for causal (decoder-only) attention: position i sees 0 ... i");
+  cmd.option("DATASET", o->file, "dataset file (interpcert-dataset JSON)").required();
+  cmd.flag("-q,--quiet", o->quiet, "print only the verdict");
+  cmd.flag("--causal", o->causal, "decide for causal (decoder-only) attention: position i sees 0 ... i");
   return [o] {
     Dataset ds = dataset_load(o->file);
     PreconditionReport rep = check_preconditions(ds, o->causal);

@@ -8,9 +8,9 @@
 
 namespace interpcert::cli {
 
-Runner add_construct_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("construct", "Build a hardmax transformer that interpolates a dataset exactly.");
-  cmd->footer(
+Runner add_construct_command(CommandLine& app) {
+  Command cmd = app.subcommand("construct", "Build a hardmax transformer that interpolates a dataset exactly.");
+  cmd.footer(
       "Checks the hypotheses, builds the model of proofs/construction.md (leader codes and hats) in exact\n"
       "arithmetic — or, for repeated tokens, d = 1 or --causal, that of proofs/repeated-and-causal.md —\n"
       "verifies it with an exact evaluator, and only then writes it. The output is\n"
@@ -21,8 +21,8 @@ Runner add_construct_command(CLI::App& app) {
     PipelineOptions pipe;
   };
   auto o = std::make_shared<Opts>();
-  cmd->add_option("DATASET", o->dataset, "dataset file (interpcert-dataset JSON)")->required();
-  cmd->add_option("-o,--output", o->output, "where to write the model (interpcert-model JSON)")->required();
+  cmd.option("DATASET", o->dataset, "dataset file (interpcert-dataset JSON)").required();
+  cmd.option("-o,--output", o->output, "where to write the model (interpcert-model JSON)").required();
   add_pipeline_options(cmd, o->pipe);
   return [o] {
     check_output_paths({{"--output", o->output}}, {o->dataset});

@@ -10,9 +10,9 @@
 
 namespace interpcert::cli {
 
-Runner add_explain_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("explain", "Walk through the proof of the theorem, step by step, on a dataset.");
-  cmd->footer(
+Runner add_explain_command(CommandLine& app) {
+  Command cmd = app.subcommand("explain", "Walk through the proof of the theorem, step by step, on a dataset.");
+  cmd.footer(
       "First the requirement table (sequence, position, input token -> target), then one step per lemma:\n"
       "the lemma, where it sits in the paper's plan, what was chosen here (k, w, lambda, leaders, codes,\n"
       "conflicts, promotions, hats, each window's delta and the point that sets it, the layer's weights),\n"
@@ -29,15 +29,15 @@ Runner add_explain_command(CLI::App& app) {
     ExplainOptions ex;
   };
   auto o = std::make_shared<Opts>();
-  cmd->add_option("DATASET", o->dataset, "dataset file (interpcert-dataset JSON)")->required();
-  cmd->add_option("--step", o->step, "show only this step: a name from --list-steps (or a prefix before ':')");
-  cmd->add_flag("--list-steps", o->list, "list the steps' names and titles, then stop");
-  cmd->add_option("--html", o->html, "also write a self-contained HTML page to step through");
-  cmd->add_option("--max-ff-width", o->ex.max_ff_width, "as for construct");
-  cmd->add_option("--max-listed", o->ex.max_listed, "list at most this many items per step (default 12; rows: twice that)");
-  cmd->add_flag("--softmax", o->softmax, "add the softmax walk-through (needs --beta)");
-  cmd->add_option("--beta", o->beta, "with --softmax: the inverse temperature (exact rational)");
-  cmd->add_flag("--causal", o->ex.causal, "causal (decoder-only) attention, as for check and construct");
+  cmd.option("DATASET", o->dataset, "dataset file (interpcert-dataset JSON)").required();
+  cmd.option("--step", o->step, "show only this step: a name from --list-steps (or a prefix before ':')");
+  cmd.flag("--list-steps", o->list, "list the steps' names and titles, then stop");
+  cmd.option("--html", o->html, "also write a self-contained HTML page to step through");
+  cmd.option("--max-ff-width", o->ex.max_ff_width, "as for construct");
+  cmd.option("--max-listed", o->ex.max_listed, "list at most this many items per step (default 12; rows: twice that)");
+  cmd.flag("--softmax", o->softmax, "add the softmax walk-through (needs --beta)");
+  cmd.option("--beta", o->beta, "with --softmax: the inverse temperature (exact rational)");
+  cmd.flag("--causal", o->ex.causal, "causal (decoder-only) attention, as for check and construct");
   return [o] {
     check_output_paths({{"--html", o->html}}, {o->dataset});
     if (o->softmax != !o->beta.empty())

@@ -8,9 +8,9 @@
 
 namespace interpcert::cli {
 
-Runner add_export_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("export", "Write a model as a PyTorch state dict (safetensors).");
-  cmd->footer(
+Runner add_export_command(CommandLine& app) {
+  Command cmd = app.subcommand("export", "Write a model as a PyTorch state dict (safetensors).");
+  cmd.footer(
       "Tensor names are those of the paper's authors' PyTorch module (block: x = rho*x + attn(x);\n"
       "x = eta*x + ff(x)): blocks.{l}.rho, .eta, .attn.to_q.weight [h,d], .attn.to_k.weight [h,d],\n"
       ".attn.to_v.weight [d,d], .ff.0.weight [w,d], .ff.0.bias [w], .ff.2.weight [d,w]. The metadata holds\n"
@@ -25,13 +25,13 @@ Runner add_export_command(CLI::App& app) {
     std::size_t heads = 0, width = 0;
   };
   auto o = std::make_shared<Opts>();
-  cmd->add_option("MODEL", o->model, "model file (interpcert-model JSON)")->required();
-  cmd->add_option("-o,--output", o->output, "where to write the .safetensors file")->required();
-  cmd->add_option("--dtype", o->dtype, "float64 (default) or float32")->check(CLI::IsMember({"float64", "float32"}));
-  cmd->add_flag("--uniform", o->uniform,
+  cmd.option("MODEL", o->model, "model file (interpcert-model JSON)").required();
+  cmd.option("-o,--output", o->output, "where to write the .safetensors file").required();
+  cmd.option("--dtype", o->dtype, "float64 (default) or float32").one_of({"float64", "float32"});
+  cmd.flag("--uniform", o->uniform,
                 "pad every block to the largest h and w with zero rows (a fixed-width module loads it)");
-  cmd->add_option("--heads", o->heads, "with --uniform: pad to this h (default: the largest of the model's)");
-  cmd->add_option("--width", o->width,
+  cmd.option("--heads", o->heads, "with --uniform: pad to this h (default: the largest of the model's)");
+  cmd.option("--width", o->width,
                   "with --uniform: pad to this w (default: the largest); --width 4 fits the authors' module");
   return [o] {
     if ((o->heads || o->width) && !o->uniform) throw InputError("--heads/--width", "", "these options need --uniform");

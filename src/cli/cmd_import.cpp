@@ -10,9 +10,9 @@
 
 namespace interpcert::cli {
 
-Runner add_import_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("import", "Read a PyTorch state dict (safetensors) as an exact model.");
-  cmd->footer(
+Runner add_import_command(CommandLine& app) {
+  Command cmd = app.subcommand("import", "Read a PyTorch state dict (safetensors) as an exact model.");
+  cmd.footer(
       "Reads F64, F32, F16 and BF16 tensors named as `interpcert export` writes them and converts every\n"
       "weight EXACTLY (each float is a dyadic rational p/2^k): the model written computes what the\n"
       "floats denote, with no rounding. Attention comes from the file's metadata when present, else\n"
@@ -24,13 +24,13 @@ Runner add_import_command(CLI::App& app) {
     bool hardmax = false;
   };
   auto o = std::make_shared<Opts>();
-  cmd->add_option("FILE", o->input, "the .safetensors file")->required();
-  cmd->add_option("-o,--output", o->output, "where to write the model (interpcert-model JSON)")->required();
-  auto* hm = cmd->add_flag("--hardmax", o->hardmax, "hardmax attention (when the metadata does not say)");
-  auto* be = cmd->add_option("--beta", o->beta, "softmax attention with this inverse temperature (exact rational)");
-  auto* ta = cmd->add_option("--tau", o->tau, "softmax attention with temperature tau: beta = 1/tau (exact rational)");
-  hm->excludes(be)->excludes(ta);
-  be->excludes(ta);
+  cmd.option("FILE", o->input, "the .safetensors file").required();
+  cmd.option("-o,--output", o->output, "where to write the model (interpcert-model JSON)").required();
+  Option hm = cmd.flag("--hardmax", o->hardmax, "hardmax attention (when the metadata does not say)");
+  Option be = cmd.option("--beta", o->beta, "softmax attention with this inverse temperature (exact rational)");
+  Option ta = cmd.option("--tau", o->tau, "softmax attention with temperature tau: beta = 1/tau (exact rational)");
+  hm.excludes(be).excludes(ta);
+  be.excludes(ta);
   return [o] {
     TorchImportOptions opt;
     if (o->hardmax) opt.attention = AttentionKind::Hardmax;

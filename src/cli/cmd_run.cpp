@@ -19,9 +19,9 @@
 
 namespace interpcert::cli {
 
-Runner add_run_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("run", "Run a transformer on a dataset and say whether it interpolates it exactly.");
-  cmd->footer(
+Runner add_run_command(CommandLine& app) {
+  Command cmd = app.subcommand("run", "Run a transformer on a dataset and say whether it interpolates it exactly.");
+  cmd.footer(
       "Hardmax models are evaluated exactly in rational arithmetic: exit 0 iff every output token\n"
       "equals its target exactly, 1 otherwise (the first mismatch is printed, numbered as in the\n"
       "dataset even with --shard).\n"
@@ -39,39 +39,39 @@ Runner add_run_command(CLI::App& app) {
     bool quiet = false;
   };
   auto o = std::make_shared<Opts>();
-  cmd->add_option("MODEL", o->model, "model file (interpcert-model JSON)")->required();
-  cmd->add_option("DATASET", o->dataset, "dataset file (interpcert-dataset JSON)")->required();
-  cmd->add_option("--evaluator", o->evaluator, "hardmax: fast (structure-exploiting) or reference (plain formulas); both exact")
-      ->check(CLI::IsMember({"fast", "reference"}));
-  cmd->add_option("--threads", o->threads, "worker threads (0 = all cores)");
-  cmd->add_option("--shard", o->shard, "hardmax: verify only sequences j with j mod K = I (I/K); see `merge`");
-  cmd->add_option("--verdict-out", o->verdict_out, "hardmax: also write this run's verdict (JSON) for `merge`");
-  cmd->add_option("--epsilon", o->epsilon, "softmax: exit 0 iff the certified bound is <= this (exact rational)");
-  cmd->add_option("--precision", o->precision, "softmax: working precision in bits (default 256)")
-      ->check(CLI::Range(16L, 1L << 20));
-  cmd->add_flag("-q,--quiet", o->quiet, "print only the result (and the first mismatch)");
-  cmd->add_option("--float", o->float_format,
+  cmd.option("MODEL", o->model, "model file (interpcert-model JSON)").required();
+  cmd.option("DATASET", o->dataset, "dataset file (interpcert-dataset JSON)").required();
+  cmd.option("--evaluator", o->evaluator, "hardmax: fast (structure-exploiting) or reference (plain formulas); both exact")
+      .one_of({"fast", "reference"});
+  cmd.option("--threads", o->threads, "worker threads (0 = all cores)");
+  cmd.option("--shard", o->shard, "hardmax: verify only sequences j with j mod K = I (I/K); see `merge`");
+  cmd.option("--verdict-out", o->verdict_out, "hardmax: also write this run's verdict (JSON) for `merge`");
+  cmd.option("--epsilon", o->epsilon, "softmax: exit 0 iff the certified bound is <= this (exact rational)");
+  cmd.option("--precision", o->precision, "softmax: working precision in bits (default 256)")
+      .range(16L, 1L << 20);
+  cmd.flag("-q,--quiet", o->quiet, "print only the result (and the first mismatch)");
+  cmd.option("--float", o->float_format,
                   "bound the error of ANY IEEE round-to-nearest evaluation in this format (proofs/float-bound.md)")
-      ->check(CLI::IsMember({"binary64", "binary32"}));
-  cmd->add_option("--exp-ulps", o->exp_ulps, std::string("--float, softmax: ") + exp_ulps_help)
-      ->check(CLI::Range(1L, max_exp_ulps));
-  cmd->add_flag("--relative", o->relative, "--float: --epsilon is relative, per output token: E * max(1, |target|_inf)");
+      .one_of({"binary64", "binary32"});
+  cmd.option("--exp-ulps", o->exp_ulps, std::string("--float, softmax: ") + exp_ulps_help)
+      .range(1L, max_exp_ulps);
+  cmd.flag("--relative", o->relative, "--float: --epsilon is relative, per output token: E * max(1, |target|_inf)");
   return [o, cmd] {
     check_output_paths({{"--verdict-out", o->verdict_out}}, {o->model, o->dataset});
     Model model = model_load(o->model);
     const bool soft = model.attention == AttentionKind::Softmax;
     // An option for the other kind of model would otherwise be silently ignored.
     // (--float bounds a hardmax model's IEEE evaluation, and takes --epsilon.)
-    if (o->float_format.empty() && cmd->count("--exp-ulps")) throw InputError("--exp-ulps", "", "needs --float");
-    if (!soft && cmd->count("--exp-ulps"))
+    if (o->float_format.empty() && cmd.given("--exp-ulps")) throw InputError("--exp-ulps", "", "needs --float");
+    if (!soft && cmd.given("--exp-ulps"))
       throw InputError("--exp-ulps", "", "applies to softmax models only (hardmax evaluation uses no exp), and " +
                                              clip_for_message(o->model) + " is a hardmax model");
-    if (soft && !o->float_format.empty() && cmd->count("--precision"))
+    if (soft && !o->float_format.empty() && cmd.given("--precision"))
       throw InputError("--precision", "", "does not apply with --float (the float analysis chooses its own precision)");
     for (const char* opt : soft ? std::vector<const char*>{"--evaluator", "--shard", "--verdict-out"}
                            : !o->float_format.empty() ? std::vector<const char*>{"--precision"}
                                                       : std::vector<const char*>{"--epsilon", "--precision"})
-      if (cmd->count(opt))
+      if (cmd.given(opt))
         throw InputError(opt, "", std::string("applies to ") + (soft ? "hardmax" : "softmax") + " models only, and " +
                                       clip_for_message(o->model) + " is a " + (soft ? "softmax" : "hardmax") + " model");
     std::optional<Rational> eps;
@@ -158,9 +158,9 @@ Runner add_run_command(CLI::App& app) {
   };
 }
 
-Runner add_merge_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("merge", "Combine the verdicts of the K shards of one verification into one.");
-  cmd->footer(
+Runner add_merge_command(CommandLine& app) {
+  Command cmd = app.subcommand("merge", "Combine the verdicts of the K shards of one verification into one.");
+  cmd.footer(
       "Each VERDICT comes from `interpcert run --shard I/K --verdict-out F` or `interpcert-check --shard\n"
       "I/K --verdict-out F`. The whole is VERIFIED (exit 0) iff all come from the same tool, dataset and\n"
       "model or certificate, every shard 0..K-1 appears exactly once (so every sequence was in exactly\n"
@@ -168,7 +168,7 @@ Runner add_merge_command(CLI::App& app) {
       "dataset's sum m_j (each verdict states it as \"dataset_outputs\").\n"
       "Exit 1 otherwise (with the reason); 2 for an unreadable verdict.");
   auto files = std::make_shared<std::vector<std::string>>();
-  cmd->add_option("VERDICT", *files, "verdict files (JSON)")->required();
+  cmd.option("VERDICT", *files, "verdict files (JSON)").required();
   return [files] {
     std::vector<ShardVerdict> vs;
     for (const auto& f : *files) vs.push_back(verdict_load(f));
@@ -214,15 +214,15 @@ Runner add_merge_command(CLI::App& app) {
   };
 }
 
-Runner add_digest_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("digest", "Print the canonical text or SHA-256 digest of a dataset or model file.");
+Runner add_digest_command(CommandLine& app) {
+  Command cmd = app.subcommand("digest", "Print the canonical text or SHA-256 digest of a dataset or model file.");
   struct Opts {
     std::string file;
     bool text = false;
   };
   auto o = std::make_shared<Opts>();
-  cmd->add_option("FILE", o->file, "dataset or model file")->required();
-  cmd->add_flag("--text", o->text, "print the canonical text instead of its digest");
+  cmd.option("FILE", o->file, "dataset or model file").required();
+  cmd.flag("--text", o->text, "print the canonical text instead of its digest");
   return [o] {
     JsonDocument doc = json_load(o->file);
     JsonNode root = JsonNode::root_of(doc);

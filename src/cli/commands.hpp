@@ -1,24 +1,19 @@
-// The subcommands of the interpcert executable; each registers itself on the CLI11 app and
-// returns the process exit status when run.
+// The subcommands of the interpcert executable; each declares itself and its options on the
+// command line and returns what runs it (the process exit status).
 #pragma once
 
-#include <CLI/CLI.hpp>
-
-#include <functional>
-#include <memory>
+#include "command_line.hpp"
 
 namespace interpcert::cli {
 
-using Runner = std::function<int()>;
-
-Runner add_run_command(CLI::App& app);
-Runner add_check_command(CLI::App& app);
-Runner add_construct_command(CLI::App& app);
-Runner add_certify_command(CLI::App& app);
-Runner add_digest_command(CLI::App& app);
-Runner add_explain_command(CLI::App& app);
-Runner add_merge_command(CLI::App& app);
-Runner add_export_command(CLI::App& app);
-Runner add_import_command(CLI::App& app);
+Runner add_run_command(CommandLine& app);
+Runner add_check_command(CommandLine& app);
+Runner add_construct_command(CommandLine& app);
+Runner add_certify_command(CommandLine& app);
+Runner add_digest_command(CommandLine& app);
+Runner add_explain_command(CommandLine& app);
+Runner add_merge_command(CommandLine& app);
+Runner add_export_command(CommandLine& app);
+Runner add_import_command(CommandLine& app);
 
 }  // namespace interpcert::cli

@@ -1,6 +1,8 @@
 // The steps `construct` and `certify` share: preconditions, construction, exact verification.
 #pragma once
 
+#include "command_line.hpp"
+
 #include "interpcert/construct.hpp"
 #include "interpcert/interpolation.hpp"
 #include "interpcert/model_stats.hpp"
@@ -46,6 +48,6 @@ int verdict_exit_status(const PreconditionReport& rep, std::ostream& os);
 Rational rational_option(const std::string& option, const std::string& text, bool allow_zero = false);
 
 /// Adds the options shared by construct and certify.
-void add_pipeline_options(CLI::App* cmd, PipelineOptions& opt);
+void add_pipeline_options(Command cmd, PipelineOptions& opt);
 
 }  // namespace interpcert::cli

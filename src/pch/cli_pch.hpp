@@ -1,11 +1,3 @@
-// Precompiled header of the interpcert executable (meson option 'pch'): CLI11 (~110k lines after
-// preprocessing, included by every src/cli file through commands.hpp) and the number types.
-#pragma once
-#include <CLI/CLI.hpp>
-
-#include "interpcert/rational.hpp"
-
-#include <optional>
-#include <string>
-#include <string_view>
-#include <vector>
+// Precompiled header of the interpcert executable (meson option 'pch'): the number types and the
+// standard headers its files use. CLI11 is not here: only src/cli/command_line.cpp includes it.
+#include "numbers_pch.hpp"
