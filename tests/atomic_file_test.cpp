@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -73,6 +74,55 @@ TEST_CASE("atomic_file::StagedOutputs writes all outputs or none") {
   SUBCASE("destroyed without commit: no temporaries, targets unchanged") {
     { StagedOutputs out; out.stage(dir / "a", "A"); }
     CHECK(dir.listing() == "");
+  }
+}
+
+TEST_CASE("atomic_file::a produced output is the text its producer wrote, overwrites included, or nothing") {
+  TempDir dir;
+  const std::uint64_t seed = 1322;
+  INFO("seed " << seed);
+  std::mt19937_64 rng(seed);
+  SUBCASE("pieces of every size around the 1 MiB buffer, overwrites in the file and in the buffer") {
+    std::string expected;  // the reference: the same writes on a plain string
+    write_file_atomically(dir / "p", [&](TextOutput& out) {
+      const std::size_t sizes[] = {0, 1, 7, 4096, (1u << 20) - 1, 1u << 20, (1u << 20) + 1, 3u << 20};
+      for (int k = 0; k < 40; ++k) {
+        std::size_t n = rng() % 3 ? rng() % 70000 : sizes[rng() % std::size(sizes)];
+        std::string piece(n, '\0');
+        for (char& c : piece) c = static_cast<char>('a' + rng() % 26);
+        out.write(piece);
+        expected += piece;
+        REQUIRE(out.size() == expected.size());
+        if (!expected.empty() && rng() % 2) {  // anywhere: in the file, in the buffer, across both
+          std::size_t at = rng() % expected.size();
+          std::string patch(std::min<std::size_t>(rng() % 100, expected.size() - at), '#');
+          out.overwrite(at, patch);
+          expected.replace(at, patch.size(), patch);
+        }
+      }
+      CHECK_THROWS_AS(out.overwrite(out.size(), "x"), std::logic_error);  // past the end
+    });
+    CHECK(expected.size() > (4u << 20));
+    CHECK(read(dir / "p") == expected);
+    CHECK(dir.listing() == "p");
+  }
+  SUBCASE("a producer that throws after megabytes leaves the target unchanged and no temporary") {
+    std::ofstream(dir / "p") << "old";
+    CHECK_THROWS_AS(write_file_atomically(dir / "p",
+                                          [&](TextOutput& out) {
+                                            out.write(std::string(3u << 20, 'x'));
+                                            throw std::runtime_error("producer failed");
+                                          }),
+                    std::runtime_error);
+    CHECK(read(dir / "p") == "old");
+    CHECK(dir.listing() == "p");
+  }
+  SUBCASE("a string output keeps the same text") {
+    StringOutput s;
+    s.write("abcdef");
+    s.overwrite(2, "XY");
+    CHECK(s.text() == "abXYef");
+    CHECK(s.size() == 6);
   }
 }
 

@@ -7,6 +7,13 @@
 
 #include <doctest/doctest.h>
 
+#include "interpcert/atomic_file.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 using namespace interpcert;
@@ -40,6 +47,26 @@ TEST_CASE("certificate: the text with caller-given digests equals the plain text
       CHECK(digests.model == model_digest(copied));
       CHECK(plain.find(digests.dataset) != std::string::npos);
       CHECK(plain.find(digests.model) != std::string::npos);
+      // The digest filled in after the model was written sits where the text names it, and the
+      // content that follows reads back as the model.
+      const std::string digest_key = "\"model\": {\"digest\": \"";
+      const std::size_t at = plain.find(digest_key);
+      REQUIRE(at != std::string::npos);
+      CHECK(plain.substr(at + digest_key.size(), 64) == model_digest(copied));
+      JsonDocument doc = json_parse(plain, "certificate");
+      const Model read_back = model_from_json(JsonNode::root_of(doc).at("model").at("content"));
+      CHECK(model_digest(read_back) == model_digest(copied));
+      // Written to a staged file (certify's path), the same bytes.
+      const std::string file =
+          (std::filesystem::temp_directory_path() / ("certificate_test." + std::to_string(getpid()))).string();
+      CertificateDigests again{dataset_digest(ds), {}};
+      write_file_atomically(file, [&](TextOutput& out) { write_certificate(out, ds, copied, st, pre, claim, bounds, again); });
+      std::ifstream in(file, std::ios::binary);
+      std::ostringstream streamed;
+      streamed << in.rdbuf();
+      std::filesystem::remove(file);
+      CHECK(streamed.str() == plain);
+      CHECK(again.model == digests.model);
       // A model the claim is not about (other attention, or other beta) is refused by both.
       Model other = copied;
       other.attention = copied.attention == AttentionKind::Hardmax ? AttentionKind::Softmax : AttentionKind::Hardmax;

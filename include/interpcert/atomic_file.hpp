@@ -2,6 +2,9 @@
 // the target only when every output of the command has been written.
 #pragma once
 
+#include "interpcert/text_output.hpp"
+
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -23,6 +26,11 @@ class StagedOutputs {
   ~StagedOutputs();
 
   void stage(const std::string& path, std::string_view content);
+  /// The same for an output produced piece by piece: `produce` writes it to a TextOutput that
+  /// goes to the temporary file as it is produced (through a 1 MiB buffer; overwrite() writes
+  /// into the file), so it is never held whole. An exception from `produce` propagates and the
+  /// temporary is removed when this object is destroyed, as for any failed stage().
+  void stage(const std::string& path, const std::function<void(TextOutput&)>& produce);
   /// Renames every staged file onto its target, in the order staged.
   void commit();
 
@@ -36,6 +44,8 @@ class StagedOutputs {
 
 /// One output written atomically: StagedOutputs with a single stage() and commit().
 void write_file_atomically(const std::string& path, std::string_view content);
+/// The same for an output produced piece by piece (StagedOutputs::stage with `produce`).
+void write_file_atomically(const std::string& path, const std::function<void(TextOutput&)>& produce);
 
 /// Checks a command's outputs before it starts work, and throws InputError naming the option for
 /// an output that would overwrite an input (same device and inode as an existing input; an output

@@ -7,6 +7,7 @@
 #include "interpcert/model.hpp"
 #include "interpcert/model_stats.hpp"
 #include "interpcert/preconditions.hpp"
+#include "interpcert/text_output.hpp"
 
 #include <string>
 
@@ -37,5 +38,13 @@ struct CertificateDigests {
 std::string certificate_text(const Dataset& ds, const Model& m, const ModelStats& stats,
                              const PreconditionReport& pre, const InterpolationClaim& claim, const BlockBounds& bounds,
                              CertificateDigests& digests);
+/// The same text written to `out` as it is produced (certify's path: `out` is the staged file,
+/// and the model's JSON, the bulk of a certificate, is never held whole). The model's digest
+/// precedes the model in the text: it is computed on another thread while the model is written
+/// and filled into its reserved 64 characters at the end (out.overwrite). On an exception `out`
+/// holds part of a certificate: stage it (StagedOutputs), which then removes it.
+void write_certificate(TextOutput& out, const Dataset& ds, const Model& m, const ModelStats& stats,
+                       const PreconditionReport& pre, const InterpolationClaim& claim, const BlockBounds& bounds,
+                       CertificateDigests& digests);
 
 }  // namespace interpcert

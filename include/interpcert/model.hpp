@@ -3,6 +3,7 @@
 
 #include "interpcert/json_reader.hpp"
 #include "interpcert/linalg.hpp"
+#include "interpcert/text_output.hpp"
 
 #include <cstddef>
 #include <optional>
@@ -54,6 +55,8 @@ Model model_from_json(const JsonNode& root);
 Model model_load(const std::string& file);
 /// The model as JSON text: numbers in lowest terms as strings, one block per line.
 std::string model_to_json_text(const Model& m);
+/// The same text written to `out` as it is produced (in pieces of about 1 MiB: never held whole).
+void model_write_json(const Model& m, TextOutput& out);
 /// The canonical text of proofs/formats-v1.md.
 std::string model_canonical_text(const Model& m);
 /// SHA-256 (lowercase hex) of the canonical text.

@@ -156,8 +156,10 @@ Runner add_certify_command(CommandLine& app) {
                 << " <= sum m_j + N + " << tr.snap_blocks << " = " << construction_block_bound(ds) + tr.snap_blocks << "\n";
     }
     CertificateDigests digests{dataset_digest_later.get(), {}};
-    out.stage(o->output, certificate_text(ds, m, built->stats, built->preconditions, *claim, bounds, digests));
-    if (!o->model_out.empty()) out.stage(o->model_out, model_to_json_text(m));
+    out.stage(o->output, [&](TextOutput& file) {
+      write_certificate(file, ds, m, built->stats, built->preconditions, *claim, bounds, digests);
+    });
+    if (!o->model_out.empty()) out.stage(o->model_out, [&](TextOutput& file) { model_write_json(m, file); });
     out.commit();
     std::cout << "wrote certificate " << o->output << "\n"
               << (o->model_out.empty() ? std::string() : "wrote model " + o->model_out + "\n")

@@ -30,7 +30,7 @@ Runner add_construct_command(CommandLine& app) {
     int status = kExitOk;
     auto built = build_and_verify(ds, o->dataset, o->pipe, std::cout, status);
     if (!built) return status;
-    write_file_atomically(o->output, model_to_json_text(built->construction.model));
+    write_file_atomically(o->output, [&](TextOutput& file) { model_write_json(built->construction.model, file); });
     std::cout << "wrote " << o->output << " (model digest " << model_digest(built->construction.model) << ")\n";
     return static_cast<int>(kExitOk);
   };

@@ -5,6 +5,10 @@
 
 namespace interpcert {
 
+namespace {
+constexpr std::size_t kDigestChars = 64;  // SHA-256 in lowercase hex
+}  // namespace
+
 std::string certificate_text(const Dataset& ds, const Model& m, const ModelStats& st, const PreconditionReport& pre,
                              const InterpolationClaim& claim) {
   return certificate_text(ds, m, st, pre, claim, std::visit([](const auto& c) { return c.block_bounds(); }, claim));
@@ -19,6 +23,14 @@ std::string certificate_text(const Dataset& ds, const Model& m, const ModelStats
 std::string certificate_text(const Dataset& ds, const Model& m, const ModelStats& st, const PreconditionReport& pre,
                              const InterpolationClaim& claim, const BlockBounds& bounds,
                              CertificateDigests& digests) {
+  StringOutput out;
+  write_certificate(out, ds, m, st, pre, claim, bounds, digests);
+  return std::move(out.text());
+}
+
+void write_certificate(TextOutput& out, const Dataset& ds, const Model& m, const ModelStats& st,
+                       const PreconditionReport& pre, const InterpolationClaim& claim, const BlockBounds& bounds,
+                       CertificateDigests& digests) {
   // The claim sets only the attention kind and beta (claim_model): compare those on m without its
   // blocks, not on a copy of the whole model.
   Model shell;
@@ -29,8 +41,9 @@ std::string certificate_text(const Dataset& ds, const Model& m, const ModelStats
   Model claimed = claim_model(claim, shell);
   if (claimed.attention != m.attention || claimed.beta != m.beta)
     throw std::invalid_argument("certificate_text: the model is not the one the interpolation claim is about");
-  // The model's digest (a pass over its canonical text) on another thread, alongside its JSON text
-  // below (deferred to .get() if no thread can be started).
+  // The model's digest (a pass over its canonical text) on another thread while its JSON text is
+  // written below (deferred to .get() if no thread can be started); the digest precedes the
+  // content, so its 64 characters are reserved and filled in once it is known.
   std::future<std::string> model_digest_later =
       std::async(std::launch::async | std::launch::deferred, [&m] { return model_digest(m); });
   // block_bound = sum m_j + N is the H1-H4 construction's guarantee, always stated there (so a model
@@ -66,12 +79,16 @@ std::string certificate_text(const Dataset& ds, const Model& m, const ModelStats
        (bounds.paper_softmax ? ", \"paper_softmax_block_bound\": " + num(paper_softmax_block_bound(ds)) : std::string()) +
        "},\n";
   t += "    \"squared_norm\": \"" + rational_to_string(st.squared_norm) + "\"\n  },\n";
-  std::string content = model_to_json_text(m);
+  t += "  \"model\": {\"digest\": \"";
+  out.write(t);
+  const std::uint64_t digest_at = out.size();
+  out.write(std::string(kDigestChars, '0'));
+  out.write("\", \"content\":\n");
+  model_write_json(m, out);
+  out.write("  }\n}\n");
   digests.model = model_digest_later.get();
-  t += "  \"model\": {\"digest\": \"" + digests.model + "\", \"content\":\n";
-  t += content;
-  t += "  }\n}\n";
-  return t;
+  if (digests.model.size() != kDigestChars) throw std::logic_error("write_certificate: a model digest of unexpected length");
+  out.overwrite(digest_at, digests.model);
 }
 
 }  // namespace interpcert

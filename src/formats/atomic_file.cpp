@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
+#include <algorithm>
 
 namespace interpcert {
 namespace {
@@ -98,7 +99,73 @@ StagedOutputs::~StagedOutputs() {
   }
 }
 
+namespace {
+
+// The staged temporary as a TextOutput: writes go through a buffer to the file descriptor.
+class FileOutput final : public TextOutput {
+ public:
+  FileOutput(int fd, const std::string& path) : fd_(fd), path_(path) { buffer_.reserve(kBuffer); }
+  void write(std::string_view text) override {
+    if (buffer_.size() + text.size() > kBuffer) {
+      flush();
+      if (text.size() >= kBuffer) {  // large pieces go straight to the file
+        write_all(text);
+        written_ += text.size();
+        return;
+      }
+    }
+    buffer_ += text;
+  }
+  std::uint64_t size() const override { return written_ + buffer_.size(); }
+  void overwrite(std::uint64_t offset, std::string_view text) override {
+    if (offset + text.size() > size()) throw std::logic_error("TextOutput::overwrite past the end");
+    for (std::size_t i = 0; i < text.size(); ++i) {  // bytes still in the buffer: there
+      std::uint64_t at = offset + i;
+      if (at >= written_) buffer_[static_cast<std::size_t>(at - written_)] = text[i];
+    }
+    if (offset >= written_) return;
+    std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(text.size(), written_ - offset));
+    for (std::size_t off = 0; off < n;) {  // bytes already in the file: pwrite
+      ssize_t w = pwrite(fd_, text.data() + off, n - off, static_cast<off_t>(offset + off));
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        fail("write failed");
+      }
+      off += static_cast<std::size_t>(w);
+    }
+  }
+  void flush() {
+    write_all(buffer_);
+    written_ += buffer_.size();
+    buffer_.clear();
+  }
+
+ private:
+  static constexpr std::size_t kBuffer = 1 << 20;
+  void write_all(std::string_view text) {
+    for (std::size_t off = 0; off < text.size();) {
+      ssize_t w = ::write(fd_, text.data() + off, text.size() - off);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        fail("write failed");
+      }
+      off += static_cast<std::size_t>(w);
+    }
+  }
+  [[noreturn]] void fail(const char* what) const { throw std::runtime_error(path_ + ": " + what + ": " + std::strerror(errno)); }
+  int fd_;
+  const std::string& path_;
+  std::string buffer_;
+  std::uint64_t written_ = 0;
+};
+
+}  // namespace
+
 void StagedOutputs::stage(const std::string& path, std::string_view content) {
+  stage(path, [&](TextOutput& out) { out.write(content); });
+}
+
+void StagedOutputs::stage(const std::string& path, const std::function<void(TextOutput&)>& produce) {
   // rename() would replace a special file (run as root, "--out /dev/null" replaced the device).
   if (struct stat st {}; stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
     throw std::runtime_error(path + ": exists and is not a regular file (a device or a pipe): refusing to replace it");
@@ -111,24 +178,22 @@ void StagedOutputs::stage(const std::string& path, std::string_view content) {
     if (fd < 0) throw std::runtime_error(path + ": cannot create a temporary file: " + std::strerror(errno));
     staged_.push_back({path, tmpl, register_temporary(tmpl.c_str())});
   }
-  // On failure the destructor removes the temporary.
-  auto fail = [&](const char* what) {
-    int e = errno;
-    close(fd);
-    throw std::runtime_error(path + ": " + what + ": " + std::strerror(e));
-  };
-  std::size_t off = 0;
-  while (off < content.size()) {
-    ssize_t w = write(fd, content.data() + off, content.size() - off);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      fail("write failed");
+  // On failure (here or in `produce`) the descriptor is closed and the destructor removes the
+  // temporary.
+  struct Closer {
+    int fd;
+    ~Closer() {
+      if (fd >= 0) close(fd);
     }
-    off += static_cast<std::size_t>(w);
-  }
+  } closer{fd};
+  auto fail = [&](const char* what) { throw std::runtime_error(path + ": " + what + ": " + std::strerror(errno)); };
+  FileOutput out(fd, path);
+  produce(out);
+  out.flush();
   if (fchmod(fd, 0644) != 0) fail("chmod failed");
   if (fsync(fd) != 0) fail("fsync failed");
-  if (close(fd) != 0) throw std::runtime_error(path + ": close failed: " + std::strerror(errno));
+  closer.fd = -1;
+  if (close(fd) != 0) fail("close failed");
 }
 
 void StagedOutputs::commit() {
@@ -145,6 +210,12 @@ void StagedOutputs::commit() {
 void write_file_atomically(const std::string& path, std::string_view content) {
   StagedOutputs out;
   out.stage(path, content);
+  out.commit();
+}
+
+void write_file_atomically(const std::string& path, const std::function<void(TextOutput&)>& produce) {
+  StagedOutputs out;
+  out.stage(path, produce);
   out.commit();
 }
 

@@ -61,11 +61,14 @@ FeedForward read_feed_forward(const JsonNode& n, std::size_t d) {
   return ff;
 }
 
-void append_matrix_json(std::string& out, const Matrix& m) { append_json_matrix(out, m.a.data(), m.rows, m.cols); }
-
-void append_matrix_canonical(std::string& out, const char* name, const Matrix& m) {
+// The canonical lines of a matrix; `spill` is called after each row (to hand a long text on).
+template <class Spill>
+void append_matrix_canonical(std::string& out, const char* name, const Matrix& m, Spill spill) {
   out += std::string(name) + " " + std::to_string(m.rows) + " " + std::to_string(m.cols) + "\n";
-  for (std::size_t i = 0; i < m.rows; ++i) append_numbers_line(out, m.a.data() + i * m.cols, m.cols);
+  for (std::size_t i = 0; i < m.rows; ++i) {
+    append_numbers_line(out, m.a.data() + i * m.cols, m.cols);
+    spill();
+  }
 }
 
 }  // namespace
@@ -113,7 +116,37 @@ Model model_load(const std::string& file) {
   return model_from_json(JsonNode::root_of(doc));
 }
 
+namespace {
+// Writers keep a local piece and hand it on once it exceeds this: a model of 10^7 parameters is
+// never held whole as text.
+constexpr std::size_t kPiece = 1 << 20;
+
+// append_json_matrix row by row, handing `t` to `out` whenever it exceeds kPiece.
+void write_matrix_json(std::string& t, TextOutput& out, const Matrix& m) {
+  t += '[';
+  for (std::size_t i = 0; i < m.rows; ++i) {
+    t += i ? ", [" : "[";
+    for (std::size_t j = 0; j < m.cols; ++j) {
+      if (j) t += ", ";
+      append_json_number(t, m.a[i * m.cols + j]);
+    }
+    t += ']';
+    if (t.size() > kPiece) {
+      out.write(t);
+      t.clear();
+    }
+  }
+  t += ']';
+}
+}  // namespace
+
 std::string model_to_json_text(const Model& m) {
+  StringOutput out;
+  model_write_json(m, out);
+  return std::move(out.text());
+}
+
+void model_write_json(const Model& m, TextOutput& out) {
   std::string t = "{\n  \"format\": \"interpcert-model\", \"version\": 1,\n  \"d\": " + std::to_string(m.d) +
                   ",\n  \"attention\": \"" + (m.attention == AttentionKind::Hardmax ? "hardmax" : "softmax") + "\",\n";
   if (m.beta) {
@@ -133,18 +166,18 @@ std::string model_to_json_text(const Model& m) {
       t += "{\"rho\": ";
       append_json_number(t, b.sa->rho);
       t += ", \"Q\": ";
-      append_matrix_json(t, b.sa->Q);
+      write_matrix_json(t, out, b.sa->Q);
       t += ", \"K\": ";
-      append_matrix_json(t, b.sa->K);
+      write_matrix_json(t, out, b.sa->K);
       t += ", \"V\": ";
       if (b.sa->factored) {
         t += "{\"left\": ";
-        append_matrix_json(t, b.sa->Vleft);
+        write_matrix_json(t, out, b.sa->Vleft);
         t += ", \"right\": ";
-        append_matrix_json(t, b.sa->Vright);
+        write_matrix_json(t, out, b.sa->Vright);
         t += "}";
       } else {
-        append_matrix_json(t, b.sa->V);
+        write_matrix_json(t, out, b.sa->V);
       }
       t += "}";
     }
@@ -155,28 +188,40 @@ std::string model_to_json_text(const Model& m) {
       t += "{\"eta\": ";
       append_json_number(t, b.ff->eta);
       t += ", \"U\": ";
-      append_matrix_json(t, b.ff->U);
+      write_matrix_json(t, out, b.ff->U);
       t += ", \"b\": [";
       for (std::size_t j = 0; j < b.ff->b.size(); ++j) {
         if (j) t += ", ";
         append_json_number(t, b.ff->b[j]);
+        if (t.size() > kPiece) {
+          out.write(t);
+          t.clear();
+        }
       }
       t += "], \"W\": ";
-      append_matrix_json(t, b.ff->W);
+      write_matrix_json(t, out, b.ff->W);
       t += "}";
     }
     t += "}";
   }
   t += m.blocks.empty() ? "]\n}\n" : "\n  ]\n}\n";
-  return t;
+  out.write(t);
 }
 
 namespace {
-// The canonical text in consecutive pieces: sink(piece) whenever a block leaves more than
-// 1 MiB buffered, and once at the end, so a digest never holds the text whole.
+// The canonical text in consecutive pieces: sink(piece) whenever more than kPiece is buffered
+// (checked after every matrix row), and once at the end, so a digest never holds the text whole.
 template <class Sink>
 void model_canonical_pieces(const Model& m, Sink sink) {
-  std::string t = "interpcert-model 1\nd " + std::to_string(m.d) + "\n";
+  std::string t;
+  // After each matrix row: hand the text on once it exceeds kPiece.
+  auto spill = [&] {
+    if (t.size() > kPiece) {
+      sink(std::string_view(t));
+      t.clear();
+    }
+  };
+  t = "interpcert-model 1\nd " + std::to_string(m.d) + "\n";
   if (m.attention == AttentionKind::Hardmax) {
     t += "attention hardmax\n";
   } else {
@@ -192,29 +237,29 @@ void model_canonical_pieces(const Model& m, Sink sink) {
       t += "sa none\n";
     } else {
       t += "sa rho " + rational_to_string(b.sa->rho) + "\n";
-      append_matrix_canonical(t, "Q", b.sa->Q);
-      append_matrix_canonical(t, "K", b.sa->K);
+      append_matrix_canonical(t, "Q", b.sa->Q, spill);
+      append_matrix_canonical(t, "K", b.sa->K, spill);
       if (b.sa->factored) {
-        append_matrix_canonical(t, "Vleft", b.sa->Vleft);
-        append_matrix_canonical(t, "Vright", b.sa->Vright);
+        append_matrix_canonical(t, "Vleft", b.sa->Vleft, spill);
+        append_matrix_canonical(t, "Vright", b.sa->Vright, spill);
       } else {
-        append_matrix_canonical(t, "V", b.sa->V);
+        append_matrix_canonical(t, "V", b.sa->V, spill);
       }
     }
     if (!b.ff) {
       t += "ff none\n";
     } else {
       t += "ff eta " + rational_to_string(b.ff->eta) + "\n";
-      append_matrix_canonical(t, "U", b.ff->U);
-      Matrix bcol(b.ff->b.size(), 1);
-      for (std::size_t j = 0; j < b.ff->b.size(); ++j) bcol(j, 0) = b.ff->b[j];
-      append_matrix_canonical(t, "b", bcol);
-      append_matrix_canonical(t, "W", b.ff->W);
+      append_matrix_canonical(t, "U", b.ff->U, spill);
+      // b as a column (w x 1 matrix), in place.
+      t += "b " + std::to_string(b.ff->b.size()) + " 1\n";
+      for (const Rational& x : b.ff->b) {
+        append_numbers_line(t, &x, 1);
+        spill();
+      }
+      append_matrix_canonical(t, "W", b.ff->W, spill);
     }
-    if (t.size() > (1u << 20)) {
-      sink(std::string_view(t));
-      t.clear();
-    }
+    spill();
   }
   sink(std::string_view(t));
 }
