@@ -101,14 +101,14 @@ typename StructuredModel::Net<T>::Dense dense(const Matrix& m) {
   return {m.rows, m.cols, numbers<T>(m.a)};
 }
 
-// Tabulates a feed-forward layer whose rows of U are multiples of one row (else leaves it plain).
+// Tabulates ff into f when the rows of U are multiples of one row (false otherwise). Reads the
+// model's numbers one at a time (no converted copy of U and W: they are most of a large model).
 // Sweep left to right. Far left (t -> -inf) a neuron is on iff c_j < 0, or c_j = 0 and b_j > 0;
 // at its breakpoint -b_j / c_j a neuron with c_j > 0 switches on, one with c_j < 0 off.
-template <class FeedForward>
-void tabulate(FeedForward& f) {
-  using T = decltype(f.eta);
-  const std::size_t w = f.U.rows, d = f.U.cols, dout = f.W.rows;
-  auto U = [&](std::size_t j, std::size_t c) -> const T& { return f.U.row(j)[c]; };
+template <class T>
+bool tabulate(const FeedForward& ff, typename StructuredModel::Net<T>::FeedForward& f) {
+  const std::size_t w = ff.U.rows, d = ff.U.cols, dout = ff.W.rows;
+  auto U = [&](std::size_t j, std::size_t c) { return from_rational<T>(ff.U(j, c)); };
   std::size_t r0 = w, piv = d;  // first nonzero row and its first nonzero column
   for (std::size_t j = 0; j < w && r0 == w; ++j)
     for (std::size_t c = 0; c < d; ++c)
@@ -122,26 +122,29 @@ void tabulate(FeedForward& f) {
     for (std::size_t j = 0; j < w; ++j) {
       coef[j] = U(j, piv) / U(r0, piv);
       for (std::size_t c = 0; c < d; ++c)
-        if (U(j, c) != coef[j] * u[c]) return;  // not rank one: plain evaluation
+        if (U(j, c) != coef[j] * u[c]) return false;  // not rank one: plain evaluation
     }
   }
+  std::vector<T> b = numbers<T>(ff.b);
   std::vector<std::pair<T, std::size_t>> at;  // (breakpoint, neuron)
   std::vector<T> slope(dout), offset(dout);
   auto toggle = [&](std::size_t j, int sign) {
     for (std::size_t r = 0; r < dout; ++r) {
-      const T& W = f.W.row(r)[j];
-      T ws = W * coef[j], wb = W * f.b[j];
+      const T W = from_rational<T>(ff.W(r, j));
+      T ws = W * coef[j], wb = W * b[j];
       if (sign > 0) slope[r] += ws, offset[r] += wb;
       else slope[r] -= ws, offset[r] -= wb;
     }
   };
   for (std::size_t j = 0; j < w; ++j) {
-    if (coef[j].sign() != 0) at.push_back({-f.b[j] / coef[j], j});
-    if (coef[j].sign() < 0 || (coef[j].sign() == 0 && f.b[j].sign() > 0)) toggle(j, +1);
+    if (coef[j].sign() != 0) at.push_back({-b[j] / coef[j], j});
+    if (coef[j].sign() < 0 || (coef[j].sign() == 0 && b[j].sign() > 0)) toggle(j, +1);
   }
   // Neurons with equal breakpoints are toggled together below, in any order (exact sums).
   std::sort(at.begin(), at.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   f.slope.cols = f.offset.cols = dout;
+  f.slope.a.reserve((at.size() + 1) * dout);
+  f.offset.a.reserve((at.size() + 1) * dout);
   auto piece = [&] {
     f.slope.a.insert(f.slope.a.end(), slope.begin(), slope.end());
     f.offset.a.insert(f.offset.a.end(), offset.begin(), offset.end());
@@ -156,7 +159,7 @@ void tabulate(FeedForward& f) {
   }
   f.u = std::move(u);
   f.tabulated = true;
-  f.U = {}, f.W = {}, f.b = {};  // not needed any more
+  return true;
 }
 
 // The model with numbers of type T, its rank-one feed-forward layers tabulated. For T = Frac,
@@ -180,10 +183,13 @@ std::unique_ptr<StructuredModel::Net<T>> build_net(const Model& m) {
     if (b.ff) {
       typename Net::FeedForward f;
       f.eta = from_rational<T>(b.ff->eta);
-      f.U = dense<T>(b.ff->U);
-      f.W = dense<T>(b.ff->W);
-      f.b = numbers<T>(b.ff->b);
-      tabulate(f);
+      if (!tabulate<T>(*b.ff, f)) {
+        f = {};
+        f.eta = from_rational<T>(b.ff->eta);
+        f.U = dense<T>(b.ff->U);
+        f.W = dense<T>(b.ff->W);
+        f.b = numbers<T>(b.ff->b);
+      }
       net->ff[i] = std::move(f);
     }
   }

@@ -46,18 +46,14 @@ struct Frac {
   friend bool operator==(const Frac& a, const Frac& b) { return a.num == b.num && a.den == b.den; }
   friend bool operator!=(const Frac& a, const Frac& b) { return !(a == b); }
   friend Frac operator-(const Frac& a) { return {-a.num, a.den}; }
+  // Integers inline (the common case); the general case out of line, to keep the hot loops small.
   friend Frac operator*(const Frac& a, const Frac& b) {
-    if (a.den == 1 && b.den == 1) return {mul(a.num, b.num), 1};
-    // Cancel across before multiplying: with a and b in lowest terms the result is too.
-    i128 g1 = gcd(a.num, b.den), g2 = gcd(b.num, a.den);
-    return {mul(a.num / g1, b.num / g2), mul(a.den / g2, b.den / g1)};
+    if (a.den == 1 && b.den == 1) [[likely]] return {mul(a.num, b.num), 1};
+    return product(a, b);
   }
   friend Frac operator+(const Frac& a, const Frac& b) {
-    if (a.den == 1 && b.den == 1) return {add(a.num, b.num), 1};
-    i128 g = gcd(a.den, b.den);
-    i128 n = add(mul(a.num, b.den / g), mul(b.num, a.den / g)), d = mul(a.den / g, b.den);
-    i128 h = gcd(n, d);  // >= 1: d > 0
-    return {n / h, d / h};
+    if (a.den == 1 && b.den == 1) [[likely]] return {add(a.num, b.num), 1};
+    return sum(a, b);
   }
   friend Frac operator-(const Frac& a, const Frac& b) { return a + -b; }
   Frac& operator+=(const Frac& b) { return *this = *this + b; }
@@ -70,7 +66,7 @@ struct Frac {
     return {num / g, mul(den, c / g)};
   }
   friend bool operator<(const Frac& a, const Frac& b) {
-    if (a.den == b.den) return a.num < b.num;
+    if (a.den == b.den) [[likely]] return a.num < b.num;
     return mul(a.num, b.den) < mul(b.num, a.den);  // dens > 0
   }
   friend bool operator>(const Frac& a, const Frac& b) { return b < a; }
@@ -78,16 +74,16 @@ struct Frac {
   /// a * b and a + b, or Overflow when the exact result is not strictly inside (-2^127, 2^127).
   static i128 mul(i128 a, i128 b) {
     i128 r;
-    if (__builtin_mul_overflow(a, b, &r) || r == kMin) throw Overflow{};
+    if (__builtin_mul_overflow(a, b, &r) || r == kMin) [[unlikely]] overflow();
     return r;
   }
   static i128 add(i128 a, i128 b) {
     i128 r;
-    if (__builtin_add_overflow(a, b, &r) || r == kMin) throw Overflow{};
+    if (__builtin_add_overflow(a, b, &r) || r == kMin) [[unlikely]] overflow();
     return r;
   }
   /// gcd(|a|, |b|); gcd(0, b) = |b|. Operands are never INT128_MIN (the invariant).
-  static i128 gcd(i128 a, i128 b) {
+  [[gnu::noinline]] static i128 gcd(i128 a, i128 b) {
     u128 x = a < 0 ? -static_cast<u128>(a) : a, y = b < 0 ? -static_cast<u128>(b) : b;
     while (y >> 64) {  // Euclid in 128 bits until one operand fits in 64, then the 64-bit gcd
       x %= y;
@@ -103,11 +99,27 @@ struct Frac {
  private:
   Frac(i128 n, i128 d) : num(n), den(d) {}
 
+  [[noreturn, gnu::noinline, gnu::cold]] static void overflow() { throw Overflow{}; }
+  [[gnu::noinline]] static Frac product(const Frac& a, const Frac& b) {
+    // Cancel across before multiplying: with a and b in lowest terms the result is too.
+    i128 g1 = gcd(a.num, b.den), g2 = gcd(b.num, a.den);
+    return {mul(a.num / g1, b.num / g2), mul(a.den / g2, b.den / g1)};
+  }
+  [[gnu::noinline]] static Frac sum(const Frac& a, const Frac& b) {
+    // As mpq_add (Knuth 4.5.1): with g = gcd(a.den, b.den), t = a.num (b.den/g) + b.num (a.den/g),
+    // the only common factor t can share with (a.den/g) b.den divides g: so h = gcd(t, g).
+    i128 g = gcd(a.den, b.den);
+    i128 t = add(mul(a.num, b.den / g), mul(b.num, a.den / g));
+    i128 h = g == 1 ? 1 : gcd(t, g);  // >= 1: g >= 1
+    return {t / h, mul(a.den / g, b.den / h)};
+  }
+
   static i128 part(mpz_srcptr z) {
-    if (mpz_sgn(z) == 0) return 0;
-    if (mpz_sizeinbase(z, 2) > 127) throw Overflow{};  // |z| < 2^127: never INT128_MIN
-    u128 m = static_cast<u128>(mpz_getlimbn(z, 0));
-    if (mpz_size(z) > 1) m |= static_cast<u128>(mpz_getlimbn(z, 1)) << 64;
+    // |z| < 2^127 (so never INT128_MIN): at most two limbs, the top bit of the second clear.
+    const std::size_t limbs = mpz_size(z);
+    if (limbs > 2 || (limbs == 2 && mpz_getlimbn(z, 1) >> 63)) overflow();
+    u128 m = limbs ? static_cast<u128>(mpz_getlimbn(z, 0)) : 0;
+    if (limbs == 2) m |= static_cast<u128>(mpz_getlimbn(z, 1)) << 64;
     return mpz_sgn(z) < 0 ? -static_cast<i128>(m) : static_cast<i128>(m);
   }
   static void set(mpz_ptr z, i128 v) {
