@@ -1,31 +1,104 @@
 // The checker's structured forward pass (--fast) equals its plain one on random models of every
-// shape (the same generator as the engine's differential test).
+// shape (the same generator as the engine's differential test), in both of its arithmetics
+// (machine-integer fractions, GMP rationals), for any asked positions; and its machine fractions
+// (src/checker/frac128.hpp) are exact or refuse, at the int128 edges.
 #include "../src/checker/forward.hpp"
 #include "../src/checker/forward_fast.hpp"
+#include "../src/checker/frac128.hpp"
 #include "interpcert/evaluate_reference.hpp"
 #include "random_model.hpp"
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <functional>
+
 using namespace interpcert;
+using checker::Frac;
+
+namespace {
+
+// Asked positions: all in order, or a random selection in random order, sometimes with repeats.
+std::vector<std::size_t> random_positions(std::mt19937_64& rng, std::size_t n) {
+  std::vector<std::size_t> pos(n);
+  for (std::size_t i = 0; i < n; ++i) pos[i] = i;
+  if (rng() % 3 == 0) return pos;
+  std::shuffle(pos.begin(), pos.end(), rng);
+  pos.resize(1 + rng() % n);
+  if (rng() % 4 == 0) pos.push_back(pos[rng() % pos.size()]);
+  return pos;
+}
+
+struct PathCounts {
+  std::size_t machine = 0, refused = 0;
+};
+
+// Every entry point of the structured pass against forward_hardmax, with the tokens stored both
+// ways (int64 when they fit, rationals).
+void require_agreement(const Model& m, const checker::StructuredModel& fast, const std::vector<Vec>& seq,
+                       std::mt19937_64& rng, PathCounts& counts) {
+  const std::vector<Vec> plain = checker::forward_hardmax(m, seq);
+  REQUIRE(fast.forward(seq) == plain);
+  const std::vector<std::size_t> pos = random_positions(rng, seq.size());
+  std::vector<Vec> expected;
+  for (std::size_t p : pos) expected.push_back(plain[p]);
+  Tokens compact(seq), rationals(seq);
+  rationals.store_as_rationals();
+  for (const Tokens* x : {&compact, &rationals}) {
+    REQUIRE(fast.forward_gmp(*x, pos) == expected);
+    REQUIRE(fast.forward(*x, pos) == expected);
+    if (auto machine = fast.forward_machine(*x, pos)) {
+      REQUIRE(*machine == expected);
+      ++counts.machine;
+    } else {
+      ++counts.refused;
+    }
+  }
+}
+
+Integer pow2(unsigned k) { return Integer(1) << k; }
+Rational power_of_two(unsigned k) { return Rational(pow2(k)); }
+
+// Every number of m multiplied by s (attention scores then scale by s^2, hats by s: the numbers of
+// the pass grow past int64 and int128 for the larger s).
+void scale(Model& m, const Rational& s) {
+  auto fix = [&](Matrix& a) {
+    for (auto& x : a.a) x *= s;
+  };
+  for (auto& b : m.blocks) {
+    if (b.sa) fix(b.sa->Q), fix(b.sa->K), fix(b.sa->V), fix(b.sa->Vleft), fix(b.sa->Vright), b.sa->rho *= s;
+    if (b.ff) {
+      fix(b.ff->U), fix(b.ff->W);
+      for (auto& x : b.ff->b) x *= s;
+      b.ff->eta *= s;
+    }
+  }
+}
+
+}  // namespace
 
 TEST_CASE("checker::structured forward pass equals the plain one on random models") {
   std::uint64_t seed = 41;
   std::mt19937_64 rng(seed);
-  INFO("seed " << seed);
+  MESSAGE("seed " << seed);
+  PathCounts counts;
   for (int t = 0; t < 2000; ++t) {
     std::size_t d = 1 + rng() % 4, L = 1 + rng() % 6;
     Model m = testing::random_model(rng, d, L);
     checker::StructuredModel fast(m);
-    for (const auto& seq : testing::random_sequences(rng, d, 3, 6)) REQUIRE(fast.forward(seq) == checker::forward_hardmax(m, seq));
+    REQUIRE(fast.has_machine_path());  // small numbers
+    for (const auto& seq : testing::random_sequences(rng, d, 3, 6)) require_agreement(m, fast, seq, rng, counts);
   }
+  // Small numbers: the machine path carries nearly everything (a few deep models outgrow it).
+  MESSAGE("machine path " << counts.machine << ", refused (GMP) " << counts.refused);
+  CHECK(counts.machine > 10 * counts.refused);
 }
 
 TEST_CASE("checker::integer models and tokens (the integer fast path) : structured equals plain") {
   std::uint64_t seed = 43;
   std::mt19937_64 rng(seed);
-  INFO("seed " << seed);
   MESSAGE("seed " << seed);
+  PathCounts counts;
   for (int t = 0; t < 2000; ++t) {
     std::size_t d = 1 + rng() % 4, L = 1 + rng() % 6;
     Model m = testing::random_model(rng, d, L);
@@ -34,23 +107,185 @@ TEST_CASE("checker::integer models and tokens (the integer fast path) : structur
     checker::StructuredModel fast(m);
     auto seqs = testing::random_sequences(rng, d, 3, 6);
     testing::integerize(seqs, rng);
-    for (const auto& seq : seqs) REQUIRE(fast.forward(seq) == checker::forward_hardmax(m, seq));
+    for (const auto& seq : seqs) require_agreement(m, fast, seq, rng, counts);
   }
+  // Numbers up to 2^90 and beyond after a few layers: both paths are taken.
+  MESSAGE("machine path " << counts.machine << ", refused (GMP) " << counts.refused);
+  CHECK(counts.machine > 0);
+  CHECK(counts.refused > 0);
 }
 
 TEST_CASE("checker::causal mask: structured, plain and the engine's reference pass agree") {
   std::uint64_t seed = 42;
   std::mt19937_64 rng(seed);
-  INFO("seed " << seed);
+  MESSAGE("seed " << seed);
+  PathCounts counts;
   for (int t = 0; t < 2000; ++t) {
     std::size_t d = 1 + rng() % 4, L = 1 + rng() % 6;
     Model m = testing::random_model(rng, d, L);
     m.mask = MaskKind::Causal;
     checker::StructuredModel fast(m);
     for (const auto& seq : testing::random_sequences(rng, d, 3, 6)) {
-      auto plain = checker::forward_hardmax(m, seq);
-      REQUIRE(fast.forward(seq) == plain);
-      REQUIRE(evaluate_reference(m, seq) == plain);
+      require_agreement(m, fast, seq, rng, counts);
+      REQUIRE(evaluate_reference(m, seq) == checker::forward_hardmax(m, seq));
     }
   }
+}
+
+TEST_CASE("checker::numbers at the int64 and int128 edges: the machine path is exact or refuses") {
+  std::uint64_t seed = 44;
+  std::mt19937_64 rng(seed);
+  MESSAGE("seed " << seed);
+  // Model scales 2^k and token scales around the int64 edge (2^63 - 1 fits an int64 token, 2^63
+  // does not; -2^63 does) and past it.
+  const unsigned model_shifts[] = {0, 1, 20, 40, 60, 62, 63, 64, 100, 124, 125, 126, 127};
+  const Rational token_scales[] = {Rational(1),
+                                   power_of_two(20),
+                                   power_of_two(61),
+                                   power_of_two(62),
+                                   Rational(Integer(INT64_MAX)),
+                                   power_of_two(63),
+                                   power_of_two(63) + 1,
+                                   power_of_two(100),
+                                   power_of_two(125),
+                                   Rational(Integer(1), Integer(1) << 62)};
+  PathCounts counts;
+  std::size_t models_without_machine_path = 0;
+  for (int t = 0; t < 3000; ++t) {
+    std::size_t d = 1 + rng() % 4, L = 1 + rng() % 4;
+    Model m = testing::random_model(rng, d, L);
+    if (t % 2) m.mask = MaskKind::Causal;
+    scale(m, power_of_two(model_shifts[rng() % std::size(model_shifts)]));
+    checker::StructuredModel fast(m);
+    models_without_machine_path += !fast.has_machine_path();
+    auto seqs = testing::random_sequences(rng, d, 3, 6);
+    for (auto& seq : seqs) {
+      const Rational& s = token_scales[rng() % std::size(token_scales)];
+      for (auto& z : seq)
+        for (auto& x : z) x *= s;
+      if (rng() % 4 == 0) seq[0][0] = rng() % 2 ? Rational(Integer(INT64_MIN)) : Rational(Integer(INT64_MAX));
+      require_agreement(m, fast, seq, rng, counts);
+    }
+  }
+  MESSAGE("machine path " << counts.machine << ", refused (GMP) " << counts.refused << "; models without a machine path "
+                          << models_without_machine_path);
+  CHECK(counts.machine > 0);
+  CHECK(counts.refused > 0);
+  CHECK(models_without_machine_path > 0);
+}
+
+namespace {
+
+// Numerators and denominators at and around the edges: 2^63 - 1 (int64), 2^127 - 1 (the largest
+// Frac part), 2^127 (not a Frac part), and composites (so that gcds cancel).
+std::vector<Integer> edge_integers() {
+  std::vector<Integer> v = {Integer(0), Integer(1), Integer(2), Integer(3), Integer(6), Integer(1) << 31};
+  for (unsigned k : {62u, 63u, 64u, 100u, 125u, 126u, 127u, 128u}) {
+    v.push_back((Integer(1) << k) - 1);
+    v.push_back(Integer(1) << k);
+    v.push_back((Integer(1) << k) + 1);
+  }
+  v.push_back(pow(Integer(3), 80));  // ~2^126.8
+  v.push_back(pow(Integer(3), 40) * Integer(2));
+  v.push_back(pow(Integer(6), 49));  // ~2^126.7, shares factors with 2^k and 3^k
+  return v;
+}
+
+bool fits(const Rational& q) {
+  const Integer limit = Integer(1) << 127;  // parts must be < 2^127 in absolute value
+  return abs(numerator(q)) < limit && denominator(q) < limit;
+}
+
+}  // namespace
+
+TEST_CASE("checker::Frac: every operation is exact or throws Overflow, at the int128 edges") {
+  std::uint64_t seed = 45;
+  std::mt19937_64 rng(seed);
+  MESSAGE("seed " << seed);
+  const auto ints = edge_integers();
+  std::vector<Rational> values;
+  for (const auto& n : ints)
+    for (const auto& d : ints)
+      if (d != 0) values.push_back(Rational(n, d)), values.push_back(-Rational(n, d));
+  // Conversion: exactly the values whose lowest-terms parts are < 2^127 convert, and round-trip.
+  std::vector<std::pair<Rational, Frac>> fracs;
+  for (const auto& q : values) {
+    bool converted = false;
+    try {
+      Frac f = Frac::of(q);
+      converted = true;
+      REQUIRE(f.to_rational() == q);
+      REQUIRE(f.sign() == q.sign());
+      fracs.push_back({q, f});
+    } catch (const Frac::Overflow&) {
+    }
+    REQUIRE(converted == fits(q));
+  }
+  // Every operation: the exact result, or Overflow; and never Overflow on a result whose parts
+  // and intermediate products are small (|parts| < 2^62 for both operands).
+  std::size_t exact = 0, overflow = 0;
+  auto small = [](const Rational& q) {
+    return abs(numerator(q)) < (Integer(1) << 62) && denominator(q) < (Integer(1) << 62);
+  };
+  auto check = [&](const Rational& qa, const Rational& qb, const std::function<Rational()>& want,
+                   const std::function<Frac()>& got) {
+    try {
+      Frac f = got();
+      REQUIRE(f.to_rational() == want());
+      REQUIRE(f.den > 0);  // canonical: to_rational copies the parts as they are
+      REQUIRE(Frac::gcd(f.num, f.den) == 1);
+      ++exact;
+    } catch (const Frac::Overflow&) {
+      REQUIRE_FALSE((small(qa) && small(qb)));
+      ++overflow;
+    }
+  };
+  for (int t = 0; t < 100000; ++t) {
+    const auto& [qa, a] = fracs[rng() % fracs.size()];
+    const auto& [qb, b] = fracs[rng() % fracs.size()];
+    INFO(qa.str() << " and " << qb.str());
+    check(qa, qb, [&] { return qa + qb; }, [&] { return a + b; });
+    check(qa, qb, [&] { return qa - qb; }, [&] { return a - b; });
+    check(qa, qb, [&] { return qa * qb; }, [&] { return a * b; });
+    if (qb != 0) check(qa, qb, [&] { return qa / qb; }, [&] { return a / b; });
+    const long c = 1 + static_cast<long>(rng() % 7) * (rng() % 2 ? 1 : (1L << 60));
+    check(qa, Rational(c), [&] { return qa / Rational(c); }, [&] { return a.divided_by(c); });
+    REQUIRE((a == b) == (qa == qb));
+    bool less = false, refused = false;
+    try {
+      less = a < b;
+    } catch (const Frac::Overflow&) {
+      refused = true;
+    }
+    if (refused) REQUIRE_FALSE((small(qa) && small(qb)));
+    else REQUIRE(less == (qa < qb));
+  }
+  MESSAGE(exact << " exact results, " << overflow << " refused");
+  CHECK(exact > 0);
+  CHECK(overflow > 0);
+}
+
+TEST_CASE("checker::Frac: results exactly at the int128 boundary") {
+  const Frac two126 = Frac::of(power_of_two(126)), one = 1;
+  const Frac max = two126 + (two126 - one);  // 2^127 - 1: the largest part
+  CHECK(max.to_rational() == power_of_two(127) - 1);
+  CHECK_THROWS_AS(max + one, Frac::Overflow);               // 2^127
+  CHECK_THROWS_AS(-two126 + -two126, Frac::Overflow);        // -2^127 = INT128_MIN: excluded too
+  CHECK((-max - Frac::of(Rational(0))).to_rational() == -(power_of_two(127) - 1));
+  CHECK_THROWS_AS(-max - one, Frac::Overflow);              // -2^127
+  const Frac two63 = Frac::of(power_of_two(63)), two64 = Frac::of(power_of_two(64));
+  CHECK((two63 * two63).to_rational() == power_of_two(126));
+  CHECK_THROWS_AS(two64 * two63, Frac::Overflow);           // 2^127
+  CHECK_THROWS_AS(-two64 * two63, Frac::Overflow);          // -2^127
+  CHECK_THROWS_AS(Frac::of(power_of_two(127)), Frac::Overflow);
+  CHECK_THROWS_AS(Frac::of(-power_of_two(127)), Frac::Overflow);
+  CHECK(Frac::of(Rational(Integer(1), pow2(127) - 1)).to_rational() == Rational(Integer(1), pow2(127) - 1));
+  CHECK_THROWS_AS(Frac::of(Rational(Integer(1), pow2(127))), Frac::Overflow);
+  // A denominator at the edge: (1/(2^127-1)) / 2 needs 2^128 - 2.
+  CHECK_THROWS_AS(Frac::of(Rational(Integer(1), pow2(127) - 1)).divided_by(2), Frac::Overflow);
+  CHECK(Frac::of(Rational(Integer(2), pow2(127) - 1)).divided_by(2).to_rational() ==
+        Rational(Integer(1), pow2(127) - 1));
+  // Comparison whose cross products overflow refuses rather than guessing.
+  CHECK_THROWS_AS((void)(Frac::of(Rational(pow2(100), Integer(3))) < Frac::of(Rational(Integer(1), pow2(100) + 1))),
+                  Frac::Overflow);
 }

@@ -1,197 +1,374 @@
 #include "forward_fast.hpp"
 
-#include "forward.hpp"
+#include "frac128.hpp"
 
 #include <gmp.h>
 
 #include <algorithm>
+#include <mutex>
+#include <numeric>
 
 namespace interpcert::checker {
 
-// g(t) = sum_j W_j relu(c_j t + b_j) = slope[p] t + offset[p] for t in piece p, where piece p lies
-// between breaks[p-1] and breaks[p]. g is continuous, so at a breakpoint either piece is right.
-struct StructuredModel::Layer {
-  Vec u;
-  std::vector<Rational> breaks;
-  std::vector<Vec> slope, offset;
+// One algorithm, two number types: T = Rational (GMP) or Frac (machine integers, throws
+// Frac::Overflow rather than round). The pass below is written once for both, so the two
+// arithmetics cannot disagree on what is computed, only on whether it fits.
+template <class T>
+struct StructuredModel::Net {
+  struct Dense {  // row-major
+    std::size_t rows = 0, cols = 0;
+    std::vector<T> a;
+    const T* row(std::size_t i) const { return a.data() + i * cols; }
+  };
+  struct Attention {
+    T rho;
+    Dense Q, K, V, Vleft, Vright;
+    bool factored = false;
+  };
+  // out = eta z + g(z). Tabulated (rows of U multiples c_j u of one row u): g(z) = slope[p] t +
+  // offset[p] for t = u.z in piece p, where piece p lies between breaks[p-1] and breaks[p]; g is
+  // continuous, so at a breakpoint either piece is right. Otherwise plain: g(z) = W relu(U z + b).
+  struct FeedForward {
+    T eta;
+    bool tabulated = false;
+    std::vector<T> u, breaks;
+    Dense slope, offset;  // one row per piece
+    Dense U, W;
+    std::vector<T> b;
+  };
+  std::vector<std::optional<Attention>> sa;
+  std::vector<std::optional<FeedForward>> ff;
+  bool causal = false;
+  std::size_t last_sa = 0;  // the last block with attention; sa.size() if none
 };
 
 namespace {
 
-std::unique_ptr<StructuredModel::Layer> tabulate(const FeedForward& ff) {
+template <class T>
+using Token = std::vector<T>;
+
+// ---- the arithmetic the pass needs beyond + * < ==, for each type ----
+Rational over(const Rational& x, long count) { return x / Rational(count); }
+Frac over(const Frac& x, long count) { return x.divided_by(count); }
+Rational as_rational(const Rational& x) { return x; }
+Rational as_rational(const Frac& x) { return x.to_rational(); }
+template <class T>
+T from_rational(const Rational& q) {
+  if constexpr (std::is_same_v<T, Frac>) return Frac::of(q);
+  else return q;
+}
+
+bool is_int(const Rational& q) { return mpz_cmp_ui(mpq_denref(q.backend().data()), 1) == 0; }
+
+// y <- e y + a b + c. GMP: when every operand is an integer the numerators are combined directly
+// (no gcds, no temporaries); an integer mpq is canonical, so the result is the mpq of the formula.
+void update(Rational& y, const Rational& e, const Rational& a, const Rational& b, const Rational& c) {
+  if (is_int(y) && is_int(e) && is_int(a) && is_int(b) && is_int(c)) {
+    mpz_ptr n = mpq_numref(y.backend().data());
+    if (mpz_cmp_ui(mpq_numref(e.backend().data()), 1) != 0) mpz_mul(n, n, mpq_numref(e.backend().data()));
+    mpz_addmul(n, mpq_numref(a.backend().data()), mpq_numref(b.backend().data()));
+    mpz_add(n, n, mpq_numref(c.backend().data()));
+    return;
+  }
+  y = e * y + a * b + c;
+}
+void update(Frac& y, const Frac& e, const Frac& a, const Frac& b, const Frac& c) { y = e * y + a * b + c; }
+
+template <class T>
+T dot(const T* a, const Token<T>& z) {
+  T s{};
+  for (std::size_t c = 0; c < z.size(); ++c) s += a[c] * z[c];
+  return s;
+}
+template <class T, class Dense>
+Token<T> apply(const Dense& m, const Token<T>& x) {
+  Token<T> y(m.rows);
+  for (std::size_t r = 0; r < m.rows; ++r) y[r] = dot(m.row(r), x);
+  return y;
+}
+
+// ---- the model's layers as a Net<T> ----
+
+template <class T>
+std::vector<T> numbers(const std::vector<Rational>& v) {
+  std::vector<T> out;
+  out.reserve(v.size());
+  for (const auto& x : v) out.push_back(from_rational<T>(x));
+  return out;
+}
+template <class T>
+typename StructuredModel::Net<T>::Dense dense(const Matrix& m) {
+  return {m.rows, m.cols, numbers<T>(m.a)};
+}
+
+// Tabulates ff into f when the rows of U are multiples of one row (false otherwise). Reads the
+// model's numbers one at a time (no converted copy of U and W: they are most of a large model).
+// Sweep left to right. Far left (t -> -inf) a neuron is on iff c_j < 0, or c_j = 0 and b_j > 0;
+// at its breakpoint -b_j / c_j a neuron with c_j > 0 switches on, one with c_j < 0 off.
+template <class T>
+bool tabulate(const FeedForward& ff, typename StructuredModel::Net<T>::FeedForward& f) {
   const std::size_t w = ff.U.rows, d = ff.U.cols, dout = ff.W.rows;
+  auto U = [&](std::size_t j, std::size_t c) { return from_rational<T>(ff.U(j, c)); };
   std::size_t r0 = w, piv = d;  // first nonzero row and its first nonzero column
   for (std::size_t j = 0; j < w && r0 == w; ++j)
     for (std::size_t c = 0; c < d; ++c)
-      if (ff.U(j, c) != 0) {
+      if (U(j, c).sign() != 0) {
         r0 = j, piv = c;
         break;
       }
-  auto layer = std::make_unique<StructuredModel::Layer>();
-  layer->u.assign(d, Rational(0));
-  std::vector<Rational> coef(w);  // row j = coef[j] * u
+  std::vector<T> u(d), coef(w);  // row j = coef[j] * u
   if (r0 < w) {
-    for (std::size_t c = 0; c < d; ++c) layer->u[c] = ff.U(r0, c);
+    for (std::size_t c = 0; c < d; ++c) u[c] = U(r0, c);
     for (std::size_t j = 0; j < w; ++j) {
-      coef[j] = ff.U(j, piv) / ff.U(r0, piv);
+      coef[j] = U(j, piv) / U(r0, piv);
       for (std::size_t c = 0; c < d; ++c)
-        if (ff.U(j, c) != coef[j] * layer->u[c]) return nullptr;  // not rank one: plain evaluation
+        if (U(j, c) != coef[j] * u[c]) return false;  // not rank one: plain evaluation
     }
   }
-  // Sweep left to right. Far left (t -> -inf) a neuron is on iff c_j < 0, or c_j = 0 and b_j > 0;
-  // at its breakpoint -b_j / c_j a neuron with c_j > 0 switches on, one with c_j < 0 off.
-  std::vector<std::pair<Rational, std::size_t>> at;  // (breakpoint, neuron)
-  Vec slope(dout), offset(dout);
+  std::vector<T> b = numbers<T>(ff.b);
+  std::vector<std::pair<T, std::size_t>> at;  // (breakpoint, neuron)
+  std::vector<T> slope(dout), offset(dout);
   auto toggle = [&](std::size_t j, int sign) {
     for (std::size_t r = 0; r < dout; ++r) {
-      Rational ws = ff.W(r, j) * coef[j], wb = ff.W(r, j) * ff.b[j];
+      const T W = from_rational<T>(ff.W(r, j));
+      T ws = W * coef[j], wb = W * b[j];
       if (sign > 0) slope[r] += ws, offset[r] += wb;
       else slope[r] -= ws, offset[r] -= wb;
     }
   };
   for (std::size_t j = 0; j < w; ++j) {
-    if (coef[j] != 0) at.push_back({-ff.b[j] / coef[j], j});
-    if (coef[j] < 0 || (coef[j] == 0 && ff.b[j] > 0)) toggle(j, +1);
+    if (coef[j].sign() != 0) at.push_back({-b[j] / coef[j], j});
+    if (coef[j].sign() < 0 || (coef[j].sign() == 0 && b[j].sign() > 0)) toggle(j, +1);
   }
-  std::sort(at.begin(), at.end());
-  layer->slope.push_back(slope);
-  layer->offset.push_back(offset);
+  // Neurons with equal breakpoints are toggled together below, in any order (exact sums).
+  std::sort(at.begin(), at.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  f.slope.cols = f.offset.cols = dout;
+  f.slope.a.reserve((at.size() + 1) * dout);
+  f.offset.a.reserve((at.size() + 1) * dout);
+  auto piece = [&] {
+    f.slope.a.insert(f.slope.a.end(), slope.begin(), slope.end());
+    f.offset.a.insert(f.offset.a.end(), offset.begin(), offset.end());
+    ++f.slope.rows, ++f.offset.rows;
+  };
+  piece();
   for (std::size_t i = 0; i < at.size();) {
-    const Rational beta = at[i].first;
-    for (; i < at.size() && at[i].first == beta; ++i) toggle(at[i].second, coef[at[i].second] > 0 ? +1 : -1);
-    layer->breaks.push_back(beta);
-    layer->slope.push_back(slope);
-    layer->offset.push_back(offset);
+    const T beta = at[i].first;
+    for (; i < at.size() && at[i].first == beta; ++i) toggle(at[i].second, coef[at[i].second].sign() > 0 ? +1 : -1);
+    f.breaks.push_back(beta);
+    piece();
   }
-  return layer;
+  f.u = std::move(u);
+  f.tabulated = true;
+  return true;
 }
 
-void update(Rational& y, const Rational& e, const Rational* a, const Rational* b, const Rational& c);
-
-void attention_one_head(const SelfAttention& sa, std::vector<Vec>& z) {
-  const std::size_t n = z.size();
-  Vec q(sa.Q.a.begin(), sa.Q.a.end()), k(sa.K.a.begin(), sa.K.a.end());
-  std::vector<Rational> key(n);
-  for (std::size_t l = 0; l < n; ++l) key[l] = dot(k, z[l]);
-  Rational hi = *std::max_element(key.begin(), key.end()), lo = *std::min_element(key.begin(), key.end());
-  auto value_of_mean = [&](auto pick) {
-    Vec mean(z[0].size());
-    long count = 0;
-    for (std::size_t l = 0; l < n; ++l)
-      if (pick(key[l])) {
-        ++count;
-        for (std::size_t c = 0; c < mean.size(); ++c) mean[c] += z[l][c];
+// The model with numbers of type T, its rank-one feed-forward layers tabulated. For T = Frac,
+// Frac::Overflow propagates (a number of the model or of a tabulation does not fit).
+template <class T>
+std::unique_ptr<StructuredModel::Net<T>> build_net(const Model& m) {
+  using Net = StructuredModel::Net<T>;
+  auto net = std::make_unique<Net>();
+  net->causal = m.mask == MaskKind::Causal;
+  net->sa.resize(m.blocks.size());
+  net->ff.resize(m.blocks.size());
+  net->last_sa = m.blocks.size();
+  for (std::size_t i = 0; i < m.blocks.size(); ++i) {
+    const Block& b = m.blocks[i];
+    if (b.sa) {
+      const SelfAttention& s = *b.sa;
+      net->sa[i] = typename Net::Attention{from_rational<T>(s.rho), dense<T>(s.Q), dense<T>(s.K), dense<T>(s.V),
+                                           dense<T>(s.Vleft), dense<T>(s.Vright), s.factored};
+      net->last_sa = i;
+    }
+    if (b.ff) {
+      typename Net::FeedForward f;
+      f.eta = from_rational<T>(b.ff->eta);
+      if (!tabulate<T>(*b.ff, f)) {
+        f = {};
+        f.eta = from_rational<T>(b.ff->eta);
+        f.U = dense<T>(b.ff->U);
+        f.W = dense<T>(b.ff->W);
+        f.b = numbers<T>(b.ff->b);
       }
-    for (auto& x : mean) x /= Rational(count);
-    return sa.factored ? matvec(sa.Vleft, matvec(sa.Vright, mean)) : matvec(sa.V, mean);
-  };
-  Vec to_max = value_of_mean([&](const Rational& x) { return x == hi; });
-  Vec to_min = value_of_mean([&](const Rational& x) { return x == lo; });
-  Vec to_all = value_of_mean([](const Rational&) { return true; });
-  for (auto& t : z) {
-    int sign = dot(q, t).sign();
-    const Vec& v = sign > 0 ? to_max : sign < 0 ? to_min : to_all;
-    for (std::size_t c = 0; c < t.size(); ++c) update(t[c], sa.rho, nullptr, nullptr, v[c]);
+      net->ff[i] = std::move(f);
+    }
   }
+  return net;
 }
 
-// Causal, one head: query i sees the prefix 0 ... i, so the attended sets are the prefix's argmax,
-// argmin or all of it; kept as running (count, sum) per set while i grows.
-void attention_one_head_causal(const SelfAttention& sa, std::vector<Vec>& z) {
-  const std::size_t n = z.size(), d = z.empty() ? 0 : z[0].size();
-  Vec q(sa.Q.a.begin(), sa.Q.a.end()), k(sa.K.a.begin(), sa.K.a.end());
-  struct Set {
-    Rational key;
-    long count = 0;
-    Vec sum;
+// ---- the pass ----
+
+// Attention; returns the output tokens at positions `out` only (in that order).
+template <class T, class Attention>
+std::vector<Token<T>> attend(const Attention& sa, const std::vector<Token<T>>& z, bool causal,
+                             const std::vector<std::size_t>& out) {
+  const std::size_t n = z.size(), d = n ? z[0].size() : 0, h = sa.Q.rows;
+  // By linearity the mean of V z_l over a set equals V applied to the mean of the z_l.
+  auto value = [&](const Token<T>& sum, long count) {
+    Token<T> mean(d);
+    for (std::size_t c = 0; c < d; ++c) mean[c] = over(sum[c], count);
+    return sa.factored ? apply<T>(sa.Vleft, apply<T>(sa.Vright, mean)) : apply<T>(sa.V, mean);
   };
-  Set hi, lo, all;
-  hi.sum = lo.sum = all.sum = Vec(d);
-  std::vector<Vec> out(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const Rational key = dot(k, z[i]);
-    auto include = [&](Set& s, bool better) {
-      if (s.count == 0 || better) {
-        s.key = key, s.count = 0, s.sum = Vec(d);
-      } else if (key != s.key) {
-        return;
+  auto result = [&](std::size_t i, const Token<T>& v) {
+    Token<T> r(d);
+    for (std::size_t c = 0; c < d; ++c) r[c] = sa.rho * z[i][c] + v[c];
+    return r;
+  };
+  auto add_to = [&](Token<T>& sum, std::size_t l) {
+    for (std::size_t c = 0; c < d; ++c) sum[c] += z[l][c];
+  };
+  std::vector<Token<T>> res(out.size());
+  if (h == 1 && !causal) {
+    std::vector<T> key(n);
+    for (std::size_t l = 0; l < n; ++l) key[l] = dot(sa.K.row(0), z[l]);
+    T hi = n ? *std::max_element(key.begin(), key.end()) : T{}, lo = n ? *std::min_element(key.begin(), key.end()) : T{};
+    std::optional<Token<T>> values[3];  // for q.z_i < 0, = 0, > 0: computed when first needed
+    for (std::size_t k = 0; k < out.size(); ++k) {
+      const std::size_t i = out[k];
+      const int sign = dot(sa.Q.row(0), z[i]).sign();
+      auto& v = values[sign + 1];
+      if (!v) {
+        Token<T> sum(d);
+        long count = 0;
+        for (std::size_t l = 0; l < n; ++l)
+          if (sign == 0 || key[l] == (sign > 0 ? hi : lo)) add_to(sum, l), ++count;
+        v = value(sum, count);
       }
-      ++s.count;
-      for (std::size_t c = 0; c < d; ++c) s.sum[c] += z[i][c];
+      res[k] = result(i, *v);
+    }
+  } else if (h == 1) {
+    // Causal, one head: query i sees the prefix 0 ... i, so the attended sets are the prefix's
+    // argmax, argmin or all of it; kept as running (key, count, sum) while i grows, up to the
+    // last asked position.
+    struct Set {
+      T key{};
+      long count = 0;
+      Token<T> sum;
     };
-    include(hi, hi.count > 0 && key > hi.key);
-    include(lo, lo.count > 0 && key < lo.key);
-    ++all.count;
-    for (std::size_t c = 0; c < d; ++c) all.sum[c] += z[i][c];
-    int sign = dot(q, z[i]).sign();
-    const Set& s = sign > 0 ? hi : sign < 0 ? lo : all;
-    Vec mean = s.sum;
-    for (auto& x : mean) x /= Rational(s.count);
-    Vec v = sa.factored ? matvec(sa.Vleft, matvec(sa.Vright, mean)) : matvec(sa.V, mean);
-    out[i] = z[i];
-    for (std::size_t c = 0; c < d; ++c) out[i][c] = sa.rho * z[i][c] + v[c];
+    Set hi, lo, all;
+    hi.sum = lo.sum = all.sum = Token<T>(d);
+    std::vector<std::size_t> order(out.size());  // indices into out, by position
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return out[a] < out[b]; });
+    for (std::size_t i = 0, next = 0; next < order.size(); ++i) {
+      const T key = dot(sa.K.row(0), z[i]);
+      auto include = [&](Set& s, bool better) {
+        if (s.count == 0 || better) s.key = key, s.count = 0, s.sum = Token<T>(d);
+        else if (!(key == s.key)) return;
+        ++s.count;
+        add_to(s.sum, i);
+      };
+      include(hi, hi.count > 0 && key > hi.key);
+      include(lo, lo.count > 0 && key < lo.key);
+      ++all.count;
+      add_to(all.sum, i);
+      if (out[order[next]] != i) continue;
+      const int sign = dot(sa.Q.row(0), z[i]).sign();
+      const Set& s = sign > 0 ? hi : sign < 0 ? lo : all;
+      const Token<T> r = result(i, value(s.sum, s.count));
+      for (; next < order.size() && out[order[next]] == i; ++next) res[order[next]] = r;
+    }
+  } else {
+    // Several heads: the plain definition, C_i = argmax_l <Q z_i, K z_l> over l (l <= i if causal).
+    std::vector<Token<T>> kz(n);
+    for (std::size_t l = 0; l < n; ++l) kz[l] = apply<T>(sa.K, z[l]);
+    for (std::size_t k = 0; k < out.size(); ++k) {
+      const std::size_t i = out[k], seen = causal ? i + 1 : n;
+      const Token<T> qz = apply<T>(sa.Q, z[i]);
+      std::vector<T> score(seen);
+      for (std::size_t l = 0; l < seen; ++l) score[l] = dot(qz.data(), kz[l]);
+      const T top = *std::max_element(score.begin(), score.end());
+      Token<T> sum(d);
+      long count = 0;
+      for (std::size_t l = 0; l < seen; ++l)
+        if (score[l] == top) add_to(sum, l), ++count;
+      res[k] = result(i, value(sum, count));
+    }
   }
-  z = std::move(out);
+  return res;
 }
 
-bool is_int(const Rational& q) { return mpz_cmp_ui(mpq_denref(q.backend().data()), 1) == 0; }
-
-// y <- e y + a b + c (b may be null: then y <- e y + c). When every operand is an integer the
-// numerators are combined directly (no gcds, no temporaries); an integer mpq is canonical, so
-// the result is the mpq of the plain formula (tests/checker_fast_test.cpp).
-void update(Rational& y, const Rational& e, const Rational* a, const Rational* b, const Rational& c) {
-  if (is_int(y) && is_int(e) && is_int(c) && (!b || (is_int(*a) && is_int(*b)))) {
-    mpz_ptr n = mpq_numref(y.backend().data());
-    if (mpz_cmp_ui(mpq_numref(e.backend().data()), 1) != 0) mpz_mul(n, n, mpq_numref(e.backend().data()));
-    if (b) mpz_addmul(n, mpq_numref(a->backend().data()), mpq_numref(b->backend().data()));
-    mpz_add(n, n, mpq_numref(c.backend().data()));
+template <class T, class FeedForward>
+void feed_forward(const FeedForward& ff, Token<T>& t) {
+  if (ff.tabulated) {
+    const T s = dot(ff.u.data(), t);
+    const auto p = static_cast<std::size_t>(std::lower_bound(ff.breaks.begin(), ff.breaks.end(), s) - ff.breaks.begin());
+    for (std::size_t c = 0; c < t.size(); ++c) update(t[c], ff.eta, ff.slope.row(p)[c], s, ff.offset.row(p)[c]);
     return;
   }
-  y = b ? e * y + *a * *b + c : e * y + c;
+  Token<T> out(t.size());
+  for (std::size_t c = 0; c < t.size(); ++c) out[c] = ff.eta * t[c];
+  for (std::size_t j = 0; j < ff.U.rows; ++j) {
+    const T pre = ff.b[j] + dot(ff.U.row(j), t);
+    if (pre.sign() <= 0) continue;
+    for (std::size_t c = 0; c < t.size(); ++c) out[c] += ff.W.row(c)[j] * pre;
+  }
+  t = std::move(out);
+}
+
+// The output tokens at `out`. All tokens go through the blocks up to the last attention layer,
+// which computes the outputs at `out` only; later layers act on each token alone.
+template <class T>
+std::vector<Vec> pass(const StructuredModel::Net<T>& net, const Tokens& x, const std::vector<std::size_t>& out) {
+  std::vector<Token<T>> z(x.size(), Token<T>(x.dim()));
+  for (std::size_t i = 0; i < x.size(); ++i)
+    for (std::size_t c = 0; c < x.dim(); ++c)
+      z[i][c] = x.is_integer() ? T(x.int_row(i)[c]) : from_rational<T>(x.rational_row(i)[c]);
+  std::vector<std::size_t> every(x.size());
+  std::iota(every.begin(), every.end(), std::size_t{0});
+  if (net.last_sa == net.sa.size()) {  // no attention: keep the asked tokens only
+    std::vector<Token<T>> kept;
+    for (std::size_t i : out) kept.push_back(z[i]);
+    z = std::move(kept);
+  }
+  for (std::size_t b = 0; b < net.sa.size(); ++b) {
+    if (net.sa[b]) z = attend<T>(*net.sa[b], z, net.causal, b == net.last_sa ? out : every);
+    if (net.ff[b])
+      for (auto& t : z) feed_forward<T>(*net.ff[b], t);
+  }
+  std::vector<Vec> result(z.size(), Vec(x.dim()));
+  for (std::size_t k = 0; k < z.size(); ++k)
+    for (std::size_t c = 0; c < x.dim(); ++c) result[k][c] = as_rational(z[k][c]);
+  return result;
 }
 
 }  // namespace
 
-StructuredModel::StructuredModel(const Model& m) : m_(m), ff_(m.blocks.size()) {
-  for (std::size_t i = 0; i < m.blocks.size(); ++i)
-    if (m.blocks[i].ff) ff_[i] = tabulate(*m.blocks[i].ff);
+StructuredModel::StructuredModel(const Model& m) : m_(m) {
+  try {
+    machine_ = build_net<Frac>(m);
+  } catch (const Frac::Overflow&) {
+    machine_ = nullptr;  // a number of the model needs more than 127 bits: GMP throughout
+  }
 }
 
 StructuredModel::~StructuredModel() = default;
 
-std::vector<Vec> StructuredModel::forward(std::vector<Vec> z) const {
-  for (std::size_t i = 0; i < m_.blocks.size(); ++i) {
-    const Block& b = m_.blocks[i];
-    if (b.sa) {
-      if (b.sa->Q.rows == 1 && m_.mask == MaskKind::Causal) {
-        attention_one_head_causal(*b.sa, z);
-      } else if (b.sa->Q.rows == 1) {
-        attention_one_head(*b.sa, z);
-      } else {
-        Model one;
-        one.d = m_.d;
-        one.mask = m_.mask;
-        one.blocks.push_back(Block{b.sa, std::nullopt});
-        z = forward_hardmax(one, std::move(z));
-      }
-    }
-    if (!b.ff) continue;
-    const Layer* layer = ff_[i].get();
-    if (!layer) {
-      Model one;
-      one.d = m_.d;
-      one.blocks.push_back(Block{std::nullopt, b.ff});
-      z = forward_hardmax(one, std::move(z));
-      continue;
-    }
-    for (auto& t : z) {
-      Rational s = dot(layer->u, t);
-      std::size_t p = static_cast<std::size_t>(std::lower_bound(layer->breaks.begin(), layer->breaks.end(), s) -
-                                               layer->breaks.begin());
-      for (std::size_t c = 0; c < t.size(); ++c) update(t[c], b.ff->eta, &layer->slope[p][c], &s, layer->offset[p][c]);
-    }
+std::optional<std::vector<Vec>> StructuredModel::forward_machine(const Tokens& x,
+                                                                 const std::vector<std::size_t>& positions) const {
+  if (!machine_) return std::nullopt;
+  try {
+    return pass(*machine_, x, positions);
+  } catch (const Frac::Overflow&) {
+    return std::nullopt;
   }
-  return z;
+}
+
+std::vector<Vec> StructuredModel::forward_gmp(const Tokens& x, const std::vector<std::size_t>& positions) const {
+  // Built on first use: with a machine path and no sequence outgrowing it, never.
+  std::call_once(exact_once_, [&] { exact_ = build_net<Rational>(m_); });
+  return pass(*exact_, x, positions);
+}
+
+std::vector<Vec> StructuredModel::forward(const Tokens& x, const std::vector<std::size_t>& positions) const {
+  if (auto out = forward_machine(x, positions)) return std::move(*out);
+  return forward_gmp(x, positions);
+}
+
+std::vector<Vec> StructuredModel::forward(const std::vector<Vec>& z) const {
+  std::vector<std::size_t> every(z.size());
+  std::iota(every.begin(), every.end(), std::size_t{0});
+  return forward(Tokens(z), every);
 }
 
 }  // namespace interpcert::checker
