@@ -73,26 +73,26 @@ Runner add_certify_command(CommandLine& app) {
   cmd.option("--model-out", o->model_out, "also write the certified model (the one the certificate embeds) on its own");
   add_pipeline_options(cmd, o->pipe);
   cmd.flag("--softmax", o->softmax,
-                "certify the same weights with softmax attention: a rigorous bound on max |output - target|");
+           "certify the same weights with softmax attention: a rigorous bound on max |output - target|");
   cmd.option("--beta", o->beta, "with --softmax: the inverse temperature (exact rational)");
   cmd.option("--epsilon", o->epsilon,
-                  "with --softmax: find the least beta (within a factor 1 + 1/16) whose certified bound is <= this");
+             "with --softmax: find the least beta (within a factor 1 + 1/16) whose certified bound is <= this");
   cmd.flag("--exact", o->exact,
-                "with --softmax: append a staircase layer (eta = 0) and certify EXACT interpolation under softmax "
-                "at --beta B, or at the least beta found (within a factor 1 + 1/16)");
+           "with --softmax: append a staircase layer (eta = 0) and certify EXACT interpolation under softmax "
+           "at --beta B, or at the least beta found (within a factor 1 + 1/16)");
   cmd.option("--precision", o->precision,
-                  "with --softmax: starting precision in bits, 16 to 32768 (default 256; 32768 = 2^15 is the most a "
-                  "certificate may ask for, proofs/certificate-v1.md)");
+             "with --softmax: starting precision in bits, 16 to 32768 (default 256; 32768 = 2^15 is the most a "
+             "certificate may ask for, proofs/certificate-v1.md)");
   cmd.option("--float", o->float_format,
-                  "with --epsilon E: certify that EVERY IEEE round-to-nearest evaluation in this format is within E "
-                  "(hardmax, or with --softmax --beta B [--exact] the softmax model at B; proofs/float-bound.md)")
+             "with --epsilon E: certify that EVERY IEEE round-to-nearest evaluation in this format is within E "
+             "(hardmax, or with --softmax --beta B [--exact] the softmax model at B; proofs/float-bound.md)")
       .one_of({"binary64", "binary32"});
   cmd.option("--exp-ulps", o->exp_ulps, std::string("with --float --softmax: ") + exp_ulps_help)
       .range(1L, max_exp_ulps);
   cmd.option("--model", o->model,
-                  "certify this model instead of constructing one (e.g. from `interpcert import`): hardmax exactly, "
-                  "softmax with a certified bound (--epsilon E: exit 1 unless it is <= E); if it does not "
-                  "interpolate, the outputs that miss and by how much, exit 1, no certificate");
+             "certify this model instead of constructing one (e.g. from `interpcert import`): hardmax exactly, "
+             "softmax with a certified bound (--epsilon E: exit 1 unless it is <= E); if it does not "
+             "interpolate, the outputs that miss and by how much, exit 1, no certificate");
   return [o, cmd] {
     if (!o->model.empty()) {
       if (!o->float_format.empty() || o->softmax || o->exact || !o->beta.empty() || o->pipe.construct.max_ff_width)

@@ -29,10 +29,10 @@ Runner add_export_command(CommandLine& app) {
   cmd.option("-o,--output", o->output, "where to write the .safetensors file").required();
   cmd.option("--dtype", o->dtype, "float64 (default) or float32").one_of({"float64", "float32"});
   cmd.flag("--uniform", o->uniform,
-                "pad every block to the largest h and w with zero rows (a fixed-width module loads it)");
+           "pad every block to the largest h and w with zero rows (a fixed-width module loads it)");
   cmd.option("--heads", o->heads, "with --uniform: pad to this h (default: the largest of the model's)");
   cmd.option("--width", o->width,
-                  "with --uniform: pad to this w (default: the largest); --width 4 fits the authors' module");
+             "with --uniform: pad to this w (default: the largest); --width 4 fits the authors' module");
   return [o] {
     if ((o->heads || o->width) && !o->uniform) throw InputError("--heads/--width", "", "these options need --uniform");
     Model m = model_load(o->model);

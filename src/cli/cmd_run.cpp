@@ -51,7 +51,7 @@ Runner add_run_command(CommandLine& app) {
       .range(16L, 1L << 20);
   cmd.flag("-q,--quiet", o->quiet, "print only the result (and the first mismatch)");
   cmd.option("--float", o->float_format,
-                  "bound the error of ANY IEEE round-to-nearest evaluation in this format (proofs/float-bound.md)")
+             "bound the error of ANY IEEE round-to-nearest evaluation in this format (proofs/float-bound.md)")
       .one_of({"binary64", "binary32"});
   cmd.option("--exp-ulps", o->exp_ulps, std::string("--float, softmax: ") + exp_ulps_help)
       .range(1L, max_exp_ulps);

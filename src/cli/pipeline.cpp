@@ -35,19 +35,19 @@ Rational rational_option(const std::string& option, const std::string& text, boo
 
 void add_pipeline_options(Command cmd, PipelineOptions& opt) {
   cmd.option("--max-ff-width", opt.construct.max_ff_width,
-                  "cap on ReLU neurons per feed-forward layer (0 = no cap; >= 3; 4 = the authors' shape)");
+             "cap on ReLU neurons per feed-forward layer (0 = no cap; >= 3; 4 = the authors' shape)");
   cmd.option("--verify", opt.verify,
-                  "exact evaluator that verifies the model: reference, fast (proved equal by differential tests), "
-                  "or auto (reference when affordable)")
+             "exact evaluator that verifies the model: reference, fast (proved equal by differential tests), "
+             "or auto (reference when affordable)")
       .one_of({"auto", "reference", "fast"});
   cmd.option("--threads", opt.threads, "worker threads (0 = all cores)");
   cmd.flag("--causal", opt.construct.causal,
-                "causal (decoder-only) attention: position i attends to 0 ... i (proofs/repeated-and-causal.md)");
+           "causal (decoder-only) attention: position i attends to 0 ... i (proofs/repeated-and-causal.md)");
   cmd.flag("-q,--quiet", opt.quiet, "print only the summary lines");
   cmd.option("--for-float", opt.for_float,
-                  "make the construction's free choices for this IEEE format (small-integer directions, integer "
-                  "lambdas, flat-top hats with power-of-two windows: a float evaluation is then exact where the "
-                  "numbers fit) and report the precision needed before and after (proofs/float-construction.md)")
+             "make the construction's free choices for this IEEE format (small-integer directions, integer "
+             "lambdas, flat-top hats with power-of-two windows: a float evaluation is then exact where the "
+             "numbers fit) and report the precision needed before and after (proofs/float-construction.md)")
       .one_of({"binary64", "binary32"});
 }
 
