@@ -4,6 +4,7 @@
 
 #include <gmp.h>
 
+#include <algorithm>
 #include <charconv>
 #include <stdexcept>
 
@@ -218,6 +219,43 @@ std::optional<std::vector<__int128>> integer_projections(const Vec& k, const std
     out[j] = s;
   }
   return out;
+}
+
+bool int128_all_distinct(const std::vector<__int128>& values) {
+  const std::size_t n = values.size();
+  if (n < 2) return true;
+  const auto [lo_it, hi_it] = std::minmax_element(values.begin(), values.end());
+  const __int128 lo = *lo_it, hi = *hi_it;
+  // hi - lo as unsigned: exact (two's complement), whatever the signs.
+  const unsigned __int128 range = static_cast<unsigned __int128>(hi) - static_cast<unsigned __int128>(lo);
+  if (range >> 64 != 0 || n < 4096) {  // beyond 64 bits, or too few for passes to pay
+    std::vector<__int128> sorted = values;
+    std::sort(sorted.begin(), sorted.end());
+    return std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end();
+  }
+  const auto top = static_cast<std::uint64_t>(range);
+  if (top < n - 1) return false;  // pigeonhole: n values in fewer than n slots
+  constexpr unsigned kBits = 11;
+  constexpr std::size_t kBuckets = std::size_t{1} << kBits;
+  unsigned width = 0;
+  while (width < 64 && (top >> width) != 0) ++width;
+  std::vector<std::uint64_t> a(n), b(n);
+  for (std::size_t i = 0; i < n; ++i)
+    a[i] = static_cast<std::uint64_t>(static_cast<unsigned __int128>(values[i]) - static_cast<unsigned __int128>(lo));
+  std::vector<std::size_t> count(kBuckets);
+  for (unsigned shift = 0; shift < width; shift += kBits) {  // least significant digit first: stable
+    std::fill(count.begin(), count.end(), 0);
+    for (std::uint64_t v : a) ++count[(v >> shift) & (kBuckets - 1)];
+    std::size_t sum = 0;
+    for (auto& c : count) {
+      const std::size_t here = c;
+      c = sum;
+      sum += here;
+    }
+    for (std::uint64_t v : a) b[count[(v >> shift) & (kBuckets - 1)]++] = v;
+    a.swap(b);
+  }
+  return std::adjacent_find(a.begin(), a.end()) == a.end();
 }
 
 }  // namespace interpcert
