@@ -303,6 +303,35 @@ TEST_CASE("dataset::compact tokens: integer_projections on int64 rows equals dot
   }
 }
 
+TEST_CASE("dataset::integer_projections with a small key (no overflow checks) equals dot at the int64 extremes") {
+  // sum |k_i| <= 2^63 takes the unchecked loop; tokens at INT64_MIN/MAX give the largest sums.
+  const unsigned seed = 20261132;
+  std::mt19937_64 rng(seed);
+  MESSAGE("integer_projections small keys: seed " << seed);
+  for (int round = 0; round < 300; ++round) {
+    const std::size_t d = 1 + rng() % 16;
+    Vec k;
+    const unsigned long cap = round % 3 == 0 ? (1UL << 62) / d : 1000;  // l1 up to 2^62 < 2^63
+    for (std::size_t c = 0; c < d; ++c) k.push_back(Rational(static_cast<long>(rng() % (2 * cap + 1)) - static_cast<long>(cap)));
+    Tokens t;
+    std::vector<Vec> rows;
+    for (int i = 0; i < 6; ++i) {
+      Vec z;
+      for (std::size_t c = 0; c < d; ++c) {
+        const unsigned r = rng() % 3;
+        z.push_back(Rational(r == 0 ? INT64_MIN : r == 1 ? INT64_MAX : static_cast<long>(rng())));
+      }
+      rows.push_back(z);
+      t.push_back(z);
+    }
+    std::vector<TokenRef> refs;
+    for (std::size_t i = 0; i < rows.size(); ++i) refs.push_back({&t, i});
+    auto fast = integer_projections(k, refs);
+    REQUIRE(fast.has_value());
+    for (std::size_t i = 0; i < rows.size(); ++i) CHECK(rational_from_int128((*fast)[i]) == dot(k, rows[i]));
+  }
+}
+
 TEST_CASE("dataset::int128_all_distinct (radix path) equals sort + adjacent_find on seeded random values") {
   const unsigned seed = 20261129;
   std::mt19937_64 rng(seed);
