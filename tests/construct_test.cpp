@@ -157,3 +157,57 @@ TEST_CASE("construct::the token ids of check_preconditions, reused, give the mod
     }
   }
 }
+
+TEST_CASE("construct::projections in machine integers give the model exact rationals give") {
+  // Integer tokens take the machine path (k.x and w.x as __int128, a radix distinctness check);
+  // the same tokens stored as rationals take the mpq path. Same model and trace, byte for byte.
+  const std::uint64_t seed = 20261129;
+  MESSAGE("construct machine projections: seed " << seed);
+  std::mt19937_64 rng(seed);
+  int machine = 0, compared = 0;
+  for (Family f : testing::kAllFamilies) {
+    for (int trial = 0; trial < 4; ++trial) {
+      Dataset ds = testing::make_family(f, rng, 2 + rng() % 4, 4 + rng() % 30, 3 + rng() % 6);
+      if (trial % 2 == 0) {  // scaled by the common denominator: integer tokens (the machine path)
+        Integer l(1);
+        for (const auto& s : ds.sequences)
+          for (const Vec& z : s.input.to_vecs())
+            for (const Rational& x : z) l = lcm(l, denominator(x));
+        for (auto& s : ds.sequences) {
+          std::vector<Vec> in = s.input;
+          for (auto& z : in)
+            for (auto& x : z) x *= Rational(l);
+          s.input = in;
+          for (auto& y : s.output)
+            for (auto& x : y) x *= Rational(l);
+        }
+      }
+      PreconditionReport pre = check_preconditions(ds);
+      if (pre.verdict() != Applicability::Applies) continue;
+      INFO(testing::family_name(f) << " trial " << trial);
+      bool integer = true;
+      for (const auto& s : ds.sequences) integer = integer && s.input.is_integer();
+      machine += integer;
+      Dataset rats = ds;
+      for (auto& s : rats.sequences) s.input.store_as_rationals();
+      for (std::size_t cap : {std::size_t{0}, std::size_t{4}}) {
+        Construction a = construct_model(ds, {cap}, pre);
+        Construction b = construct_model(rats, {cap}, check_preconditions(rats));
+        CHECK(model_to_json_text(a.model) == model_to_json_text(b.model));
+        CHECK(a.trace.contexts == b.trace.contexts);
+        CHECK(a.trace.translation == b.trace.translation);
+        CHECK(a.trace.key_t == b.trace.key_t);
+        REQUIRE(a.trace.rounds.size() == b.trace.rounds.size());
+        for (std::size_t r = 0; r < a.trace.rounds.size(); ++r) {
+          CHECK(a.trace.rounds[r].leader == b.trace.rounds[r].leader);
+          CHECK(a.trace.rounds[r].leader_height == b.trace.rounds[r].leader_height);
+          CHECK(a.trace.rounds[r].code == b.trace.rounds[r].code);
+        }
+        ++compared;
+      }
+    }
+  }
+  MESSAGE(compared << " constructions compared, " << machine << " datasets on the machine path");
+  CHECK(machine > 5);
+  CHECK(compared > 20);
+}

@@ -303,6 +303,68 @@ TEST_CASE("dataset::compact tokens: integer_projections on int64 rows equals dot
   }
 }
 
+TEST_CASE("dataset::integer_projections with a small key (no overflow checks) equals dot at the int64 extremes") {
+  // sum |k_i| <= 2^63 takes the unchecked loop; tokens at INT64_MIN/MAX give the largest sums.
+  const unsigned seed = 20261132;
+  std::mt19937_64 rng(seed);
+  MESSAGE("integer_projections small keys: seed " << seed);
+  for (int round = 0; round < 300; ++round) {
+    const std::size_t d = 1 + rng() % 16;
+    Vec k;
+    const unsigned long cap = round % 3 == 0 ? (1UL << 62) / d : 1000;  // l1 up to 2^62 < 2^63
+    for (std::size_t c = 0; c < d; ++c) k.push_back(Rational(static_cast<long>(rng() % (2 * cap + 1)) - static_cast<long>(cap)));
+    Tokens t;
+    std::vector<Vec> rows;
+    for (int i = 0; i < 6; ++i) {
+      Vec z;
+      for (std::size_t c = 0; c < d; ++c) {
+        const unsigned r = rng() % 3;
+        z.push_back(Rational(r == 0 ? INT64_MIN : r == 1 ? INT64_MAX : static_cast<long>(rng())));
+      }
+      rows.push_back(z);
+      t.push_back(z);
+    }
+    std::vector<TokenRef> refs;
+    for (std::size_t i = 0; i < rows.size(); ++i) refs.push_back({&t, i});
+    auto fast = integer_projections(k, refs);
+    REQUIRE(fast.has_value());
+    for (std::size_t i = 0; i < rows.size(); ++i) CHECK(rational_from_int128((*fast)[i]) == dot(k, rows[i]));
+  }
+}
+
+TEST_CASE("dataset::int128_all_distinct (radix path) equals sort + adjacent_find on seeded random values") {
+  const unsigned seed = 20261129;
+  std::mt19937_64 rng(seed);
+  INFO("seed " << seed);
+  const __int128 max128 = static_cast<__int128>((~static_cast<unsigned __int128>(0)) >> 1);
+  int distinct = 0, repeated = 0;
+  for (int round = 0; round < 120; ++round) {
+    // Sizes on both sides of the radix threshold; ranges from tiny (repeats) to beyond 2^64.
+    const std::size_t n = round % 3 == 0 ? rng() % 5000 : 4096 + rng() % 20000;
+    const int width = static_cast<int>(rng() % 130);  // bits of the spread
+    const __int128 base = static_cast<__int128>(rng() % 2 ? -1 : 1) * static_cast<__int128>(rng());
+    std::vector<__int128> v(n);
+    for (auto& x : v) {
+      unsigned __int128 r = (static_cast<unsigned __int128>(rng()) << 64) | rng();
+      if (width < 128) r &= (static_cast<unsigned __int128>(1) << width) - 1;
+      x = width >= 127 ? static_cast<__int128>(r) : base + static_cast<__int128>(r >> 1);
+    }
+    if (n > 10 && round % 4 == 1) v[rng() % n] = v[rng() % n];  // a planted repeat (maybe of itself)
+    if (n > 10 && round % 7 == 2) v[0] = -max128 - 1, v[1] = max128;  // the extremes: the sort path
+    if (round % 5 == 3)  // a distinct arithmetic run, shuffled (passes over every digit)
+      for (std::size_t i = 0; i < n; ++i) v[i] = base + static_cast<__int128>(i) * (1 + static_cast<__int128>(rng() % 3000));
+    std::shuffle(v.begin(), v.end(), rng);
+    std::vector<__int128> sorted = v;
+    std::sort(sorted.begin(), sorted.end());
+    const bool want = std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end();
+    CHECK(int128_all_distinct(v) == want);
+    (want ? distinct : repeated)++;
+  }
+  MESSAGE("seed " << seed << ": " << distinct << " distinct, " << repeated << " with repeats");
+  CHECK(distinct > 20);
+  CHECK(repeated > 20);
+}
+
 // ---- The digest command's streaming digest (dataset_digest_of_json) against the plain path --------
 
 namespace {

@@ -171,3 +171,28 @@ TEST_CASE("linalg::SquareSum equals the plain running sum of squares") {
   }
   CHECK(SquareSum{}.total() == 0);
 }
+
+TEST_CASE("linalg::SquareSum with hashed word denominators and ordered large ones equals the running sum") {
+  // Many distinct denominators below 2^64 (the hashed groups), some beyond (the ordered map), and
+  // repeats of each: every group kind, against the plain running sum.
+  const std::uint64_t seed = 20261131;
+  std::mt19937_64 rng(seed);
+  MESSAGE("SquareSum groups: seed " << seed);
+  for (int it = 0; it < 40; ++it) {
+    const std::size_t n = 50 + rng() % 400;
+    Rational plain(0);
+    SquareSum fast;
+    for (std::size_t i = 0; i < n; ++i) {
+      Rational x(static_cast<long>(rng() % 2000001) - 1000000);
+      switch (rng() % 4) {
+        case 0: break;  // an integer
+        case 1: x /= Rational(static_cast<long>(1 + rng() % 50)); break;  // repeated small denominators
+        case 2: x /= Rational(Integer(rng() | 1)); break;  // word-size denominators near 2^64
+        default: x /= Rational((Integer(1) << (64 + rng() % 20)) + Integer(static_cast<long>(rng() % 7))); break;
+      }
+      plain += x * x;
+      fast.add(x);
+    }
+    CHECK(same_mpq(fast.total(), plain));
+  }
+}

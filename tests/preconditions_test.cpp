@@ -1,6 +1,12 @@
 #include "interpcert/preconditions.hpp"
 
+#include "interpcert/linalg.hpp"
+
 #include <doctest/doctest.h>
+
+#include <iostream>
+#include <random>
+#include <unordered_map>
 
 using namespace interpcert;
 
@@ -75,4 +81,50 @@ TEST_CASE("preconditions::d = 1 is outside the paper's theorem, decided by the e
   PreconditionReport r = check_preconditions(ds);
   CHECK_FALSE(r.hypotheses[0].holds);
   CHECK(r.verdict() == Applicability::Extended);
+}
+
+TEST_CASE("preconditions::token ids (hash partitions) equal a hash map's, first appearance first") {
+  // The ids check_preconditions gives (partitioned by hash, compared within equal hashes) against
+  // the plain way: one hash map by exact value over every token in file order. Tokens drawn from
+  // a small pool (many repeats, in and across sequences), some sequences stored as rationals (the
+  // same values in the other representation), sizes from one part to many.
+  const std::uint64_t seed = 4242;
+  MESSAGE("token ids: seed " << seed);
+  std::mt19937_64 rng(seed);
+  for (int round = 0; round < 12; ++round) {
+    const std::size_t d = 1 + rng() % 4, N = 1 + rng() % 400, pool = 1 + rng() % (round < 6 ? 50 : 40000);
+    const bool wide = round % 3 == 2;  // some values beyond int64, some fractions
+    std::vector<Vec> values(pool);
+    for (auto& z : values)
+      for (std::size_t c = 0; c < d; ++c) {
+        Rational x(static_cast<long>(rng() % 7) - 3);
+        if (wide && rng() % 3 == 0) x = Rational(Integer(1) << 70) * Rational(static_cast<long>(rng() % 5) - 2);
+        if (wide && rng() % 4 == 0) x = Rational(static_cast<long>(rng() % 9) - 4, 3);
+        z.push_back(x);
+      }
+    Dataset ds;
+    ds.d = d;
+    for (std::size_t j = 0; j < N; ++j) {
+      Sequence s;
+      const std::size_t n = 1 + rng() % 120;
+      std::vector<Vec> in;
+      for (std::size_t i = 0; i < n; ++i) in.push_back(values[rng() % pool]);
+      s.input = in;
+      if (rng() % 3 == 0) s.input.store_as_rationals();
+      s.output = {in[0]};
+      s.positions = {0};
+      ds.sequences.push_back(std::move(s));
+    }
+    PreconditionReport rep = check_preconditions(ds);
+    REQUIRE(rep.token_ids);
+    std::unordered_map<Vec, std::size_t, VecHash> plain;
+    std::size_t mismatches = 0, tokens = 0;
+    for (std::size_t j = 0; j < N; ++j)
+      for (std::size_t i = 0; i < ds.sequences[j].input.size(); ++i, ++tokens) {
+        const std::size_t want = plain.try_emplace(ds.sequences[j].input[i], plain.size()).first->second;
+        mismatches += (*rep.token_ids)[j][i] != want;
+      }
+    INFO("round " << round << ": " << tokens << " tokens, " << plain.size() << " distinct");
+    CHECK(mismatches == 0);
+  }
 }

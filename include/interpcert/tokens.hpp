@@ -124,4 +124,10 @@ struct TokenRefHash {
 /// values (equal to dot(k, *x)); nullopt otherwise (the caller takes the mpq path).
 std::optional<std::vector<__int128>> integer_projections(const Vec& k, const std::vector<TokenRef>& xs);
 
+/// True when the values are pairwise distinct. Linear time when max - min < 2^64 (a radix sort of
+/// the offsets from the minimum, 11 bits per pass, only as many passes as the range needs: a
+/// comparison sort of 10^7 values costs ~10x more and grows as n log n); std::sort otherwise.
+/// Equal to sorting and std::adjacent_find (tests/dataset_test.cpp).
+bool int128_all_distinct(const std::vector<__int128>& values);
+
 }  // namespace interpcert

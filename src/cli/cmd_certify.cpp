@@ -1,6 +1,7 @@
 #include "certify_model.hpp"
 #include "commands.hpp"
 #include "float_report.hpp"
+#include "phase_times.hpp"
 #include "pipeline.hpp"
 
 #include "interpcert/atomic_file.hpp"
@@ -125,7 +126,14 @@ Runner add_certify_command(CommandLine& app) {
     if (!o->epsilon.empty()) epsilon = rational_option("--epsilon", o->epsilon);
     o->pipe.construct.staircase = o->exact;
     check_output_paths({{"--output", o->output}, {"--model-out", o->model_out}}, {o->dataset});
-    Dataset ds = dataset_load(o->dataset);
+    Dataset ds = [&] {  // dataset_load, in two phases
+      JsonDocument doc = json_load(o->dataset);
+      phase_done("read json");
+      Dataset read = dataset_from_json(JsonNode::root_of(doc));
+      phase_done("dataset from json");
+      return read;
+    }();
+    phase_done("free json");
     // The dataset's digest (a pass over its canonical text) on another thread while the
     // single-threaded preconditions and construction run (deferred to .get() if no thread starts).
     std::future<std::string> dataset_digest_later =
@@ -143,6 +151,7 @@ Runner add_certify_command(CommandLine& app) {
     }
     Model m = claim_model(*claim, std::move(built->construction.model));  // `weights` is not used below
     std::cout << claim_description(*claim, ds, built->stats) << "\n";
+    phase_done("claim");
     // Both outputs to their temporaries first: the certificate is not written unless the model is too.
     StagedOutputs out;
     // With --for-float's rescale blocks (short decimals, proofs/float-construction.md) the model may
@@ -156,11 +165,13 @@ Runner add_certify_command(CommandLine& app) {
                 << " <= sum m_j + N + " << tr.snap_blocks << " = " << construction_block_bound(ds) + tr.snap_blocks << "\n";
     }
     CertificateDigests digests{dataset_digest_later.get(), {}};
+    phase_done("dataset digest (wait)");
     out.stage(o->output, [&](TextOutput& file) {
       write_certificate(file, ds, m, built->stats, built->preconditions, *claim, bounds, digests);
     });
     if (!o->model_out.empty()) out.stage(o->model_out, [&](TextOutput& file) { model_write_json(m, file); });
     out.commit();
+    phase_done("write outputs");
     std::cout << "wrote certificate " << o->output << "\n"
               << (o->model_out.empty() ? std::string() : "wrote model " + o->model_out + "\n")
               << "  dataset digest " << digests.dataset << "\n"

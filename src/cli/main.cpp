@@ -1,5 +1,6 @@
 // interpcert: construct, run and certify transformers that interpolate sequence data exactly.
 #include "commands.hpp"
+#include "phase_times.hpp"
 
 #include "interpcert/errors.hpp"
 #include "interpcert/gmp_pool.hpp"
@@ -28,7 +29,9 @@ int main(int argc, char** argv) {
     line.add(cli::add_export_command);
     line.add(cli::add_import_command);
     line.add_help_command();
-    return line.run(argc, argv);
+    const int status = line.run(argc, argv);
+    cli::phase_done("teardown");
+    return status;
   } catch (const InputError& e) {
     std::cerr << "interpcert: error: " << e.what() << "\n";
     return kExitInvalidInput;

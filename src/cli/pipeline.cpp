@@ -1,5 +1,6 @@
 #include "commands.hpp"
 #include "interpcert/text_util.hpp"
+#include "phase_times.hpp"
 #include "pipeline.hpp"
 #include "interpcert/float_bound.hpp"
 
@@ -59,6 +60,7 @@ std::optional<BuiltModel> build_and_verify(const Dataset& ds, const std::string&
   std::ostream& os = opt.quiet ? discarded : out;
   os << "dataset: " << dataset_file << " (" << dataset_summary(ds) << ")\n";
   b.preconditions = check_preconditions(ds, opt.construct.causal);
+  phase_done("preconditions");
   const Applicability verdict0 = b.preconditions.verdict();
   if (verdict0 != Applicability::Applies && verdict0 != Applicability::Extended) {
     os << "preconditions (exact):\n";
@@ -91,7 +93,9 @@ std::optional<BuiltModel> build_and_verify(const Dataset& ds, const std::string&
   auto t0 = std::chrono::steady_clock::now();
   b.construction = construct_model(ds, copt, b.preconditions);
   b.construct_seconds = since(t0);
+  phase_done("construct");
   b.stats = model_stats(b.construction.model);
+  phase_done("model stats");
   const ConstructionTrace& tr = b.construction.trace;
   os << "construction (exact rational arithmetic, " << b.construct_seconds << " s):\n";
   if (tr.extended) {
@@ -154,6 +158,7 @@ std::optional<BuiltModel> build_and_verify(const Dataset& ds, const std::string&
   t0 = std::chrono::steady_clock::now();
   InterpolationCheck verdict = check_interpolation(b.construction.model, ds, which, opt.threads);
   b.verify_seconds = since(t0);
+  phase_done("verify");
   if (auto& bad = verdict.first) {
     out << "verification FAILED (" << b.evaluator << " evaluator, exact): sequence " << bad->sequence << ", position "
        << bad->position << ": " << vec_text(bad->value) << " != target " << vec_text(bad->target) << "\n"

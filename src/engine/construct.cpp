@@ -622,6 +622,36 @@ std::optional<HatPlan> plan_interpolation(const std::vector<Move>& moves, std::s
 
 // ---- The attention route (steps 2-5) ----------------------------------------------------------
 
+// A projection (k.x or w.x) of every distinct token: machine integers when integer_projections
+// gives them (integer tokens, the common case: 16 bytes a token, no GMP number per token, which at
+// 10^7 tokens was ~1.5 GB of memory touched and 3 10^7 allocations), exact rationals otherwise.
+// Either way the same exact values; operator[] builds the rational on demand.
+class Projections {
+ public:
+  void set(std::vector<__int128> v) {
+    ints_ = std::move(v);
+    rats_.clear();
+    machine_ = true;
+  }
+  void set(std::vector<Rational> v) {
+    rats_ = std::move(v);
+    ints_.clear();
+    machine_ = false;
+  }
+  std::size_t size() const { return machine_ ? ints_.size() : rats_.size(); }
+  Rational operator[](std::size_t x) const { return machine_ ? rational_from_int128(ints_[x]) : rats_[x]; }
+  bool less(std::size_t a, std::size_t b) const { return machine_ ? ints_[a] < ints_[b] : rats_[a] < rats_[b]; }
+  Rational min() const {
+    return machine_ ? rational_from_int128(*std::min_element(ints_.begin(), ints_.end()))
+                    : *std::min_element(rats_.begin(), rats_.end());
+  }
+
+ private:
+  bool machine_ = false;
+  std::vector<__int128> ints_;
+  std::vector<Rational> rats_;
+};
+
 class AttentionRoute {
  public:
   AttentionRoute(const Problem& pb, const ConstructOptions& opt, ConstructionTrace& trace, std::size_t block_bound,
@@ -649,9 +679,10 @@ class AttentionRoute {
     leader_.resize(G);
     height_.resize(G);
     for (std::size_t g = 0; g < G; ++g) {
+      // k.z = k.x + shift_: the same order as k.x.
       leader_[g] = *std::max_element(pb_.contexts[g].begin(), pb_.contexts[g].end(),
-                                     [&](std::size_t a, std::size_t b) { return kz_[a] < kz_[b]; });
-      height_[g] = kz_[leader_[g]];
+                                     [&](std::size_t a, std::size_t b) { return kx_.less(a, b); });
+      height_[g] = kz(leader_[g]);
     }
     for (std::size_t r = 0;; ++r) {
       // The classes after this code layer do not depend on lambda (as long as lambda merges no two
@@ -728,7 +759,8 @@ class AttentionRoute {
   Model model_;
   Vec k_, w_;
   Rational kk_, ww_;                   // |k|^2, |w|^2
-  std::vector<Rational> kx_, kz_, wz_;  // per token: k.x, k.x + c|k|^2, w.x
+  Projections kx_, wz_;  // per token: k.x, w.x
+  Rational shift_;       // c |k|^2 (translation): k.z = k.x + shift_
   std::vector<Rational> code_, height_;
   std::vector<std::size_t> leader_, class_of_;
   std::vector<std::map<std::size_t, Rational>> promoted_;  // per context: token -> its k.pos
@@ -749,20 +781,18 @@ class AttentionRoute {
       // Integer tokens (the common case): the projections in machine integers, distinctness by
       // sorting them; the same exact values as the mpq path, so the same key is chosen.
       if (auto fast = integer_projections(k_, pb_.tokens)) {
-        std::vector<__int128> sorted = *fast;
-        std::sort(sorted.begin(), sorted.end());
-        bool global = std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end();
+        bool global = int128_all_distinct(*fast);
         if (!global && !(relax && distinct_in_contexts(*fast))) continue;
-        kx_.resize(fast->size());
-        for (std::size_t x = 0; x < fast->size(); ++x) kx_[x] = rational_from_int128((*fast)[x]);
+        kx_.set(std::move(*fast));
         tr_.key_t = t;
         key_relaxed_ = !global;
         break;
       }
-      kx_.assign(pb_.tokens.size(), Rational(0));
-      for (std::size_t x = 0; x < pb_.tokens.size(); ++x) kx_[x] = dot(k_, *pb_.tokens[x]);
-      bool global = all_distinct(kx_);
-      if (global || (relax && distinct_in_contexts(kx_))) {
+      std::vector<Rational> kx(pb_.tokens.size());
+      for (std::size_t x = 0; x < pb_.tokens.size(); ++x) kx[x] = dot(k_, *pb_.tokens[x]);
+      bool global = all_distinct(kx);
+      if (global || (relax && distinct_in_contexts(kx))) {
+        kx_.set(std::move(kx));
         tr_.key_t = t;
         key_relaxed_ = !global;
         break;
@@ -774,11 +804,12 @@ class AttentionRoute {
     w_[1] = -k_[0];
     kk_ = dot(k_, k_);
     ww_ = dot(w_, w_);
-    wz_.resize(pb_.tokens.size());
     if (auto fast = integer_projections(w_, pb_.tokens)) {
-      for (std::size_t x = 0; x < fast->size(); ++x) wz_[x] = rational_from_int128((*fast)[x]);
+      wz_.set(std::move(*fast));
     } else {
-      for (std::size_t x = 0; x < pb_.tokens.size(); ++x) wz_[x] = dot(w_, *pb_.tokens[x]);
+      std::vector<Rational> wz(pb_.tokens.size());
+      for (std::size_t x = 0; x < pb_.tokens.size(); ++x) wz[x] = dot(w_, *pb_.tokens[x]);
+      wz_.set(std::move(wz));
     }
     tr_.k = k_;
     tr_.w = w_;
@@ -810,7 +841,7 @@ class AttentionRoute {
 
   // Step 2: move every token by c k, c the least natural number with k.z >= 1 afterwards.
   void translate() {
-    Rational lo = *std::min_element(kx_.begin(), kx_.end());
+    Rational lo = kx_.min();
     Rational c(0);
     if (lo < 1) {
       Rational need = (Rational(1) - lo) / kk_;
@@ -819,9 +850,8 @@ class AttentionRoute {
       if (c < need) c += 1;
     }
     tr_.translation = c;
-    kz_ = kx_;
+    shift_ = c * kk_;
     if (c == 0) return;
-    for (auto& v : kz_) v += c * kk_;
     FeedForward ff;
     ff.eta = 1;
     ff.U = Matrix(1, pb_.d);
@@ -856,9 +886,10 @@ class AttentionRoute {
     return (i % 2 == 0) == minus_first ? Rational(-m) : m;
   }
 
-  const Rational& kpos(std::size_t g, std::size_t x) const {
+  Rational kz(std::size_t x) const { return kx_[x] + shift_; }
+  Rational kpos(std::size_t g, std::size_t x) const {
     auto it = promoted_[g].find(x);
-    return it == promoted_[g].end() ? kz_[x] : it->second;
+    return it == promoted_[g].end() ? kz(x) : it->second;
   }
   Rational wpos(std::size_t g, std::size_t x, const std::vector<Rational>& code) const {
     return wz_[x] + code[g] * ww_;
@@ -1211,10 +1242,14 @@ Construction construct_hardmax(const Dataset& ds, const ConstructOptions& option
   Problem pb = prepare(ds, pre.token_ids.get());
   Construction out;
   ConstructionTrace& tr = out.trace;
-  tr.tokens = pb.tokens;
-  tr.contexts = pb.contexts;
-  tr.context_of_sequence = pb.context_of_sequence;
   tr.requirements = pb.requirements.size();
+  // The problem's tokens and contexts go to the trace when the construction is done (moved, not
+  // copied: 10^7 tokens are ~250 MB).
+  auto finish = [&] {
+    tr.tokens = std::move(pb.tokens);
+    tr.contexts = std::move(pb.contexts);
+    tr.context_of_sequence = std::move(pb.context_of_sequence);
+  };
   const bool capped = options.max_ff_width != 0;
   if (options.for_float && capped && options.max_ff_width < 4)
     throw ConstructionError("--for-float with --max-ff-width needs at least 4 neurons per layer: its flat-top hats "
@@ -1253,6 +1288,7 @@ Construction construct_hardmax(const Dataset& ds, const ConstructOptions& option
       tr.interpolation_s = plan->s;
       tr.u = plan->u;
       tr.hats = std::move(plan->hats);
+      finish();
       return out;
     }
     // A cycle of targets under a width cap: the attention route shifts positions off the targets.
@@ -1276,6 +1312,7 @@ Construction construct_hardmax(const Dataset& ds, const ConstructOptions& option
     }
   }
   out.model.d = ds.d;
+  finish();
   return out;
 }
 }  // namespace

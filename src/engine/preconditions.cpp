@@ -12,18 +12,85 @@ namespace {
 
 
 // Gives every distinct token an id, in order of first appearance (deterministic).
+//
+// Without one hash map over every token (at 10^7 tokens a node per token and a cache miss per
+// lookup: superlinear in practice): the tokens' hashes are partitioned by their top bits into
+// cache-sized parts (two sequential passes), each part sorted by hash, and only tokens of equal
+// hash compared. The ids are then given in one pass in file order. The same ids as a hash map
+// (tests/preconditions_test.cpp compares them with one).
 struct TokenIds {
   std::vector<std::vector<std::size_t>> seq;  // seq[j][i]: id of token i of sequence j
   explicit TokenIds(const Dataset& ds) {
-    // Keyed by pointers into the dataset: no token is copied.
-    std::unordered_map<TokenRef, std::size_t, TokenRefHash> id_of;
-    id_of.reserve(ds.total_tokens());  // no rehashing as it grows (10^6 tokens: ~20 rehashes otherwise)
-    seq.resize(ds.sequences.size());
-    for (std::size_t j = 0; j < ds.sequences.size(); ++j) {
+    const std::size_t S = ds.sequences.size();
+    std::vector<std::size_t> start(S + 1, 0);  // global index of token 0 of sequence j
+    for (std::size_t j = 0; j < S; ++j) start[j + 1] = start[j] + ds.sequences[j].input.size();
+    const std::size_t T = start[S];
+    auto at = [&](std::size_t t) {  // global index -> (sequence, position)
+      const std::size_t j = static_cast<std::size_t>(std::upper_bound(start.begin(), start.end(), t) - start.begin()) - 1;
+      return std::pair<const Tokens*, std::size_t>(&ds.sequences[j].input, t - start[j]);
+    };
+    // Parts of about 2^11 tokens (a power of two, by the top bits of a well-mixed hash).
+    unsigned part_bits = 0;
+    while (part_bits < 40 && (T >> (part_bits + 11)) != 0) ++part_bits;
+    auto mixed = [](std::uint64_t h) {  // murmur3's finalizer: every bit depends on every bit
+      h ^= h >> 33;
+      h *= 0xff51afd7ed558ccdULL;
+      h ^= h >> 33;
+      h *= 0xc4ceb93fe53e4b1aULL;
+      return h ^ (h >> 33);
+    };
+    std::vector<std::uint64_t> hash(T);
+    std::vector<std::size_t> count((std::size_t{1} << part_bits) + 1, 0);
+    for (std::size_t j = 0, t = 0; j < S; ++j) {
       const Tokens& in = ds.sequences[j].input;
-      for (std::size_t i = 0; i < in.size(); ++i)
-        seq[j].push_back(id_of.try_emplace(TokenRef{&in, i}, id_of.size()).first->second);
+      for (std::size_t i = 0; i < in.size(); ++i, ++t) {
+        hash[t] = mixed(in.token_hash(i));
+        ++count[part_bits ? (hash[t] >> (64 - part_bits)) + 1 : 1];
+      }
     }
+    for (std::size_t p = 1; p < count.size(); ++p) count[p] += count[p - 1];  // count[p]: where part p starts
+    std::vector<std::pair<std::uint64_t, std::size_t>> items(T);  // (hash, t), by part, t ascending within
+    {
+      std::vector<std::size_t> fill(count.begin(), count.end() - 1);
+      for (std::size_t t = 0; t < T; ++t) items[fill[part_bits ? hash[t] >> (64 - part_bits) : 0]++] = {hash[t], t};
+    }
+    hash = std::vector<std::uint64_t>();
+    // id[t]: first the first appearance of t's value (t itself for a first appearance), then the id.
+    std::vector<std::size_t> id(T);
+    for (std::size_t t = 0; t < T; ++t) id[t] = t;
+    std::vector<std::size_t> firsts;  // the first appearances among one run of equal hashes
+    for (std::size_t p = 0; p + 1 < count.size(); ++p) {
+      auto lo = items.begin() + static_cast<std::ptrdiff_t>(count[p]);
+      auto hi = items.begin() + static_cast<std::ptrdiff_t>(count[p + 1]);
+      std::sort(lo, hi);  // by hash, then t
+      for (auto run = lo; run != hi;) {
+        auto end = run + 1;
+        while (end != hi && end->first == run->first) ++end;
+        if (end - run > 1) {
+          firsts.clear();
+          for (auto it = run; it != end; ++it) {
+            const auto [tokens, i] = at(it->second);
+            bool found = false;
+            for (std::size_t f : firsts) {
+              const auto [ftokens, fi] = at(f);
+              if (tokens->token_equal(i, *ftokens, fi)) {
+                id[it->second] = f;
+                found = true;
+                break;
+              }
+            }
+            if (!found) firsts.push_back(it->second);
+          }
+        }
+        run = end;
+      }
+    }
+    items = std::vector<std::pair<std::uint64_t, std::size_t>>();
+    std::size_t next = 0;
+    for (std::size_t t = 0; t < T; ++t) id[t] = id[t] == t ? next++ : id[id[t]];  // id[t] < t is done
+    seq.resize(S);
+    for (std::size_t j = 0; j < S; ++j)
+      seq[j].assign(id.begin() + static_cast<std::ptrdiff_t>(start[j]), id.begin() + static_cast<std::ptrdiff_t>(start[j + 1]));
   }
 };
 
@@ -273,7 +340,13 @@ PreconditionReport check_preconditions(const Dataset& ds, bool causal) {
   rep.hypotheses.push_back({"H2", "every sequence has 1 <= m_j <= n_j output tokens", true, 0, {}});
 
   HypothesisCheck h3{"H3", "the tokens of each sequence are pairwise distinct", true, 0, {}};
+  std::vector<std::size_t> sorted;
   for (std::size_t j = 0; j < ds.sequences.size(); ++j) {
+    // Distinct ids (the common case) need no map: a sorted copy shows it. A repeat is then
+    // located, with its witness, by the map below.
+    sorted.assign(ids.seq[j].begin(), ids.seq[j].end());
+    std::sort(sorted.begin(), sorted.end());
+    if (std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end()) continue;
     std::unordered_map<std::size_t, std::size_t> first_pos;
     for (std::size_t i = 0; i < ids.seq[j].size(); ++i) {
       auto [it, fresh] = first_pos.try_emplace(ids.seq[j][i], i);

@@ -2,6 +2,7 @@
 
 #include <gmp.h>
 
+#include <algorithm>
 #include <cstdint>
 
 namespace interpcert {
@@ -143,6 +144,11 @@ void SquareSum::add(const Rational& x) {
     mpz_addmul(integers_.backend().data(), mpq_numref(q), mpq_numref(q));
     return;
   }
+  if (mpz_fits_ulong_p(mpq_denref(q))) {
+    Integer& acc = by_small_den_[mpz_get_ui(mpq_denref(q))];
+    mpz_addmul(acc.backend().data(), mpq_numref(q), mpq_numref(q));
+    return;
+  }
   Integer den;
   mpz_set(den.backend().data(), mpq_denref(q));
   Integer& acc = by_den_[den];
@@ -151,8 +157,18 @@ void SquareSum::add(const Rational& x) {
 
 Rational SquareSum::total() const {
   std::vector<Rational> parts;
-  parts.reserve(by_den_.size() + 1);
+  parts.reserve(by_small_den_.size() + by_den_.size() + 1);
   parts.emplace_back(integers_);
+  // Small denominators in increasing order (as the ordered map had them; any order gives the same
+  // exact sum), then the large ones.
+  std::vector<unsigned long> small;
+  small.reserve(by_small_den_.size());
+  for (const auto& entry : by_small_den_) small.push_back(entry.first);
+  std::sort(small.begin(), small.end());
+  for (unsigned long q : small) {
+    Integer den(q);
+    parts.emplace_back(by_small_den_.at(q), den * den);
+  }
   for (const auto& [den, sum] : by_den_) parts.emplace_back(sum, den * den);
   // Pairwise: operands of similar size, O(log) levels instead of one ever-growing sum.
   while (parts.size() > 1) {

@@ -4,6 +4,7 @@
 
 #include <gmp.h>
 
+#include <algorithm>
 #include <charconv>
 #include <stdexcept>
 
@@ -206,18 +207,65 @@ std::optional<std::vector<__int128>> integer_projections(const Vec& k, const std
   std::vector<std::int64_t> kk(d);
   for (std::size_t i = 0; i < d; ++i)
     if (!as_int64(k[i], kk[i])) return std::nullopt;
-  std::vector<__int128> out(xs.size());
+  // When sum |k_i| <= 2^63, every partial sum is at most 2^63 * 2^63 = 2^126 in magnitude: no
+  // check is needed (the key directions are small: (1, 3, ..., 3^15) sums to ~2^24).
+  unsigned __int128 l1 = 0;
+  for (std::int64_t v : kk) l1 += v < 0 ? -static_cast<unsigned __int128>(v) : static_cast<unsigned __int128>(v);
+  const bool unchecked = l1 <= (static_cast<unsigned __int128>(1) << 63);
+  std::vector<__int128> out;
+  out.reserve(xs.size());  // written once below (no zero fill first: 160 MB at 10^7 tokens)
   for (std::size_t j = 0; j < xs.size(); ++j) {
     const Tokens& t = *xs[j].tokens;
     if (!t.is_integer() || t.dim() != d) return std::nullopt;
     const std::int64_t* x = t.int_row(xs[j].index);
     __int128 s = 0;
-    for (std::size_t i = 0; i < d; ++i)
-      // |k_i x_i| <= 2^126: the product fits; only the sum can overflow.
-      if (__builtin_add_overflow(s, static_cast<__int128>(kk[i]) * x[i], &s)) return std::nullopt;
-    out[j] = s;
+    if (unchecked) {
+      for (std::size_t i = 0; i < d; ++i) s += static_cast<__int128>(kk[i]) * x[i];
+    } else {
+      for (std::size_t i = 0; i < d; ++i)
+        // |k_i x_i| <= 2^126: the product fits; only the sum can overflow.
+        if (__builtin_add_overflow(s, static_cast<__int128>(kk[i]) * x[i], &s)) return std::nullopt;
+    }
+    out.push_back(s);
   }
   return out;
+}
+
+bool int128_all_distinct(const std::vector<__int128>& values) {
+  const std::size_t n = values.size();
+  if (n < 2) return true;
+  const auto [lo_it, hi_it] = std::minmax_element(values.begin(), values.end());
+  const __int128 lo = *lo_it, hi = *hi_it;
+  // hi - lo as unsigned: exact (two's complement), whatever the signs.
+  const unsigned __int128 range = static_cast<unsigned __int128>(hi) - static_cast<unsigned __int128>(lo);
+  if (range >> 64 != 0 || n < 4096) {  // beyond 64 bits, or too few for passes to pay
+    std::vector<__int128> sorted = values;
+    std::sort(sorted.begin(), sorted.end());
+    return std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end();
+  }
+  const auto top = static_cast<std::uint64_t>(range);
+  if (top < n - 1) return false;  // pigeonhole: n values in fewer than n slots
+  constexpr unsigned kBits = 11;
+  constexpr std::size_t kBuckets = std::size_t{1} << kBits;
+  unsigned width = 0;
+  while (width < 64 && (top >> width) != 0) ++width;
+  std::vector<std::uint64_t> a(n), b(n);
+  for (std::size_t i = 0; i < n; ++i)
+    a[i] = static_cast<std::uint64_t>(static_cast<unsigned __int128>(values[i]) - static_cast<unsigned __int128>(lo));
+  std::vector<std::size_t> count(kBuckets);
+  for (unsigned shift = 0; shift < width; shift += kBits) {  // least significant digit first: stable
+    std::fill(count.begin(), count.end(), 0);
+    for (std::uint64_t v : a) ++count[(v >> shift) & (kBuckets - 1)];
+    std::size_t sum = 0;
+    for (auto& c : count) {
+      const std::size_t here = c;
+      c = sum;
+      sum += here;
+    }
+    for (std::uint64_t v : a) b[count[(v >> shift) & (kBuckets - 1)]++] = v;
+    a.swap(b);
+  }
+  return std::adjacent_find(a.begin(), a.end()) == a.end();
 }
 
 }  // namespace interpcert

@@ -1,0 +1,11 @@
+// Per-phase wall and CPU times of a command on stderr, for the scale benchmark (bench/README.md):
+// only when the environment variable INTERPCERT_PHASE_TIMES is set, so normal output is unchanged.
+#pragma once
+
+namespace interpcert::cli {
+
+/// Prints "phase NAME: W s wall, C s cpu" for the time since the previous call (or the first
+/// call's own start); CPU is the whole process's (every thread). No-op unless enabled.
+void phase_done(const char* name);
+
+}  // namespace interpcert::cli
