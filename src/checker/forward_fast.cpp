@@ -80,7 +80,9 @@ void update(Rational& y, const Rational& e, const Rational& a, const Rational& b
   }
   y = e * y + a * b + c;
 }
-void update(Frac& y, const Frac& e, const Frac& a, const Frac& b, const Frac& c) { y = e * y + a * b + c; }
+// Frac: a b + c first, the tabulated g(z), whose parts are small when g's values are; mixed with
+// y's denominators only once (e y + a b first can need more bits than the result).
+void update(Frac& y, const Frac& e, const Frac& a, const Frac& b, const Frac& c) { y = e * y + (a * b + c); }
 
 template <class T>
 T dot(const T* a, const Token<T>& z) {
