@@ -9,6 +9,7 @@
 #include "interpcert/model.hpp"
 #include "interpcert/text_util.hpp"
 #include "softmax.hpp"
+#include "square_sum.hpp"
 #include "workers.hpp"
 
 #include <algorithm>
@@ -37,7 +38,7 @@ struct Sizes {
 Sizes sizes_of(const Model& m) {
   Sizes s;
   s.blocks = m.blocks.size();
-  SquareSum squares;  // a running mpq sum would be quadratic in the number of denominators
+  SumOfSquares squares;  // square_sum.hpp
   auto add = [&](const std::vector<Rational>& xs) {
     s.parameters += xs.size();
     for (const auto& x : xs) squares.add(x);
