@@ -289,3 +289,226 @@ TEST_CASE("checker::Frac: results exactly at the int128 boundary") {
   CHECK_THROWS_AS((void)(Frac::of(Rational(pow2(100), Integer(3))) < Frac::of(Rational(Integer(1), pow2(100) + 1))),
                   Frac::Overflow);
 }
+
+namespace {
+
+// A wide rank-one feed-forward layer of hats, as the construction builds them (proofs/
+// construction.md, step 5): for t = u.z, hat j adds H_j / delta_j (relu(t - t_j + delta_j) -
+// 2 relu(t - t_j) + relu(t - t_j - delta_j)), each neuron written as relu(c (t - beta)) / c for a
+// c from a small set; c < 0 turns a neuron around (on far left), if `turned`, in the first two
+// hats only (a neuron on over many hats would sum their slopes and values: more than 127 bits).
+// Centres t_j from `start` on, with gaps up to 2^12, widths up to the gaps (neighbouring hats overlap, a
+// support may end at the next centre), heights H_j up to 2^height_bits. With centre_bits +
+// height_bits > 127 a neuron's W b needs more than 127 bits: the slope t + offset tabulation
+// overflowed there (no machine net), the point-slope one need not.
+struct HatLayer {
+  FeedForward ff;
+  Vec u;
+  std::vector<Rational> knots;  // every t_j and t_j +- delta_j
+};
+
+Rational random_integer(std::mt19937_64& rng, unsigned bits) {
+  Integer v = 0;
+  for (unsigned k = 0; k < bits; k += 32) v = (v << 32) + Integer(static_cast<unsigned long>(rng() & 0xffffffffu));
+  v >>= (bits + 31) / 32 * 32 - bits;
+  return Rational(v);
+}
+
+HatLayer hat_layer(std::mt19937_64& rng, const Vec& u, std::size_t hats, const Rational& start, unsigned height_bits,
+                   bool turned) {
+  const std::size_t d = u.size();
+  HatLayer h;
+  h.u = u;
+  static const Rational cs[] = {Rational(1), Rational(1), Rational(2), Rational(1, 3), Rational(-1)};
+  std::vector<Rational> centre(hats), width(hats);
+  Rational t = start;
+  for (std::size_t j = 0; j < hats; ++j) t += 1 + random_integer(rng, 12), centre[j] = t;
+  for (std::size_t j = 0; j < hats; ++j) {
+    Rational room = power_of_two(12);  // up to the nearest neighbour's centre
+    if (j > 0) room = std::min(room, centre[j] - centre[j - 1]);
+    if (j + 1 < hats) room = std::min(room, centre[j + 1] - centre[j]);
+    width[j] = rng() % 3 == 0 ? room : Rational(1 + static_cast<long>(rng() % 64)) * room / 64;
+  }
+  h.ff.eta = 1;
+  h.ff.U = Matrix(3 * hats, d);
+  h.ff.b.resize(3 * hats);
+  h.ff.W = Matrix(d, 3 * hats);
+  for (std::size_t j = 0; j < hats; ++j) {
+    Vec height(d);
+    for (auto& x : height)
+      x = rng() % 4 ? random_integer(rng, height_bits) / Rational(1 + static_cast<long>(rng() % 3)) : Rational(0);
+    const Rational beta[3] = {centre[j] - width[j], centre[j], centre[j] + width[j]};
+    const long weight[3] = {1, -2, 1};
+    for (std::size_t k = 0; k < 3; ++k) {
+      const std::size_t n = 3 * j + k;
+      const Rational& c = cs[rng() % (turned && j < 2 ? std::size(cs) : std::size(cs) - 1)];
+      for (std::size_t i = 0; i < d; ++i) h.ff.U(n, i) = c * h.u[i];
+      h.ff.b[n] = -c * beta[k];
+      for (std::size_t r = 0; r < d; ++r) h.ff.W(r, n) = height[r] * Rational(weight[k]) / (width[j] * c);
+      h.knots.push_back(beta[k]);
+    }
+  }
+  return h;
+}
+
+// A token z with u.z = t (small other coordinates).
+Vec token_at(std::mt19937_64& rng, const Vec& u, const Rational& t) {
+  Vec z(u.size());
+  Rational rest = t;
+  for (std::size_t i = 1; i < u.size(); ++i) z[i] = Rational(static_cast<long>(rng() % 7) - 3), rest -= u[i] * z[i];
+  z[0] = rest / u[0];
+  return z;
+}
+
+// A t where the layer's pieces are interesting: a knot, next to one, between two, or far out.
+Rational probe(std::mt19937_64& rng, const HatLayer& h) {
+  const Rational& k = h.knots[rng() % h.knots.size()];
+  switch (rng() % 6) {
+    case 0:
+    case 1: return k;
+    case 2: return k + Rational(rng() % 2 ? 1 : -1);
+    case 3: return (k + h.knots[rng() % h.knots.size()]) / 2;
+    case 4: return k + Rational(Integer(static_cast<long>(rng() % 1000) - 500), Integer(7));
+    default: return k + power_of_two(30) * (rng() % 2 ? 1 : -1);
+  }
+}
+
+bool some_product_overflows(const FeedForward& ff) {  // some neuron's W b needs more than 127 bits
+  for (std::size_t r = 0; r < ff.W.rows; ++r)
+    for (std::size_t j = 0; j < ff.W.cols; ++j)
+      if (!fits(ff.W(r, j) * ff.b[j])) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("checker::wide hat layers whose offsets pass 127 bits: the machine path runs and equals plain") {
+  std::uint64_t seed = 46;
+  std::mt19937_64 rng(seed);
+  MESSAGE("seed " << seed);
+  PathCounts counts;
+  for (int t = 0; t < 40; ++t) {
+    const std::size_t d = 1 + rng() % 4;
+    Model m;
+    m.d = d;
+    // One or two layers along one direction u, their hats in one region near +-2^68..2^71 (the
+    // second has no turned neurons: tokens moved far by the first would meet a slope there).
+    Vec u(d);
+    for (auto& x : u) x = Rational(1 + static_cast<long>(rng() % 3)) * (rng() % 4 ? 1 : -1);
+    const Rational start = power_of_two(68 + rng() % 4) * (rng() % 2 ? 1 : -1) + random_integer(rng, 20);
+    std::vector<HatLayer> layers;
+    for (std::size_t L = 1 + rng() % 2; layers.size() < L;) {
+      layers.push_back(hat_layer(rng, u, 50 + rng() % 200, start + random_integer(rng, 16), 62, layers.empty()));
+      REQUIRE(some_product_overflows(layers.back().ff));  // the slope t + offset table did not fit
+      m.blocks.push_back(Block{std::nullopt, layers.back().ff});
+    }
+    checker::StructuredModel fast(m);
+    REQUIRE(fast.has_machine_path());
+    REQUIRE(fast.machine_pieces_missing() == 0);
+    for (int s = 0; s < 20; ++s) {
+      std::vector<Vec> seq;
+      for (std::size_t n = 1 + rng() % 5; seq.size() < n;) {
+        const HatLayer& h = layers[rng() % layers.size()];
+        seq.push_back(token_at(rng, h.u, probe(rng, h)));
+      }
+      require_agreement(m, fast, seq, rng, counts);
+    }
+  }
+  // Slopes and values stay near 62 + 3 * 14 bits, tokens near 2^71: every sequence fits.
+  MESSAGE("machine path " << counts.machine << ", refused (GMP) " << counts.refused);
+  CHECK(counts.refused == 0);
+}
+
+namespace {
+
+struct Hat {
+  Rational centre, width;
+  Vec height;
+};
+
+// out = z + sum of the hats in t = u.z (one feed-forward block), as hat_layer, every c = 1.
+Model hats_model(const Vec& u, const std::vector<Hat>& hats) {
+  const std::size_t d = u.size();
+  FeedForward ff;
+  ff.eta = 1;
+  ff.U = Matrix(3 * hats.size(), d);
+  ff.b.resize(3 * hats.size());
+  ff.W = Matrix(d, 3 * hats.size());
+  for (std::size_t j = 0; j < hats.size(); ++j)
+    for (std::size_t k = 0; k < 3; ++k) {
+      const std::size_t n = 3 * j + k;
+      for (std::size_t i = 0; i < d; ++i) ff.U(n, i) = u[i];
+      ff.b[n] = -(hats[j].centre + Rational(static_cast<long>(k) - 1) * hats[j].width);
+      for (std::size_t r = 0; r < d; ++r) ff.W(r, n) = hats[j].height[r] * Rational(k == 1 ? -2 : 1) / hats[j].width;
+    }
+  Model m;
+  m.d = d;
+  m.blocks.push_back(Block{std::nullopt, ff});
+  return m;
+}
+
+// The machine pass on one token: its output (equal to the plain pass's) or nullopt (refused).
+std::optional<Vec> machine_output(const Model& m, const checker::StructuredModel& fast, const Vec& z) {
+  const std::vector<Vec> seq = {z};
+  auto out = fast.forward_machine(Tokens(seq), {0});
+  const Vec plain = checker::forward_hardmax(m, seq)[0];
+  REQUIRE(fast.forward(seq)[0] == plain);
+  REQUIRE(fast.forward_gmp(Tokens(seq), {0})[0] == plain);
+  if (!out) return std::nullopt;
+  REQUIRE((*out)[0] == plain);
+  return (*out)[0];
+}
+
+}  // namespace
+
+TEST_CASE("checker::tabulation at the 127-bit edge: missing pieces, refused breakpoints, GMP fallback") {
+  const Vec u = {Rational(1), Rational(1)};
+  const Rational H = power_of_two(127) - 1;  // the largest Frac part
+  const Hat small{Rational(10), Rational(1), {Rational(0), Rational(5)}};
+  // Hat A at 0 of height H: its -2 H neuron does not fit (the Frac sweep refuses, the GMP one
+  // converts); pieces (-1, 0] (value H, slope H) and (0, 1] (value 0, slope -H) just fit.
+  {
+    const Model m = hats_model(u, {{Rational(0), Rational(1), {H, Rational(0)}}, small});
+    checker::StructuredModel fast(m);
+    REQUIRE(fast.has_machine_path());
+    CHECK(fast.machine_pieces_missing() == 0);
+    CHECK(machine_output(m, fast, {Rational(-1), Rational(1)}) == Vec{H - 1, Rational(1)});  // t = 0
+    CHECK(machine_output(m, fast, {Rational(9), Rational(1)}) == Vec{Rational(9), Rational(6)});  // t = 10
+  }
+  // Height 2^127: those two pieces are missing, the others are not.
+  {
+    const Model m = hats_model(u, {{Rational(0), Rational(1), {H + 1, Rational(0)}}, small});
+    checker::StructuredModel fast(m);
+    REQUIRE(fast.has_machine_path());
+    CHECK(fast.machine_pieces_missing() == 2);
+    CHECK_FALSE(machine_output(m, fast, {Rational(-1), Rational(1)}));                        // t = 0: (-1, 0]
+    CHECK_FALSE(machine_output(m, fast, {Rational(0), Rational(1, 2)}));                      // t = 1/2: (0, 1]
+    CHECK_FALSE(machine_output(m, fast, {Rational(1), Rational(0)}));                         // t = 1: (0, 1]
+    CHECK(machine_output(m, fast, {Rational(-1), Rational(0)}) == Vec{Rational(-1), Rational(0)});  // t = -1
+    CHECK(machine_output(m, fast, {Rational(2), Rational(0)}) == Vec{Rational(2), Rational(0)});    // t = 2
+    CHECK(machine_output(m, fast, {Rational(9), Rational(1)}) == Vec{Rational(9), Rational(6)});   // t = 10
+  }
+  // Breakpoints: 2^127 - 1 is the largest that fits; 2^127 leaves no machine net.
+  for (unsigned top : {0u, 1u}) {
+    const Rational centre = power_of_two(127) - 2 + Rational(top);
+    const Model m = hats_model(u, {small, {centre, Rational(1), {Rational(3), Rational(0)}}});
+    checker::StructuredModel fast(m);
+    CHECK(fast.has_machine_path() == (top == 0));
+    CHECK(fast.machine_pieces_missing() == 0);
+    const auto out = machine_output(m, fast, {Rational(9), Rational(1)});
+    CHECK(out.has_value() == (top == 0));
+    if (out) CHECK(*out == Vec{Rational(9), Rational(6)});
+  }
+  // Hats at -2^126 and 2^126: the Frac sweep's step between them (2^127) overflows, every piece
+  // fits; only tokens whose own step leaves 127 bits are refused.
+  {
+    const Rational far = power_of_two(126);
+    const Model m = hats_model(u, {{-far, Rational(1), {Rational(7), Rational(0)}}, {far - 2, Rational(1), {Rational(0), Rational(7)}}});
+    checker::StructuredModel fast(m);
+    REQUIRE(fast.has_machine_path());
+    CHECK(fast.machine_pieces_missing() == 0);
+    CHECK(machine_output(m, fast, {-far, Rational(0)}) == Vec{Rational(7) - far, Rational(0)});
+    CHECK(machine_output(m, fast, {far - 3, Rational(1)}) == Vec{far - 3, Rational(8)});
+    CHECK(machine_output(m, fast, {Rational(0), Rational(0)}) == Vec{Rational(0), Rational(0)});
+  }
+}

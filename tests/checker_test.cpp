@@ -3,6 +3,7 @@
 // false (two independent implementations of the semantics must agree).
 #include "../src/checker/claims.hpp"
 #include "../src/checker/float.hpp"
+#include "../src/checker/square_sum.hpp"
 #include "dataset_families.hpp"
 #include "interpcert/certificate.hpp"
 #include "interpcert/construct.hpp"
@@ -239,4 +240,36 @@ TEST_CASE("checker::certificates beyond H1-H4 and causal: mask and obstructions 
   std::string empty = certificate_text(order, m, model_stats(m), pre);
   empty.replace(empty.find("\"obstructions\": {\"C1\": false}"), 29, "\"obstructions\": {}");
   CHECK_THROWS_WITH_AS(check(empty, order), doctest::Contains("non-empty object of obstructions"), InputError);
+}
+
+TEST_CASE("checker::SumOfSquares equals the plain running sum of squares") {
+  const std::uint64_t seed = 47;
+  std::mt19937_64 rng(seed);
+  MESSAGE("seed " << seed);
+  for (int it = 0; it < 300; ++it) {
+    const std::size_t n = rng() % 300;
+    // Few or many distinct denominators, 1 to 3 limbs, runs of equal ones (the last-group path),
+    // integers; numerators of either sign and zero.
+    const unsigned den_bits = 1 + static_cast<unsigned>(rng() % 180);
+    const std::size_t dens = 1 + rng() % 40;
+    std::vector<Integer> den(dens);
+    for (auto& q : den) {
+      q = 1;
+      for (unsigned k = 0; k < den_bits; k += 30) q = (q << 30) + Integer(static_cast<unsigned long>(rng() % (1u << 30)));
+      if (rng() % 3 == 0) q <<= 64;  // equal low limbs (zero), different high ones
+    }
+    Rational plain(0);
+    checker::SumOfSquares fast;
+    std::size_t run = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (run == 0) run = 1 + rng() % 5;
+      const std::size_t pick = (i / run) % dens;
+      Rational x(Integer(static_cast<long>(rng() % 2001) - 1000) * (Integer(1) << static_cast<unsigned>(rng() % 100)));
+      if (rng() % 4) x /= Rational(den[pick]);
+      plain += x * x;
+      fast.add(x);
+    }
+    REQUIRE(fast.total() == plain);
+  }
+  CHECK(checker::SumOfSquares{}.total() == 0);
 }

@@ -9,6 +9,7 @@
 #include "interpcert/model.hpp"
 #include "interpcert/text_util.hpp"
 #include "softmax.hpp"
+#include "square_sum.hpp"
 #include "workers.hpp"
 
 #include <algorithm>
@@ -37,10 +38,19 @@ struct Sizes {
 Sizes sizes_of(const Model& m) {
   Sizes s;
   s.blocks = m.blocks.size();
-  SquareSum squares;  // a running mpq sum would be quadratic in the number of denominators
+  SumOfSquares squares;  // square_sum.hpp
   auto add = [&](const std::vector<Rational>& xs) {
     s.parameters += xs.size();
     for (const auto& x : xs) squares.add(x);
+  };
+  // A feed-forward W column by column: a column is one neuron (of a hat), its entries mostly share
+  // a denominator, and SumOfSquares tries the last one first. In blocks of columns, so that the
+  // row-major W is still read in order. (The order does not change the exact sum.)
+  auto add_by_columns = [&](const Matrix& a) {
+    s.parameters += a.a.size();
+    for (std::size_t j0 = 0; j0 < a.cols; j0 += 256)
+      for (std::size_t j = j0; j < std::min(a.cols, j0 + 256); ++j)
+        for (std::size_t r = 0; r < a.rows; ++r) squares.add(a(r, j));
   };
   for (const Block& b : m.blocks) {
     if (b.sa) {
@@ -59,7 +69,7 @@ Sizes sizes_of(const Model& m) {
       add({b.ff->eta});
       add(b.ff->U.a);
       add(b.ff->b);
-      add(b.ff->W.a);
+      add_by_columns(b.ff->W);
       s.max_ff_width = std::max(s.max_ff_width, b.ff->U.rows);
     }
   }

@@ -25,16 +25,24 @@ struct StructuredModel::Net {
     Dense Q, K, V, Vleft, Vright;
     bool factored = false;
   };
-  // out = eta z + g(z). Tabulated (rows of U multiples c_j u of one row u): g(z) = slope[p] t +
-  // offset[p] for t = u.z in piece p, where piece p lies between breaks[p-1] and breaks[p]; g is
-  // continuous, so at a breakpoint either piece is right. Otherwise plain: g(z) = W relu(U z + b).
+  // out = eta z + g(z). Tabulated (rows of U multiples c_j u of one row u): g is continuous and
+  // piecewise linear in t = u.z; piece p lies between breaks[p-1] and breaks[p] (at a breakpoint
+  // either piece is right), and there g(z) = value[p] + slope[p] (t - anchor(p)). Otherwise plain:
+  // g(z) = W relu(U z + b). missing[p] (Frac only; empty when none): piece p's numbers need more
+  // than 127 bits, so a token reaching it takes the GMP path.
   struct FeedForward {
     T eta;
     bool tabulated = false;
     std::vector<T> u, breaks;
-    Dense slope, offset;  // one row per piece
+    Dense slope, value;  // one row per piece
+    std::vector<bool> missing;
     Dense U, W;
     std::vector<T> b;
+    // A piece's anchor is a breakpoint at its end (the right end; the last piece's left end), 0
+    // when g has one piece: point-slope form keeps the numbers the size of g's values and slopes,
+    // where the form slope t + offset carries slope times breakpoint in the offset (for the
+    // construction's hats at 10^7 tokens, past 127 bits).
+    T anchor(std::size_t p) const { return breaks.empty() ? T{} : breaks[std::min(p, breaks.size() - 1)]; }
   };
   std::vector<std::optional<Attention>> sa;
   std::vector<std::optional<FeedForward>> ff;
@@ -72,7 +80,9 @@ void update(Rational& y, const Rational& e, const Rational& a, const Rational& b
   }
   y = e * y + a * b + c;
 }
-void update(Frac& y, const Frac& e, const Frac& a, const Frac& b, const Frac& c) { y = e * y + a * b + c; }
+// Frac: a b + c first, the tabulated g(z), whose parts are small when g's values are; mixed with
+// y's denominators only once (e y + a b first can need more bits than the result).
+void update(Frac& y, const Frac& e, const Frac& a, const Frac& b, const Frac& c) { y = e * y + (a * b + c); }
 
 template <class T>
 T dot(const T* a, const Token<T>& z) {
@@ -103,12 +113,15 @@ typename StructuredModel::Net<T>::Dense dense(const Matrix& m) {
 
 // Tabulates ff into f when the rows of U are multiples of one row (false otherwise). Reads the
 // model's numbers one at a time (no converted copy of U and W: they are most of a large model).
-// Sweep left to right. Far left (t -> -inf) a neuron is on iff c_j < 0, or c_j = 0 and b_j > 0;
-// at its breakpoint -b_j / c_j a neuron with c_j > 0 switches on, one with c_j < 0 off.
+// Sweep left to right: far left (t -> -inf) a neuron is on iff c_j < 0, or c_j = 0 and b_j > 0; at
+// its breakpoint -b_j / c_j a neuron with c_j > 0 switches on, one with c_j < 0 off. g's value at
+// the first anchor is summed directly; each next piece's value follows by continuity,
+// g(anchor) = g(breakpoint) + slope (anchor - breakpoint), so no sum of offsets is ever formed.
 template <class T>
 bool tabulate(const FeedForward& ff, typename StructuredModel::Net<T>::FeedForward& f) {
   const std::size_t w = ff.U.rows, d = ff.U.cols, dout = ff.W.rows;
   auto U = [&](std::size_t j, std::size_t c) { return from_rational<T>(ff.U(j, c)); };
+  auto W = [&](std::size_t r, std::size_t j) { return from_rational<T>(ff.W(r, j)); };
   std::size_t r0 = w, piv = d;  // first nonzero row and its first nonzero column
   for (std::size_t j = 0; j < w && r0 == w; ++j)
     for (std::size_t c = 0; c < d; ++c)
@@ -126,14 +139,20 @@ bool tabulate(const FeedForward& ff, typename StructuredModel::Net<T>::FeedForwa
     }
   }
   std::vector<T> b = numbers<T>(ff.b);
+  // Neuron j's slope W(., j) c_j, neuron by neuron: the sweep visits the neurons in breakpoint
+  // order, and reading a column of the row-major W costs a cache miss per entry (seconds at 10^7
+  // tokens). Filled in blocks of columns, so that W is read in order too.
+  std::vector<T> ws(w * dout);
+  for (std::size_t j0 = 0; j0 < w; j0 += 256)
+    for (std::size_t r = 0; r < dout; ++r)
+      for (std::size_t j = j0; j < std::min(w, j0 + 256); ++j)
+        if (coef[j].sign() != 0) ws[j * dout + r] = W(r, j) * coef[j];
   std::vector<std::pair<T, std::size_t>> at;  // (breakpoint, neuron)
-  std::vector<T> slope(dout), offset(dout);
+  std::vector<T> slope(dout), value(dout);
   auto toggle = [&](std::size_t j, int sign) {
     for (std::size_t r = 0; r < dout; ++r) {
-      const T W = from_rational<T>(ff.W(r, j));
-      T ws = W * coef[j], wb = W * b[j];
-      if (sign > 0) slope[r] += ws, offset[r] += wb;
-      else slope[r] -= ws, offset[r] -= wb;
+      if (sign > 0) slope[r] += ws[j * dout + r];
+      else slope[r] -= ws[j * dout + r];
     }
   };
   for (std::size_t j = 0; j < w; ++j) {
@@ -142,19 +161,28 @@ bool tabulate(const FeedForward& ff, typename StructuredModel::Net<T>::FeedForwa
   }
   // Neurons with equal breakpoints are toggled together below, in any order (exact sums).
   std::sort(at.begin(), at.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  f.slope.cols = f.offset.cols = dout;
-  f.slope.a.reserve((at.size() + 1) * dout);
-  f.offset.a.reserve((at.size() + 1) * dout);
+  for (std::size_t i = 0; i < at.size(); ++i)
+    if (i == 0 || !(at[i].first == at[i - 1].first)) f.breaks.push_back(at[i].first);
+  const T first = f.anchor(0);
+  for (std::size_t j = 0; j < w; ++j) {  // value = g(first) = sum of W_j relu(c_j first + b_j)
+    const T pre = coef[j] * first + b[j];
+    if (pre.sign() > 0)
+      for (std::size_t r = 0; r < dout; ++r) value[r] += W(r, j) * pre;
+  }
+  f.slope.cols = f.value.cols = dout;
+  f.slope.a.reserve((f.breaks.size() + 1) * dout);
+  f.value.a.reserve((f.breaks.size() + 1) * dout);
   auto piece = [&] {
     f.slope.a.insert(f.slope.a.end(), slope.begin(), slope.end());
-    f.offset.a.insert(f.offset.a.end(), offset.begin(), offset.end());
-    ++f.slope.rows, ++f.offset.rows;
+    f.value.a.insert(f.value.a.end(), value.begin(), value.end());
+    ++f.slope.rows, ++f.value.rows;
   };
   piece();
-  for (std::size_t i = 0; i < at.size();) {
-    const T beta = at[i].first;
+  for (std::size_t k = 0, i = 0; k < f.breaks.size(); ++k) {
+    const T& beta = f.breaks[k];  // piece k's anchor: value is g(beta)
     for (; i < at.size() && at[i].first == beta; ++i) toggle(at[i].second, coef[at[i].second].sign() > 0 ? +1 : -1);
-    f.breaks.push_back(beta);
+    const T step = f.anchor(k + 1) - beta;
+    for (std::size_t r = 0; r < dout; ++r) value[r] += slope[r] * step;
     piece();
   }
   f.u = std::move(u);
@@ -162,8 +190,43 @@ bool tabulate(const FeedForward& ff, typename StructuredModel::Net<T>::FeedForwa
   return true;
 }
 
+// The machine tabulation of ff: in Frac; when some number of that overflows, in GMP and then
+// converted piece by piece, so that only the pieces whose own slope or value needs more than 127
+// bits are missing (a token reaching one takes the GMP path). Throws Frac::Overflow when u or a
+// breakpoint does not fit (then there is no machine net).
+bool tabulate_machine(const FeedForward& ff, StructuredModel::Net<Frac>::FeedForward& f) {
+  try {
+    return tabulate<Frac>(ff, f);
+  } catch (const Frac::Overflow&) {
+    f = {};
+  }
+  StructuredModel::Net<Rational>::FeedForward q;
+  if (!tabulate<Rational>(ff, q)) return false;
+  f.u = numbers<Frac>(q.u);
+  f.breaks = numbers<Frac>(q.breaks);
+  const std::size_t pieces = q.slope.rows, dout = q.slope.cols;
+  f.slope = {pieces, dout, std::vector<Frac>(pieces * dout)};
+  f.value = {pieces, dout, std::vector<Frac>(pieces * dout)};
+  f.missing.assign(pieces, false);
+  for (std::size_t p = 0; p < pieces; ++p) try {
+      for (std::size_t r = 0; r < dout; ++r) {
+        f.slope.a[p * dout + r] = Frac::of(q.slope.row(p)[r]);
+        f.value.a[p * dout + r] = Frac::of(q.value.row(p)[r]);
+      }
+    } catch (const Frac::Overflow&) {
+      f.missing[p] = true;
+    }
+  f.tabulated = true;
+  return true;
+}
+template <class T>
+bool tabulate_as(const FeedForward& ff, typename StructuredModel::Net<T>::FeedForward& f) {
+  if constexpr (std::is_same_v<T, Frac>) return tabulate_machine(ff, f);
+  else return tabulate<T>(ff, f);
+}
+
 // The model with numbers of type T, its rank-one feed-forward layers tabulated. For T = Frac,
-// Frac::Overflow propagates (a number of the model or of a tabulation does not fit).
+// Frac::Overflow propagates (a number of the model, or a breakpoint, does not fit).
 template <class T>
 std::unique_ptr<StructuredModel::Net<T>> build_net(const Model& m) {
   using Net = StructuredModel::Net<T>;
@@ -182,14 +245,13 @@ std::unique_ptr<StructuredModel::Net<T>> build_net(const Model& m) {
     }
     if (b.ff) {
       typename Net::FeedForward f;
-      f.eta = from_rational<T>(b.ff->eta);
-      if (!tabulate<T>(*b.ff, f)) {
+      if (!tabulate_as<T>(*b.ff, f)) {
         f = {};
-        f.eta = from_rational<T>(b.ff->eta);
         f.U = dense<T>(b.ff->U);
         f.W = dense<T>(b.ff->W);
         f.b = numbers<T>(b.ff->b);
       }
+      f.eta = from_rational<T>(b.ff->eta);
       net->ff[i] = std::move(f);
     }
   }
@@ -293,7 +355,9 @@ void feed_forward(const FeedForward& ff, Token<T>& t) {
   if (ff.tabulated) {
     const T s = dot(ff.u.data(), t);
     const auto p = static_cast<std::size_t>(std::lower_bound(ff.breaks.begin(), ff.breaks.end(), s) - ff.breaks.begin());
-    for (std::size_t c = 0; c < t.size(); ++c) update(t[c], ff.eta, ff.slope.row(p)[c], s, ff.offset.row(p)[c]);
+    if (!ff.missing.empty() && ff.missing[p]) throw Frac::Overflow{};  // only a Frac net has missing pieces
+    const T step = s - ff.anchor(p);
+    for (std::size_t c = 0; c < t.size(); ++c) update(t[c], ff.eta, ff.slope.row(p)[c], step, ff.value.row(p)[c]);
     return;
   }
   Token<T> out(t.size());
@@ -343,6 +407,14 @@ StructuredModel::StructuredModel(const Model& m) : m_(m) {
 }
 
 StructuredModel::~StructuredModel() = default;
+
+std::size_t StructuredModel::machine_pieces_missing() const {
+  std::size_t n = 0;
+  if (machine_)
+    for (const auto& f : machine_->ff)
+      if (f) n += static_cast<std::size_t>(std::count(f->missing.begin(), f->missing.end(), true));
+  return n;
+}
 
 std::optional<std::vector<Vec>> StructuredModel::forward_machine(const Tokens& x,
                                                                  const std::vector<std::size_t>& positions) const {
