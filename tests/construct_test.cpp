@@ -4,10 +4,12 @@
 #include "interpcert/interpolation.hpp"
 #include "interpcert/model_stats.hpp"
 #include "interpcert/preconditions.hpp"
+#include "../src/engine/hat.hpp"
 
 #include <doctest/doctest.h>
 
 #include <iostream>
+#include <random>
 
 using namespace interpcert;
 using testing::Family;
@@ -210,4 +212,46 @@ TEST_CASE("construct::projections in machine integers give the model exact ratio
   MESSAGE(compared << " constructions compared, " << machine << " datasets on the machine path");
   CHECK(machine > 5);
   CHECK(compared > 20);
+}
+
+TEST_CASE("construct::hats_layer equals the plain formula U = u, b = (delta - t0, -t0, -delta - t0), W = D (1, -2, 1) / delta") {
+  // hats_layer's fast path (one division per coordinate, the -2 multiple by a shift) against the
+  // per-entry product and quotient, on random hats with integer and fractional entries.
+  const std::uint64_t seed = 20261202;
+  std::mt19937_64 rng(seed);
+  MESSAGE("hats_layer: seed " << seed);
+  auto entry = [&]() {
+    Rational x(Integer(static_cast<long>(rng() % 2000001) - 1000000));
+    if (rng() % 2) x /= Rational(Integer(static_cast<long>(1 + rng() % 1000)));
+    if (rng() % 8 == 0) x /= Rational(Integer(rng() | 1));
+    return x;
+  };
+  for (int it = 0; it < 60; ++it) {
+    const std::size_t d = 1 + rng() % 6, count = 1 + rng() % 12;
+    std::vector<Hat> hats;
+    for (std::size_t h = 0; h < count; ++h) {
+      Hat hat{Vec(d), entry(), entry(), Vec(d)};
+      if (hat.delta == 0) hat.delta = 1;
+      if (hat.delta < 0) hat.delta = -hat.delta;
+      for (std::size_t c = 0; c < d; ++c) hat.u[c] = entry(), hat.displacement[c] = rng() % 5 == 0 ? Rational(0) : entry();
+      hats.push_back(hat);
+    }
+    const FeedForward ff = hats_layer(hats);
+    REQUIRE(ff.U.rows == 3 * count);
+    REQUIRE(ff.W.cols == 3 * count);
+    CHECK(ff.eta == 1);
+    const Rational weight[3] = {Rational(1), Rational(-2), Rational(1)};
+    for (std::size_t h = 0; h < count; ++h) {
+      const Hat& hat = hats[h];
+      const Rational offset[3] = {hat.delta - hat.t0, -hat.t0, -hat.delta - hat.t0};
+      for (std::size_t r = 0; r < 3; ++r) {
+        const std::size_t j = 3 * h + r;
+        CHECK(ff.b[j] == offset[r]);
+        for (std::size_t c = 0; c < d; ++c) {
+          CHECK(ff.U(j, c) == hat.u[c]);
+          CHECK(ff.W(c, j) == hat.displacement[c] * weight[r] / hat.delta);
+        }
+      }
+    }
+  }
 }

@@ -172,6 +172,44 @@ TEST_CASE("linalg::SquareSum equals the plain running sum of squares") {
   CHECK(SquareSum{}.total() == 0);
 }
 
+TEST_CASE("linalg::SquareSum::add_strided (a column over its shared denominator) equals the running sum") {
+  // Random matrices whose columns share one denominator (1, small, near 2^64, beyond 2^64), or mix
+  // denominators (the per-entry fallback), added column by column, against the plain running sum.
+  const std::uint64_t seed = 20261201;
+  std::mt19937_64 rng(seed);
+  MESSAGE("SquareSum::add_strided: seed " << seed);
+  auto denominator = [&](unsigned kind) -> Integer {
+    switch (kind) {
+      case 0: return Integer(1);
+      case 1: return Integer(static_cast<long>(2 + rng() % 60));
+      case 2: return Integer(rng() | 1);
+      default: return (Integer(1) << (64 + rng() % 20)) + Integer(static_cast<long>(1 + rng() % 7));
+    }
+  };
+  for (int it = 0; it < 200; ++it) {
+    const std::size_t rows = rng() % 20, cols = 1 + rng() % 30;
+    Matrix m(rows, cols);
+    for (std::size_t j = 0; j < cols; ++j) {
+      const bool mixed = rng() % 4 == 0;
+      const Integer shared = denominator(rng() % 4);
+      for (std::size_t i = 0; i < rows; ++i) {
+        const Integer q = mixed ? denominator(rng() % 4) : shared;
+        // numerators coprime to q or not: lowest terms may leave a smaller denominator
+        Rational x(Integer(static_cast<long>(rng() % 2000001) - 1000000));
+        if (rng() % 3 == 0) x *= Rational(q);
+        m(i, j) = x / Rational(q);
+      }
+    }
+    Rational plain(0);
+    for (const Rational& x : m.a) plain += x * x;
+    SquareSum by_columns, by_entries;
+    for (std::size_t j = 0; j < cols; ++j) by_columns.add_strided(m.a.data() + j, rows, cols);
+    for (const Rational& x : m.a) by_entries.add(x);
+    CHECK(same_mpq(by_columns.total(), plain));
+    CHECK(same_mpq(by_entries.total(), plain));
+  }
+}
+
 TEST_CASE("linalg::SquareSum with hashed word denominators and ordered large ones equals the running sum") {
   // Many distinct denominators below 2^64 (the hashed groups), some beyond (the ordered map), and
   // repeats of each: every group kind, against the plain running sum.

@@ -53,9 +53,15 @@ void axpy(Vec& y, const Rational& s, const Vec& x);
 class SquareSum {
  public:
   void add(const Rational& x);
+  /// Adds x^2 for every x of first[0], first[stride], ..., first[(count - 1) stride] (a matrix
+  /// column when stride is the row length). When they share one denominator q (a column of the
+  /// construction's W: displacement / delta), their numerators' squares are summed first and the
+  /// group is looked up once; otherwise each is added as by add(). Same total as add() of each.
+  void add_strided(const Rational* first, std::size_t count, std::size_t stride);
   Rational total() const;
 
  private:
+  void add_group(mpz_srcptr den, mpz_srcptr numerator_squares);  // += numerator_squares / den^2
   Integer integers_;                   // sum of x^2 over integer x
   // denominator q -> sum of p^2 over x = p/q: hashed by value when q fits in 64 bits (the usual
   // case: at 10^7 tokens an ordered map's ~19 mpz comparisons per entry were most of model_stats),

@@ -1,6 +1,7 @@
 #include "certify_model.hpp"
 #include "commands.hpp"
 #include "float_report.hpp"
+#include "malloc_policy.hpp"
 #include "phase_times.hpp"
 #include "pipeline.hpp"
 
@@ -126,6 +127,7 @@ Runner add_certify_command(CommandLine& app) {
     if (!o->epsilon.empty()) epsilon = rational_option("--epsilon", o->epsilon);
     o->pipe.construct.staircase = o->exact;
     check_output_paths({{"--output", o->output}, {"--model-out", o->model_out}}, {o->dataset});
+    keep_freed_memory();  // large temporaries reused, not faulted in again (malloc_policy.hpp)
     Dataset ds = [&] {  // dataset_load, in two phases
       JsonDocument doc = json_load(o->dataset);
       phase_done("read json");

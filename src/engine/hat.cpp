@@ -1,5 +1,7 @@
 #include "hat.hpp"
 
+#include <gmp.h>
+
 #include <algorithm>
 
 namespace interpcert {
@@ -11,17 +13,25 @@ FeedForward hats_layer(const std::vector<Hat>& hats) {
   ff.U = Matrix(w, d);
   ff.b.resize(w);
   ff.W = Matrix(d, w);
-  static const Rational weight[3] = {Rational(1), Rational(-2), Rational(1)};
+  // W's column of neuron r is displacement * weight_r / delta, weights (1, -2, 1): one division
+  // per coordinate and hat, the -2 multiple by a shift (mpq_mul_2exp keeps lowest terms) and a
+  // sign change, instead of three multiplications and divisions (9.6 M entries at 10^7 tokens).
   for (std::size_t h = 0; h < hats.size(); ++h) {
     const Hat& hat = hats[h];
-    Rational offset[3] = {hat.delta - hat.t0, -hat.t0, -hat.delta - hat.t0};
-    for (std::size_t r = 0; r < 3; ++r) {
-      std::size_t j = 3 * h + r;
-      for (std::size_t c = 0; c < d; ++c) {
-        ff.U(j, c) = hat.u[c];
-        ff.W(c, j) = hat.displacement[c] * weight[r] / hat.delta;
-      }
-      ff.b[j] = offset[r];
+    const std::size_t j = 3 * h;
+    ff.b[j] = hat.delta - hat.t0;
+    ff.b[j + 1] = -hat.t0;
+    ff.b[j + 2] = -hat.delta - hat.t0;
+    for (std::size_t c = 0; c < d; ++c) {
+      ff.U(j, c) = hat.u[c];
+      ff.U(j + 1, c) = hat.u[c];
+      ff.U(j + 2, c) = hat.u[c];
+      mpq_ptr first = ff.W(c, j).backend().data();
+      mpq_div(first, hat.displacement[c].backend().data(), hat.delta.backend().data());
+      mpq_ptr middle = ff.W(c, j + 1).backend().data();
+      mpq_mul_2exp(middle, first, 1);
+      mpq_neg(middle, middle);
+      mpq_set(ff.W(c, j + 2).backend().data(), first);
     }
   }
   return ff;

@@ -155,6 +155,41 @@ void SquareSum::add(const Rational& x) {
   mpz_addmul(acc.backend().data(), mpq_numref(q), mpq_numref(q));
 }
 
+void SquareSum::add_group(mpz_srcptr den, mpz_srcptr numerator_squares) {
+  if (mpz_cmp_ui(den, 1) == 0) {
+    mpz_add(integers_.backend().data(), integers_.backend().data(), numerator_squares);
+    return;
+  }
+  if (mpz_fits_ulong_p(den)) {
+    Integer& acc = by_small_den_[mpz_get_ui(den)];
+    mpz_add(acc.backend().data(), acc.backend().data(), numerator_squares);
+    return;
+  }
+  Integer key(den);
+  Integer& acc = by_den_[key];
+  mpz_add(acc.backend().data(), acc.backend().data(), numerator_squares);
+}
+
+void SquareSum::add_strided(const Rational* first, std::size_t count, std::size_t stride) {
+  if (count == 0) return;
+  mpz_srcptr den = mpq_denref(first[0].backend().data());
+  bool shared = true;
+  for (std::size_t i = 1; i < count && shared; ++i)
+    shared = mpz_cmp(mpq_denref(first[i * stride].backend().data()), den) == 0;
+  if (!shared) {
+    for (std::size_t i = 0; i < count; ++i) add(first[i * stride]);
+    return;
+  }
+  // One exact integer sum of the numerators' squares over the common denominator, one lookup.
+  thread_local Integer sum;
+  mpz_set_ui(sum.backend().data(), 0);
+  for (std::size_t i = 0; i < count; ++i) {
+    mpz_srcptr p = mpq_numref(first[i * stride].backend().data());
+    mpz_addmul(sum.backend().data(), p, p);
+  }
+  add_group(den, sum.backend().data());
+}
+
 Rational SquareSum::total() const {
   std::vector<Rational> parts;
   parts.reserve(by_small_den_.size() + by_den_.size() + 1);
