@@ -62,6 +62,7 @@ class SquareSum {
 
  private:
   void add_group(mpz_srcptr den, mpz_srcptr numerator_squares);  // += numerator_squares / den^2
+  Integer& group(mpz_srcptr den);  // the sum of p^2 over x = p/den: integers_ when den = 1
   Integer integers_;                   // sum of x^2 over integer x
   // denominator q -> sum of p^2 over x = p/q: hashed by value when q fits in 64 bits (the usual
   // case: at 10^7 tokens an ordered map's ~19 mpz comparisons per entry were most of model_stats),

@@ -140,33 +140,17 @@ void axpy(Vec& y, const Rational& s, const Vec& x) {
 
 void SquareSum::add(const Rational& x) {
   mpq_srcptr q = x.backend().data();
-  if (mpz_cmp_ui(mpq_denref(q), 1) == 0) {
-    mpz_addmul(integers_.backend().data(), mpq_numref(q), mpq_numref(q));
-    return;
-  }
-  if (mpz_fits_ulong_p(mpq_denref(q))) {
-    Integer& acc = by_small_den_[mpz_get_ui(mpq_denref(q))];
-    mpz_addmul(acc.backend().data(), mpq_numref(q), mpq_numref(q));
-    return;
-  }
-  Integer den;
-  mpz_set(den.backend().data(), mpq_denref(q));
-  Integer& acc = by_den_[den];
-  mpz_addmul(acc.backend().data(), mpq_numref(q), mpq_numref(q));
+  mpz_addmul(group(mpq_denref(q)).backend().data(), mpq_numref(q), mpq_numref(q));
+}
+
+Integer& SquareSum::group(mpz_srcptr den) {
+  if (mpz_cmp_ui(den, 1) == 0) return integers_;
+  if (mpz_fits_ulong_p(den)) return by_small_den_[mpz_get_ui(den)];
+  return by_den_[Integer(den)];
 }
 
 void SquareSum::add_group(mpz_srcptr den, mpz_srcptr numerator_squares) {
-  if (mpz_cmp_ui(den, 1) == 0) {
-    mpz_add(integers_.backend().data(), integers_.backend().data(), numerator_squares);
-    return;
-  }
-  if (mpz_fits_ulong_p(den)) {
-    Integer& acc = by_small_den_[mpz_get_ui(den)];
-    mpz_add(acc.backend().data(), acc.backend().data(), numerator_squares);
-    return;
-  }
-  Integer key(den);
-  Integer& acc = by_den_[key];
+  Integer& acc = group(den);
   mpz_add(acc.backend().data(), acc.backend().data(), numerator_squares);
 }
 
