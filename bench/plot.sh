@@ -17,6 +17,7 @@ set output "scaling.svg"
 g(x) = la + b * x
 la = 0.5; b = 0.5  # not zero: fit steps relative to the start value
 set fit quiet
+set fit nologfile  # no fit.log beside the plot
 fit g(x) "$data" using (log(\$1)):(log(\$3)) via la, b
 set logscale xy
 set xlabel "tokens (sum of n_j)"
