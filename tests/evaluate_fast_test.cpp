@@ -1,6 +1,11 @@
+#include "feed_forward_plan.hpp"
+#include "interpcert/construct.hpp"
 #include "interpcert/evaluate_fast.hpp"
 #include "interpcert/evaluate_reference.hpp"
+#include "dataset_families.hpp"
 #include "random_model.hpp"
+
+#include <gmp.h>
 
 #include <doctest/doctest.h>
 
@@ -233,4 +238,107 @@ TEST_CASE("evaluate_fast::refuses softmax") {
   m.beta = Rational(1);
   CHECK_THROWS_AS(evaluate_fast(m, {}), std::invalid_argument);
   CHECK_THROWS_AS(evaluate_reference(m, {}), std::invalid_argument);
+}
+
+// --- feed_forward_plan.cpp: the pieces' running sums in machine fractions against GMP ----------
+
+namespace {
+
+// A rational from one of several magnitudes: small (ties and cancellations), near the int64 and
+// __int128 edges (the machine sums overflow there and must hand over to GMP, and come back), and
+// far beyond them.
+Rational plan_value(std::mt19937_64& rng) {
+  const Rational small = testing::random_small(rng);
+  switch (rng() % 8) {
+    case 0: return Rational(0);
+    case 1: {  // around 2^62 .. 2^64 over a small denominator
+      Integer big = (Integer(1) << (62 + static_cast<unsigned>(rng() % 3))) - Integer(static_cast<long>(rng() % 5));
+      return Rational(rng() % 2 ? big : Integer(-big)) / Rational(static_cast<long>(1 + rng() % 7));
+    }
+    case 2: {  // around 2^120 .. 2^127
+      Integer big = (Integer(1) << (120 + static_cast<unsigned>(rng() % 8))) + Integer(static_cast<long>(rng() % 3));
+      return Rational(big) / Rational(static_cast<long>(1 + rng() % 11)) * (rng() % 2 ? 1 : -1);
+    }
+    case 3: return Rational(Integer(1) << 200) * small;
+    case 4: return small / Rational(Integer(1) << (40 + static_cast<unsigned>(rng() % 30)));
+    default: return small;
+  }
+}
+
+// A rank-one layer U = c u^T (d x w), with repeated breakpoints, zero slopes, and bias columns.
+FeedForward random_rank_one_layer(std::mt19937_64& rng, std::size_t d, std::size_t w, bool edges) {
+  auto value = [&] { return edges ? plan_value(rng) : testing::random_small(rng); };
+  FeedForward ff;
+  ff.eta = 1;
+  Vec u(d);
+  for (auto& x : u) x = testing::random_small(rng);
+  ff.U = Matrix(w, d);
+  ff.b.resize(w);
+  ff.W = Matrix(d, w);
+  std::vector<Rational> betas = {value(), value(), value()};  // few distinct breakpoints: shared ones
+  for (std::size_t j = 0; j < w; ++j) {
+    Rational c = rng() % 6 == 0 ? Rational(0) : value();
+    for (std::size_t i = 0; i < d; ++i) ff.U(j, i) = c * u[i];
+    ff.b[j] = rng() % 2 ? -betas[rng() % betas.size()] * c : value();
+    for (std::size_t i = 0; i < d; ++i) ff.W(i, j) = rng() % 5 == 0 ? Rational(0) : value();
+    if (j > 0 && rng() % 3 == 0)  // a neuron undoing the previous one: the sums return to zero
+      for (std::size_t i = 0; i < d; ++i) {
+        ff.U(j, i) = ff.U(j - 1, i);
+        ff.b[j] = ff.b[j - 1];
+        ff.W(i, j) = -ff.W(i, j - 1);
+      }
+  }
+  return ff;
+}
+
+void expect_same_plan(const FeedForward& ff, const std::string& what) {
+  const FeedForwardPlan fast = plan_feed_forward(ff), plain = plan_feed_forward(ff, /*gmp_sums=*/true);
+  REQUIRE(fast.rank_one == plain.rank_one);
+  CHECK(fast.u == plain.u);
+  REQUIRE(fast.breaks == plain.breaks);
+  REQUIRE(fast.A.size() == plain.A.size());
+  for (std::size_t k = 0; k < fast.A.size(); ++k) {
+    INFO(what << ", piece " << k);
+    REQUIRE(fast.A[k] == plain.A[k]);
+    REQUIRE(fast.B[k] == plain.B[k]);
+    // Canonical GMP values (what the writers print): lowest terms, positive denominators.
+    for (const Vec* v : {&fast.A[k], &fast.B[k]})
+      for (const auto& x : *v) {
+        mpq_t copy;
+        mpq_init(copy);
+        mpq_set(copy, x.backend().data());
+        mpq_canonicalize(copy);
+        CHECK(mpq_equal(copy, x.backend().data()) != 0);
+        CHECK(mpz_cmp(mpq_denref(copy), mpq_denref(x.backend().data())) == 0);
+        mpq_clear(copy);
+      }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("feed_forward_plan::machine running sums equal the GMP ones (seeded random layers, int64/int128 edges)") {
+  const std::uint64_t seed = 20261129;
+  MESSAGE("feed_forward_plan: seed " << seed);
+  std::mt19937_64 rng(seed);
+  for (int t = 0; t < 400; ++t) {
+    const std::size_t d = 1 + rng() % 4, w = 1 + rng() % 30;
+    const bool edges = t % 2 == 1;
+    expect_same_plan(random_rank_one_layer(rng, d, w, edges), "layer " + std::to_string(t));
+  }
+}
+
+TEST_CASE("feed_forward_plan::machine running sums on the construction's hat layers") {
+  std::mt19937_64 rng(7);
+  for (int trial = 0; trial < 3; ++trial) {
+    Dataset ds = testing::make_random(rng, 2 + trial * 3, 30, 8, 2);
+    Construction c = construct_model(ds);
+    std::size_t rank_one = 0;
+    for (const Block& b : c.model.blocks)
+      if (b.ff) {
+        expect_same_plan(*b.ff, "trial " + std::to_string(trial));
+        rank_one += plan_feed_forward(*b.ff).rank_one;
+      }
+    CHECK(rank_one > 0);
+  }
 }

@@ -1,4 +1,5 @@
 #include "feed_forward_plan.hpp"
+#include "machine_rational.hpp"
 
 #include <gmp.h>
 
@@ -43,9 +44,55 @@ void add_column(Vec& acc, const Matrix& W, std::size_t j, const Rational& s, int
   }
 }
 
+// One coordinate of a running sum A or B of the pieces: a machine fraction while it and its terms
+// fit in __int128 (hat layers: ~20- to 60-bit numbers), a GMP rational otherwise. Either way the
+// exact value, in lowest terms, so a piece reads the same from both (tests/evaluate_fast_test.cpp).
+// The sums change at every breakpoint (d coordinates, twice): in GMP each change was a
+// multiplication and an addition of rationals (two gcds and allocations), half of the exact
+// verification at 10^6 tokens.
+struct RunningSum {
+  machine::Q q;
+  bool big = false;  // the value is r, not q
+  Rational r;
+
+  bool is_zero() const { return big ? r == 0 : q.n == 0; }
+  Rational value() const {
+    if (big) return r;
+    if (q.d == 1 && machine::fits64(q.n)) return Rational(static_cast<long>(q.n));  // zero, mostly
+    return machine::to_rational(q);
+  }
+  // += sign * w * s; sq is s as a machine fraction when `s_fits`.
+  void add_product(const Rational& w, const Rational& s, const machine::Q& sq, bool s_fits, int sign) {
+    if (!big && s_fits) {
+      machine::Q wq;
+      if (machine::q_of(w, wq)) {
+        try {
+          // w s unreduced (add reduces the sum: one gcd per term, not two).
+          machine::Q term{machine::mul(wq.n, sq.n), machine::mul(wq.d, sq.d)};
+          if (sign < 0) term.n = -term.n;  // never -2^127: the checked operations refuse it
+          q = machine::add(q, term);
+          return;
+        } catch (const machine::Overflow&) {
+        }
+      }
+    }
+    if (!big) r = machine::to_rational(q), big = true;
+    if (sign > 0) r += w * s;
+    else r -= w * s;
+    if (machine::q_of(r, q)) big = false;  // back to machine arithmetic once it fits again
+  }
+};
+
+void add_column_machine(std::vector<RunningSum>& acc, const Matrix& W, std::size_t j, const Rational& s, int sign) {
+  if (s == 0) return;
+  machine::Q sq;
+  const bool s_fits = machine::q_of(s, sq);
+  for (std::size_t c = 0; c < acc.size(); ++c) acc[c].add_product(W(c, j), s, sq, s_fits, sign);
+}
+
 }  // namespace
 
-FeedForwardPlan plan_feed_forward(const FeedForward& ff) {
+FeedForwardPlan plan_feed_forward(const FeedForward& ff, bool gmp_sums) {
   FeedForwardPlan plan;
   auto dir = rank_one_direction(ff.U);
   if (!dir) return plan;
@@ -71,29 +118,52 @@ FeedForwardPlan plan_feed_forward(const FeedForward& ff) {
     if (plan.breaks.empty() || plan.breaks.back() != beta[j]) plan.breaks.push_back(beta[j]);
 
   // Leftmost piece (t -> -inf): neurons with c_j < 0 are active, and constant ones with b_j > 0.
-  Vec A(d), B(d);
-  for (std::size_t j = 0; j < w; ++j) {
-    if (c[j] < 0 || (c[j] == 0 && ff.b[j] > 0)) {
-      add_column(A, ff.W, j, c[j], +1);
-      add_column(B, ff.W, j, ff.b[j], +1);
-    }
-  }
-  auto push = [&] {
-    bool zero = is_zero(A) && is_zero(B);
-    plan.A.push_back(zero ? Vec{} : A);
-    plan.B.push_back(zero ? Vec{} : B);
-  };
-  push();
-  // Crossing a breakpoint left to right: c_j > 0 neurons switch on, c_j < 0 switch off.
-  std::size_t at = 0;
-  for (const auto& bp : plan.breaks) {
-    while (at < order.size() && beta[order[at]] == bp) {
-      std::size_t j = order[at++];
-      int sgn = c[j] > 0 ? +1 : -1;
-      add_column(A, ff.W, j, c[j], sgn);
-      add_column(B, ff.W, j, ff.b[j], sgn);
+  // Then, crossing a breakpoint left to right: c_j > 0 neurons switch on, c_j < 0 switch off.
+  auto sweep = [&](auto& A, auto& B, auto add, auto push) {
+    for (std::size_t j = 0; j < w; ++j) {
+      if (c[j] < 0 || (c[j] == 0 && ff.b[j] > 0)) {
+        add(A, ff.W, j, c[j], +1);
+        add(B, ff.W, j, ff.b[j], +1);
+      }
     }
     push();
+    std::size_t at = 0;
+    for (const auto& bp : plan.breaks) {
+      while (at < order.size() && beta[order[at]] == bp) {
+        std::size_t j = order[at++];
+        int sgn = c[j] > 0 ? +1 : -1;
+        add(A, ff.W, j, c[j], sgn);
+        add(B, ff.W, j, ff.b[j], sgn);
+      }
+      push();
+    }
+  };
+  plan.A.reserve(plan.breaks.size() + 1);
+  plan.B.reserve(plan.breaks.size() + 1);
+  if (gmp_sums) {
+    Vec A(d), B(d);
+    sweep(A, B, add_column, [&] {
+      bool zero = is_zero(A) && is_zero(B);
+      plan.A.push_back(zero ? Vec{} : A);
+      plan.B.push_back(zero ? Vec{} : B);
+    });
+  } else {
+    std::vector<RunningSum> A(d), B(d);
+    auto zero = [](const std::vector<RunningSum>& v) {
+      for (const auto& x : v)
+        if (!x.is_zero()) return false;
+      return true;
+    };
+    auto values = [](const std::vector<RunningSum>& v) {
+      Vec out(v.size());
+      for (std::size_t i = 0; i < v.size(); ++i) out[i] = v[i].value();
+      return out;
+    };
+    sweep(A, B, add_column_machine, [&] {
+      const bool z = zero(A) && zero(B);
+      plan.A.push_back(z ? Vec{} : values(A));
+      plan.B.push_back(z ? Vec{} : values(B));
+    });
   }
   return plan;
 }

@@ -25,8 +25,10 @@ struct FeedForwardPlan {
 /// rank >= 2, an empty vector if U = 0. Exact.
 std::optional<Vec> rank_one_direction(const Matrix& U);
 
-/// Precomputes the pieces when U has rank <= 1 (otherwise rank_one = false).
-FeedForwardPlan plan_feed_forward(const FeedForward& ff);
+/// Precomputes the pieces when U has rank <= 1 (otherwise rank_one = false). The pieces' running
+/// sums are kept in machine fractions where they fit (machine_rational.hpp); `gmp_sums` keeps them
+/// in GMP rationals throughout, the plain path the tests compare with (the same plan either way).
+FeedForwardPlan plan_feed_forward(const FeedForward& ff, bool gmp_sums = false);
 
 /// z <- eta z + W relu(U z + b), through the pieces when the plan is rank-one; a token on a
 /// zero piece of an eta = 1 layer is left untouched. Exact.

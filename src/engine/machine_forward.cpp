@@ -1,4 +1,5 @@
 #include "machine_forward.hpp"
+#include "machine_rational.hpp"
 
 #include <gmp.h>
 
@@ -8,118 +9,7 @@
 namespace interpcert {
 namespace {
 
-using i128 = __int128;
-using u128 = unsigned __int128;
-constexpr i128 kMin128 = static_cast<i128>(static_cast<u128>(1) << 127);
-
-// Thrown where a value leaves the range; caught in run(), which then returns false.
-struct Overflow {};
-
-inline bool fits64(i128 v) { return v >= INT64_MIN && v <= INT64_MAX; }
-
-// Checked int128 arithmetic. -2^127 is refused too, so that negation (in gcd) never overflows.
-inline i128 add(i128 a, i128 b) {
-  i128 r;
-  if (__builtin_add_overflow(a, b, &r) || r == kMin128) throw Overflow{};
-  return r;
-}
-inline i128 mul(i128 a, i128 b) {
-  if (fits64(a) && fits64(b)) return a * b;  // |a b| <= 2^126: no overflow
-  i128 r;
-  if (__builtin_mul_overflow(a, b, &r) || r == kMin128) throw Overflow{};
-  return r;
-}
-
-inline std::uint64_t gcd64(std::uint64_t a, std::uint64_t b) {
-  if (a == 0) return b;
-  if (b == 0) return a;
-  const int shift = __builtin_ctzll(a | b);
-  a >>= __builtin_ctzll(a);
-  do {
-    b >>= __builtin_ctzll(b);
-    if (a > b) std::swap(a, b);
-    b -= a;
-  } while (b != 0);
-  return a << shift;
-}
-
-inline int ctz128(u128 x) {
-  const auto lo = static_cast<std::uint64_t>(x);
-  return lo ? __builtin_ctzll(lo) : 64 + __builtin_ctzll(static_cast<std::uint64_t>(x >> 64));
-}
-
-u128 gcd128(u128 a, u128 b) {
-  // One Euclid step first: b is usually a denominator of a word or less (often tiny: a hardmax
-  // mean over 2 tokens halves), so the binary loop then runs on numbers below it; a hat's
-  // ~100-bit numerator over its ~21-bit denominator costs one division.
-  if (b != 0 && (b >> 64) == 0) {
-    const auto w = static_cast<std::uint64_t>(b);
-    return gcd64(w, (a >> 64) == 0 ? static_cast<std::uint64_t>(a) % w : static_cast<std::uint64_t>(a % w));
-  }
-  if (a != 0 && (a >> 64) == 0) {
-    const auto w = static_cast<std::uint64_t>(a);
-    return gcd64(w, static_cast<std::uint64_t>(b % w));
-  }
-  if (a == 0) return b;
-  if (b == 0) return a;
-  const int shift = ctz128(a | b);
-  a >>= ctz128(a);
-  do {
-    b >>= ctz128(b);
-    if (a > b) std::swap(a, b);
-    b -= a;
-  } while (b != 0);
-  return a << shift;
-}
-
-// A value: n/d with d >= 1 (lowest terms after every operation below, so integers keep d = 1).
-struct Q {
-  i128 n = 0, d = 1;
-};
-
-inline void reduce(Q& x) {
-  if (x.d == 1) return;
-  if (x.n == 0) {
-    x.d = 1;
-    return;
-  }
-  const u128 g = gcd128(x.n < 0 ? -static_cast<u128>(x.n) : static_cast<u128>(x.n), static_cast<u128>(x.d));
-  if (g != 1) {
-    x.n /= static_cast<i128>(g);
-    x.d /= static_cast<i128>(g);
-  }
-}
-
-
-inline Q add(const Q& a, const Q& b) {
-  Q r;
-  if (a.d == b.d) {
-    r.n = add(a.n, b.n);
-    r.d = a.d;
-  } else {
-    r.n = add(mul(a.n, b.d), mul(b.n, a.d));
-    r.d = mul(a.d, b.d);
-  }
-  reduce(r);
-  return r;
-}
-
-inline Q mul(const Q& a, const Q& b) {
-  Q r{mul(a.n, b.n), 1};
-  if (a.d != 1 || b.d != 1) {
-    r.d = mul(a.d, b.d);
-    reduce(r);
-  }
-  return r;
-}
-
-inline int cmp(const Q& a, const Q& b) {
-  if (a.d == b.d) return a.n < b.n ? -1 : a.n > b.n;
-  const i128 x = mul(a.n, b.d), y = mul(b.n, a.d);
-  return x < y ? -1 : x > y;
-}
-
-inline int sign(const Q& a) { return a.n < 0 ? -1 : a.n > 0; }
+using namespace machine;
 
 // sum_c u_c x_c (len terms).
 Q dot(const Q* u, const Q* x, std::size_t len) {
@@ -144,25 +34,6 @@ void matvec(const QMatrix& M, const Q* x, Q* y) {
 
 // --- conversions ------------------------------------------------------------------------------
 
-// An integer of at most 126 bits as an __int128.
-bool int_of(mpz_srcptr z, i128& out) {
-  if (mpz_fits_slong_p(z)) {
-    out = mpz_get_si(z);
-    return true;
-  }
-  if (mpz_sizeinbase(z, 2) > 126) return false;
-  std::uint64_t limbs[2] = {0, 0};
-  std::size_t count = 0;
-  mpz_export(limbs, &count, -1, sizeof(std::uint64_t), 0, 0, z);
-  const i128 m = static_cast<i128>((static_cast<u128>(limbs[1]) << 64) | limbs[0]);
-  out = mpz_sgn(z) < 0 ? -m : m;
-  return true;
-}
-
-bool q_of(const Rational& q, Q& out) {
-  mpq_srcptr p = q.backend().data();
-  return int_of(mpq_numref(p), out.n) && int_of(mpq_denref(p), out.d);
-}
 
 bool q_vec(const Vec& v, std::vector<Q>& out) {
   out.resize(v.size());
@@ -208,26 +79,6 @@ Piece piece_of_vecs(const Vec& A, const Vec& B) {
   return p;
 }
 
-void set_mpz(mpz_ptr z, i128 v) {
-  if (fits64(v)) {
-    mpz_set_si(z, static_cast<long>(v));
-    return;
-  }
-  const u128 m = v < 0 ? -static_cast<u128>(v) : static_cast<u128>(v);
-  mpz_set_ui(z, static_cast<unsigned long>(m >> 64));
-  mpz_mul_2exp(z, z, 64);
-  mpz_add_ui(z, z, static_cast<unsigned long>(m));
-  if (v < 0) mpz_neg(z, z);
-}
-
-Rational to_rational(const Q& x) {
-  Rational r;
-  mpq_ptr p = r.backend().data();
-  set_mpz(mpq_numref(p), x.n);
-  set_mpz(mpq_denref(p), x.d);
-  mpq_canonicalize(p);  // already in lowest terms; kept so the mpq is canonical whatever happens above
-  return r;
-}
 
 // --- layers (each the formula of attention_plan.cpp / feed_forward_plan.cpp) ------------------
 
