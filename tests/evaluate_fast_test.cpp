@@ -342,3 +342,39 @@ TEST_CASE("feed_forward_plan::machine running sums on the construction's hat lay
     CHECK(rank_one > 0);
   }
 }
+
+TEST_CASE("feed_forward_plan::rank_one_direction in machine fractions equals the GMP test (seeded, int64/int128 edges)") {
+  const std::uint64_t seed = 1129;
+  MESSAGE("rank_one_direction: seed " << seed);
+  std::mt19937_64 rng(seed);
+  std::size_t rank_one = 0, refused = 0;
+  for (int t = 0; t < 600; ++t) {
+    const std::size_t d = 1 + rng() % 4, w = 1 + rng() % 12;
+    const bool edges = t % 2 == 1;
+    auto value = [&] { return edges ? plan_value(rng) : testing::random_small(rng); };
+    Vec u(d);
+    for (auto& x : u) x = value();
+    Matrix U(w, d);
+    for (std::size_t i = 0; i < w; ++i) {
+      const Rational c = rng() % 4 == 0 ? Rational(0) : value();
+      for (std::size_t j = 0; j < d; ++j) U(i, j) = c * u[j];
+    }
+    switch (rng() % 4) {  // break the rank one: by a large, a tiny, or a value-sized change
+      case 0: U(rng() % w, rng() % d) += Rational(1); break;
+      case 1: U(rng() % w, rng() % d) += Rational(1) / Rational(Integer(1) << 130); break;
+      case 2: U(rng() % w, rng() % d) = value(); break;
+      default: break;
+    }
+    const auto fast = rank_one_direction(U), plain = rank_one_direction(U, /*gmp_only=*/true);
+    INFO("matrix " << t);
+    REQUIRE(fast.has_value() == plain.has_value());
+    if (fast) {
+      CHECK(*fast == *plain);
+      ++rank_one;
+    } else {
+      ++refused;
+    }
+  }
+  CHECK(rank_one > 100);  // both outcomes are exercised
+  CHECK(refused > 100);
+}

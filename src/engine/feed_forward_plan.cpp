@@ -9,7 +9,24 @@
 
 namespace interpcert {
 
-std::optional<Vec> rank_one_direction(const Matrix& U) {
+namespace {
+
+// U(i, j) == U(i, p) u_j, in machine fractions when all three fit (the product unreduced: cmp
+// cross-multiplies), else in GMP. `uq` is u_j as a machine fraction when `u_fits`.
+bool entry_matches(const Rational& x, const Rational& pivot, const Rational& u, const machine::Q& uq, bool u_fits) {
+  machine::Q xq, pq;
+  if (u_fits && machine::q_of(x, xq) && machine::q_of(pivot, pq)) {
+    try {
+      return machine::cmp(xq, machine::Q{machine::mul(pq.n, uq.n), machine::mul(pq.d, uq.d)}) == 0;
+    } catch (const machine::Overflow&) {
+    }
+  }
+  return x == pivot * u;
+}
+
+}  // namespace
+
+std::optional<Vec> rank_one_direction(const Matrix& U, bool gmp_only) {
   const std::size_t d = U.cols;
   std::size_t r0 = U.rows, p = d;
   for (std::size_t i = 0; i < U.rows && r0 == U.rows; ++i)
@@ -22,9 +39,18 @@ std::optional<Vec> rank_one_direction(const Matrix& U) {
   if (r0 == U.rows) return Vec{};
   Vec u(d);
   for (std::size_t j = 0; j < d; ++j) u[j] = U(r0, j) / U(r0, p);
+  if (gmp_only) {
+    for (std::size_t i = 0; i < U.rows; ++i)
+      for (std::size_t j = 0; j < d; ++j)
+        if (U(i, j) != U(i, p) * u[j]) return std::nullopt;
+    return u;
+  }
+  std::vector<machine::Q> uq(d);
+  std::vector<char> u_fits(d);
+  for (std::size_t j = 0; j < d; ++j) u_fits[j] = machine::q_of(u[j], uq[j]);
   for (std::size_t i = 0; i < U.rows; ++i)
     for (std::size_t j = 0; j < d; ++j)
-      if (U(i, j) != U(i, p) * u[j]) return std::nullopt;
+      if (!entry_matches(U(i, j), U(i, p), u[j], uq[j], u_fits[j])) return std::nullopt;
   return u;
 }
 

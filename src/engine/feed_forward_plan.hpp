@@ -22,8 +22,9 @@ struct FeedForwardPlan {
 };
 
 /// The normalized direction u of a rank-one U (first nonzero coordinate 1), nullopt if U has
-/// rank >= 2, an empty vector if U = 0. Exact.
-std::optional<Vec> rank_one_direction(const Matrix& U);
+/// rank >= 2, an empty vector if U = 0. Exact. The test U(i, j) == U(i, p) u_j runs in machine
+/// fractions where they fit (machine_rational.hpp); `gmp_only`: in GMP throughout (the tests' plain path).
+std::optional<Vec> rank_one_direction(const Matrix& U, bool gmp_only = false);
 
 /// Precomputes the pieces when U has rank <= 1 (otherwise rank_one = false). The pieces' running
 /// sums are kept in machine fractions where they fit (machine_rational.hpp); `gmp_sums` keeps them
