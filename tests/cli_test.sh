@@ -167,6 +167,14 @@ expect 0 "wrote certificate" -- "$ic" certify "$root/examples/shared_top.json" -
 cmp -s "$tmp/c1.json" "$tmp/c2.json" && ok || bad "certify is not deterministic"
 expect 0 "VERIFIED (6 claims)" -- "$chk" "$tmp/c1.json" "$root/examples/shared_top.json"
 expect 0 "VERIFIED (6 claims, structured evaluation --fast)" -- "$chk" --fast "$tmp/c1.json" "$root/examples/shared_top.json"
+# INTERPCERT_PHASE_TIMES: the checker's per-phase times on stderr, stdout unchanged; silent without it.
+"$chk" --fast "$tmp/c1.json" "$root/examples/shared_top.json" >"$tmp/pt0.out" 2>"$tmp/pt0.err"
+INTERPCERT_PHASE_TIMES=1 "$chk" --fast "$tmp/c1.json" "$root/examples/shared_top.json" >"$tmp/pt1.out" 2>"$tmp/pt1.err"
+cmp -s "$tmp/pt0.out" "$tmp/pt1.out" && ok || bad "INTERPCERT_PHASE_TIMES changed the checker's stdout"
+[[ ! -s "$tmp/pt0.err" ]] && ok || bad "the checker wrote on stderr without INTERPCERT_PHASE_TIMES"
+for ph in "read certificate" "read dataset" "model parse" "fast: tabulation" "forward pass" "counts, |theta|^2"; do
+  grep -q "^phase $ph " "$tmp/pt1.err" && ok || bad "INTERPCERT_PHASE_TIMES: no line for phase $ph"
+done
 expect 0 "30461886a26c79f4c1b802e6fe92dcdf610fc69c73ae3d8dc33e86bb240b4bcf" -- "$ic" digest "$root/examples/two_sequences.json"
 # The bundled example certificates (proofs/examples) still verify.
 expect 0 "VERIFIED" -- "$chk" "$root/proofs/examples/shared_top.cert.json" "$root/examples/shared_top.json"

@@ -8,6 +8,7 @@
 #include "interpcert/errors.hpp"
 #include "interpcert/model.hpp"
 #include "interpcert/text_util.hpp"
+#include "phase_times.hpp"
 #include "softmax.hpp"
 #include "square_sum.hpp"
 #include "workers.hpp"
@@ -117,6 +118,7 @@ Finding check_exact_hardmax(const InterpolationInput& in) {
   std::string first_detail;
   std::unique_ptr<StructuredModel> fast;
   if (in.structured) fast = std::make_unique<StructuredModel>(m);
+  phase_done("fast: tabulation");
   std::atomic<std::size_t> done{0};  // output tokens compared, counted as the work is done
   auto work = [&] {
     for (std::size_t i; (i = next++) < mine.size();) {
@@ -138,6 +140,7 @@ Finding check_exact_hardmax(const InterpolationInput& in) {
     }
   };
   run_workers(in.threads, work);
+  phase_done("forward pass");
   const std::size_t checked = done;
   if (bad_count)
     return refuted(kInterpolation, count_of(bad_count, "output token") +
@@ -385,6 +388,7 @@ std::vector<Finding> check_certificate(const JsonDocument& doc, const Dataset& d
   // 2. The dataset the certificate is about.
   root.at("dataset").only_keys({"digest"});
   std::string claimed_ds = root.at("dataset").at("digest").string(), actual_ds = dataset_digest(ds);
+  phase_done("dataset digest");
   out.push_back(claimed_ds == actual_ds
                     ? verified("dataset-digest", "sha256 " + actual_ds + " of the dataset's canonical text")
                     : refuted("dataset-digest", "the dataset's canonical digest is " + actual_ds +
@@ -395,7 +399,9 @@ std::vector<Finding> check_certificate(const JsonDocument& doc, const Dataset& d
   JsonNode mnode = root.at("model");
   mnode.only_keys({"digest", "content"});
   Model m = model_from_json(mnode.at("content"));
+  phase_done("model parse");
   std::string claimed_m = mnode.at("digest").string(), actual_m = model_digest(m);
+  phase_done("model digest");
   out.push_back(claimed_m == actual_m ? verified("model-digest", "sha256 " + actual_m + " of the embedded model")
                                       : refuted("model-digest", "the embedded model's canonical digest is " + actual_m +
                                                                     ", the certificate says " + claimed_m));
@@ -459,9 +465,12 @@ std::vector<Finding> check_certificate(const JsonDocument& doc, const Dataset& d
     }
     out.push_back(failed.empty() ? verified("obstructions", shown) : refuted("obstructions", failed));
   }
+  phase_done("hypotheses, obstructions");
   if (!claims.has("interpolation")) claims.fail("missing the \"interpolation\" claim");
   out.push_back(check_interpolation(claims.at("interpolation"), m, ds, threads, shard, shards, structured));
+  phase_done("interpolation claim");
   Sizes sz = sizes_of(m);
+  phase_done("counts, |theta|^2");
   if (claims.has("counts")) out.push_back(check_counts(claims.at("counts"), sz, ds));
   if (claims.has("squared_norm")) {
     Rational claimed = claims.at("squared_norm").rational();

@@ -3,6 +3,7 @@
 // prints one line per claim and a verdict. Exit 0: all verified; 1: a claim refuted;
 // 2: unreadable input or an unknown major version.
 #include "claims.hpp"
+#include "phase_times.hpp"
 
 #include "interpcert/atomic_file.hpp"
 #include "interpcert/errors.hpp"
@@ -102,7 +103,9 @@ int run(const Options& o) {
   unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   check_output_paths({{"--verdict-out", o.verdict_out}}, {o.cert_file, o.dataset_file});
   JsonDocument cert = json_load(o.cert_file);
+  checker::phase_done("read certificate");
   Dataset ds = dataset_load(o.dataset_file);
+  checker::phase_done("read dataset");
   auto findings = checker::check_certificate(cert, ds, threads, o.shard, o.shards, o.fast);
   const checker::Finding* first_failure = nullptr;
   if (!o.verdict_out.empty()) {
@@ -117,6 +120,7 @@ int run(const Options& o) {
     write_file_atomically(o.verdict_out, verdict_to_json_text({"check", dataset_digest(ds), sha256_hex(cert.bytes()),
                                                                o.shard, o.shards, outputs, all, ds.total_outputs()}));
   }
+  checker::phase_done("claims");
   for (const auto& f : findings) {
     // Claim names and details can hold text from the certificate: printed with controls escaped.
     if (!o.quiet)
@@ -151,7 +155,9 @@ int main(int argc, char** argv) {
                 << ")\n";
       return kExitOk;
     }
-    return run(o);
+    const int status = run(o);
+    checker::phase_done("verdict and cleanup");
+    return status;
   } catch (const UsageError& e) {
     std::cerr << "interpcert-check: error: " << printable(e.what()) << "\n" << kUsageLine;
     return kExitInvalidInput;
