@@ -32,11 +32,15 @@ struct Container {
   std::uint32_t inner;
 };
 
-/// Storage for the large arrays of a document (its text, its container index). From 2 MiB, an
-/// anonymous mapping of its own with transparent huge pages requested: filling 171 MB of 4 KiB
-/// pages costs ~40,000 page faults, several times the cost of the copy itself on a virtual
-/// machine. T is trivially copyable; one element more than the capacity is allocated (zero), so
-/// a text is always followed by a '\0'.
+/// Storage for the large arrays of a document (its text, its container index). From 2 MiB,
+/// 2 MiB-aligned with transparent huge pages requested: filling 171 MB of 4 KiB pages costs
+/// ~40,000 page faults, several times the cost of the copy itself on a virtual machine. The block
+/// comes from malloc: by glibc's default policy a block this large is a mapping of its own anyway,
+/// and in a process that keeps freed memory (certify: src/cli/malloc_policy.hpp) the 1.8 GB of a
+/// 10^7-token dataset's text and index are reused by what comes after the document instead of
+/// being unmapped, then faulted in and zeroed again from DRAM. T is trivially copyable; one
+/// element more than the capacity is allocated, and the one after the contents is always zero
+/// (set_size keeps it so), so a text is always followed by a '\0'.
 template <class T>
 class BigArray {
  public:
@@ -79,39 +83,40 @@ class BigArray {
   }
 
  private:
-  static constexpr std::size_t kMapFrom = std::size_t{1} << 21;  // below 2 MiB: plain new[]
+  static constexpr std::size_t kHugePage = std::size_t{1} << 21;  // below one huge page: plain new[]
   T* data_ = nullptr;
   std::size_t size_ = 0, cap_ = 0;
-  std::size_t mapped_ = 0;  // length of the mapping in bytes (0: new[])
+  bool aligned_ = false;  // from aligned_alloc (else new[])
 
   void allocate(std::size_t capacity) {
     cap_ = capacity;
     const std::size_t bytes = (capacity + 1) * sizeof(T);
-    if (bytes >= kMapFrom) {
-      const std::size_t len = (bytes + kMapFrom - 1) & ~(kMapFrom - 1);
-      void* m = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      if (m != MAP_FAILED) {
+    if (bytes >= kHugePage) {
+      const std::size_t len = (bytes + kHugePage - 1) & ~(kHugePage - 1);
+      if (void* m = std::aligned_alloc(kHugePage, len)) {
 #ifdef MADV_HUGEPAGE
         (void)::madvise(m, len, MADV_HUGEPAGE);  // advice only: without it, 4 KiB pages
 #endif
-        data_ = static_cast<T*>(m);  // zero-filled
-        mapped_ = len;
+        data_ = static_cast<T*>(m);
+        data_[0] = T{};  // not zero-filled: only the element after the (empty) contents
+        aligned_ = true;
         return;
       }
     }
     data_ = new T[capacity + 1]();
   }
   void release() {
-    if (mapped_) ::munmap(data_, mapped_);
+    if (aligned_) std::free(data_);
     else delete[] data_;
     data_ = nullptr;
-    size_ = cap_ = mapped_ = 0;
+    size_ = cap_ = 0;
+    aligned_ = false;
   }
   void swap(BigArray& o) noexcept {
     std::swap(data_, o.data_);
     std::swap(size_, o.size_);
     std::swap(cap_, o.cap_);
-    std::swap(mapped_, o.mapped_);
+    std::swap(aligned_, o.aligned_);
   }
 };
 
