@@ -157,7 +157,9 @@ bool tabulate(const FeedForward& ff, typename StructuredModel::Net<T>::FeedForwa
   };
   for (std::size_t j = 0; j < w; ++j) {
     if (coef[j].sign() != 0) at.push_back({-b[j] / coef[j], j});
-    if (coef[j].sign() < 0 || (coef[j].sign() == 0 && b[j].sign() > 0)) toggle(j, +1);
+    // Active left of its breakpoint. A constant neuron (c_j = 0) has no slope: its value W_j relu(b_j)
+    // is in g(first) below.
+    if (coef[j].sign() < 0) toggle(j, +1);
   }
   // Neurons with equal breakpoints are toggled together below, in any order (exact sums).
   std::sort(at.begin(), at.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
