@@ -1,5 +1,7 @@
 #include "malloc_policy.hpp"
 
+#include <limits>
+
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -9,7 +11,9 @@ namespace interpcert::cli {
 void keep_freed_memory() {
 #if defined(__GLIBC__)
   mallopt(M_MMAP_MAX, 0);                 // no block gets its own mapping: all from the heap
-  mallopt(M_TRIM_THRESHOLD, 1L << 40);    // never give the heap's top back (it is reused)
+  // Never give the heap's top back (it is reused). mallopt takes an int: the largest one (2 GiB),
+  // not a larger number that would wrap (1 << 40 became 0: trim at every free).
+  mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
 #endif
 }
 
