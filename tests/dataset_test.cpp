@@ -365,6 +365,63 @@ TEST_CASE("dataset::int128_all_distinct (radix path) equals sort + adjacent_find
   CHECK(repeated > 20);
 }
 
+TEST_CASE("dataset::int128_all_distinct (bucketed early exit) equals sort + adjacent_find at bucket edges") {
+  // The radix path scatters by the top 11 bits of the offset from the minimum, then checks bucket
+  // by bucket and stops at the first repeat: repeats planted in the first bucket, the last, a
+  // middle one, at a bucket's first or last value; distinct neighbours straddling a boundary;
+  // values at the __int128 extremes; sizes around the 4096 threshold.
+  const unsigned seed = 20261129;
+  std::mt19937_64 rng(seed);
+  INFO("seed " << seed);
+  const __int128 max128 = static_cast<__int128>((~static_cast<unsigned __int128>(0)) >> 1);
+  const __int128 min128 = -max128 - 1;
+  int distinct = 0, repeated = 0;
+  for (int round = 0; round < 160; ++round) {
+    const std::size_t sizes[] = {4095, 4096, 4097, 9000, 30000};
+    const std::size_t n = sizes[round % 5];
+    const int width = 13 + static_cast<int>(rng() % 51);  // bits of the spread: 13..63
+    const __int128 base = round % 8 == 6 ? min128 : round % 8 == 7 ? max128 - ((static_cast<__int128>(1) << width) - 1)
+                                              : static_cast<__int128>(rng() % 2 ? -1 : 1) * static_cast<__int128>(rng());
+    // Distinct offsets in [0, 2^width): i * odd is a bijection modulo 2^width; the ends 0 and
+    // 2^width - 1 are put in so that the spread (and the buckets' bounds) are exactly known.
+    const std::uint64_t mask = width == 64 ? ~0ULL : (1ULL << width) - 1;
+    const std::uint64_t odd = rng() | 1;
+    std::vector<std::uint64_t> off(n);
+    for (std::size_t i = 0; i < n; ++i) off[i] = (i * odd) & mask;
+    off[0] = 0;
+    off[1] = mask;
+    std::sort(off.begin(), off.end());
+    off.erase(std::unique(off.begin(), off.end()), off.end());
+    while (off.size() < n) off.push_back(off.back() - 1);  // (never: the map is injective)
+    const unsigned high_shift = static_cast<unsigned>(width - 11);
+    const std::uint64_t bucket = std::uint64_t{1} << high_shift;  // values per bucket
+    const std::uint64_t mid = (mask >> 1) & ~(bucket - 1);         // a middle bucket's first value
+    std::vector<__int128> v(n);
+    for (std::size_t i = 0; i < n; ++i) v[i] = base + static_cast<__int128>(off[i]);
+    std::size_t at = 2 + rng() % (n - 2);  // a slot to overwrite (not the two ends)
+    switch (round % 8) {
+      case 0: break;                                                   // distinct
+      case 1: v[at] = base; break;                                     // repeat of the minimum: first bucket
+      case 2: v[at] = base + static_cast<__int128>(mask); break;       // repeat of the maximum: last bucket
+      case 3: v[at] = v[2 + rng() % (n - 2)]; break;                   // anywhere (maybe itself: distinct)
+      case 4: v[at] = base + static_cast<__int128>(mid), v[at == 2 ? 3 : 2] = base + static_cast<__int128>(mid); break;  // a bucket's first value, twice
+      case 5: v[at] = base + static_cast<__int128>(mid - 1), v[at == 2 ? 3 : 2] = base + static_cast<__int128>(mid); break;  // neighbours across a boundary: distinct (unless overwritten)
+      case 6: v[at] = base + static_cast<__int128>(mid - 1), v[at == 2 ? 3 : 2] = base + static_cast<__int128>(mid - 1); break;  // a bucket's last value, twice
+      case 7: v[at] = base + static_cast<__int128>(mask); break;       // max128 twice
+    }
+    std::shuffle(v.begin(), v.end(), rng);
+    std::vector<__int128> sorted = v;
+    std::sort(sorted.begin(), sorted.end());
+    const bool want = std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end();
+    INFO("round " << round << " n " << n << " width " << width);
+    CHECK(int128_all_distinct(v) == want);
+    (want ? distinct : repeated)++;
+  }
+  MESSAGE("seed " << seed << ": " << distinct << " distinct, " << repeated << " with repeats");
+  CHECK(distinct > 30);
+  CHECK(repeated > 80);
+}
+
 // ---- The digest command's streaming digest (dataset_digest_of_json) against the plain path --------
 
 namespace {

@@ -125,9 +125,11 @@ struct TokenRefHash {
 std::optional<std::vector<__int128>> integer_projections(const Vec& k, const std::vector<TokenRef>& xs);
 
 /// True when the values are pairwise distinct. Linear time when max - min < 2^64 (a radix sort of
-/// the offsets from the minimum, 11 bits per pass, only as many passes as the range needs: a
-/// comparison sort of 10^7 values costs ~10x more and grows as n log n); std::sort otherwise.
-/// Equal to sorting and std::adjacent_find (tests/dataset_test.cpp).
+/// the offsets from the minimum: a comparison sort of 10^7 values costs ~10x more and grows as
+/// n log n); std::sort otherwise. The radix sort goes most significant digit first (2^11 buckets
+/// by value), then sorts and scans each bucket in turn and stops at the first repeat: choose_key's
+/// failing tries (many repeats) cost about one pass. Equal to sorting and std::adjacent_find
+/// (tests/dataset_test.cpp).
 bool int128_all_distinct(const std::vector<__int128>& values);
 
 }  // namespace interpcert
