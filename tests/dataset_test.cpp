@@ -379,7 +379,8 @@ TEST_CASE("dataset::int128_all_distinct (bucketed early exit) equals sort + adja
   for (int round = 0; round < 160; ++round) {
     const std::size_t sizes[] = {4095, 4096, 4097, 9000, 30000};
     const std::size_t n = sizes[round % 5];
-    const int width = 13 + static_cast<int>(rng() % 51);  // bits of the spread: 13..63
+    // Bits of the spread, 15..63: 2^width >= n (30000 at most), so n distinct offsets exist.
+    const int width = 15 + static_cast<int>(rng() % 49);
     const __int128 base = round % 8 == 6 ? min128 : round % 8 == 7 ? max128 - ((static_cast<__int128>(1) << width) - 1)
                                               : static_cast<__int128>(rng() % 2 ? -1 : 1) * static_cast<__int128>(rng());
     // Distinct offsets in [0, 2^width): i * odd is a bijection modulo 2^width; the ends 0 and
@@ -392,7 +393,11 @@ TEST_CASE("dataset::int128_all_distinct (bucketed early exit) equals sort + adja
     off[1] = mask;
     std::sort(off.begin(), off.end());
     off.erase(std::unique(off.begin(), off.end()), off.end());
-    while (off.size() < n) off.push_back(off.back() - 1);  // (never: the map is injective)
+    // off[1] = mask may repeat another i * odd: refill with the least missing offsets.
+    for (std::uint64_t c = 1; off.size() < n; ++c)
+      if (!std::binary_search(off.begin(), off.end(), c)) off.insert(std::upper_bound(off.begin(), off.end(), c), c);
+    REQUIRE(off.size() == n);
+    REQUIRE(off.back() == mask);
     const unsigned high_shift = static_cast<unsigned>(width - 11);
     const std::uint64_t bucket = std::uint64_t{1} << high_shift;  // values per bucket
     const std::uint64_t mid = (mask >> 1) & ~(bucket - 1);         // a middle bucket's first value
