@@ -179,6 +179,9 @@ Runner add_certify_command(CommandLine& app) {
               << "  dataset digest " << digests.dataset << "\n"
               << "  model digest   " << digests.model << "\n"
               << "check it independently: interpcert-check " << o->output << " " << o->dataset << "\n";
+    keep_until_exit(std::move(ds));  // not freed one number at a time: the process ends now
+    keep_until_exit(std::move(m));
+    keep_until_exit(std::move(built));
     return static_cast<int>(kExitOk);
   };
 }
