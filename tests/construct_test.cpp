@@ -255,3 +255,46 @@ TEST_CASE("construct::hats_layer equals the plain formula U = u, b = (delta - t0
     }
   }
 }
+
+TEST_CASE("construct::a key rejected on the first eighth of the tokens is the key the full test chooses") {
+  // From 2^16 distinct tokens, choose_key rejects a key whose projections repeat among the first
+  // eighth of the tokens before testing all of them (integer tokens only). The same tokens stored
+  // as rationals take the mpq path, which tests every key on all tokens: same key, same model.
+  // Two sequences of 33,000 tokens in d = 8 with coordinates in [-2^12, 2^12]: the keys
+  // (1, t, ..., t^7) repeat for small t (t = 1, 2 already on the first eighth), distinct from t ~ 7;
+  // the last tokens are equal with different targets, so the attention route chooses a key.
+  const std::uint64_t seed = 20261130;
+  MESSAGE("construct key prefix: seed " << seed);
+  std::mt19937_64 rng(seed);
+  const std::size_t d = 8, n = 33000;
+  std::uniform_int_distribution<long> coordinate(-(1L << 12), 1L << 12);
+  Dataset ds;
+  ds.d = d;
+  Vec last(d);
+  for (auto& x : last) x = Rational(coordinate(rng));
+  for (int j = 0; j < 2; ++j) {
+    Sequence s;
+    std::vector<Vec> in;
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+      Vec z(d);
+      for (auto& x : z) x = Rational(coordinate(rng));
+      in.push_back(z);
+    }
+    in.push_back(last);
+    s.input = in;
+    s.output = {Vec(d, Rational(j))};
+    s.positions = {n - 1};
+    ds.sequences.push_back(std::move(s));
+  }
+  PreconditionReport pre = check_preconditions(ds);
+  REQUIRE(pre.verdict() == Applicability::Applies);
+  Dataset rats = ds;
+  for (auto& s : rats.sequences) s.input.store_as_rationals();
+  Construction a = construct_model(ds, {}, pre);
+  Construction b = construct_model(rats, {}, check_preconditions(rats));
+  REQUIRE(a.trace.uses_attention);
+  MESSAGE("key t = " << a.trace.key_t);
+  CHECK(a.trace.key_t > 2);
+  CHECK(a.trace.key_t == b.trace.key_t);
+  CHECK(model_to_json_text(a.model) == model_to_json_text(b.model));
+}

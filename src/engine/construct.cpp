@@ -94,6 +94,9 @@ Problem prepare(const Dataset& ds, const std::vector<std::vector<std::size_t>>* 
 
 // ---- Step 1: key direction --------------------------------------------------------------------
 
+// choose_key tests a key on the first eighth of the tokens first from this many distinct tokens on.
+constexpr std::size_t kKeyPrefixFrom = std::size_t{1} << 16;
+
 Vec moment_curve(std::size_t d, std::size_t t) {
   Vec v(d);
   Rational p(1);
@@ -776,8 +779,18 @@ class AttentionRoute {
     const std::size_t d = pb_.d;
     const bool relax = ff_ && d == 2;
     SmallDirections small(d, order_);
+    // A repeat among the first eighth of the tokens is a repeat among all of them: a key that
+    // repeats there is rejected for an eighth of a full test. The first keys fail by the birthday
+    // bound (n projections stay apart only when they range over ~n^2 values): at 10^7 tokens
+    // t = 1, 2 fail this way, and only keys that may pass cost a full pass. Not with `relax`, which
+    // accepts a key that repeats across contexts. The same key is chosen.
+    std::vector<TokenRef> head;
+    if (!relax && pb_.tokens.size() >= kKeyPrefixFrom)
+      head.assign(pb_.tokens.begin(), pb_.tokens.begin() + static_cast<std::ptrdiff_t>(pb_.tokens.size() / 8));
     for (std::size_t t = 1;; ++t) {
       k_ = ff_ ? small.next() : moment_curve(d, t);
+      if (!head.empty())
+        if (auto h = integer_projections(k_, head); h && !int128_all_distinct(*h)) continue;
       // Integer tokens (the common case): the projections in machine integers, distinctness by
       // sorting them; the same exact values as the mpq path, so the same key is chosen.
       if (auto fast = integer_projections(k_, pb_.tokens)) {
