@@ -92,7 +92,7 @@ struct RunningSum {
   Rational value() const {
     if (big) return r;
     if (q.d == 1 && machine::fits64(q.n)) return Rational(static_cast<long>(q.n));  // zero, mostly
-    return machine::to_rational(q);
+    return machine::to_rational_reduced(q);  // q is in lowest terms: every operation on it reduces
   }
   // += sign * w * s; sq is s as a machine fraction when `s_fits`; wf is w when wf.d != 0
   // (column_table), else w is read from the matrix.
