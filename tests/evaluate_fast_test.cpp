@@ -9,6 +9,7 @@
 
 #include <doctest/doctest.h>
 
+#include <climits>
 #include <iostream>
 
 using namespace interpcert;
@@ -326,6 +327,44 @@ TEST_CASE("feed_forward_plan::machine running sums equal the GMP ones (seeded ra
     const bool edges = t % 2 == 1;
     expect_same_plan(random_rank_one_layer(rng, d, w, edges), "layer " + std::to_string(t));
   }
+}
+
+TEST_CASE("feed_forward_plan::the sweep's column table of W (blocks of 32 columns, int64 edges) gives the GMP plan") {
+  const std::uint64_t seed = 20261130;
+  MESSAGE("feed_forward_plan column table: seed " << seed);
+  std::mt19937_64 rng(seed);
+  // W's entries at the table's edges: numerators and denominators of exactly int64's extremes (a
+  // fraction of int64 in the table), one past them (read from W instead), shared and distinct
+  // denominators, zero columns; widths around the blocks of 32 columns the table is built in.
+  auto edge = [&]() -> Rational {
+    const Integer top(LONG_MAX), bottom(LONG_MIN);
+    switch (rng() % 8) {
+      case 0: return Rational(top) / Rational(static_cast<long>(1 + rng() % 5));
+      case 1: return Rational(bottom) / Rational(static_cast<long>(1 + 2 * (rng() % 3)));
+      case 2: return Rational(top + Integer(1)) / Rational(static_cast<long>(1 + 2 * (rng() % 3)));
+      case 3: return Rational(static_cast<long>(1 + rng() % 9)) / Rational(top);
+      case 4: return Rational(static_cast<long>(1 + rng() % 9)) / Rational(top + Integer(2 + 2 * (rng() % 2)));
+      case 5: return Rational(0);
+      default: return testing::random_small(rng);
+    }
+  };
+  const std::size_t widths[] = {1, 31, 32, 33, 64, 65, 100};
+  int t = 0;
+  for (std::size_t w : widths)
+    for (int rep = 0; rep < 6; ++rep, ++t) {
+      const std::size_t d = 1 + rng() % 17;
+      FeedForward ff = random_rank_one_layer(rng, d, w, /*edges=*/rep % 2 == 1);
+      const Rational shared = Rational(1) / Rational(static_cast<long>(1 + rng() % 40));
+      for (std::size_t j = 0; j < w; ++j) {
+        const auto kind = rng() % 4;
+        for (std::size_t i = 0; i < d; ++i) {
+          if (kind == 0) ff.W(i, j) = 0;                                                 // a zero column
+          else if (kind == 1) ff.W(i, j) = edge();                                      // edges, distinct denominators
+          else if (kind == 2) ff.W(i, j) = Rational(static_cast<long>(rng() % 99) - 49) * shared;  // one denominator
+        }
+      }
+      expect_same_plan(ff, "layer " + std::to_string(t) + ": d = " + std::to_string(d) + ", w = " + std::to_string(w));
+    }
 }
 
 TEST_CASE("feed_forward_plan::machine running sums on the construction's hat layers") {

@@ -1,7 +1,12 @@
 #include "interpcert/errors.hpp"
 #include "interpcert/model.hpp"
+#include "interpcert/model_stats.hpp"
+#include "random_model.hpp"
 
 #include <doctest/doctest.h>
+
+#include <climits>
+#include <random>
 
 using namespace interpcert;
 
@@ -106,4 +111,96 @@ TEST_CASE("model::optional causal mask: a line after the attention (and beta) li
   CHECK(model_digest(parse(model_to_json_text(sc))) == model_digest(sc));
   CHECK(error_path(with(R"("attention": "hardmax")", R"("attention": "hardmax", "mask": "Causal")")) == "/mask");
   CHECK(error_path(with(R"("attention": "hardmax")", R"("attention": "hardmax", "mask": 1)")) == "/mask");
+}
+
+// --- model_stats.cpp: the blocked, prefetched walks against the plain entry-by-entry ones -------
+
+namespace {
+
+// An entry of a stats test matrix: zero, small, at the int64 and __int128 edges, or far beyond;
+// over the column's shared denominator `den` (then SquareSum sums the column's numerators first)
+// or its own.
+Rational stats_value(std::mt19937_64& rng, const Integer& den) {
+  Integer num;
+  switch (rng() % 9) {
+    case 0: return Rational(0);
+    case 1: num = Integer(LONG_MAX) - Integer(static_cast<long>(rng() % 3)); break;
+    case 2: num = Integer(LONG_MIN) + Integer(static_cast<long>(rng() % 3)); break;
+    case 3: num = (Integer(1) << (126 + static_cast<unsigned>(rng() % 3))) - Integer(1); break;
+    case 4: num = Integer(1) << (150 + static_cast<unsigned>(rng() % 100)); break;
+    default: num = Integer(static_cast<long>(rng() % 2001)) - Integer(1000); break;
+  }
+  if (rng() % 2) num = -num;
+  if (rng() % 4 == 0) return Rational(num) / Rational(Integer(static_cast<long>(1 + rng() % 9)));  // its own
+  return Rational(num) / Rational(den);
+}
+
+Matrix stats_matrix(std::mt19937_64& rng, std::size_t rows, std::size_t cols) {
+  Matrix m(rows, cols);
+  for (std::size_t j = 0; j < cols; ++j) {
+    const auto kind = rng() % 6;
+    // A column's denominator: 1, a word, at the word's edge (2^64 - 1 does not fit a long), or
+    // beyond a word.
+    Integer den = kind == 0 ? Integer(1)
+                  : kind == 1 ? Integer(static_cast<long>(1 + rng() % 1000))
+                  : kind == 2 ? (Integer(1) << 64) - Integer(1)
+                  : kind == 3 ? (Integer(1) << 80) + Integer(static_cast<long>(rng() % 7))
+                              : Integer(static_cast<long>(3 + rng() % 5));
+    const bool zero_column = rng() % 7 == 0;
+    for (std::size_t i = 0; i < rows; ++i) m(i, j) = zero_column ? Rational(0) : stats_value(rng, den);
+  }
+  return m;
+}
+
+void expect_same_stats(const Model& m, const std::string& what) {
+  INFO(what);
+  const ModelStats fast = model_stats(m), plain = model_stats(m, /*plain=*/true);
+  CHECK(fast.blocks == plain.blocks);
+  CHECK(fast.parameters == plain.parameters);
+  CHECK(fast.max_ff_width == plain.max_ff_width);
+  CHECK(fast.max_heads == plain.max_heads);
+  CHECK(fast.max_score_rank == plain.max_score_rank);
+  CHECK(fast.max_value_rank == plain.max_value_rank);
+  CHECK(fast.max_bits == plain.max_bits);
+  CHECK(fast.squared_norm == plain.squared_norm);
+}
+
+}  // namespace
+
+TEST_CASE("model_stats::the blocked, prefetched walks equal the plain ones (seeded; wide W, int64/int128 edges)") {
+  const std::uint64_t seed = 20261129;
+  MESSAGE("model_stats: seed " << seed);
+  std::mt19937_64 rng(seed);
+  // Widths around the walk's blocks of 32 columns (a partial last block, one column, none).
+  const std::size_t widths[] = {0, 1, 2, 31, 32, 33, 63, 64, 65, 97, 130};
+  int t = 0;
+  for (std::size_t w : widths)
+    for (std::size_t d : {std::size_t{1}, std::size_t{3}, std::size_t{16}, std::size_t{17}}) {
+      Model m;
+      m.d = d;
+      Block b;
+      FeedForward ff;
+      ff.eta = 1;
+      ff.U = stats_matrix(rng, w, d);
+      ff.b.resize(w);
+      for (auto& x : ff.b) x = stats_value(rng, Integer(static_cast<long>(1 + rng() % 4)));
+      ff.W = stats_matrix(rng, d, w);
+      if (w > 0 && t % 3 == 0) {
+        // The model's largest number in the last column (the last, partial block must be read).
+        ff.W(d - 1, w - 1) = Rational(Integer(1) << 400) / Rational(Integer(3));
+      }
+      b.ff = std::move(ff);
+      m.blocks.push_back(std::move(b));
+      expect_same_stats(m, "layer " + std::to_string(t) + ": d = " + std::to_string(d) + ", w = " + std::to_string(w));
+      ++t;
+    }
+}
+
+TEST_CASE("model_stats::the blocked walks on random models (attention, factored V, several layers)") {
+  std::mt19937_64 rng(11);
+  for (int t = 0; t < 200; ++t) {
+    Model m = testing::random_model(rng, 1 + rng() % 4, 1 + rng() % 4);
+    if (t % 2) testing::integerize(m, rng);
+    expect_same_stats(m, "model " + std::to_string(t));
+  }
 }

@@ -19,8 +19,9 @@ struct ModelStats {
   std::size_t max_bits = 0;        ///< largest numerator/denominator bit length of a parameter
 };
 
-/// Exact statistics of a model.
-ModelStats model_stats(const Model& m);
+/// Exact statistics of a model. The large matrices are read in cache-friendly blocks with
+/// prefetching; `plain` reads them entry after entry instead (the tests' reference: the same stats).
+ModelStats model_stats(const Model& m, bool plain = false);
 
 /// Rank of a matrix over Q (fraction-free elimination on a copy). Exact.
 std::size_t exact_rank(Matrix m);

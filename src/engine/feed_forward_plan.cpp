@@ -1,10 +1,12 @@
 #include "feed_forward_plan.hpp"
 #include "machine_rational.hpp"
+#include "matrix_walk.hpp"
 
 #include <gmp.h>
 
 #include <algorithm>
 #include <climits>
+#include <cstdint>
 #include <numeric>
 
 namespace interpcert {
@@ -70,6 +72,11 @@ void add_column(Vec& acc, const Matrix& W, std::size_t j, const Rational& s, int
   }
 }
 
+// An entry of W as n/d in lowest terms when both fit in int64; d == 0 when they do not.
+struct SmallFraction {
+  std::int64_t n = 0, d = 0;
+};
+
 // One coordinate of a running sum A or B of the pieces: a machine fraction while it and its terms
 // fit in __int128 (hat layers: ~20- to 60-bit numbers), a GMP rational otherwise. Either way the
 // exact value, in lowest terms, so a piece reads the same from both (tests/evaluate_fast_test.cpp).
@@ -85,13 +92,16 @@ struct RunningSum {
   Rational value() const {
     if (big) return r;
     if (q.d == 1 && machine::fits64(q.n)) return Rational(static_cast<long>(q.n));  // zero, mostly
-    return machine::to_rational(q);
+    return machine::to_rational_reduced(q);  // q is in lowest terms: every operation on it reduces
   }
-  // += sign * w * s; sq is s as a machine fraction when `s_fits`.
-  void add_product(const Rational& w, const Rational& s, const machine::Q& sq, bool s_fits, int sign) {
+  // += sign * w * s; sq is s as a machine fraction when `s_fits`; wf is w when wf.d != 0
+  // (column_table), else w is read from the matrix.
+  void add_product(const SmallFraction& wf, const Rational& w, const Rational& s, const machine::Q& sq, bool s_fits,
+                   int sign) {
     if (!big && s_fits) {
       machine::Q wq;
-      if (machine::q_of(w, wq)) {
+      if (wf.d != 0) wq = machine::Q{wf.n, wf.d};
+      if (wf.d != 0 || machine::q_of(w, wq)) {
         try {
           // w s unreduced (add reduces the sum: one gcd per term, not two).
           machine::Q term{machine::mul(wq.n, sq.n), machine::mul(wq.d, sq.d)};
@@ -109,11 +119,30 @@ struct RunningSum {
   }
 };
 
-void add_column_machine(std::vector<RunningSum>& acc, const Matrix& W, std::size_t j, const Rational& s, int sign) {
+// W's columns as fractions of int64, column after column (d entries each, in W's own lowest
+// terms). The sweep below visits W's columns in breakpoint order, i.e. at random: in the row-major
+// W a column is d struct lines w entries apart (19 MB at 10^7 tokens: a cache and a TLB miss
+// each) plus their limbs; here it is d * 16 contiguous bytes, built by one pass over W in address
+// order (matrix_walk.hpp). d == 0 marks an entry that is no such fraction: the sweep reads it from W.
+std::vector<SmallFraction> column_table(const Matrix& W) {
+  std::vector<SmallFraction> table(W.rows * W.cols);
+  walk::column_blocks(
+      W,
+      [&](std::size_t i, std::size_t j, const Rational& x) {
+        mpq_srcptr q = x.backend().data();
+        if (mpz_fits_slong_p(mpq_numref(q)) && mpz_fits_slong_p(mpq_denref(q)))
+          table[j * W.rows + i] = SmallFraction{mpz_get_si(mpq_numref(q)), mpz_get_si(mpq_denref(q))};
+      },
+      [](std::size_t, std::size_t) {});
+  return table;
+}
+
+void add_column_machine(std::vector<RunningSum>& acc, const Matrix& W, const SmallFraction* column, std::size_t j,
+                        const Rational& s, int sign) {
   if (s == 0) return;
   machine::Q sq;
   const bool s_fits = machine::q_of(s, sq);
-  for (std::size_t c = 0; c < acc.size(); ++c) acc[c].add_product(W(c, j), s, sq, s_fits, sign);
+  for (std::size_t c = 0; c < acc.size(); ++c) acc[c].add_product(column[c], W(c, j), s, sq, s_fits, sign);
 }
 
 }  // namespace
@@ -185,7 +214,11 @@ FeedForwardPlan plan_feed_forward(const FeedForward& ff, bool gmp_sums) {
       for (std::size_t i = 0; i < v.size(); ++i) out[i] = v[i].value();
       return out;
     };
-    sweep(A, B, add_column_machine, [&] {
+    const std::vector<SmallFraction> table = column_table(ff.W);
+    auto add = [&](std::vector<RunningSum>& acc, const Matrix& W, std::size_t j, const Rational& s, int sign) {
+      add_column_machine(acc, W, table.data() + j * d, j, s, sign);
+    };
+    sweep(A, B, add, [&] {
       const bool z = zero(A) && zero(B);
       plan.A.push_back(z ? Vec{} : values(A));
       plan.B.push_back(z ? Vec{} : values(B));
