@@ -360,6 +360,15 @@ TEST_CASE("json_reader::int64_row_at agrees with at(i) and int64_at element by e
   CHECK(e[1] == INT64_MAX);
   CHECK(e[2] == 0);
   CHECK(e[3] == 7);
+  // A string's closing quote is required right after its digits (not any character: "5 ]" would
+  // otherwise close a row of one), and a sign alone or an empty string is no integer.
+  for (const char* row : {R"([["5 ]"]])", R"([["1 ,2 ]"]])", R"([["-"]])", R"([[""]])", R"([["-0x"]])"}) {
+    INFO(row);
+    JsonDocument doc = json_parse(row, "f.json");
+    std::int64_t two[2];
+    CHECK_FALSE(JsonNode::root_of(doc).int64_row_at(0, 1, two));
+    CHECK_FALSE(JsonNode::root_of(doc).int64_row_at(0, 2, two));
+  }
   MESSAGE("seed " << seed << ": " << fast << " rows answered by int64_row_at, " << declined << " declined");
   CHECK(fast > 500);
   CHECK(declined > 500);
