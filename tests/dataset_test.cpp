@@ -546,8 +546,20 @@ void plain_read_input_token(const JsonNode& node, std::size_t d, Tokens& out, st
   out.push_back_ints(buf.data(), d);
 }
 
-// Every sequence's input by the plain path; the first error's text ("" if none).
-std::string plain_inputs(const std::string& text, std::vector<Tokens>& out) {
+// The output tokens as read before the row fast path (read_token at 4b405df, verbatim).
+Vec plain_read_token(const JsonNode& node, std::size_t d) {
+  std::size_t len = node.array_size();
+  if (len != d)
+    node.fail("token has " + std::to_string(len) + " numbers, expected d = " + std::to_string(d));
+  Vec v;  // built in place: no default-constructed numbers to overwrite
+  v.reserve(d);
+  for (std::size_t i = 0; i < d; ++i) v.push_back(node.rational_at(i));
+  return v;
+}
+
+// Every sequence's input and output by the plain path (the test's datasets have m_j <= n_j and
+// no positions); the first error's text ("" if none).
+std::string plain_inputs(const std::string& text, std::vector<Tokens>& out, std::vector<std::vector<Vec>>& outputs) {
   try {
     JsonDocument doc = json_parse(text, "ds.json");
     JsonNode root = JsonNode::root_of(doc);
@@ -558,6 +570,9 @@ std::string plain_inputs(const std::string& text, std::vector<Tokens>& out) {
       JsonNode in = seqs.at(j).at("input");
       out.emplace_back();
       for (std::size_t i = 0; i < in.nonempty_array_size(); ++i) plain_read_input_token(in.at(i), d, out.back(), buf);
+      JsonNode tg = seqs.at(j).at("output");
+      outputs.emplace_back();
+      for (std::size_t k = 0; k < tg.nonempty_array_size(); ++k) outputs.back().push_back(plain_read_token(tg.at(k), d));
     }
   } catch (const InputError& e) {
     return e.what();
@@ -586,7 +601,7 @@ std::string random_coordinate(std::mt19937_64& rng) {
 }
 }  // namespace
 
-TEST_CASE("dataset::token rows read in one scan give the plain reader's tokens (values, representation) and errors") {
+TEST_CASE("dataset::token rows read in one scan give the plain reader's tokens (values, representation), outputs and errors") {
   const unsigned seed = 20261130;
   std::mt19937_64 rng(seed);
   INFO("seed " << seed);
@@ -598,10 +613,11 @@ TEST_CASE("dataset::token rows read in one scan give the plain reader's tokens (
     const int oddity = static_cast<int>(rng() % 4);  // 0: integers only; else sometimes anything
     std::string text = R"({"format": "interpcert-dataset", "version": 1, "d": )" + std::to_string(d) + R"(, "sequences": [)";
     for (std::size_t j = 0; j < N; ++j) {
-      const std::size_t n = 1 + rng() % 5;
+      const std::size_t n = 1 + rng() % 5, m = 1 + rng() % n;
       text += j ? ", {\"input\": [" : "{\"input\": [";
-      for (std::size_t i = 0; i < n; ++i) {
-        text += (i ? "," + blank() : "") + blank();
+      for (std::size_t i = 0; i < n + m; ++i) {  // n input tokens, then m output tokens
+        if (i == n) text += "], \"output\": [";
+        text += (i && i != n ? "," + blank() : "") + blank();
         if (oddity && rng() % 40 == 0) {  // not a token
           text += random_coordinate(rng);
           continue;
@@ -618,14 +634,13 @@ TEST_CASE("dataset::token rows read in one scan give the plain reader's tokens (
         }
         text += blank() + "]";
       }
-      std::string zeros;
-      for (std::size_t c = 0; c < d; ++c) zeros += c ? ", 0" : "0";
-      text += "], \"output\": [[" + zeros + "]]}";
+      text += "]}";
     }
     text += "]}";
     INFO(text);
     std::vector<Tokens> plain;
-    const std::string plain_error = plain_inputs(text, plain);
+    std::vector<std::vector<Vec>> plain_outputs;
+    const std::string plain_error = plain_inputs(text, plain, plain_outputs);
     std::string error;
     Dataset ds;
     try {
@@ -643,6 +658,7 @@ TEST_CASE("dataset::token rows read in one scan give the plain reader's tokens (
     for (std::size_t j = 0; j < plain.size(); ++j) {
       CHECK(ds.sequences[j].input == plain[j]);
       CHECK(ds.sequences[j].input.is_integer() == plain[j].is_integer());  // the same representation
+      CHECK(ds.sequences[j].output == plain_outputs[j]);
       (plain[j].is_integer() ? compact : fallback)++;
     }
   }
