@@ -353,6 +353,8 @@ TEST_CASE("json_reader::int64_row_at agrees with at(i) and int64_at element by e
   std::int64_t x = 0;
   CHECK_FALSE(JsonNode::root_of(scalar).at(0).int64_row_at(0, 1, &x));
   CHECK(JsonNode::root_of(scalar).int64_row_at(0, 1, &x) == false);  // 7 is not a row
+  JsonDocument one = json_parse("[[1]]", "f.json");
+  CHECK_FALSE(JsonNode::root_of(one).int64_row_at(0, 0, &x));  // not a row of 0 elements
   JsonDocument edges = json_parse(R"([[-9223372036854775808, "9223372036854775807", "-0", "007"]])", "f.json");
   std::int64_t e[4];
   REQUIRE(JsonNode::root_of(edges).int64_row_at(0, 4, e));

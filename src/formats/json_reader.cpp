@@ -885,7 +885,7 @@ bool JsonNode::int64_row_at(std::size_t i, std::size_t d, std::int64_t* out) con
   std::uint64_t p;
   std::uint32_t c;
   locate(i, p, c);
-  if (t_->text[p] != '[') return false;
+  if (t_->text[p] != '[' || d == 0) return false;  // d = 0: no row to close with ']' below
   // The text is valid JSON: a literal accepted here is whole when a string's closing quote
   // follows its digits, and a number's digits are followed by blanks, ',' or ']' (int64_at's
   // test: not '.', 'e', 'E'). Then ',' after each of the first d - 1 and ']' after the last
