@@ -522,3 +522,150 @@ TEST_CASE("dataset::digest_of_json equals the digest of the read dataset, and fa
   JsonDocument doc = json_parse(dataset_to_json_text(big), "big.json");
   CHECK(dataset_digest_of_json(JsonNode::root_of(doc)) == sha256_hex(dataset_canonical_text(big)));
 }
+
+// ---- The token rows' fast path (JsonNode::int64_row_at) against the plain reader ---------------
+
+namespace {
+
+// The input tokens as dataset_from_json read them before the row fast path (dataset.cpp at
+// 4b405df: read_input_token on in.at(i), verbatim): the plain path, with its errors.
+void plain_read_input_token(const JsonNode& node, std::size_t d, Tokens& out, std::vector<std::int64_t>& buf) {
+  std::size_t len = node.array_size();
+  if (len != d)
+    node.fail("token has " + std::to_string(len) + " numbers, expected d = " + std::to_string(d));
+  buf.resize(d);
+  for (std::size_t i = 0; i < d; ++i)
+    if (!node.int64_at(i, buf[i])) {
+      Vec v;
+      v.reserve(d);
+      for (std::size_t k = 0; k < i; ++k) v.emplace_back(static_cast<long long>(buf[k]));
+      for (std::size_t k = i; k < d; ++k) v.push_back(node.rational_at(k));
+      out.push_back(v);
+      return;
+    }
+  out.push_back_ints(buf.data(), d);
+}
+
+// The output tokens as read before the row fast path (read_token at 4b405df, verbatim).
+Vec plain_read_token(const JsonNode& node, std::size_t d) {
+  std::size_t len = node.array_size();
+  if (len != d)
+    node.fail("token has " + std::to_string(len) + " numbers, expected d = " + std::to_string(d));
+  Vec v;  // built in place: no default-constructed numbers to overwrite
+  v.reserve(d);
+  for (std::size_t i = 0; i < d; ++i) v.push_back(node.rational_at(i));
+  return v;
+}
+
+// Every sequence's input and output by the plain path (the test's datasets have m_j <= n_j and
+// no positions); the first error's text ("" if none).
+std::string plain_inputs(const std::string& text, std::vector<Tokens>& out, std::vector<std::vector<Vec>>& outputs) {
+  try {
+    JsonDocument doc = json_parse(text, "ds.json");
+    JsonNode root = JsonNode::root_of(doc);
+    const auto d = static_cast<std::size_t>(root.at("d").integer(1, 1 << 20));
+    JsonNode seqs = root.at("sequences");
+    std::vector<std::int64_t> buf;
+    for (std::size_t j = 0; j < seqs.array_size(); ++j) {
+      JsonNode in = seqs.at(j).at("input");
+      out.emplace_back();
+      for (std::size_t i = 0; i < in.nonempty_array_size(); ++i) plain_read_input_token(in.at(i), d, out.back(), buf);
+      JsonNode tg = seqs.at(j).at("output");
+      outputs.emplace_back();
+      for (std::size_t k = 0; k < tg.nonempty_array_size(); ++k) outputs.back().push_back(plain_read_token(tg.at(k), d));
+    }
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// A coordinate's JSON text: integer literals of every spelling (leading zeros, "-0", int64's
+// ends and one beyond), decimals, exponents, fractions, escapes, blanks in strings, and junk.
+std::string random_coordinate(std::mt19937_64& rng) {
+  static const std::vector<std::string> odd = {
+      "\"007\"", "\"-007\"", "\"-0\"", "-0", "\"000000000000000000000000000000001\"", "\"-00009223372036854775808\"",
+      "\"9223372036854775808\"", "-9223372036854775809", "9223372036854775808", "\"18446744073709551616\"",
+      "\"99999999999999999999\"", "\"1e2\"", "1E2", "1e-2", "2.0", "\"2.0\"", "\"4/2\"", "\"1/0\"", "\"\"", "\"-\"",
+      "\"+5\"", "\" 5\"", "\"5 \"", "\"5\\t\"", "\"\\u0035\"", "\"1\\u0032\"", "\"x\"", "\"--5\"", "\"1e999999\"",
+      "null", "true", "[1]", "{}", "{\"5\": 5}", "[]"};
+  switch (rng() % 6) {
+    case 0: return odd[rng() % odd.size()];
+    case 1: return random_number(rng).first;
+    case 2: return std::to_string(static_cast<std::int64_t>(rng()));
+    default: {
+      const std::string t = std::to_string(static_cast<long>(rng() % 2000001) - 1000000);
+      return rng() % 2 ? t : "\"" + t + "\"";
+    }
+  }
+}
+}  // namespace
+
+TEST_CASE("dataset::token rows read in one scan give the plain reader's tokens (values, representation), outputs and errors") {
+  const unsigned seed = 20261130;
+  std::mt19937_64 rng(seed);
+  INFO("seed " << seed);
+  static const std::vector<std::string> blanks = {"", " ", "  ", "\n ", "\t", "\r\n"};
+  auto blank = [&] { return blanks[rng() % blanks.size()]; };
+  std::size_t ok = 0, failed = 0, compact = 0, fallback = 0;
+  for (int round = 0; round < 800; ++round) {
+    const std::size_t d = 1 + rng() % 4, N = 1 + rng() % 3;
+    const int oddity = static_cast<int>(rng() % 4);  // 0: integers only; else sometimes anything
+    std::string text = R"({"format": "interpcert-dataset", "version": 1, "d": )" + std::to_string(d) + R"(, "sequences": [)";
+    for (std::size_t j = 0; j < N; ++j) {
+      const std::size_t n = 1 + rng() % 5, m = 1 + rng() % n;
+      text += j ? ", {\"input\": [" : "{\"input\": [";
+      for (std::size_t i = 0; i < n + m; ++i) {  // n input tokens, then m output tokens
+        if (i == n) text += "], \"output\": [";
+        text += (i && i != n ? "," + blank() : "") + blank();
+        if (oddity && rng() % 40 == 0) {  // not a token
+          text += random_coordinate(rng);
+          continue;
+        }
+        const std::size_t r = rng() % 80;
+        const std::size_t len = oddity && r == 0 ? d + 1 : oddity && r == 1 ? d - 1 : d;  // wrong lengths
+        text += "[" + blank();
+        for (std::size_t c = 0; c < len; ++c) {
+          text += c ? blank() + "," + blank() : "";
+          // oddity 3: valid numbers of every kind (mostly the rational storage), else anything
+          text += oddity == 3 && rng() % 3 == 0 ? random_number(rng).first
+                  : oddity && rng() % 10 == 0   ? random_coordinate(rng)
+                                                : std::to_string(static_cast<long>(rng() % 2000001) - 1000000);
+        }
+        text += blank() + "]";
+      }
+      text += "]}";
+    }
+    text += "]}";
+    INFO(text);
+    std::vector<Tokens> plain;
+    std::vector<std::vector<Vec>> plain_outputs;
+    const std::string plain_error = plain_inputs(text, plain, plain_outputs);
+    std::string error;
+    Dataset ds;
+    try {
+      ds = parse(text);
+    } catch (const InputError& e) {
+      error = e.what();
+    }
+    CHECK(error == plain_error);
+    if (!error.empty() || !plain_error.empty()) {
+      ++failed;
+      continue;
+    }
+    ++ok;
+    REQUIRE(ds.sequences.size() == plain.size());
+    for (std::size_t j = 0; j < plain.size(); ++j) {
+      CHECK(ds.sequences[j].input == plain[j]);
+      CHECK(ds.sequences[j].input.is_integer() == plain[j].is_integer());  // the same representation
+      CHECK(ds.sequences[j].output == plain_outputs[j]);
+      (plain[j].is_integer() ? compact : fallback)++;
+    }
+  }
+  MESSAGE("seed " << seed << ": " << ok << " datasets read (" << compact << " int64 and " << fallback
+                  << " rational sequences), " << failed << " errors");
+  CHECK(ok > 200);
+  CHECK(failed > 100);
+  CHECK(compact > 200);
+  CHECK(fallback > 50);
+}

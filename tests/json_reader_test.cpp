@@ -245,6 +245,137 @@ TEST_CASE("json_reader::int64_at agrees with rational_at on seeded random elemen
   CHECK(declined > 500);
 }
 
+namespace {
+// A random element of a token row for int64_row_at's test: integer literals (edges, leading
+// zeros, "-0", int64's ends and one beyond), decimals, exponents, fractions, escapes, blanks inside
+// strings, other kinds of values and nested junk; as JSON text.
+std::string random_row_element(std::mt19937_64& rng) {
+  static const std::vector<std::string> numbers = {
+      "0", "-0", "9223372036854775807", "-9223372036854775808", "9223372036854775808", "-9223372036854775809",
+      "922337203685477580", "9223372036854775799", "18446744073709551615", "18446744073709551616",
+      "99999999999999999999", "-99999999999999999999", "1e2", "1E2", "-1e-2", "1.0", "-0.0", "0.5", "1e300", "12"};
+  static const std::vector<std::string> strings = {
+      "\"007\"", "\"-007\"", "\"-0\"", "\"00000000000000000000000000042\"", "\"-00009223372036854775808\"",
+      "\"9223372036854775807\"", "\"-9223372036854775808\"", "\"9223372036854775808\"", "\"-9223372036854775809\"",
+      "\"4/2\"", "\"1/3\"", "\"1.5\"", "\"2e3\"", "\"\"", "\"-\"", "\"+5\"", "\" 5\"", "\"5 \"", "\"5\\n\"",
+      "\"--5\"", "\"1-\"", "\"0x10\"", "\"12\\u0033\"", "\"\\u0031\"", "\"\\\"1\"", "\"abc\"", "\"1.\"", "\".5\""};
+  static const std::vector<std::string> junk = {"true", "false", "null", "[]", "[1]", "[[1, 2]]", "{}", "{\"1\": 2}",
+                                                "{\"a\": [1]}", "[\"1\"]"};
+  switch (rng() % 8) {
+    case 0: return numbers[rng() % numbers.size()];
+    case 1: return strings[rng() % strings.size()];
+    case 2: return junk[rng() % junk.size()];
+    case 3: {
+      const std::string t = std::to_string(static_cast<std::int64_t>(rng()));  // anywhere in int64
+      return rng() % 2 ? t : "\"" + t + "\"";
+    }
+    case 4: {  // digits with leading zeros and signs, some beyond 64 bits: strings
+      std::string t = rng() % 3 == 0 ? "-" : "";
+      for (std::size_t k = 0, len = 1 + rng() % 22; k < len; ++k) t += static_cast<char>('0' + rng() % 10);
+      return "\"" + t + "\"";
+    }
+    default: {
+      const std::string t = std::to_string(static_cast<long>(rng() % 2000001) - 1000000);
+      return rng() % 2 ? t : "\"" + t + "\"";
+    }
+  }
+}
+
+std::string random_blank(std::mt19937_64& rng) {
+  static const std::vector<std::string> blanks = {"", "", " ", "  ", "\n", "\t", "\r\n ", " \n\t"};
+  return blanks[rng() % blanks.size()];
+}
+}  // namespace
+
+// int64_row_at is the dataset reader's fast path for a whole token row: whenever it answers, the
+// row is an array of d elements that int64_at accepts one by one (the plain path), with the same
+// values; and it answers for every such row.
+TEST_CASE("json_reader::int64_row_at agrees with at(i) and int64_at element by element on seeded random rows") {
+  const unsigned seed = 20261130;
+  INFO("seed " << seed);
+  std::mt19937_64 rng(seed);
+  std::size_t fast = 0, declined = 0;
+  for (int round = 0; round < 600; ++round) {
+    const std::size_t d = 1 + rng() % 4;
+    const bool clean = rng() % 2 == 0;  // rows mostly of integers (most answered) or anything
+    std::string doc = "[" + random_blank(rng);
+    const std::size_t rows = 1 + rng() % 8;
+    for (std::size_t i = 0; i < rows; ++i) {
+      if (i) doc += random_blank(rng) + "," + random_blank(rng);
+      if (rng() % 10 == 0) {  // not a row: a scalar or an object
+        doc += random_row_element(rng);
+        continue;
+      }
+      // Mostly d elements; sometimes one fewer or more, or none.
+      const std::size_t r = rng() % 6;
+      const std::size_t len = r == 0 ? d + 1 : r == 1 ? d - 1 : r == 2 && rng() % 4 == 0 ? 0 : d;
+      doc += "[" + random_blank(rng);
+      for (std::size_t k = 0; k < len; ++k) {
+        if (k) doc += random_blank(rng) + "," + random_blank(rng);
+        doc += clean && rng() % 8 ? std::to_string(static_cast<long>(rng() % 2000001) - 1000000) : random_row_element(rng);
+      }
+      doc += random_blank(rng) + "]";
+    }
+    doc += random_blank(rng) + "]";
+    INFO(doc << " d = " << d);
+    JsonDocument parsed = json_parse(doc, "f.json");
+    JsonNode a = JsonNode::root_of(parsed);
+    JsonNode b = JsonNode::root_of(parsed);  // a separate cursor for the plain path
+    JsonNode backwards = JsonNode::root_of(parsed);  // and one that steps back (no cached position)
+    for (std::size_t i = 0; i < rows; ++i) {
+      INFO("row " << i);
+      std::vector<std::int64_t> got(d + 1, 12345), back(d + 1, 12345), want(d, 0);
+      const bool ok = a.int64_row_at(i, d, got.data());
+      const bool ok_back = backwards.int64_row_at(rows - 1 - i, d, back.data());
+      JsonNode row = b.at(i);
+      bool plain_ok = row.is_array() && row.array_size() == d;
+      for (std::size_t k = 0; plain_ok && k < d; ++k) plain_ok = row.int64_at(k, want[k]);
+      CHECK(ok == plain_ok);
+      if (ok && plain_ok) {
+        CHECK(std::vector<std::int64_t>(got.begin(), got.begin() + static_cast<std::ptrdiff_t>(d)) == want);
+        CHECK(got[d] == 12345);  // nothing written beyond the row
+      }
+      (ok ? fast : declined)++;
+      // The same answers stepping backwards (row rows - 1 - i).
+      JsonNode other = JsonNode::root_of(parsed).at(rows - 1 - i);
+      bool other_ok = other.is_array() && other.array_size() == d;
+      std::vector<std::int64_t> other_want(d, 0);
+      for (std::size_t k = 0; other_ok && k < d; ++k) other_ok = other.int64_at(k, other_want[k]);
+      CHECK(ok_back == other_ok);
+      if (ok_back && other_ok)
+        CHECK(std::vector<std::int64_t>(back.begin(), back.begin() + static_cast<std::ptrdiff_t>(d)) == other_want);
+    }
+    std::int64_t x;
+    CHECK_FALSE(a.int64_row_at(rows, d, &x));  // out of range: declined
+  }
+  // Not an array, and the int64 edges exactly.
+  JsonDocument scalar = json_parse("[7]", "f.json");
+  std::int64_t x = 0;
+  CHECK_FALSE(JsonNode::root_of(scalar).at(0).int64_row_at(0, 1, &x));
+  CHECK(JsonNode::root_of(scalar).int64_row_at(0, 1, &x) == false);  // 7 is not a row
+  JsonDocument one = json_parse("[[1]]", "f.json");
+  CHECK_FALSE(JsonNode::root_of(one).int64_row_at(0, 0, &x));  // not a row of 0 elements
+  JsonDocument edges = json_parse(R"([[-9223372036854775808, "9223372036854775807", "-0", "007"]])", "f.json");
+  std::int64_t e[4];
+  REQUIRE(JsonNode::root_of(edges).int64_row_at(0, 4, e));
+  CHECK(e[0] == INT64_MIN);
+  CHECK(e[1] == INT64_MAX);
+  CHECK(e[2] == 0);
+  CHECK(e[3] == 7);
+  // A string's closing quote is required right after its digits (not any character: "5 ]" would
+  // otherwise close a row of one), and a sign alone or an empty string is no integer.
+  for (const char* row : {R"([["5 ]"]])", R"([["1 ,2 ]"]])", R"([["-"]])", R"([[""]])", R"([["-0x"]])"}) {
+    INFO(row);
+    JsonDocument doc = json_parse(row, "f.json");
+    std::int64_t two[2];
+    CHECK_FALSE(JsonNode::root_of(doc).int64_row_at(0, 1, two));
+    CHECK_FALSE(JsonNode::root_of(doc).int64_row_at(0, 2, two));
+  }
+  MESSAGE("seed " << seed << ": " << fast << " rows answered by int64_row_at, " << declined << " declined");
+  CHECK(fast > 500);
+  CHECK(declined > 500);
+}
+
 // Pins (issue 13): the exact messages of the tree reader (nlohmann) as it was on main when the streaming rewrite was merged,
 // recorded from that reader, for every kind of syntax error, paths in deep structures,
 // duplicate keys, unknown fields (reported in sorted key order) and the number forms.

@@ -79,8 +79,11 @@ void read_sequence(const JsonNode& s, const Header& h, Sequence& out, std::vecto
   s.only_keys({"input", "output", "positions", "comment", "name"});
   JsonNode in = s.at("input");
   std::size_t n = in.nonempty_array_size();
+  buf.resize(h.d);
   for (std::size_t i = 0; i < n; ++i) {
-    read_input_token(in.at(i), h.d, out.input, buf);
+    // A row of int64 literals in one scan of its text; anything else (or an error) token by token.
+    if (in.int64_row_at(i, h.d, buf.data())) out.input.push_back_ints(buf.data(), h.d);
+    else read_input_token(in.at(i), h.d, out.input, buf);
     if (i == 0) out.input.reserve(n);
   }
   JsonNode tg = s.at("output");
@@ -89,7 +92,16 @@ void read_sequence(const JsonNode& s, const Header& h, Sequence& out, std::vecto
     tg.fail("m_j = " + std::to_string(m) + " output tokens but only n_j = " + std::to_string(n) +
             " input tokens (need 1 <= m_j <= n_j)");
   out.output.reserve(m);
-  for (std::size_t k = 0; k < m; ++k) out.output.push_back(read_token(tg.at(k), h.d));
+  for (std::size_t k = 0; k < m; ++k) {
+    if (tg.int64_row_at(k, h.d, buf.data())) {  // as for the inputs: the values rational_at reads
+      Vec v;
+      v.reserve(h.d);
+      for (std::size_t c = 0; c < h.d; ++c) v.emplace_back(static_cast<long long>(buf[c]));
+      out.output.push_back(std::move(v));
+    } else {
+      out.output.push_back(read_token(tg.at(k), h.d));
+    }
+  }
   if (s.has("positions")) {
     JsonNode ps = s.at("positions");
     if (ps.array_size() != m)

@@ -857,6 +857,52 @@ bool JsonNode::int64_at(std::size_t i, std::int64_t& out) const {
   return d == ',' || d == ']' || d == '}' || is_ws(d);
 }
 
+namespace {
+// "-"? then at least one digit, with a value in int64 (leading zeros allowed: "007" is 7, "-0" is
+// 0), at s: true, its value in `out` and s past its last digit. What std::from_chars accepts as
+// an int64, the rest of the text aside (tests/json_reader_test.cpp compares the two).
+inline bool scan_int64(const char*& s, std::int64_t& out) {
+  const bool negative = *s == '-';
+  const char* q = s + (negative ? 1 : 0);
+  if (!is_digit(*q)) return false;
+  // Up to 2^63 / 10, ten times the value plus a digit stays below 2^64: no wraparound; beyond
+  // it, one more digit makes at least 2^63 + 2, out of range either way.
+  constexpr std::uint64_t kMaxBeforeDigit = (std::uint64_t{1} << 63) / 10;
+  std::uint64_t v = 0;
+  for (; is_digit(*q); ++q) {
+    if (v > kMaxBeforeDigit) return false;
+    v = v * 10 + static_cast<std::uint64_t>(*q - '0');
+  }
+  if (v > (std::uint64_t{1} << 63) - (negative ? 0 : 1)) return false;
+  out = negative ? static_cast<std::int64_t>(std::uint64_t{0} - v) : static_cast<std::int64_t>(v);
+  s = q;
+  return true;
+}
+}  // namespace
+
+bool JsonNode::int64_row_at(std::size_t i, std::size_t d, std::int64_t* out) const {
+  if (!is_array() || i >= t_->index[c_].count) return false;
+  std::uint64_t p;
+  std::uint32_t c;
+  locate(i, p, c);
+  if (t_->text[p] != '[' || d == 0) return false;  // d = 0: no row to close with ']' below
+  // The text is valid JSON: a literal accepted here is whole when a string's closing quote
+  // follows its digits, and a number's digits are followed by blanks, ',' or ']' (int64_at's
+  // test: not '.', 'e', 'E'). Then ',' after each of the first d - 1 and ']' after the last
+  // make exactly d elements.
+  const char* s = t_->text.data() + p + 1;
+  for (std::size_t k = 0; k < d; ++k) {
+    while (is_ws(*s)) ++s;
+    const bool quoted = *s == '"';
+    s += quoted ? 1 : 0;
+    if (!scan_int64(s, out[k])) return false;
+    if (quoted && *s++ != '"') return false;
+    while (is_ws(*s)) ++s;
+    if (*s++ != (k + 1 < d ? ',' : ']')) return false;
+  }
+  return true;
+}
+
 std::int64_t JsonNode::integer(std::int64_t lo, std::int64_t hi) const {
   const char* s = t_->text.data();
   std::int64_t x = 0;
