@@ -16,23 +16,34 @@ FeedForward hats_layer(const std::vector<Hat>& hats) {
   // W's column of neuron r is displacement * weight_r / delta, weights (1, -2, 1): one division
   // per coordinate and hat, the -2 multiple by a shift (mpq_mul_2exp keeps lowest terms) and a
   // sign change, instead of three multiplications and divisions (9.6 M entries at 10^7 tokens).
-  for (std::size_t h = 0; h < hats.size(); ++h) {
-    const Hat& hat = hats[h];
-    const std::size_t j = 3 * h;
-    ff.b[j] = hat.delta - hat.t0;
-    ff.b[j + 1] = -hat.t0;
-    ff.b[j + 2] = -hat.delta - hat.t0;
-    for (std::size_t c = 0; c < d; ++c) {
-      ff.U(j, c) = hat.u[c];
-      ff.U(j + 1, c) = hat.u[c];
-      ff.U(j + 2, c) = hat.u[c];
-      mpq_ptr first = ff.W(c, j).backend().data();
-      mpq_div(first, hat.displacement[c].backend().data(), hat.delta.backend().data());
-      mpq_ptr middle = ff.W(c, j + 1).backend().data();
-      mpq_mul_2exp(middle, first, 1);
-      mpq_neg(middle, middle);
-      mpq_set(ff.W(c, j + 2).backend().data(), first);
+  // W is d x w row-major and w is large (600,000 at 10^7 tokens: a row is 19 MB): it is written
+  // row by row within each block of kHatBlock hats, not hat by hat (a hat's 3 columns touch d rows,
+  // d pages and cache lines far apart). The same entries, computed the same way.
+  for (std::size_t h0 = 0; h0 < hats.size(); h0 += kHatBlock) {
+    const std::size_t h1 = std::min(hats.size(), h0 + kHatBlock);
+    for (std::size_t h = h0; h < h1; ++h) {
+      const Hat& hat = hats[h];
+      const std::size_t j = 3 * h;
+      ff.b[j] = hat.delta - hat.t0;
+      ff.b[j + 1] = -hat.t0;
+      ff.b[j + 2] = -hat.delta - hat.t0;
+      for (std::size_t c = 0; c < d; ++c) {
+        ff.U(j, c) = hat.u[c];
+        ff.U(j + 1, c) = hat.u[c];
+        ff.U(j + 2, c) = hat.u[c];
+      }
     }
+    for (std::size_t c = 0; c < d; ++c)
+      for (std::size_t h = h0; h < h1; ++h) {
+        const Hat& hat = hats[h];
+        const std::size_t j = 3 * h;
+        mpq_ptr first = ff.W(c, j).backend().data();
+        mpq_div(first, hat.displacement[c].backend().data(), hat.delta.backend().data());
+        mpq_ptr middle = ff.W(c, j + 1).backend().data();
+        mpq_mul_2exp(middle, first, 1);
+        mpq_neg(middle, middle);
+        mpq_set(ff.W(c, j + 2).backend().data(), first);
+      }
   }
   return ff;
 }
