@@ -241,6 +241,8 @@ TEST_CASE("construct::hats_layer equals the plain formula U = u, b = (delta - t0
     }
     const FeedForward ff = hats_layer(hats);
     REQUIRE(ff.U.rows == 3 * count);
+    REQUIRE(ff.U.cols == d);
+    REQUIRE(ff.U.a.size() == 3 * count * d);
     REQUIRE(ff.W.cols == 3 * count);
     CHECK(ff.eta == 1);
     const Rational weight[3] = {Rational(1), Rational(-2), Rational(1)};

@@ -10,7 +10,11 @@ FeedForward hats_layer(const std::vector<Hat>& hats) {
   const std::size_t d = hats.front().u.size(), w = 3 * hats.size();
   FeedForward ff;
   ff.eta = 1;
-  ff.U = Matrix(w, d);
+  // U's rows come in hat order: built in place (copies of u), not default-constructed and then
+  // overwritten (one pass over its w d rationals instead of two: 307 MB at 10^7 tokens).
+  ff.U.rows = w;
+  ff.U.cols = d;
+  ff.U.a.reserve(w * d);
   ff.b.resize(w);
   ff.W = Matrix(d, w);
   // W's column of neuron r is displacement * weight_r / delta, weights (1, -2, 1): one division
@@ -27,11 +31,8 @@ FeedForward hats_layer(const std::vector<Hat>& hats) {
       ff.b[j] = hat.delta - hat.t0;
       ff.b[j + 1] = -hat.t0;
       ff.b[j + 2] = -hat.delta - hat.t0;
-      for (std::size_t c = 0; c < d; ++c) {
-        ff.U(j, c) = hat.u[c];
-        ff.U(j + 1, c) = hat.u[c];
-        ff.U(j + 2, c) = hat.u[c];
-      }
+      for (int r = 0; r < 3; ++r)  // rows j, j + 1, j + 2
+        ff.U.a.insert(ff.U.a.end(), hat.u.begin(), hat.u.begin() + static_cast<std::ptrdiff_t>(d));
     }
     for (std::size_t c = 0; c < d; ++c)
       for (std::size_t h = h0; h < h1; ++h) {
