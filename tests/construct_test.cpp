@@ -226,9 +226,8 @@ TEST_CASE("construct::hats_layer equals the plain formula U = u, b = (delta - t0
     if (rng() % 8 == 0) x /= Rational(Integer(rng() | 1));
     return x;
   };
-  // Small layers, then layers around the blocks of kHatBlock hats that W is written in (a block
-  // boundary inside, at, just past the layer's end; one full block and a partial one).
-  const std::size_t around[] = {kHatBlock - 1, kHatBlock, kHatBlock + 1, 2 * kHatBlock + 5};
+  // Small layers, then a few larger ones (U is built by appending rows: its size is checked too).
+  const std::size_t around[] = {255, 256, 257, 517};
   for (int it = 0; it < 64; ++it) {
     const std::size_t d = 1 + rng() % 6, count = it < 60 ? 1 + rng() % 12 : around[it - 60];
     std::vector<Hat> hats;

@@ -20,31 +20,25 @@ FeedForward hats_layer(const std::vector<Hat>& hats) {
   // W's column of neuron r is displacement * weight_r / delta, weights (1, -2, 1): one division
   // per coordinate and hat, the -2 multiple by a shift (mpq_mul_2exp keeps lowest terms) and a
   // sign change, instead of three multiplications and divisions (9.6 M entries at 10^7 tokens).
-  // W is d x w row-major and w is large (600,000 at 10^7 tokens: a row is 19 MB): it is written
-  // row by row within each block of kHatBlock hats, not hat by hat (a hat's 3 columns touch d rows,
-  // d pages and cache lines far apart). The same entries, computed the same way.
-  for (std::size_t h0 = 0; h0 < hats.size(); h0 += kHatBlock) {
-    const std::size_t h1 = std::min(hats.size(), h0 + kHatBlock);
-    for (std::size_t h = h0; h < h1; ++h) {
-      const Hat& hat = hats[h];
-      const std::size_t j = 3 * h;
-      ff.b[j] = hat.delta - hat.t0;
-      ff.b[j + 1] = -hat.t0;
-      ff.b[j + 2] = -hat.delta - hat.t0;
-      for (int r = 0; r < 3; ++r)  // rows j, j + 1, j + 2
-        ff.U.a.insert(ff.U.a.end(), hat.u.begin(), hat.u.begin() + static_cast<std::ptrdiff_t>(d));
+  // Written hat by hat, column by column: a column's limbs are then allocated together, which is
+  // the order verify and model stats read W in (written row by row per block of hats instead,
+  // construct was faster at 10^7 but verify and model stats slower, by more: build25).
+  for (std::size_t h = 0; h < hats.size(); ++h) {
+    const Hat& hat = hats[h];
+    const std::size_t j = 3 * h;
+    ff.b[j] = hat.delta - hat.t0;
+    ff.b[j + 1] = -hat.t0;
+    ff.b[j + 2] = -hat.delta - hat.t0;
+    for (int r = 0; r < 3; ++r)  // rows j, j + 1, j + 2
+      ff.U.a.insert(ff.U.a.end(), hat.u.begin(), hat.u.begin() + static_cast<std::ptrdiff_t>(d));
+    for (std::size_t c = 0; c < d; ++c) {
+      mpq_ptr first = ff.W(c, j).backend().data();
+      mpq_div(first, hat.displacement[c].backend().data(), hat.delta.backend().data());
+      mpq_ptr middle = ff.W(c, j + 1).backend().data();
+      mpq_mul_2exp(middle, first, 1);
+      mpq_neg(middle, middle);
+      mpq_set(ff.W(c, j + 2).backend().data(), first);
     }
-    for (std::size_t c = 0; c < d; ++c)
-      for (std::size_t h = h0; h < h1; ++h) {
-        const Hat& hat = hats[h];
-        const std::size_t j = 3 * h;
-        mpq_ptr first = ff.W(c, j).backend().data();
-        mpq_div(first, hat.displacement[c].backend().data(), hat.delta.backend().data());
-        mpq_ptr middle = ff.W(c, j + 1).backend().data();
-        mpq_mul_2exp(middle, first, 1);
-        mpq_neg(middle, middle);
-        mpq_set(ff.W(c, j + 2).backend().data(), first);
-      }
   }
   return ff;
 }

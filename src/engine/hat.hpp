@@ -18,8 +18,6 @@ struct Hat {
 
 /// One eta = 1 feed-forward layer holding the given hats side by side (3 neurons each).
 FeedForward hats_layer(const std::vector<Hat>& hats);
-/// hats_layer writes W row by row within blocks of this many hats (exposed for its test).
-inline constexpr std::size_t kHatBlock = 256;
 
 /// A flat-top hat (trapezoid), 4 neurons: displacement * 2/delta * (relu(t - t0 + delta)
 /// - relu(t - t0 + delta/2) - relu(t - t0 - delta/2) + relu(t - t0 - delta)): exactly
