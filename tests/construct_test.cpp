@@ -226,8 +226,10 @@ TEST_CASE("construct::hats_layer equals the plain formula U = u, b = (delta - t0
     if (rng() % 8 == 0) x /= Rational(Integer(rng() | 1));
     return x;
   };
-  for (int it = 0; it < 60; ++it) {
-    const std::size_t d = 1 + rng() % 6, count = 1 + rng() % 12;
+  // Small layers, then a few larger ones (U is built by appending rows: its size is checked too).
+  const std::size_t around[] = {255, 256, 257, 517};
+  for (int it = 0; it < 64; ++it) {
+    const std::size_t d = 1 + rng() % 6, count = it < 60 ? 1 + rng() % 12 : around[it - 60];
     std::vector<Hat> hats;
     for (std::size_t h = 0; h < count; ++h) {
       Hat hat{Vec(d), entry(), entry(), Vec(d)};
@@ -238,6 +240,8 @@ TEST_CASE("construct::hats_layer equals the plain formula U = u, b = (delta - t0
     }
     const FeedForward ff = hats_layer(hats);
     REQUIRE(ff.U.rows == 3 * count);
+    REQUIRE(ff.U.cols == d);
+    REQUIRE(ff.U.a.size() == 3 * count * d);
     REQUIRE(ff.W.cols == 3 * count);
     CHECK(ff.eta == 1);
     const Rational weight[3] = {Rational(1), Rational(-2), Rational(1)};

@@ -5,7 +5,8 @@
 namespace interpcert::cli {
 
 /// Prints "phase NAME: W s wall, C s cpu" for the time since the previous call (or the first
-/// call's own start); CPU is the whole process's (every thread). No-op unless enabled.
+/// call's own start); CPU is the whole process's (every thread), then the calling (main) thread's
+/// own. No-op unless enabled.
 void phase_done(const char* name);
 
 }  // namespace interpcert::cli

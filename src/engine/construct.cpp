@@ -36,6 +36,27 @@ struct PtrHash {
 struct PtrEq {
   bool operator()(const Vec* a, const Vec* b) const { return *a == *b; }
 };
+struct IdsHash {
+  std::size_t operator()(const std::vector<std::size_t>& v) const {
+    std::size_t h = v.size();
+    for (auto x : v) h ^= x + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    return h;
+  }
+};
+struct IdPairHash {
+  std::size_t operator()(const std::pair<std::size_t, std::size_t>& p) const {
+    std::uint64_t h = p.first * 0x9e3779b97f4a7c15ULL ^ p.second;
+    h ^= h >> 33;  // murmur3's finalizer: the pairs (g, x) differ in few bits
+    h *= 0xff51afd7ed558ccdULL;
+    return h ^ (h >> 33);
+  }
+};
+struct RationalPairHash {
+  std::size_t operator()(const std::pair<Rational, Rational>& p) const {
+    const std::size_t h = rational_hash(p.first);
+    return h ^ (rational_hash(p.second) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
+  }
+};
 
 struct Problem {
   std::size_t d = 0;
@@ -52,12 +73,25 @@ Problem prepare(const Dataset& ds, const std::vector<std::vector<std::size_t>>* 
   Problem pb;
   pb.d = ds.d;
   if (known && known->size() != ds.sequences.size()) known = nullptr;
-  for (std::size_t j = 0; known && j < ds.sequences.size(); ++j)
+  // With known ids, the number of distinct tokens is one more than the largest id: pb.tokens is
+  // sized once (10^7 tokens: 160 MB) instead of growing by doubling and copying.
+  std::size_t distinct = 0, outputs = 0;
+  for (std::size_t j = 0; known && j < ds.sequences.size(); ++j) {
     if ((*known)[j].size() != ds.sequences[j].input.size()) known = nullptr;
+    else
+      for (std::size_t id : (*known)[j]) distinct = std::max(distinct, id + 1);
+  }
+  if (known) pb.tokens.reserve(distinct);
+  for (const Sequence& s : ds.sequences) outputs += s.output.size();
   std::unordered_map<TokenRef, std::size_t, TokenRefHash> token_id;
   std::unordered_map<const Vec*, std::size_t, PtrHash, PtrEq> target_id;
-  std::map<std::vector<std::size_t>, std::size_t> context_id;
-  std::map<std::pair<std::size_t, std::size_t>, std::size_t> req_id;
+  target_id.reserve(outputs);
+  // Looked up only (ids by first appearance): hashed. Ordered maps of 10^5 contexts and 2 10^5
+  // requirements at 10^7 tokens cost ~17 comparisons a lookup, each a likely cache miss there.
+  std::unordered_map<std::vector<std::size_t>, std::size_t, IdsHash> context_id;
+  std::unordered_map<std::pair<std::size_t, std::size_t>, std::size_t, IdPairHash> req_id;
+  context_id.reserve(ds.sequences.size());
+  req_id.reserve(outputs);
   for (std::size_t j = 0; j < ds.sequences.size(); ++j) {
     const Sequence& s = ds.sequences[j];
     std::vector<std::size_t> ids;
@@ -441,20 +475,22 @@ std::vector<std::optional<Vec>> plan_splits(const std::vector<Move>& moves, cons
 
 std::optional<HatPlan> plan_interpolation(const std::vector<Move>& moves, std::size_t d, std::size_t per_layer,
                                           bool capped, bool for_float, const FloatSplit* split = nullptr) {
-  std::unordered_set<Vec, VecHash> seen;
+  // Keyed by the moves' own vectors (no copies: 200,000 vectors of 16 rationals at 10^7 tokens).
+  std::unordered_set<const Vec*, PtrHash, PtrEq> seen;
+  seen.reserve(capped ? 2 * moves.size() : moves.size());
   std::vector<const Vec*> points;
   for (const auto& m : moves)
-    if (seen.insert(m.from).second) points.push_back(&m.from);
+    if (seen.insert(&m.from).second) points.push_back(&m.from);
   if (capped)
     for (const auto& m : moves)
-      if (seen.insert(m.to).second) points.push_back(&m.to);
+      if (seen.insert(&m.to).second) points.push_back(&m.to);
 
-  // Order: a hat whose target is another moving position runs after that position's hat.
-  std::unordered_map<Vec, std::size_t, VecHash> moving_at;
-  for (std::size_t i = 0; i < moves.size(); ++i)
-    if (moves[i].from != moves[i].to) moving_at.emplace(moves[i].from, i);
   std::vector<std::size_t> order;
   if (capped) {
+    // Order: a hat whose target is another moving position runs after that position's hat.
+    std::unordered_map<const Vec*, std::size_t, PtrHash, PtrEq> moving_at;
+    for (std::size_t i = 0; i < moves.size(); ++i)
+      if (moves[i].from != moves[i].to) moving_at.emplace(&moves[i].from, i);
     std::vector<int> state(moves.size(), 0);  // 0 new, 1 on the stack, 2 done
     for (std::size_t start = 0; start < moves.size(); ++start) {
       if (moves[start].from == moves[start].to || state[start]) continue;
@@ -465,7 +501,7 @@ std::optional<HatPlan> plan_interpolation(const std::vector<Move>& moves, std::s
         if (state[at] == 1) return std::nullopt;  // a cycle of targets
         state[at] = 1;
         chain.push_back(at);
-        auto it = moving_at.find(moves[at].to);
+        auto it = moving_at.find(&moves[at].to);
         if (it == moving_at.end() || it->second == at) break;
         at = it->second;
       }
@@ -1107,7 +1143,10 @@ class AttentionRoute {
 
   // Step 6 input: every distinct requirement position (as a vector) with its target.
   std::vector<Move> requirement_moves(const std::vector<Rational>& code) const {
-    std::map<std::pair<Rational, Rational>, std::size_t> at;
+    // Looked up only (moves keep the requirements' order): hashed, not ordered (an ordered map
+    // of 200,000 rational pairs at 10^7 tokens is ~18 comparisons and cache misses a lookup).
+    std::unordered_map<std::pair<Rational, Rational>, std::size_t, RationalPairHash> at;
+    at.reserve(pb_.requirements.size());
     std::vector<Move> moves;
     for (const auto& r : pb_.requirements) {
       const Rational& kp = kpos(r.context, r.token);
