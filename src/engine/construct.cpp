@@ -7,6 +7,7 @@
 #include "interpcert/construct.hpp"
 
 #include "hat.hpp"
+#include "ids_hash.hpp"
 #include "interpcert/model_stats.hpp"
 #include "interpcert/preconditions.hpp"
 #include "interpcert/staircase.hpp"
@@ -35,13 +36,6 @@ struct PtrHash {
 };
 struct PtrEq {
   bool operator()(const Vec* a, const Vec* b) const { return *a == *b; }
-};
-struct IdsHash {
-  std::size_t operator()(const std::vector<std::size_t>& v) const {
-    std::size_t h = v.size();
-    for (auto x : v) h ^= x + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-    return h;
-  }
 };
 struct IdPairHash {
   std::size_t operator()(const std::pair<std::size_t, std::size_t>& p) const {

@@ -1,4 +1,6 @@
 #include "interpcert/preconditions.hpp"
+
+#include "ids_hash.hpp"
 #include "interpcert/text_util.hpp"
 
 #include <algorithm>
@@ -121,14 +123,6 @@ std::vector<std::size_t> set_key(const std::vector<std::size_t>& ids) {
   return key;
 }
 
-struct VecKeyHash {
-  std::size_t operator()(const std::vector<std::size_t>& v) const {
-    std::size_t h = v.size();
-    for (auto x : v) h ^= x + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-    return h;
-  }
-};
-
 struct Requirement {
   std::size_t sequence, position, target_index;
 };
@@ -142,7 +136,7 @@ enum class PairMode { kSameSequence, kCrossSequence, kAny };
 template <class KeyOf>
 std::size_t find_target_conflicts(const Dataset& ds, const TokenIds& ids, KeyOf key_of, PairMode mode,
                                   Witness& first) {
-  std::unordered_map<std::vector<std::size_t>, std::size_t, VecKeyHash> group_of;
+  std::unordered_map<std::vector<std::size_t>, std::size_t, IdsHash> group_of;
   std::map<std::pair<std::size_t, std::size_t>, std::vector<Requirement>> by_group_token;  // ordered: deterministic
   for (std::size_t j = 0; j < ds.sequences.size(); ++j) {
     std::size_t g = mode == PairMode::kSameSequence ? j : group_of.try_emplace(key_of(ids.seq[j]), group_of.size()).first->second;
