@@ -1,4 +1,6 @@
 #include "feed_forward_plan.hpp"
+#include "machine_rational.hpp"
+#include "machine_wide_sum.hpp"
 #include "interpcert/construct.hpp"
 #include "interpcert/evaluate_fast.hpp"
 #include "interpcert/evaluate_reference.hpp"
@@ -380,6 +382,93 @@ TEST_CASE("feed_forward_plan::machine running sums on the construction's hat lay
       }
     CHECK(rank_one > 0);
   }
+}
+
+namespace {
+
+// A hat layer shaped like the construction's at 10^7 tokens: t -> sum_k v_k (relu(t - m_k + h_k)
+// - 2 relu(t - m_k) + relu(t - m_k - h_k)), hats overlapping, each v_k's coordinates ~2^50-2^62
+// over ~2^12-2^22 (its own denominator), centres m_k ~2^61 apart from each other by up to
+// ~2^50: the offsets' terms w b_j have ~120-bit numerators, so the running sums B leave __int128's
+// cross products (add_wide), and while several hats overlap leave __int128 itself (GMP), and come
+// back when hats close. Every breakpoint distinct: piece k is piece k-1 plus neuron order[k-1].
+FeedForward overlapping_hats(std::mt19937_64& rng, std::size_t d, std::size_t hats) {
+  auto big = [&](unsigned lo, unsigned hi) {
+    const unsigned bits = lo + static_cast<unsigned>(rng() % (hi - lo + 1));
+    return (Integer(1) << (bits - 1)) + Integer(static_cast<unsigned long>(rng() >> (65 - std::min(bits, 64u))));
+  };
+  FeedForward ff;
+  ff.eta = 1;
+  Vec u(d);
+  u[0] = 1;
+  for (std::size_t i = 1; i < d; ++i) u[i] = testing::random_small(rng);
+  const std::size_t w = 3 * hats;
+  ff.U = Matrix(w, d);
+  ff.b.resize(w);
+  ff.W = Matrix(d, w);
+  const Integer base = rng() % 2 ? big(60, 62) : Integer(-big(60, 62));
+  for (std::size_t k = 0; k < hats; ++k) {
+    const Integer m = base + big(40, 50), h = big(30, 48);
+    const Integer den = big(12, 22);
+    Vec v(d);
+    for (auto& x : v) x = Rational(rng() % 2 ? big(50, 62) : Integer(-big(50, 62)), den);
+    const Integer betas[3] = {m - h, m, m + h};
+    const long scale[3] = {1, -2, 1};
+    for (std::size_t n = 0; n < 3; ++n) {
+      const std::size_t j = 3 * k + n;
+      for (std::size_t i = 0; i < d; ++i) ff.U(j, i) = u[i];
+      ff.b[j] = Rational(Integer(-betas[n]));
+      for (std::size_t i = 0; i < d; ++i) ff.W(i, j) = v[i] * scale[n];
+    }
+  }
+  return ff;
+}
+
+}  // namespace
+
+TEST_CASE("feed_forward_plan::running sums through 256-bit sums and GMP and back (overlapping hats at 10^7 sizes)") {
+  const std::uint64_t seed = 20261131;
+  MESSAGE("feed_forward_plan hats: seed " << seed);
+  std::mt19937_64 rng(seed);
+  // Which path each change of an offset sum B takes, read off the plain plan's pieces with the
+  // machine operations themselves (so the test knows the paths were exercised): a sum that fits
+  // q_of is held in machine fractions; one beyond 127 bits can only be in GMP.
+  std::size_t narrow = 0, wide = 0, to_gmp = 0, back = 0;
+  for (int t = 0; t < 40; ++t) {
+    const std::size_t d = 1 + rng() % 3;
+    const FeedForward ff = overlapping_hats(rng, d, 2 + rng() % 30);
+    expect_same_plan(ff, "layer " + std::to_string(t));
+    const FeedForwardPlan plain = plan_feed_forward(ff, /*gmp_sums=*/true);
+    REQUIRE(plain.breaks.size() == ff.b.size());  // distinct breakpoints
+    for (std::size_t k = 1; k < plain.B.size(); ++k) {
+      std::size_t j = 0;
+      while (-ff.b[j] != plain.breaks[k - 1]) ++j;
+      for (std::size_t i = 0; i < d; ++i) {
+        const Rational before = plain.piece_is_zero(k - 1) ? Rational(0) : plain.B[k - 1][i];
+        const Rational after = plain.piece_is_zero(k) ? Rational(0) : plain.B[k][i];
+        REQUIRE(after == before + ff.W(i, j) * ff.b[j]);
+        machine::Q q, w, s, term, sum;
+        if (machine::q_of(before, q)) {
+          REQUIRE(machine::q_of(ff.W(i, j), w));
+          REQUIRE(machine::q_of(ff.b[j], s));
+          REQUIRE(machine::checked_mul(w.n, s.n, term.n));
+          REQUIRE(machine::checked_mul(w.d, s.d, term.d));
+          if (machine::checked_add(q, term, sum)) ++narrow;
+          else if (machine::add_wide(q, term, sum)) ++wide;
+          else ++to_gmp;
+        } else if (mpz_sizeinbase(mpq_numref(before.backend().data()), 2) > 127 ||
+                   mpz_sizeinbase(mpq_denref(before.backend().data()), 2) > 127) {
+          back += machine::q_of(after, q);
+        }
+      }
+    }
+  }
+  MESSAGE("offset sums' changes: " << narrow << " in __int128, " << wide << " through 256 bits, " << to_gmp
+                                   << " into GMP, " << back << " back from GMP");
+  CHECK(narrow > 100);
+  CHECK(wide > 100);
+  CHECK(to_gmp > 20);
+  CHECK(back > 20);
 }
 
 TEST_CASE("feed_forward_plan::rank_one_direction in machine fractions equals the GMP test (seeded, int64/int128 edges)") {

@@ -1,5 +1,6 @@
 #include "feed_forward_plan.hpp"
 #include "machine_rational.hpp"
+#include "machine_wide_sum.hpp"
 #include "matrix_walk.hpp"
 
 #include <gmp.h>
@@ -16,13 +17,11 @@ namespace {
 // U(i, j) == U(i, p) u_j, in machine fractions when all three fit (the product unreduced: cmp
 // cross-multiplies), else in GMP. `uq` is u_j as a machine fraction when `u_fits`.
 bool entry_matches(const Rational& x, const Rational& pivot, const Rational& u, const machine::Q& uq, bool u_fits) {
-  machine::Q xq, pq;
-  if (u_fits && machine::q_of(x, xq) && machine::q_of(pivot, pq)) {
-    try {
-      return machine::cmp(xq, machine::Q{machine::mul(pq.n, uq.n), machine::mul(pq.d, uq.d)}) == 0;
-    } catch (const machine::Overflow&) {
-    }
-  }
+  machine::Q xq, pq, product;
+  int order;
+  if (u_fits && machine::q_of(x, xq) && machine::q_of(pivot, pq) && machine::checked_mul(pq.n, uq.n, product.n) &&
+      machine::checked_mul(pq.d, uq.d, product.d) && machine::checked_cmp(xq, product, order))
+    return order == 0;
   return x == pivot * u;
 }
 
@@ -78,11 +77,13 @@ struct SmallFraction {
 };
 
 // One coordinate of a running sum A or B of the pieces: a machine fraction while it and its terms
-// fit in __int128 (hat layers: ~20- to 60-bit numbers), a GMP rational otherwise. Either way the
+// fit in __int128 (hat layers: ~20- to 120-bit numbers), a GMP rational otherwise. Either way the
 // exact value, in lowest terms, so a piece reads the same from both (tests/evaluate_fast_test.cpp).
 // The sums change at every breakpoint (d coordinates, twice): in GMP each change was a
 // multiplication and an addition of rationals (two gcds and allocations), half of the exact
-// verification at 10^6 tokens.
+// verification at 10^6 tokens. A sum whose cross products leave __int128 while the sum fits
+// (~2% of the changes at 10^7 tokens) is added in 256 bits (machine_wide_sum.hpp); only a sum
+// that itself leaves the range goes to GMP, and comes back when it fits again.
 struct RunningSum {
   machine::Q q;
   bool big = false;  // the value is r, not q
@@ -101,14 +102,14 @@ struct RunningSum {
     if (!big && s_fits) {
       machine::Q wq;
       if (wf.d != 0) wq = machine::Q{wf.n, wf.d};
-      if (wf.d != 0 || machine::q_of(w, wq)) {
-        try {
-          // w s unreduced (add reduces the sum: one gcd per term, not two).
-          machine::Q term{machine::mul(wq.n, sq.n), machine::mul(wq.d, sq.d)};
-          if (sign < 0) term.n = -term.n;  // never -2^127: the checked operations refuse it
-          q = machine::add(q, term);
+      // w s unreduced (the sum is reduced: one gcd per term, not two).
+      machine::Q term, sum;
+      if ((wf.d != 0 || machine::q_of(w, wq)) && machine::checked_mul(wq.n, sq.n, term.n) &&
+          machine::checked_mul(wq.d, sq.d, term.d)) {
+        if (sign < 0) term.n = -term.n;  // never -2^127: the checked operations refuse it
+        if (machine::checked_add(q, term, sum) || machine::add_wide(q, term, sum)) {
+          q = sum;
           return;
-        } catch (const machine::Overflow&) {
         }
       }
     }

@@ -1,7 +1,10 @@
 // Private to the exact machine-integer paths of the engine (machine_forward.cpp,
 // feed_forward_plan.cpp): a rational as n/d of two __int128 in lowest terms, d >= 1, with checked
-// arithmetic. Where a value would leave that range an operation throws Overflow and the caller
-// takes its GMP path instead: the same exact values either way, never a rounding.
+// arithmetic. Where a value would leave that range an operation says so and the caller takes its
+// GMP path instead: the same exact values either way, never a rounding. Two forms: checked_*
+// return false (a branch: plan_feed_forward's running sums overflow ~400,000 times at 10^7
+// tokens, where an exception's unwinding cost more than the arithmetic), the plain ones throw
+// Overflow (machine_forward.cpp: one throw abandons a whole pass).
 #pragma once
 
 #include "interpcert/rational.hpp"
@@ -24,16 +27,24 @@ struct Overflow {};
 
 inline bool fits64(i128 v) { return v >= INT64_MIN && v <= INT64_MAX; }
 
-// Checked int128 arithmetic. -2^127 is refused too, so that negation (in gcd) never overflows.
+// Checked int128 arithmetic: false where the result leaves the range (r is then unspecified).
+// -2^127 is refused too, so that negation (in gcd) never overflows.
+inline bool checked_add(i128 a, i128 b, i128& r) { return !__builtin_add_overflow(a, b, &r) && r != kMin128; }
+inline bool checked_mul(i128 a, i128 b, i128& r) {
+  if (fits64(a) && fits64(b)) {  // |a b| <= 2^126: no overflow
+    r = a * b;
+    return true;
+  }
+  return !__builtin_mul_overflow(a, b, &r) && r != kMin128;
+}
 inline i128 add(i128 a, i128 b) {
   i128 r;
-  if (__builtin_add_overflow(a, b, &r) || r == kMin128) throw Overflow{};
+  if (!checked_add(a, b, r)) throw Overflow{};
   return r;
 }
 inline i128 mul(i128 a, i128 b) {
-  if (fits64(a) && fits64(b)) return a * b;  // |a b| <= 2^126: no overflow
   i128 r;
-  if (__builtin_mul_overflow(a, b, &r) || r == kMin128) throw Overflow{};
+  if (!checked_mul(a, b, r)) throw Overflow{};
   return r;
 }
 
@@ -97,33 +108,63 @@ inline void reduce(Q& x) {
   }
 }
 
+// a + b in lowest terms (a and b need not be); false, and r untouched, where a cross product or
+// the result leaves the range (machine_wide_sum.hpp takes over the first case).
+inline bool checked_add(const Q& a, const Q& b, Q& r) {
+  Q s;
+  if (a.d == b.d) {
+    if (!checked_add(a.n, b.n, s.n)) return false;
+    s.d = a.d;
+  } else {
+    i128 x, y;
+    if (!checked_mul(a.n, b.d, x) || !checked_mul(b.n, a.d, y) || !checked_add(x, y, s.n) ||
+        !checked_mul(a.d, b.d, s.d))
+      return false;
+  }
+  reduce(s);
+  r = s;
+  return true;
+}
+
+inline bool checked_mul(const Q& a, const Q& b, Q& r) {
+  Q p{0, 1};
+  if (!checked_mul(a.n, b.n, p.n)) return false;
+  if (a.d != 1 || b.d != 1) {
+    if (!checked_mul(a.d, b.d, p.d)) return false;
+    reduce(p);
+  }
+  r = p;
+  return true;
+}
+
+// The sign of a - b in `out`; false where a cross product leaves the range.
+inline bool checked_cmp(const Q& a, const Q& b, int& out) {
+  if (a.d == b.d) {
+    out = a.n < b.n ? -1 : a.n > b.n;
+    return true;
+  }
+  i128 x, y;
+  if (!checked_mul(a.n, b.d, x) || !checked_mul(b.n, a.d, y)) return false;
+  out = x < y ? -1 : x > y;
+  return true;
+}
 
 inline Q add(const Q& a, const Q& b) {
   Q r;
-  if (a.d == b.d) {
-    r.n = add(a.n, b.n);
-    r.d = a.d;
-  } else {
-    r.n = add(mul(a.n, b.d), mul(b.n, a.d));
-    r.d = mul(a.d, b.d);
-  }
-  reduce(r);
+  if (!checked_add(a, b, r)) throw Overflow{};
   return r;
 }
 
 inline Q mul(const Q& a, const Q& b) {
-  Q r{mul(a.n, b.n), 1};
-  if (a.d != 1 || b.d != 1) {
-    r.d = mul(a.d, b.d);
-    reduce(r);
-  }
+  Q r;
+  if (!checked_mul(a, b, r)) throw Overflow{};
   return r;
 }
 
 inline int cmp(const Q& a, const Q& b) {
-  if (a.d == b.d) return a.n < b.n ? -1 : a.n > b.n;
-  const i128 x = mul(a.n, b.d), y = mul(b.n, a.d);
-  return x < y ? -1 : x > y;
+  int r;
+  if (!checked_cmp(a, b, r)) throw Overflow{};
+  return r;
 }
 
 inline int sign(const Q& a) { return a.n < 0 ? -1 : a.n > 0; }
@@ -172,8 +213,9 @@ inline Rational to_rational(const Q& x) {
 }
 
 // x as a GMP rational without mpq_canonicalize's gcd, for a Q known to be in lowest terms with
-// d >= 1: every Q that add, mul and q_of above return (plan_feed_forward's running sums: ~19 M
-// values at 10^7 tokens). tests/evaluate_fast_test.cpp checks those outputs are canonical.
+// d >= 1: every Q that add, mul (checked or not) and q_of above and add_wide
+// (machine_wide_sum.hpp) return (plan_feed_forward's running sums: ~19 M values at 10^7
+// tokens). tests/evaluate_fast_test.cpp checks those outputs are canonical.
 inline Rational to_rational_reduced(const Q& x) {
   Rational r;
   mpq_ptr p = r.backend().data();
