@@ -1,6 +1,7 @@
 #include "certify_model.hpp"
 #include "commands.hpp"
 #include "float_report.hpp"
+#include "heap_prefault.hpp"
 #include "malloc_policy.hpp"
 #include "phase_times.hpp"
 #include "pipeline.hpp"
@@ -129,6 +130,8 @@ Runner add_certify_command(CommandLine& app) {
     check_output_paths({{"--output", o->output}, {"--model-out", o->model_out}}, {o->dataset});
     keep_freed_memory();  // large temporaries reused, not faulted in again (malloc_policy.hpp)
     Dataset ds = [&] {  // dataset_load, in two phases
+      // The pages of the text and of the tokens faulted in on the other core (heap_prefault.hpp).
+      HeapPrefault prefault(prefault_bytes_for_input(o->dataset));
       JsonDocument doc = json_load(o->dataset);
       phase_done("read json");
       Dataset read = dataset_from_json(JsonNode::root_of(doc));
