@@ -11,6 +11,7 @@
 
 #include <doctest/doctest.h>
 
+#include <array>
 #include <climits>
 #include <iostream>
 
@@ -269,6 +270,12 @@ Rational plan_value(std::mt19937_64& rng) {
 }
 
 // A rank-one layer U = c u^T (d x w), with repeated breakpoints, zero slopes, and bias columns.
+bool is_zero_vec(const Vec& v) {
+  for (const auto& x : v)
+    if (x != 0) return false;
+  return true;
+}
+
 FeedForward random_rank_one_layer(std::mt19937_64& rng, std::size_t d, std::size_t w, bool edges) {
   auto value = [&] { return edges ? plan_value(rng) : testing::random_small(rng); };
   FeedForward ff;
@@ -294,18 +301,41 @@ FeedForward random_rank_one_layer(std::mt19937_64& rng, std::size_t d, std::size
   return ff;
 }
 
-void expect_same_plan(const FeedForward& ff, const std::string& what) {
+// The plans of the machine sweep and of the plain GMP sweep: the same pieces, stored the same way
+// (a piece is a Machine row exactly when its least common denominator and numerators fit), and
+// values() gives canonical GMP rationals. Returns how many pieces of each kind the plan has.
+std::array<std::size_t, 3> expect_same_plan(const FeedForward& ff, const std::string& what) {
   const FeedForwardPlan fast = plan_feed_forward(ff), plain = plan_feed_forward(ff, /*gmp_sums=*/true);
+  std::array<std::size_t, 3> kinds{};
   REQUIRE(fast.rank_one == plain.rank_one);
   CHECK(fast.u == plain.u);
   REQUIRE(fast.breaks == plain.breaks);
-  REQUIRE(fast.A.size() == plain.A.size());
-  for (std::size_t k = 0; k < fast.A.size(); ++k) {
+  REQUIRE(fast.pieces() == plain.pieces());
+  if (fast.rank_one) REQUIRE(fast.pieces() == fast.breaks.size() + 1);
+  const std::size_t d = ff.W.rows;
+  for (std::size_t k = 0; k < fast.pieces(); ++k) {
     INFO(what << ", piece " << k);
-    REQUIRE(fast.A[k] == plain.A[k]);
-    REQUIRE(fast.B[k] == plain.B[k]);
+    REQUIRE(fast.kind(k) == plain.kind(k));
+    ++kinds[static_cast<std::size_t>(fast.kind(k))];
+    if (fast.kind(k) == FeedForwardPlan::PieceKind::Machine) {
+      const __int128 *x = fast.machine_row(k), *y = plain.machine_row(k);
+      for (std::size_t c = 0; c < 1 + 2 * d; ++c) REQUIRE(x[c] == y[c]);
+      CHECK(x[0] >= 1);
+    }
+    if (fast.kind(k) == FeedForwardPlan::PieceKind::Gmp) {
+      CHECK(fast.gmp_a(k) == plain.gmp_a(k));
+      CHECK(fast.gmp_b(k) == plain.gmp_b(k));
+    }
+    Vec fa, fb, pa, pb;
+    fast.values(k, fa, fb);
+    plain.values(k, pa, pb);
+    REQUIRE(fa.size() == d);
+    REQUIRE(fb.size() == d);
+    REQUIRE(fa == pa);
+    REQUIRE(fb == pb);
+    CHECK((fast.kind(k) == FeedForwardPlan::PieceKind::Zero) == (is_zero_vec(fa) && is_zero_vec(fb)));
     // Canonical GMP values (what the writers print): lowest terms, positive denominators.
-    for (const Vec* v : {&fast.A[k], &fast.B[k]})
+    for (const Vec* v : {&fa, &fb})
       for (const auto& x : *v) {
         mpq_t copy;
         mpq_init(copy);
@@ -316,6 +346,7 @@ void expect_same_plan(const FeedForward& ff, const std::string& what) {
         mpq_clear(copy);
       }
   }
+  return kinds;
 }
 
 }  // namespace
@@ -440,12 +471,15 @@ TEST_CASE("feed_forward_plan::running sums through 256-bit sums and GMP and back
     expect_same_plan(ff, "layer " + std::to_string(t));
     const FeedForwardPlan plain = plan_feed_forward(ff, /*gmp_sums=*/true);
     REQUIRE(plain.breaks.size() == ff.b.size());  // distinct breakpoints
-    for (std::size_t k = 1; k < plain.B.size(); ++k) {
+    Vec A0, B0, A1, B1;
+    for (std::size_t k = 1; k < plain.pieces(); ++k) {
       std::size_t j = 0;
       while (-ff.b[j] != plain.breaks[k - 1]) ++j;
+      plain.values(k - 1, A0, B0);  // zero pieces: zeros
+      plain.values(k, A1, B1);
       for (std::size_t i = 0; i < d; ++i) {
-        const Rational before = plain.piece_is_zero(k - 1) ? Rational(0) : plain.B[k - 1][i];
-        const Rational after = plain.piece_is_zero(k) ? Rational(0) : plain.B[k][i];
+        const Rational before = B0[i];
+        const Rational after = B1[i];
         REQUIRE(after == before + ff.W(i, j) * ff.b[j]);
         machine::Q q, w, s, term, sum;
         if (machine::q_of(before, q)) {
@@ -505,4 +539,154 @@ TEST_CASE("feed_forward_plan::rank_one_direction in machine fractions equals the
   }
   CHECK(rank_one > 100);  // both outcomes are exercised
   CHECK(refused > 100);
+}
+
+// --- feed_forward_plan.cpp: the compact pieces (den, a, b in __int128) and their readers ----------
+
+namespace {
+
+// A layer in dimension A.size() whose piece 1 is g(t) = A t + B and piece 0 is g(t) = B: neuron 0
+// relu(t) with column A, neuron 1 a constant relu(1) with column B (u = e_0).
+FeedForward layer_with_piece(const Vec& A, const Vec& B) {
+  const std::size_t d = A.size();
+  FeedForward ff;
+  ff.eta = 1;
+  ff.U = Matrix(2, d);
+  ff.U(0, 0) = 1;
+  ff.b = {Rational(0), Rational(1)};
+  ff.W = Matrix(d, 2);
+  for (std::size_t i = 0; i < d; ++i) {
+    ff.W(i, 0) = A[i];
+    ff.W(i, 1) = B[i];
+  }
+  return ff;
+}
+
+}  // namespace
+
+TEST_CASE("feed_forward_plan::compact rows at the __int128 edges (by hand): row exactly when den and numerators fit") {
+  using Kind = FeedForwardPlan::PieceKind;
+  const Integer one(1);
+  const Rational max127((one << 127) - 1), p127(one << 127), inv100 = Rational(1) / Rational(one << 100);
+  auto pow3 = [](unsigned e) {
+    Integer x(1);
+    for (unsigned i = 0; i < e; ++i) x *= 3;
+    return x;
+  };
+  struct Case {
+    Vec A, B;
+    Kind kind;  // of piece 1
+    std::string what;
+  };
+  const std::vector<Case> cases = {
+      {{max127, 0}, {0, 0}, Kind::Machine, "2^127 - 1"},
+      {{p127, 0}, {0, 0}, Kind::Gmp, "2^127"},
+      {{-max127, 1}, {0, 0}, Kind::Machine, "-(2^127 - 1)"},
+      {{-p127, 1}, {0, 0}, Kind::Gmp, "-2^127 (refused by the checked operations)"},
+      {{0, 0}, {max127, -max127}, Kind::Machine, "offsets at the edge"},
+      {{0, 0}, {p127 + 1, 0}, Kind::Gmp, "offset beyond the edge"},
+      {{Rational(1) / max127, 0}, {0, 0}, Kind::Machine, "denominator 2^127 - 1"},
+      {{Rational(1) / p127, 0}, {0, 0}, Kind::Gmp, "denominator 2^127"},
+      {{inv100, Rational(one << 26)}, {0, 0}, Kind::Machine, "scaled numerator 2^126"},
+      {{inv100, Rational((one << 27) - 1)}, {0, 0}, Kind::Machine, "scaled numerator 2^127 - 2^100"},
+      {{inv100, Rational(one << 27)}, {0, 0}, Kind::Gmp, "scaled numerator 2^127"},
+      {{inv100, -Rational(one << 27)}, {0, 0}, Kind::Gmp, "scaled numerator -2^127"},
+      {{Rational(1) / Rational(one << 63), Rational(1) / Rational(pow3(40))}, {0, 0}, Kind::Machine,
+       "lcm 2^63 3^40 (~2^126.4)"},
+      {{Rational(1) / Rational(one << 64), Rational(1) / Rational(pow3(40))}, {0, 0}, Kind::Gmp,
+       "lcm 2^64 3^40 (~2^127.4)"},
+      {{Rational(5, 6), Rational(7, 10)}, {Rational(1, 15), 0}, Kind::Machine, "lcm 30 of 6, 10, 15"},
+      {{Rational(1, 3), 0}, {Rational(one << 125), 0}, Kind::Machine, "3 * 2^125 < 2^127"},
+      {{Rational(1, 3), 0}, {Rational(one << 126), 0}, Kind::Gmp, "3 * 2^126 > 2^127"},
+      {{Rational(one << 200), 0}, {Rational(1, 7), 0}, Kind::Gmp, "far beyond"},
+      {{0, 0}, {0, 0}, Kind::Zero, "zero"},
+  };
+  for (const Case& e : cases) {
+    INFO(e.what);
+    const FeedForward ff = layer_with_piece(e.A, e.B);
+    expect_same_plan(ff, e.what);
+    const FeedForwardPlan plan = plan_feed_forward(ff);
+    REQUIRE(plan.pieces() == 2);
+    CHECK(plan.kind(1) == e.kind);
+    Vec A, B;
+    plan.values(1, A, B);
+    CHECK(A == e.A);
+    CHECK(B == e.B);
+    if (e.kind == Kind::Machine) {  // the row is the least common denominator form
+      const __int128* row = plan.machine_row(1);
+      Integer den(1);
+      for (const Vec* v : {&e.A, &e.B})
+        for (const auto& x : *v) den = lcm(den, Integer(denominator(x)));
+      CHECK(Rational(den) == machine::to_rational(machine::Q{row[0], 1}));
+    }
+  }
+}
+
+TEST_CASE("feed_forward_plan::add_piece and apply_feed_forward_in_place equal the plain formulas (seeded)") {
+  const std::uint64_t seed = 20261131;
+  MESSAGE("add_piece: seed " << seed);
+  std::mt19937_64 rng(seed);
+  const Integer one(1);
+  // Integers around a machine word's edge (the word shortcut and its way out), larger ones, and
+  // fractions: for z and t, and for W in integer layers (den = 1 rows).
+  auto number = [&](bool integer) -> Rational {
+    switch (rng() % (integer ? 5 : 7)) {
+      case 0: return Rational(static_cast<long>(rng() % 11) - 5);
+      case 1: return Rational((one << 62) + Integer(static_cast<long>(rng() % 5)) - 2) * (rng() % 2 ? 1 : -1);
+      case 2: return Rational((one << 63) - Integer(static_cast<long>(rng() % 3))) * (rng() % 2 ? 1 : -1);
+      case 3: return Rational(one << (64 + static_cast<unsigned>(rng() % 70)));
+      case 4: return Rational(static_cast<long>(rng() % 1000));
+      case 5: return Rational(static_cast<long>(rng() % 21) - 10, 1 + static_cast<long>(rng() % 12));
+      default: return plan_value(rng);
+    }
+  };
+  std::array<std::size_t, 3> kinds{};
+  std::size_t integer_rows = 0, fraction_rows = 0;
+  for (int layer = 0; layer < 300; ++layer) {
+    const std::size_t d = 1 + rng() % 4, w = 1 + rng() % 12;
+    const bool integer = layer % 3 == 0;
+    FeedForward ff = random_rank_one_layer(rng, d, w, /*edges=*/layer % 3 == 1);
+    if (integer)
+      for (auto& x : ff.W.a) x = number(true);
+    const Rational etas[] = {Rational(1), Rational(2), Rational(-1, 3)};
+    ff.eta = etas[rng() % 3];
+    const FeedForwardPlan plan = plan_feed_forward(ff);
+    REQUIRE(plan.rank_one);
+    for (std::size_t k = 0; k < plan.pieces(); ++k) {
+      ++kinds[static_cast<std::size_t>(plan.kind(k))];
+      if (plan.kind(k) == FeedForwardPlan::PieceKind::Machine) ++(plan.machine_row(k)[0] == 1 ? integer_rows : fraction_rows);
+    }
+    for (int trial = 0; trial < 12; ++trial) {
+      INFO("layer " << layer << ", trial " << trial);
+      const bool ints = trial % 2 == 0;
+      Vec z(d);
+      for (auto& x : z) x = number(ints);
+      // add_piece on any piece and any t: z + A t + B.
+      const std::size_t k = rng() % plan.pieces();
+      const Rational t = number(trial % 4 < 2);
+      Vec A, B;
+      plan.values(k, A, B);
+      Vec want = z, got = z;
+      for (std::size_t c = 0; c < d; ++c) want[c] += A[c] * t + B[c];
+      add_piece(plan, k, t, got);
+      REQUIRE(got == want);
+      // The whole layer: eta z + W relu(U z + b).
+      Vec full = z;
+      apply_feed_forward_in_place(ff, plan, full);
+      Vec ref(d);
+      for (std::size_t c = 0; c < d; ++c) ref[c] = ff.eta * z[c];
+      for (std::size_t j = 0; j < ff.U.rows; ++j) {
+        const Rational h = row_dot(ff.U, j, z) + ff.b[j];
+        if (h > 0)
+          for (std::size_t c = 0; c < d; ++c) ref[c] += ff.W(c, j) * h;
+      }
+      REQUIRE(full == ref);
+    }
+  }
+  MESSAGE("pieces: " << kinds[0] << " zero, " << kinds[1] << " machine rows (" << integer_rows << " with den = 1), "
+                     << kinds[2] << " GMP");
+  CHECK(kinds[0] > 50);  // every storage is exercised
+  CHECK(kinds[2] > 50);
+  CHECK(integer_rows > 50);
+  CHECK(fraction_rows > 50);
 }

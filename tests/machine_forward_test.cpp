@@ -201,3 +201,55 @@ TEST_CASE("machine_forward::carries the construction's models (every sequence, s
     CHECK(fast.first->value == ref.first->value);
   }
 }
+
+TEST_CASE("machine_forward::rank-one layers whose pieces are machine rows, GMP vectors or zero (seeded)") {
+  // The pass reads the plan's compact rows as they are; a token landing on a piece kept in GMP
+  // (a number beyond __int128) leaves its sequence to the GMP path, one landing on a zero piece
+  // keeps its value (times eta).
+  const std::uint64_t seed = 26;
+  MESSAGE("machine_forward compact pieces: seed " << seed);
+  std::mt19937_64 rng(seed);
+  const Integer one(1);
+  auto number = [&]() -> Rational {
+    switch (rng() % 8) {
+      case 0: return Rational(0);
+      case 1: return Rational(static_cast<long>(rng() % 9) - 4, 1 + static_cast<long>(rng() % 6));
+      case 2: return Rational((one << 126) - 1) / Rational(static_cast<long>(1 + 2 * (rng() % 3)));  // at the edge
+      case 3: return Rational(one << 127) * (rng() % 2 ? 1 : -1);                                     // past it
+      case 4: return Rational(1) / Rational(one << (60 + static_cast<unsigned>(rng() % 8)));        // large den
+      default: return Rational(static_cast<long>(rng() % 21) - 10);
+    }
+  };
+  Counts all;
+  for (std::size_t t = 0; t < 600; ++t) {
+    const std::size_t d = 1 + rng() % 3, w = 1 + rng() % 6;
+    Model m;
+    m.d = d;
+    // attention first (sometimes), then one or two rank-one layers sharing u (eta = 1: the GMP
+    // path indexes them) or not.
+    if (rng() % 2) m.blocks.push_back(Block{testing::random_model(rng, d, 1).blocks[0].sa, std::nullopt});
+    Vec u(d);
+    for (auto& x : u) x = Rational(static_cast<long>(rng() % 5) - 2);
+    for (std::size_t layer = 0, layers = 1 + rng() % 2; layer < layers; ++layer) {
+      FeedForward ff;
+      ff.eta = rng() % 3 ? Rational(1) : Rational(2);
+      ff.U = Matrix(w, d);
+      ff.W = Matrix(d, w);
+      ff.b.resize(w);
+      for (std::size_t j = 0; j < w; ++j) {
+        const Rational c(static_cast<long>(rng() % 5) - 2);
+        for (std::size_t i = 0; i < d; ++i) ff.U(j, i) = c * u[i];
+        ff.b[j] = Rational(static_cast<long>(rng() % 9) - 4);
+        for (std::size_t i = 0; i < d; ++i) ff.W(i, j) = rng() % 3 ? Rational(static_cast<long>(rng() % 7) - 3) : number();
+      }
+      m.blocks.push_back(Block{std::nullopt, ff});
+    }
+    auto seqs = testing::random_sequences(rng, d, 1 + rng() % 3, 5);
+    Counts c = expect_outputs_agree(m, seqs, seed, t, 1 + t % 2, t % 5 == 4);
+    all.machine += c.machine;
+    all.total += c.total;
+  }
+  MESSAGE("machine path finished " << all.machine << " of " << all.total << " sequences");
+  CHECK(all.machine > all.total / 3);
+  CHECK(all.machine < all.total * 9 / 10);
+}

@@ -44,7 +44,7 @@ bool use_index(const FeedForward& ff, const FeedForwardPlan& plan, const Project
 
 void apply_indexed(const FeedForwardPlan& plan, TokenPool& pool, ProjectionIndex& index) {
   std::vector<std::uint32_t> moving;
-  const std::size_t pieces = plan.A.size();
+  const std::size_t pieces = plan.pieces();
   for (std::size_t k = 0; k < pieces;) {
     if (plan.piece_is_zero(k)) {
       ++k;

@@ -146,6 +146,81 @@ void add_column_machine(std::vector<RunningSum>& acc, const Matrix& W, const Sma
   for (std::size_t c = 0; c < acc.size(); ++c) acc[c].add_product(column[c], W(c, j), s, sq, s_fits, sign);
 }
 
+// --- the pieces' compact rows ------------------------------------------------------------------
+
+// An integer of at most 127 bits (|z| <= 2^127 - 1: any __int128 but -2^127, which the checked
+// operations of machine_rational.hpp refuse) as an __int128.
+bool i128_of(mpz_srcptr z, machine::i128& out) {
+  if (mpz_fits_slong_p(z)) {
+    out = mpz_get_si(z);
+    return true;
+  }
+  if (mpz_sizeinbase(z, 2) > 127) return false;
+  std::uint64_t limbs[2] = {0, 0};
+  std::size_t count = 0;
+  mpz_export(limbs, &count, -1, sizeof(std::uint64_t), 0, 0, z);
+  const auto m = static_cast<machine::i128>((static_cast<machine::u128>(limbs[1]) << 64) | limbs[0]);
+  out = mpz_sgn(z) < 0 ? -m : m;
+  return true;
+}
+
+// The plain conversion (the tests' reference): a piece's canonical GMP coordinates over their least
+// common denominator (mpz_lcm), kept as a row when den and every numerator fit (i128_of).
+void push_values(FeedForwardPlan& plan, const Vec& A, const Vec& B) {
+  const std::size_t d = A.size();
+  Integer den(1), num;
+  for (const Vec* v : {&A, &B})
+    for (const auto& x : *v) mpz_lcm(den.backend().data(), den.backend().data(), mpq_denref(x.backend().data()));
+  std::vector<machine::i128> row(1 + 2 * d);
+  bool fits = i128_of(den.backend().data(), row[0]);
+  for (std::size_t c = 0; c < 2 * d && fits; ++c) {
+    mpq_srcptr x = (c < d ? A[c] : B[c - d]).backend().data();
+    mpz_divexact(num.backend().data(), den.backend().data(), mpq_denref(x));
+    mpz_mul(num.backend().data(), num.backend().data(), mpq_numref(x));
+    fits = i128_of(num.backend().data(), row[1 + c]);
+  }
+  if (fits) plan.push_machine(row[0], &row[1], &row[1 + d]);
+  else plan.push_gmp(A, B);
+}
+
+// The machine conversion, from the running sums (each a lowest-terms fraction): the same row as
+// push_values gives, or false exactly when push_values would not find one (a number beyond 127 bits:
+// the lcm only grows, and each numerator is n (den / d) with |n| >= 1). No exceptions: checked
+// builtins, so ovf26's exception-free sums stay so.
+bool machine_row_of(const std::vector<RunningSum>& A, const std::vector<RunningSum>& B, machine::i128* row) {
+  using machine::i128;
+  using machine::u128;
+  const std::size_t d = A.size();
+  auto fraction = [&](std::size_t c, i128& n, i128& den) {
+    const RunningSum& x = c < d ? A[c] : B[c - d];
+    if (!x.big) {
+      n = x.q.n, den = x.q.d;
+      return true;
+    }
+    mpq_srcptr r = x.r.backend().data();
+    return i128_of(mpq_numref(r), n) && i128_of(mpq_denref(r), den);
+  };
+  constexpr u128 kMax = (static_cast<u128>(1) << 127) - 1;
+  u128 den = 1;
+  for (std::size_t c = 0; c < 2 * d; ++c) {
+    i128 n, q;
+    if (!fraction(c, n, q)) return false;
+    row[1 + c] = n;  // scaled below
+    if (q == 1 || den % static_cast<u128>(q) == 0) continue;
+    const u128 m = den / machine::gcd128(den, static_cast<u128>(q));
+    if (__builtin_mul_overflow(m, static_cast<u128>(q), &den) || den > kMax) return false;
+  }
+  row[0] = static_cast<i128>(den);
+  if (den == 1) return true;
+  for (std::size_t c = 0; c < 2 * d; ++c) {
+    i128 n = 0, q = 1;
+    fraction(c, n, q);  // succeeded in the first pass
+    const auto f = static_cast<i128>(den / static_cast<u128>(q));
+    if (__builtin_mul_overflow(n, f, &row[1 + c]) || row[1 + c] == machine::kMin128) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 FeedForwardPlan plan_feed_forward(const FeedForward& ff, bool gmp_sums) {
@@ -194,14 +269,12 @@ FeedForwardPlan plan_feed_forward(const FeedForward& ff, bool gmp_sums) {
       push();
     }
   };
-  plan.A.reserve(plan.breaks.size() + 1);
-  plan.B.reserve(plan.breaks.size() + 1);
+  plan.start(d, plan.breaks.size() + 1);
   if (gmp_sums) {
     Vec A(d), B(d);
     sweep(A, B, add_column, [&] {
-      bool zero = is_zero(A) && is_zero(B);
-      plan.A.push_back(zero ? Vec{} : A);
-      plan.B.push_back(zero ? Vec{} : B);
+      if (is_zero(A) && is_zero(B)) plan.push_zero();
+      else push_values(plan, A, B);
     });
   } else {
     std::vector<RunningSum> A(d), B(d);
@@ -219,10 +292,11 @@ FeedForwardPlan plan_feed_forward(const FeedForward& ff, bool gmp_sums) {
     auto add = [&](std::vector<RunningSum>& acc, const Matrix& W, std::size_t j, const Rational& s, int sign) {
       add_column_machine(acc, W, table.data() + j * d, j, s, sign);
     };
+    std::vector<machine::i128> row(1 + 2 * d);
     sweep(A, B, add, [&] {
-      const bool z = zero(A) && zero(B);
-      plan.A.push_back(z ? Vec{} : values(A));
-      plan.B.push_back(z ? Vec{} : values(B));
+      if (zero(A) && zero(B)) plan.push_zero();
+      else if (machine_row_of(A, B, row.data())) plan.push_machine(row[0], &row[1], &row[1 + d]);
+      else plan.push_gmp(values(A), values(B));
     });
   }
   return plan;
@@ -232,34 +306,121 @@ std::size_t FeedForwardPlan::piece_of(const Rational& t) const {
   return static_cast<std::size_t>(std::lower_bound(breaks.begin(), breaks.end(), t) - breaks.begin());
 }
 
+void FeedForwardPlan::start(std::size_t d, std::size_t pieces) {
+  d_ = d;
+  kind_.reserve(pieces);
+  slot_.reserve(pieces);
+  rows_.reserve(pieces * (1 + 2 * d));  // pages of rows never pushed are never touched
+}
+
+void FeedForwardPlan::push_zero() {
+  kind_.push_back(PieceKind::Zero);
+  slot_.push_back(0);
+}
+
+void FeedForwardPlan::push_machine(__int128 den, const __int128* a, const __int128* b) {
+  kind_.push_back(PieceKind::Machine);
+  slot_.push_back(static_cast<std::uint32_t>(rows_.size() / (1 + 2 * d_)));
+  rows_.push_back(den);
+  rows_.insert(rows_.end(), a, a + d_);
+  rows_.insert(rows_.end(), b, b + d_);
+}
+
+void FeedForwardPlan::push_gmp(Vec A, Vec B) {
+  kind_.push_back(PieceKind::Gmp);
+  slot_.push_back(static_cast<std::uint32_t>(gmp_.size() / 2));
+  gmp_.push_back(std::move(A));
+  gmp_.push_back(std::move(B));
+}
+
+void FeedForwardPlan::values(std::size_t k, Vec& A, Vec& B) const {
+  switch (kind_[k]) {
+    case PieceKind::Zero:
+      A.assign(d_, Rational(0));
+      B.assign(d_, Rational(0));
+      return;
+    case PieceKind::Gmp:
+      A = gmp_a(k);
+      B = gmp_b(k);
+      return;
+    case PieceKind::Machine: {
+      const __int128* row = machine_row(k);
+      A.resize(d_);
+      B.resize(d_);
+      for (std::size_t c = 0; c < 2 * d_; ++c) {
+        machine::Q x{row[1 + c], row[0]};
+        machine::reduce(x);
+        (c < d_ ? A[c] : B[c - d_]) = machine::to_rational_reduced(x);
+      }
+      return;
+    }
+  }
+}
+
 namespace {
+
 inline bool integral(const Rational& q) { return mpz_cmp_ui(mpq_denref(q.backend().data()), 1) == 0; }
+
+// z + (a t + b) / den for one coordinate of a Machine piece, in GMP. Integers (den = 1, t and z
+// integral: hat layers' common case) take numerators only, in __int128 when everything fits a word.
+// An integer mpq is canonical, and the general line canonicalizes: the same mpq as the plain
+// z + A t + B (tests/evaluate_fast_test.cpp).
+void add_machine_coordinate(machine::i128 a, machine::i128 b, machine::i128 den, const Rational& t, bool t_int,
+                            bool t_word, long tv, Rational& z, Integer& x, Integer& y) {
+  using machine::fits64;
+  mpq_ptr zq = z.backend().data();
+  mpz_ptr zn = mpq_numref(zq);
+  if (den == 1 && t_int && integral(z)) {
+    if (t_word && fits64(a) && fits64(b) && mpz_fits_slong_p(zn)) {
+      // |z + a t + b| < 2^127: no overflow. Stored in place when it fits in a word (mpz_add would
+      // grow z to two limbs for a possible carry on every call).
+      const __int128 r = static_cast<__int128>(mpz_get_si(zn)) + a * tv + b;
+      if (r >= LONG_MIN && r <= LONG_MAX) {
+        mpz_set_si(zn, static_cast<long>(r));
+        return;
+      }
+    }
+    machine::set_mpz(x.backend().data(), a);
+    mpz_addmul(zn, x.backend().data(), mpq_numref(t.backend().data()));
+    machine::set_mpz(x.backend().data(), b);
+    mpz_add(zn, zn, x.backend().data());
+    return;
+  }
+  // s = (a tn + b td) / (den td), then z + s.
+  mpq_srcptr tq = t.backend().data();
+  Rational s;
+  mpq_ptr sq = s.backend().data();
+  machine::set_mpz(x.backend().data(), a);
+  mpz_mul(mpq_numref(sq), x.backend().data(), mpq_numref(tq));
+  machine::set_mpz(y.backend().data(), b);
+  mpz_addmul(mpq_numref(sq), y.backend().data(), mpq_denref(tq));
+  machine::set_mpz(x.backend().data(), den);
+  mpz_mul(mpq_denref(sq), x.backend().data(), mpq_denref(tq));
+  mpq_canonicalize(sq);
+  mpq_add(zq, zq, sq);
+}
+
 }  // namespace
 
 void add_piece(const FeedForwardPlan& plan, std::size_t k, const Rational& t, Vec& z) {
   if (plan.piece_is_zero(k)) return;
-  Rational s;
   const bool t_int = integral(t);
   const bool t_word = t_int && mpz_fits_slong_p(mpq_numref(t.backend().data()));
   const long tv = t_word ? mpz_get_si(mpq_numref(t.backend().data())) : 0;
+  if (plan.kind(k) == FeedForwardPlan::PieceKind::Machine) {
+    const __int128* row = plan.machine_row(k);
+    const std::size_t d = z.size();
+    Integer x, y;
+    for (std::size_t c = 0; c < d; ++c)
+      add_machine_coordinate(row[1 + c], row[1 + d + c], row[0], t, t_int, t_word, tv, z[c], x, y);
+    return;
+  }
+  const Vec &A = plan.gmp_a(k), &B = plan.gmp_b(k);
+  Rational s;
   for (std::size_t c = 0; c < z.size(); ++c) {
-    const Rational &a = plan.A[k][c], &b = plan.B[k][c];
+    const Rational &a = A[c], &b = B[c];
     if (t_int && integral(a) && integral(b) && integral(z[c])) {
-      // Integers (the common case): numerators only, no gcds; an integer mpq is canonical, so
-      // this is the mpq the general lines give (tests/evaluate_fast_test.cpp).
       mpz_ptr zn = mpq_numref(z[c].backend().data());
-      mpz_srcptr an = mpq_numref(a.backend().data()), bn = mpq_numref(b.backend().data());
-      if (t_word && mpz_fits_slong_p(zn) && mpz_fits_slong_p(an) && mpz_fits_slong_p(bn)) {
-        // All four fit in a machine word: z + a t + b in __int128 (|.| < 2^127, no overflow), stored
-        // in place when it fits in a word. mpz_add would grow z to two limbs for a possible carry
-        // on every call (a reallocation per coordinate per layer).
-        const __int128 r = static_cast<__int128>(mpz_get_si(zn)) + static_cast<__int128>(mpz_get_si(an)) * tv +
-                           mpz_get_si(bn);
-        if (r >= LONG_MIN && r <= LONG_MAX) {
-          mpz_set_si(zn, static_cast<long>(r));
-          continue;
-        }
-      }
       mpz_addmul(zn, mpq_numref(a.backend().data()), mpq_numref(t.backend().data()));
       mpz_add(zn, zn, mpq_numref(b.backend().data()));
       continue;

@@ -4,21 +4,55 @@
 
 #include "interpcert/model.hpp"
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <vector>
 
 namespace interpcert {
 
 struct FeedForwardPlan {
+  /// How piece k is stored. Machine (nearly all of a construction's pieces): g(t) = (a t + b) / den
+  /// with den >= 1 the least common denominator of the piece's 2d coordinates and den, a, b in
+  /// __int128 (|x| <= 2^127 - 1), one contiguous row of the table; MachineForward reads that row
+  /// as is. Gmp: some of those numbers do not fit, the piece is kept as GMP vectors A, B (g(t) =
+  /// A t + B). Zero: g = 0 on the piece. At 10^7 tokens a plan has ~600,000 pieces of d = 16: as GMP
+  /// rationals they were ~19 M scattered heap values (~1 GB), read at random by the verification.
+  enum class PieceKind : std::uint8_t { Zero, Machine, Gmp };
+
   bool rank_one = false;
   Vec u;                         ///< direction, first nonzero coordinate 1; empty when U = 0
   std::vector<Rational> breaks;  ///< sorted distinct breakpoints of g in t = u.z
-  /// Piece k covers [breaks[k-1], breaks[k]] (unbounded at the ends); g(t) = A[k] t + B[k].
-  /// A zero piece is stored as empty A and B.
-  std::vector<Vec> A, B;
-  /// Index of a piece containing t (at a breakpoint both neighbours agree: g is continuous).
+  /// Piece k covers [breaks[k-1], breaks[k]] (unbounded at the ends).
   std::size_t piece_of(const Rational& t) const;
-  bool piece_is_zero(std::size_t k) const { return A[k].empty(); }
+
+  std::size_t dim() const { return d_; }
+  std::size_t pieces() const { return kind_.size(); }
+  PieceKind kind(std::size_t k) const { return kind_[k]; }
+  bool piece_is_zero(std::size_t k) const { return kind_[k] == PieceKind::Zero; }
+  /// A Machine piece's row: den, then a[0 .. d), then b[0 .. d).
+  const __int128* machine_row(std::size_t k) const { return &rows_[slot_[k] * (1 + 2 * d_)]; }
+  /// A Gmp piece's A and B (canonical rationals).
+  const Vec& gmp_a(std::size_t k) const { return gmp_[2 * slot_[k]]; }
+  const Vec& gmp_b(std::size_t k) const { return gmp_[2 * slot_[k] + 1]; }
+  /// Piece k's exact A and B (g(t) = A t + B; d zeros for a zero piece), canonical rationals,
+  /// whatever the storage. For the GMP paths and the tests; not fast.
+  void values(std::size_t k, Vec& A, Vec& B) const;
+
+  /// Building (plan_feed_forward): pieces are appended left to right.
+  void start(std::size_t d, std::size_t pieces);
+  void push_zero();
+  /// den >= 1 the least common denominator of the coordinates a_c / den, b_c / den (the caller's
+  /// duty: the row is then the unique such form of the piece).
+  void push_machine(__int128 den, const __int128* a, const __int128* b);
+  void push_gmp(Vec A, Vec B);
+
+ private:
+  std::size_t d_ = 0;
+  std::vector<PieceKind> kind_;
+  std::vector<std::uint32_t> slot_;  // row (Machine) or pair in gmp_ (Gmp)
+  std::vector<__int128> rows_;       // Machine pieces, 1 + 2d numbers each
+  std::vector<Vec> gmp_;             // Gmp pieces: A, B
 };
 
 /// The normalized direction u of a rank-one U (first nonzero coordinate 1), nullopt if U has
@@ -27,8 +61,10 @@ struct FeedForwardPlan {
 std::optional<Vec> rank_one_direction(const Matrix& U, bool gmp_only = false);
 
 /// Precomputes the pieces when U has rank <= 1 (otherwise rank_one = false). The pieces' running
-/// sums are kept in machine fractions where they fit (machine_rational.hpp); `gmp_sums` keeps them
-/// in GMP rationals throughout, the plain path the tests compare with (the same plan either way).
+/// sums are kept in machine fractions where they fit (machine_rational.hpp) and each piece is
+/// written straight into its compact row; `gmp_sums` keeps the sums in GMP rationals throughout and
+/// converts each piece from them (least common denominator in GMP), the plain path the tests compare
+/// with: the same plan, row for row, either way.
 FeedForwardPlan plan_feed_forward(const FeedForward& ff, bool gmp_sums = false);
 
 /// z <- eta z + W relu(U z + b), through the pieces when the plan is rank-one; a token on a

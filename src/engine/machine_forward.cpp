@@ -48,38 +48,6 @@ bool q_matrix(const Matrix& m, QMatrix& out) {
   return q_vec(m.a, out.a);
 }
 
-// A nonzero piece g(t) = (a t + b) / den of a rank-one feed-forward layer, over one common
-// denominator: a hat's slope and offset share the hat's denominator, while their numerators
-// alone can exceed int64 (10^6-token hubs: offsets of ~100 bits over ~21-bit denominators).
-struct Piece {
-  bool zero = true;     // g = 0 on this piece
-  bool usable = false;  // false: some number beyond __int128; a token landing here fails the pass
-  std::vector<i128> a, b;
-  i128 den = 1;
-};
-
-Piece piece_of_vecs(const Vec& A, const Vec& B) {
-  Piece p;
-  p.zero = false;
-  Integer den(1);
-  for (const Vec* v : {&A, &B})
-    for (const auto& x : *v) mpz_lcm(den.backend().data(), den.backend().data(), mpq_denref(x.backend().data()));
-  if (!int_of(den.backend().data(), p.den)) return p;
-  Integer num;
-  for (auto [v, out] : {std::pair{&A, &p.a}, std::pair{&B, &p.b}}) {
-    out->resize(v->size());
-    for (std::size_t c = 0; c < v->size(); ++c) {
-      mpq_srcptr x = (*v)[c].backend().data();
-      mpz_divexact(num.backend().data(), den.backend().data(), mpq_denref(x));
-      mpz_mul(num.backend().data(), num.backend().data(), mpq_numref(x));
-      if (!int_of(num.backend().data(), (*out)[c])) return p;
-    }
-  }
-  p.usable = true;
-  return p;
-}
-
-
 // --- layers (each the formula of attention_plan.cpp / feed_forward_plan.cpp) ------------------
 
 struct AttentionLayer {
@@ -96,7 +64,11 @@ struct FeedForwardLayer {
   bool rank_one = false;
   std::vector<Q> u;  // rank one (empty: U = 0)
   std::vector<Q> breaks;
-  std::vector<Piece> pieces;
+  // Its pieces as the plan stores them: a piece over one common denominator, den, a and b in
+  // __int128 (a hat's slope and offset share the hat's denominator, while their numerators alone
+  // can exceed int64: 10^6-token hubs have offsets of ~100 bits over ~21-bit denominators). The
+  // plan outlives this pass (FastEvaluator owns both).
+  const FeedForwardPlan* plan = nullptr;
   QMatrix U, W;               // otherwise
   std::vector<Q> b;
 };
@@ -278,18 +250,23 @@ void feed_forward(const FeedForwardLayer& ff, Q* z, std::size_t d) {
     const std::size_t k = ff.u.empty() ? 0 : piece_of(ff.breaks, t);
     if (scale)
       for (std::size_t c = 0; c < d; ++c) z[c] = mul(z[c], eta);
-    const Piece& p = ff.pieces[k];
-    if (p.zero) return;
-    if (!p.usable) throw Overflow{};
+    switch (ff.plan->kind(k)) {
+      case FeedForwardPlan::PieceKind::Zero: return;
+      case FeedForwardPlan::PieceKind::Gmp: throw Overflow{};  // numbers beyond __int128: the GMP path
+      case FeedForwardPlan::PieceKind::Machine: break;
+    }
+    const i128* row = ff.plan->machine_row(k);
+    const i128 den = row[0];
+    const i128 *a = row + 1, *b = row + 1 + d;
     for (std::size_t c = 0; c < d; ++c) {
       // z + (a t + b) / den, t = t.n / t.d.
       if (t.d == 1 && z[c].d == 1) {
         // Integers: (z den + a t + b) / den, one gcd (none when den = 1).
-        Q r{add(add(mul(z[c].n, p.den), mul(p.a[c], t.n)), p.b[c]), p.den};
+        Q r{add(add(mul(z[c].n, den), mul(a[c], t.n)), b[c]), den};
         reduce(r);
         z[c] = r;
       } else {
-        Q g{add(mul(p.a[c], t.n), mul(p.b[c], t.d)), mul(p.den, t.d)};
+        Q g{add(mul(a[c], t.n), mul(b[c], t.d)), mul(den, t.d)};
         reduce(g);
         z[c] = add(z[c], g);
       }
@@ -344,9 +321,7 @@ MachineForward::MachineForward(const Model& model, const std::vector<AttentionPl
       usable_ = q_of(ff.eta, f.eta);
       if (f.rank_one) {
         usable_ = usable_ && q_vec(plan.u, f.u) && q_vec(plan.breaks, f.breaks);
-        f.pieces.resize(plan.A.size());
-        for (std::size_t k = 0; k < plan.A.size() && usable_; ++k)
-          if (!plan.piece_is_zero(k)) f.pieces[k] = piece_of_vecs(plan.A[k], plan.B[k]);
+        f.plan = &plan;
       } else {
         usable_ = usable_ && q_matrix(ff.U, f.U) && q_matrix(ff.W, f.W) && q_vec(ff.b, f.b);
       }

@@ -22,7 +22,8 @@ class MachineForward {
   /// Converts the layers (through their plans: rank-one layers keep their O(n d) form).
   /// usable() is false when a model number is not a fraction of __int128 (a piece of a rank-one
   /// feed-forward layer, held over one common denominator, may be unusable alone: a sequence
-  /// whose token lands on it takes the GMP path).
+  /// whose token lands on it takes the GMP path). It reads those pieces from the plans, in place:
+  /// `feed_forward` must outlive this object.
   MachineForward(const Model& model, const std::vector<AttentionPlan>& attention,
                  const std::vector<FeedForwardPlan>& feed_forward);
   ~MachineForward();
