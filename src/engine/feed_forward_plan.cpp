@@ -185,8 +185,8 @@ void push_values(FeedForwardPlan& plan, const Vec& A, const Vec& B) {
 
 // The machine conversion, from the running sums (each a lowest-terms fraction): the same row as
 // push_values gives, or false exactly when push_values would not find one (a number beyond 127 bits:
-// the lcm only grows, and each numerator is n (den / d) with |n| >= 1). No exceptions: checked
-// builtins, so ovf26's exception-free sums stay so.
+// the lcm only grows, and each numerator is n (den / d) with |n| >= 1). Checked builtins, not
+// machine::Overflow: a piece that does not fit is an ordinary outcome here, not an exception.
 bool machine_row_of(const std::vector<RunningSum>& A, const std::vector<RunningSum>& B, machine::i128* row) {
   using machine::i128;
   using machine::u128;
@@ -206,7 +206,8 @@ bool machine_row_of(const std::vector<RunningSum>& A, const std::vector<RunningS
     i128 n, q;
     if (!fraction(c, n, q)) return false;
     row[1 + c] = n;  // scaled below
-    if (q == 1 || den % static_cast<u128>(q) == 0) continue;
+    // Mostly one denominator per piece (a hat's): no 128-bit division once den is it.
+    if (q == 1 || static_cast<u128>(q) == den || den % static_cast<u128>(q) == 0) continue;
     const u128 m = den / machine::gcd128(den, static_cast<u128>(q));
     if (__builtin_mul_overflow(m, static_cast<u128>(q), &den) || den > kMax) return false;
   }
@@ -215,7 +216,8 @@ bool machine_row_of(const std::vector<RunningSum>& A, const std::vector<RunningS
   for (std::size_t c = 0; c < 2 * d; ++c) {
     i128 n = 0, q = 1;
     fraction(c, n, q);  // succeeded in the first pass
-    const auto f = static_cast<i128>(den / static_cast<u128>(q));
+    if (n == 0) continue;
+    const auto f = static_cast<u128>(q) == den ? i128{1} : static_cast<i128>(den / static_cast<u128>(q));
     if (__builtin_mul_overflow(n, f, &row[1 + c]) || row[1 + c] == machine::kMin128) return false;
   }
   return true;
