@@ -310,33 +310,27 @@ std::size_t FeedForwardPlan::piece_of(const Rational& t) const {
 
 void FeedForwardPlan::start(std::size_t d, std::size_t pieces) {
   d_ = d;
-  kind_.reserve(pieces);
-  slot_.reserve(pieces);
-  rows_.reserve(pieces * (1 + 2 * d));  // pages of rows never pushed are never touched
+  rows_.reserve(pieces * (1 + 2 * d));
 }
 
-void FeedForwardPlan::push_zero() {
-  kind_.push_back(PieceKind::Zero);
-  slot_.push_back(0);
-}
+void FeedForwardPlan::push_zero() { rows_.resize(rows_.size() + 1 + 2 * d_); }
 
 void FeedForwardPlan::push_machine(__int128 den, const __int128* a, const __int128* b) {
-  kind_.push_back(PieceKind::Machine);
-  slot_.push_back(static_cast<std::uint32_t>(rows_.size() / (1 + 2 * d_)));
   rows_.push_back(den);
   rows_.insert(rows_.end(), a, a + d_);
   rows_.insert(rows_.end(), b, b + d_);
 }
 
 void FeedForwardPlan::push_gmp(Vec A, Vec B) {
-  kind_.push_back(PieceKind::Gmp);
-  slot_.push_back(static_cast<std::uint32_t>(gmp_.size() / 2));
+  const std::size_t at = rows_.size();
+  push_zero();
+  rows_[at] = -1 - static_cast<__int128>(gmp_.size() / 2);
   gmp_.push_back(std::move(A));
   gmp_.push_back(std::move(B));
 }
 
 void FeedForwardPlan::values(std::size_t k, Vec& A, Vec& B) const {
-  switch (kind_[k]) {
+  switch (kind(k)) {
     case PieceKind::Zero:
       A.assign(d_, Rational(0));
       B.assign(d_, Rational(0));

@@ -27,14 +27,19 @@ struct FeedForwardPlan {
   std::size_t piece_of(const Rational& t) const;
 
   std::size_t dim() const { return d_; }
-  std::size_t pieces() const { return kind_.size(); }
-  PieceKind kind(std::size_t k) const { return kind_[k]; }
-  bool piece_is_zero(std::size_t k) const { return kind_[k] == PieceKind::Zero; }
-  /// A Machine piece's row: den, then a[0 .. d), then b[0 .. d).
-  const __int128* machine_row(std::size_t k) const { return &rows_[slot_[k] * (1 + 2 * d_)]; }
+  std::size_t pieces() const { return d_ == 0 ? 0 : rows_.size() / (1 + 2 * d_); }
+  PieceKind kind(std::size_t k) const {
+    const __int128 den = machine_row(k)[0];
+    return den > 0 ? PieceKind::Machine : den == 0 ? PieceKind::Zero : PieceKind::Gmp;
+  }
+  bool piece_is_zero(std::size_t k) const { return machine_row(k)[0] == 0; }
+  /// Piece k's row: den, then a[0 .. d), then b[0 .. d). Every piece has one, so that a reader
+  /// (MachineForward) touches one place per piece: den >= 1 for a Machine piece, 0 for a zero
+  /// piece, -1 - i for the i-th Gmp piece (the rest of those rows is 0).
+  const __int128* machine_row(std::size_t k) const { return &rows_[k * (1 + 2 * d_)]; }
   /// A Gmp piece's A and B (canonical rationals).
-  const Vec& gmp_a(std::size_t k) const { return gmp_[2 * slot_[k]]; }
-  const Vec& gmp_b(std::size_t k) const { return gmp_[2 * slot_[k] + 1]; }
+  const Vec& gmp_a(std::size_t k) const { return gmp_[gmp_index(k)]; }
+  const Vec& gmp_b(std::size_t k) const { return gmp_[gmp_index(k) + 1]; }
   /// Piece k's exact A and B (g(t) = A t + B; d zeros for a zero piece), canonical rationals,
   /// whatever the storage. For the GMP paths and the tests; not fast.
   void values(std::size_t k, Vec& A, Vec& B) const;
@@ -48,11 +53,10 @@ struct FeedForwardPlan {
   void push_gmp(Vec A, Vec B);
 
  private:
+  std::size_t gmp_index(std::size_t k) const { return 2 * static_cast<std::size_t>(-1 - machine_row(k)[0]); }
   std::size_t d_ = 0;
-  std::vector<PieceKind> kind_;
-  std::vector<std::uint32_t> slot_;  // row (Machine) or pair in gmp_ (Gmp)
-  std::vector<__int128> rows_;       // Machine pieces, 1 + 2d numbers each
-  std::vector<Vec> gmp_;             // Gmp pieces: A, B
+  std::vector<__int128> rows_;  // 1 + 2d numbers per piece
+  std::vector<Vec> gmp_;        // Gmp pieces: A, B
 };
 
 /// The normalized direction u of a rank-one U (first nonzero coordinate 1), nullopt if U has

@@ -250,13 +250,10 @@ void feed_forward(const FeedForwardLayer& ff, Q* z, std::size_t d) {
     const std::size_t k = ff.u.empty() ? 0 : piece_of(ff.breaks, t);
     if (scale)
       for (std::size_t c = 0; c < d; ++c) z[c] = mul(z[c], eta);
-    switch (ff.plan->kind(k)) {
-      case FeedForwardPlan::PieceKind::Zero: return;
-      case FeedForwardPlan::PieceKind::Gmp: throw Overflow{};  // numbers beyond __int128: the GMP path
-      case FeedForwardPlan::PieceKind::Machine: break;
-    }
     const i128* row = ff.plan->machine_row(k);
     const i128 den = row[0];
+    if (den == 0) return;           // a zero piece
+    if (den < 0) throw Overflow{};  // a piece beyond __int128 (FeedForwardPlan::Gmp): the GMP path
     const i128 *a = row + 1, *b = row + 1 + d;
     for (std::size_t c = 0; c < d; ++c) {
       // z + (a t + b) / den, t = t.n / t.d.
