@@ -41,7 +41,7 @@ struct FeedForwardPlan {
   const Vec& gmp_a(std::size_t k) const { return gmp_[gmp_index(k)]; }
   const Vec& gmp_b(std::size_t k) const { return gmp_[gmp_index(k) + 1]; }
   /// Piece k's exact A and B (g(t) = A t + B; d zeros for a zero piece), canonical rationals,
-  /// whatever the storage. For the GMP paths and the tests; not fast.
+  /// whatever the storage (add_piece reads rows directly; this is for the tests). Not fast.
   void values(std::size_t k, Vec& A, Vec& B) const;
 
   /// Building (plan_feed_forward): pieces are appended left to right.
