@@ -128,7 +128,7 @@ TEST_CASE("json_reader::load says why a file cannot be read") {
   std::filesystem::remove(empty);
 }
 
-// The text is read into a buffer of the file's size (from malloc, not zero-filled, from 2 MiB), or
+// The text is read into a buffer of the file's size (mapped, huge pages advised, from 2 MiB), or
 // grown chunk by chunk from a pipe: either way bytes() is exactly the file.
 TEST_CASE("json_reader::load reads small, large and piped files byte for byte") {
   std::mt19937_64 rng(20261129);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,15 +32,13 @@ struct Container {
   std::uint32_t inner;
 };
 
-/// Storage for the large arrays of a document (its text, its container index). From 2 MiB, not
-/// zero-filled (the index reserves room it mostly does not touch) and 2 MiB-aligned, with no
-/// transparent huge pages requested: on the benchmark machine (a virtual machine that returns freed
-/// memory to its host) a huge page's first touch fills memory at ~0.7-1.5 GB/s against ~2 GB/s for
-/// 4 KiB pages (bench/README.md, "Growth"), which at 10^7 tokens made reading the 1.7 GB text ~1 s
-/// slower. The block comes from malloc: by glibc's default policy a block this large is a mapping
-/// of its own anyway, and in a process that keeps freed memory (certify: src/cli/malloc_policy.hpp)
-/// the 1.8 GB of a 10^7-token dataset's text and index are reused by what comes after the document
-/// instead of being unmapped, then faulted in and zeroed again. T is trivially copyable; one
+/// Storage for the large arrays of a document (its text, its container index). From 2 MiB,
+/// 2 MiB-aligned with transparent huge pages requested: filling 171 MB of 4 KiB pages costs
+/// ~40,000 page faults, several times the cost of the copy itself on a virtual machine. The block
+/// comes from malloc: by glibc's default policy a block this large is a mapping of its own anyway,
+/// and in a process that keeps freed memory (certify: src/cli/malloc_policy.hpp) the 1.8 GB of a
+/// 10^7-token dataset's text and index are reused by what comes after the document instead of
+/// being unmapped, then faulted in and zeroed again from DRAM. T is trivially copyable; one
 /// element more than the capacity is allocated, and the one after the contents is always zero
 /// (set_size keeps it so), so a text is always followed by a '\0'.
 template <class T>
@@ -84,7 +83,7 @@ class BigArray {
   }
 
  private:
-  static constexpr std::size_t kHugePage = std::size_t{1} << 21;  // below: plain new[]
+  static constexpr std::size_t kHugePage = std::size_t{1} << 21;  // below one huge page: plain new[]
   T* data_ = nullptr;
   std::size_t size_ = 0, cap_ = 0;
   bool aligned_ = false;  // from aligned_alloc (else new[])
@@ -95,6 +94,9 @@ class BigArray {
     if (bytes >= kHugePage) {
       const std::size_t len = (bytes + kHugePage - 1) & ~(kHugePage - 1);
       if (void* m = std::aligned_alloc(kHugePage, len)) {
+#ifdef MADV_HUGEPAGE
+        (void)::madvise(m, len, MADV_HUGEPAGE);  // advice only: without it, 4 KiB pages
+#endif
         data_ = static_cast<T*>(m);
         data_[0] = T{};  // not zero-filled: only the element after the (empty) contents
         aligned_ = true;
