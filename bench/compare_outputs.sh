@@ -7,7 +7,10 @@
 # on generated datasets: integer hubs (bench_gen_dataset, if built) and seeded random datasets with
 # int64-edge integers, integers beyond int64, decimals and fractions (the rational fallback).
 # Compares stdout, stderr (with the binary's path and wall-clock times masked), exit status and every file written.
-# Exit 0: all identical. 1: a difference (printed). Needs no network; a few seconds.
+# Exit 0: all identical. 1: a difference (printed). Needs no network. Not a few seconds: the
+# generated hub-200-20 (4,000 tokens, 401 blocks) runs certify --for-float binary64 (a dozen float
+# analyses, each O(N^2 n): every token through every hat) and --float binary64 on each side; with
+# builds before stop 26 that one dataset took over 20 minutes of CPU per side (stop 26: ~5 min).
 # Usage: bash bench/compare_outputs.sh OLD_BUILD_DIR NEW_BUILD_DIR [SCRATCH_DIR]
 #   e.g. git worktree add --detach /tmp/cmp-main main && meson setup /tmp/cmp-main/build &&
 #        ninja -C /tmp/cmp-main/build interpcert interpcert-check &&

@@ -2,8 +2,10 @@
 // float for binary32), with the model's numbers and the inputs rounded to the format, in several
 // summation orders (forward, reverse, pairwise, FMA), must never deviate from the exact output by
 // more than the certified bound. (The double/float code here is a test oracle, not a claim.)
+#include "interpcert/construct.hpp"
 #include "interpcert/evaluate_reference.hpp"
 #include "interpcert/float_bound.hpp"
+#include "float_families.hpp"
 #include "float_oracle.hpp"
 #include "random_model.hpp"
 #include "../src/checker/float.hpp"
@@ -337,4 +339,107 @@ TEST_CASE("float_bound::the precision search with early exit equals the plain se
   std::cerr << "precision search differential (seed " << seed << "): " << found << " found, " << none << " none\n";
   CHECK(found > 30);
   CHECK(none > 5);
+}
+
+namespace {
+
+/// Every field of two analyses' results, exactly.
+void check_same(const FloatBound& fast, const FloatBound& plain) {
+  CHECK(static_cast<int>(fast.status) == static_cast<int>(plain.status));
+  CHECK(fast.precision == plain.precision);
+  CHECK(fast.bound == plain.bound);
+  CHECK(fast.relative == plain.relative);
+  CHECK(fast.exact_error == plain.exact_error);
+  CHECK(fast.why == plain.why);
+}
+
+/// Gives a random model the structure the fast paths use: runs of equal rows in U (a hat's
+/// U = 1 u^T), in Q, K and V, weights exactly +-1, and biases that put some tokens on either side.
+void add_structure(std::mt19937_64& rng, Model& m) {
+  auto copy_rows = [&](Matrix& M) {
+    for (std::size_t i = 1; i < M.rows; ++i)
+      if (rng() % 2)
+        for (std::size_t j = 0; j < M.cols; ++j) M(i, j) = M(i - 1, j);
+  };
+  for (auto& b : m.blocks) {
+    if (b.ff) {
+      for (auto& x : b.ff->U.a)
+        if (rng() % 3 == 0) x = rng() % 2 ? 1 : -1;
+      copy_rows(b.ff->U);
+      for (auto& x : b.ff->W.a)
+        if (rng() % 4 == 0) x = rng() % 2 ? 1 : -1;
+    }
+    if (b.sa) {
+      copy_rows(b.sa->Q);
+      copy_rows(b.sa->K);
+      copy_rows(b.sa->factored ? b.sa->Vleft : b.sa->V);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("float_bound::the analysis with its shortcuts equals the plain analysis on random models") {
+  // float_error_bound shares a run of equal rows' dot product, caches Lemma S's linear part per
+  // layer and set of active neurons, and forms products without temporaries; float_error_bound_plain
+  // forms everything per token. Every field equal, at the formats' precisions and at small ones
+  // (where selections become unstable, signs unknown and sums overflow).
+  std::uint64_t seed = 26;
+  std::mt19937_64 rng(seed);
+  std::size_t bounded = 0, other = 0, shortcut_layers = 0;
+  for (std::size_t t = 0; t < 300; ++t) {
+    INFO("seed " << seed << ", model " << t);
+    std::size_t d = 1 + rng() % 4, L = 1 + rng() % 4;
+    Model m = testing::random_model(rng, d, L);
+    if (rng() % 4) jitter(rng, m);
+    if (rng() % 4) add_structure(rng, m);
+    for (const auto& b : m.blocks)
+      if (b.ff && b.ff->U.rows > 1 && b.ff->U(1, 0) == b.ff->U(0, 0)) ++shortcut_layers;
+    auto seqs = testing::random_sequences(rng, d, 1 + rng() % 4, 1 + rng() % 6);
+    Dataset ds = exact_dataset(m, seqs);
+    if (rng() % 3 == 0) ds.sequences[0].output[0][0] += Rational(1, 1 + static_cast<long>(rng() % 1000));
+    const FloatFormat& fmt = rng() % 2 ? kB32 : kB64;
+    for (long p : {fmt.p, 2 + static_cast<long>(rng() % 20), 60 + static_cast<long>(rng() % 100)}) {
+      INFO("p = " << p);
+      FloatBound fast = float_error_bound(m, ds, fmt, p, 1 + rng() % 2);
+      FloatBound plain = float_error_bound_plain(m, ds, fmt, p, 1);
+      check_same(fast, plain);
+      (fast.ok() ? bounded : other)++;
+    }
+  }
+  std::cerr << "float_bound shortcuts differential (seed " << seed << "): " << bounded << " bounded, " << other
+            << " not, " << shortcut_layers << " layers with a run of equal rows\n";
+  CHECK(bounded > 300);
+  CHECK(other > 50);
+  CHECK(shortcut_layers > 50);
+}
+
+TEST_CASE("float_bound::the shortcuts equal the plain analysis on constructed models (plain and --for-float)") {
+  // The constructions' hats (U = 1 u^T, a few active sets per layer, weights +-1) are where the
+  // shortcuts act; the precision search given the bound at the format's precision (`known`, as
+  // every caller does) must answer as the search without it.
+  std::uint64_t seed = 2026;
+  std::mt19937_64 rng(seed);
+  std::size_t runs = 0;
+  for (const char* family : {"random", "shared-pool", "collinear", "permuted-copies"})
+    for (int for_float = 0; for_float < 2; ++for_float) {
+      INFO(family << (for_float ? " --for-float" : " plain"));
+      Dataset ds = testing::float_family(family, rng, 6 + rng() % 6, 1000, 2 + rng() % 3);
+      ConstructOptions opt;
+      opt.for_float = for_float;
+      opt.float_bits = kB64.p;
+      Model m = construct_model(ds, opt).model;
+      for (long p : {kB64.p, 30L, 12L, 80L}) {
+        INFO("p = " << p);
+        check_same(float_error_bound(m, ds, kB64, p, 2), float_error_bound_plain(m, ds, kB64, p, 1));
+        ++runs;
+      }
+      FloatBound at_p = float_error_bound(m, ds, kB64, kB64.p, 1);
+      const Rational eps(1, 1000000);
+      PrecisionNeeded given = float_precision_needed(m, ds, kB64, eps, true, 1, 1024, 2, &at_p);
+      PrecisionNeeded asked = float_precision_search(m, ds, kB64, eps, true, 1, 1024, 2, false);
+      CHECK(given.bits == asked.bits);
+      CHECK(given.why_not == asked.why_not);
+    }
+  CHECK(runs == 32);
 }

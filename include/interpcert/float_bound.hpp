@@ -10,6 +10,7 @@
 #include "interpcert/model.hpp"
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -61,6 +62,12 @@ struct FloatBound {
 /// hardmax models ignore `exp_ulps`.
 FloatBound float_error_bound(const Model& model, const Dataset& ds, const FloatFormat& format, long p,
                              unsigned threads = 0, long exp_ulps = 2);
+/// The hardmax analysis without its shortcuts (runs of equal matrix rows computed once, Lemma S's
+/// linear parts formed once per layer and set of active neurons, products without temporaries):
+/// every quantity formed per token as the lemmas state it. The reference of the differential test
+/// (tests/float_bound_test.cpp): float_error_bound returns the same result, field for field.
+FloatBound float_error_bound_plain(const Model& model, const Dataset& ds, const FloatFormat& format, long p,
+                                   unsigned threads = 0);
 
 /// The least p (by bisection; the printed p certifies, p - 1 did not) for which the analysis gives
 /// bound <= epsilon (relative: `relative` <= epsilon). nullopt if none up to `max_bits`.
@@ -69,15 +76,22 @@ struct PrecisionNeeded {
   long max_bits = 0;
   std::string why_not;  ///< when bits is nullopt: the reason at max_bits
 };
+/// Called after each probe of the search with its precision and whether it certified (progress).
+using PrecisionProbe = std::function<void(long bits, bool certified)>;
+/// `known`: float_error_bound(model, ds, format, format.p, ...) if the caller has it (every caller
+/// computes it first): the search's first probe, at format.p, takes its answer from it instead of
+/// running the analysis again (the same answer: the plain search asks exactly that).
 PrecisionNeeded float_precision_needed(const Model& model, const Dataset& ds, const FloatFormat& format,
                                        const Rational& epsilon, bool relative, unsigned threads = 0,
-                                       long max_bits = 4096, long exp_ulps = 2);
+                                       long max_bits = 4096, long exp_ulps = 2, const FloatBound* known = nullptr,
+                                       const PrecisionProbe& probe = {});
 /// The same search; early_exit = false asks float_error_bound at every probe (the plain path),
 /// true (what float_precision_needed does) lets hardmax probes stop at the first sequence that
 /// fails or exceeds epsilon. Equal results (tests/float_precision_search_test.cpp).
 PrecisionNeeded float_precision_search(const Model& model, const Dataset& ds, const FloatFormat& format,
                                        const Rational& epsilon, bool relative, unsigned threads, long max_bits,
-                                       long exp_ulps, bool early_exit);
+                                       long exp_ulps, bool early_exit, const FloatBound* known = nullptr,
+                                       const PrecisionProbe& probe = {});
 
 /// Where the data themselves make the format impossible for ANY model of this class: after rounding
 /// the inputs to the format, one (rounded) token in one (rounded) context must reach two different

@@ -62,7 +62,7 @@ int run_float(const Model& model, const Dataset& ds, const std::string& model_fi
        << "\n";
   }
   if (!eps) return b.ok() ? static_cast<int>(kExitOk) : static_cast<int>(kExitRefuted);
-  PrecisionNeeded need = float_precision_needed(model, ds, f, *eps, relative, threads, 4096, exp_ulps);
+  PrecisionNeeded need = float_precision_needed(model, ds, f, *eps, relative, threads, 4096, exp_ulps, &b);
   os << "precision needed for epsilon = " << rational_to_string(*eps) << (relative ? " (relative)" : "") << ": ";
   if (need.bits)
     os << "needs " << *need.bits << " bits: " << f.name << " (" << f.p << ") is "

@@ -6,6 +6,8 @@
 
 #include "interpcert/errors.hpp"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <iostream>
 #include <sstream>
@@ -179,14 +181,31 @@ std::optional<BuiltModel> build_and_verify(const Dataset& ds, const std::string&
     const Rational eps = ffmt->p == 53 ? Rational(1, 1000000) : Rational(1, 100);
     os << "for " << ffmt->name << " (relative epsilon " << rational_to_string(eps)
        << " * max(1, |target|); bounds with outward rounding, proofs/float-bound.md):\n";
+    // Progress of these analyses (each a pass over every sequence and block; a dozen of them for the
+    // precision search: minutes on 10^4 tokens) on stderr, only when stderr is a terminal and
+    // without -q: redirected output stays exactly what it was.
+    const bool progress = !opt.quiet && isatty(STDERR_FILENO);
     for (int k = 0; k < 2; ++k) {
       const Model& m = k ? b.construction.model : before;
+      const char* which = k ? "float construction" : "plain construction";
+      auto t_probe = std::chrono::steady_clock::now();
+      if (progress) std::cerr << "  [" << which << ": bound in " << ffmt->name << " ...]\n";
       FloatBound fb = float_error_bound(m, ds, *ffmt, ffmt->p, opt.threads);
       if (fb.status == FloatBound::Status::Unsupported) {  // causal models: no analysis, say so once
         os << "  not analysed: " << fb.why << "\n";
         break;
       }
-      PrecisionNeeded need = float_precision_needed(m, ds, *ffmt, eps, true, opt.threads, 1024);
+      if (progress) {
+        std::cerr << "  [" << which << ": bound computed, " << since(t_probe) << " s; searching the precision needed]\n";
+        t_probe = std::chrono::steady_clock::now();
+      }
+      auto probe = [&](long bits, bool yes) {
+        if (!progress) return;
+        std::cerr << "  [" << which << ": " << bits << " bits " << (yes ? "certify" : "do not certify") << ", "
+                  << since(t_probe) << " s]\n";
+        t_probe = std::chrono::steady_clock::now();
+      };
+      PrecisionNeeded need = float_precision_needed(m, ds, *ffmt, eps, true, opt.threads, 1024, 2, &fb, probe);
       os << "  " << (k ? "after  (float construction)" : "before (plain construction)") << ": precision needed "
          << (need.bits ? std::to_string(*need.bits) + " bits" : std::string("> 1024 bits")) << "; in " << ffmt->name
          << ": " << (fb.ok() ? "relative bound " + rational_approx(fb.relative) : "NOT CERTIFIED (" + fb.why + ")")

@@ -13,9 +13,11 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <stdexcept>
+#include <unordered_map>
 
 namespace interpcert {
 
@@ -59,21 +61,23 @@ namespace {
 constexpr mpfr_prec_t kBits = 64;  // precision of the upper bounds themselves
 
 /// A nonnegative upper bound; every operation on it rounds up.
+/// Its one-limb significand lives inside the object (MPFR's custom interface): the analysis makes
+/// and drops millions of these, and mpfr_init2/mpfr_clear were a malloc and a free each. The values
+/// are those of an mpfr_init2(v, kBits) variable (same precision, same roundings).
 struct Up {
+  static constexpr std::size_t kLimbs = (kBits + GMP_NUMB_BITS - 1) / GMP_NUMB_BITS;
   mpfr_t v;
+  mp_limb_t limbs[kLimbs];
   Up() {
-    mpfr_init2(v, kBits);
-    mpfr_set_zero(v, 1);
+    mpfr_custom_init(limbs, kBits);
+    mpfr_custom_init_set(v, MPFR_ZERO_KIND, 0, kBits, limbs);  // +0, as mpfr_set_zero(v, 1)
   }
-  Up(const Up& o) {
-    mpfr_init2(v, kBits);
-    mpfr_set(v, o.v, MPFR_RNDU);
-  }
+  Up(const Up& o) : Up() { mpfr_set(v, o.v, MPFR_RNDU); }
   Up& operator=(const Up& o) {
     mpfr_set(v, o.v, MPFR_RNDU);
     return *this;
   }
-  ~Up() { mpfr_clear(v); }
+  ~Up() = default;  // nothing to free (never mpfr_clear a custom variable)
   bool zero() const { return mpfr_zero_p(v); }
 };
 
@@ -141,10 +145,15 @@ struct Weight {
   Up abs, err;
   bool unit = false;   ///< fl(w) = +-1: products with it are exact
   bool zero = false;   ///< w = fl(w) = 0: its products are exactly zero
+  int exact_sign_unit = 0;  ///< w itself is +1 or -1 (then w x is x or -x: no multiplication)
 };
 struct WMatrix {
   std::size_t rows = 0, cols = 0;
   std::vector<Weight> a;
+  /// same_as[i]: the first row of the run of equal consecutive rows that row i belongs to (i itself
+  /// if row i differs from row i - 1). Equal rows (a hat's U = 1 u^T) have equal dot products with
+  /// a token up to the bias, so apply_matrix computes that part once per run.
+  std::vector<std::size_t> same_as;
   const Weight& operator()(std::size_t i, std::size_t j) const { return a[i * cols + j]; }
 };
 
@@ -162,6 +171,7 @@ Weight make_weight(const Rational& w, long p, const FloatFormat& f, const std::s
   out.hat = *r;
   out.unit = (*r == 1 || *r == -1);
   out.zero = (w == 0 && *r == 0);
+  out.exact_sign_unit = w == 1 ? 1 : w == -1 ? -1 : 0;
   return out;
 }
 WMatrix make_matrix(const Matrix& m, long p, const FloatFormat& f, const std::string& where) {
@@ -172,14 +182,49 @@ WMatrix make_matrix(const Matrix& m, long p, const FloatFormat& f, const std::st
   for (std::size_t i = 0; i < m.rows; ++i)
     for (std::size_t j = 0; j < m.cols; ++j)
       out.a.push_back(make_weight(m(i, j), p, f, where + "/" + std::to_string(i) + "/" + std::to_string(j)));
+  out.same_as.resize(m.rows);
+  for (std::size_t i = 0; i < m.rows; ++i) {
+    bool equal = i > 0;
+    for (std::size_t j = 0; equal && j < m.cols; ++j) equal = m(i, j) == m(i - 1, j);
+    out.same_as[i] = equal ? out.same_as[i - 1] : i;  // a weight's fields are functions of its exact value
+  }
   return out;
 }
+
+/// Lemma S's linear part of a feed-forward layer for one set of active neurons: per output
+/// coordinate c, the nonzero entries of L_c (with |L_ck| rounded up) and c0_c. A function of the
+/// layer and the set only, so it is formed once per set rather than once per token.
+struct LinearPart {
+  struct Coord {
+    std::vector<std::size_t> k;  ///< the k with L_ck != 0, increasing
+    Vec L;                       ///< L_ck for those k
+    std::vector<Up> abs_L;       ///< |L_ck| rounded up (abs_up)
+    Rational c0;
+  };
+  std::vector<Coord> coord;
+};
+/// The linear parts met so far in one layer, keyed by the active set (one char per neuron).
+/// Shared by the workers (one lock per look-up; the parts themselves are immutable).
+struct LinearCache {
+  std::mutex mu;
+  std::unordered_map<std::string, std::shared_ptr<const LinearPart>> parts;
+};
+/// Bounds a layer's cache (each part holds d^2 rationals at most); a layer meets few sets (a hat:
+/// none, all, and the few tokens on its slopes).
+constexpr std::size_t kMaxCachedSets = 64;
 
 struct PreparedBlock {
   bool has_sa = false, has_ff = false, factored = false;
   Weight rho, eta;
   WMatrix Q, K, V, VL, VR, U, W;
   std::vector<Weight> b;
+  // Feed-forward, for Lemma S: per output coordinate c the r with What_cr != 0, and
+  // |W_cr| + |What_cr - W_cr| rounded up (index c * width + r).
+  std::vector<std::vector<std::size_t>> W_hat_nonzero;
+  std::vector<Up> W_abs_err;
+  Vec Wb_hat;  ///< What_cr bhat_r (index c * width + r), exact
+
+  std::unique_ptr<LinearCache> linear = std::make_unique<LinearCache>();
 };
 
 /// A quantity of the evaluation: its exact value, an upper bound of |value|, an upper bound of
@@ -244,7 +289,8 @@ class DotBound {
     if (t_ <= 2) {  // Lemma R looks at dot products of at most two terms
       Solo& so = solo_[t_ - 1];
       so.exact = x && y && ex.zero() && ey.zero();
-      if (so.exact) so.product = *x * *y;
+      so.x = x;  // the product x y is formed only if Lemma R asks (is_float)
+      so.y = y;
       so.rounded = !exact_product;
       mpfr_mul(so.s1.v, xs_.v, ys_.v, MPFR_RNDU);
       mpfr_mul(so.s2.v, ax.v, ey.v, MPFR_RNDU);
@@ -301,7 +347,7 @@ class DotBound {
  private:
   struct Solo {
     bool exact = false, rounded = false;
-    Rational product;
+    const Rational *x = nullptr, *y = nullptr;  // exact: the product is *x * *y
     Up s1, s2;
   };
   // Lemma R (proofs/float-bound.md): a dot product of one term w (any) and at most one exact term c
@@ -333,8 +379,9 @@ class DotBound {
   }
   bool is_float(const Solo& so) const {
     if (!so.exact) return false;
-    auto r = float_round(so.product, a_.p, *a_.format);
-    return r && *r == so.product;
+    const Rational product = *so.x * *so.y;
+    auto r = float_round(product, a_.p, *a_.format);
+    return r && *r == product;
   }
 
   const Arith& a_;
@@ -359,21 +406,62 @@ const Up& up_one() {
   return o;
 }
 
+/// s += w x, exact: a weight +-1 is an addition or a subtraction, and the product goes through
+/// one reused scratch number instead of a fresh Rational (an allocation and a free per product).
+void add_product(Rational& s, const Weight& w, const Rational& x) {
+  if (w.exact_sign_unit > 0) {
+    s += x;
+  } else if (w.exact_sign_unit < 0) {
+    s -= x;
+  } else {
+    static thread_local Rational product;
+    mpq_mul(product.backend().data(), w.w->backend().data(), x.backend().data());
+    s += product;
+  }
+}
+
 /// y = M x (+ b), exact value and error bound per coordinate.
+/// `plain`: every row on its own, every product a fresh Rational (the reference for the
+/// differential test). Otherwise a run of equal rows (WMatrix::same_as) shares the dot product's
+/// state before the bias term (a copy of the DotBound: the same MPFR values, as every one of
+/// its operations would be repeated on the same operands in the same order) and the exact partial
+/// sum (exact, so the way it is formed does not matter).
 Tracked apply_matrix(const Arith& ar, const Matrix& M, const WMatrix& WM, const Tracked& x, const Vec* b,
-                     const std::vector<Weight>* wb, const char* what, std::vector<Up>* rounding = nullptr) {
+                     const std::vector<Weight>* wb, const char* what, std::vector<Up>* rounding = nullptr,
+                     bool plain = false) {
   Tracked y;
   y.z.assign(M.rows, Rational(0));
   y.e.resize(M.rows);
   if (rounding) rounding->resize(M.rows);
+  std::optional<DotBound> run_db;  // the state of the current run's first row before its bias
+  Rational run_sum;
   for (std::size_t i = 0; i < M.rows; ++i) {
+    if (!plain && WM.same_as[i] != i) {
+      DotBound db = *run_db;
+      Rational s = run_sum;
+      if (b) {
+        s += (*b)[i];
+        db.term((*wb)[i].abs, (*wb)[i].err, up_one(), up_zero(), true, &(*wb)[i].hat, &rational_one());
+      }
+      y.z[i] = std::move(s);
+      db.finish(y.e[i], what, rounding ? &(*rounding)[i] : nullptr, &y.z[i]);
+      continue;
+    }
     DotBound db(ar);
     Rational s(0);
     for (std::size_t k = 0; k < M.cols; ++k) {
       const Weight& w = WM(i, k);
       if (w.zero) continue;
-      if (*w.w != 0 && x.z[k] != 0) s += *w.w * x.z[k];
+      if (plain) {
+        if (*w.w != 0 && x.z[k] != 0) s += *w.w * x.z[k];
+      } else if (*w.w != 0 && x.z[k] != 0) {
+        add_product(s, w, x.z[k]);
+      }
       db.term(w.abs, w.err, x.az[k], x.e[k], w.unit, &w.hat, &x.z[k]);
+    }
+    if (!plain && i + 1 < M.rows && WM.same_as[i + 1] == i) {
+      run_db.emplace(db);
+      run_sum = s;
     }
     if (b) {
       s += (*b)[i];
@@ -401,7 +489,10 @@ std::string list_text(const std::vector<std::size_t>& v) {
 
 class Analysis {
  public:
-  Analysis(const Model& m, const FloatFormat& f, long p, std::size_t max_len) : m_(m), f_(f) {
+  /// plain: without the shortcuts (shared runs of equal rows, cached linear parts, add_product),
+  /// for the differential test; the same results.
+  Analysis(const Model& m, const FloatFormat& f, long p, std::size_t max_len, bool plain = false)
+      : m_(m), f_(f), plain_(plain) {
     std::size_t max_n = std::max<std::size_t>(m.d, max_len) + 3;
     for (std::size_t bi = 0; bi < m.blocks.size(); ++bi) {
       const Block& bl = m.blocks[bi];
@@ -430,6 +521,16 @@ class Analysis {
         for (std::size_t j = 0; j < bl.ff->b.size(); ++j)
           pb.b.push_back(make_weight(bl.ff->b[j], p, f, at + "/ff/b/" + std::to_string(j)));
         max_n = std::max(max_n, bl.ff->W.cols + 3);
+        pb.W_hat_nonzero.resize(pb.W.rows);
+        pb.W_abs_err.resize(pb.W.rows * pb.W.cols);
+        pb.Wb_hat.resize(pb.W.rows * pb.W.cols);
+        for (std::size_t c = 0; c < pb.W.rows; ++c)
+          for (std::size_t r = 0; r < pb.W.cols; ++r) {
+            const Weight& wt = pb.W(c, r);
+            if (wt.hat != 0) pb.W_hat_nonzero[c].push_back(r);
+            mpfr_add(pb.W_abs_err[c * pb.W.cols + r].v, wt.abs.v, wt.err.v, MPFR_RNDU);
+            pb.Wb_hat[c * pb.W.cols + r] = wt.hat * pb.b[r].hat;
+          }
       }
       blocks_.push_back(std::move(pb));
     }
@@ -498,13 +599,13 @@ class Analysis {
     const std::size_t n = toks.size();
     std::vector<Tracked> q(n), k(n), v(n);
     for (std::size_t l = 0; l < n; ++l) {
-      q[l] = apply_matrix(ar, sa.Q, pb.Q, toks[l], nullptr, nullptr, "query");
-      k[l] = apply_matrix(ar, sa.K, pb.K, toks[l], nullptr, nullptr, "key");
+      q[l] = apply_matrix(ar, sa.Q, pb.Q, toks[l], nullptr, nullptr, "query", nullptr, plain_);
+      k[l] = apply_matrix(ar, sa.K, pb.K, toks[l], nullptr, nullptr, "key", nullptr, plain_);
       if (pb.factored) {
-        Tracked r = apply_matrix(ar, sa.Vright, pb.VR, toks[l], nullptr, nullptr, "value");
-        v[l] = apply_matrix(ar, sa.Vleft, pb.VL, r, nullptr, nullptr, "value");
+        Tracked r = apply_matrix(ar, sa.Vright, pb.VR, toks[l], nullptr, nullptr, "value", nullptr, plain_);
+        v[l] = apply_matrix(ar, sa.Vleft, pb.VL, r, nullptr, nullptr, "value", nullptr, plain_);
       } else {
-        v[l] = apply_matrix(ar, sa.V, pb.V, toks[l], nullptr, nullptr, "value");
+        v[l] = apply_matrix(ar, sa.V, pb.V, toks[l], nullptr, nullptr, "value", nullptr, plain_);
       }
     }
     std::vector<Tracked> out(n);
@@ -597,10 +698,137 @@ class Analysis {
   // Lemma F: out = eta z + W relu(U z + b); ReLU: exact zero when provably negative, else
   // 1-Lipschitz. Lemma S: when every neuron's sign is known, the layer is one affine map of the
   // float state, and the input error enters only through its (rounded) linear part.
+  // The same operations as feed_forward_plain, in the same order on the same operands, except that
+  // Lemma S's L_c, c0_c and |L_ck| (functions of the block and the set of active neurons only) come
+  // from the block's LinearCache instead of d w d products per token, and exact sums are formed
+  // without a temporary per product (add_product).
   Tracked feed_forward(const FeedForward& ff, const PreparedBlock& pb, const Tracked& x) const {
+    if (plain_) return feed_forward_plain(ff, pb, x);
     const Arith& ar = *arith_;
     std::vector<Up> rnd;
     Tracked h = apply_matrix(ar, ff.U, pb.U, x, &ff.b, &pb.b, "pre-activation", &rnd);
+    const std::size_t w = h.z.size();
+    std::string active(w, '\0');  // also the LinearCache key
+    bool signs_known = true;
+    std::size_t n_active = 0;
+    for (std::size_t r = 0; r < w; ++r) {
+      if (h.z[r] >= 0 && mpfr_cmp_q(h.e[r].v, h.z[r].backend().data()) <= 0) {
+        active[r] = 1;
+        ++n_active;
+      } else {
+        Rational neg = -h.z[r];
+        if (mpfr_cmp_q(h.e[r].v, neg.backend().data()) > 0) signs_known = false;
+      }
+      if (h.z[r] < 0) {
+        // e < -a: the float pre-activation is negative too, both outputs are exactly 0.
+        if (rational_gt(-h.z[r], h.e[r])) mpfr_set_zero(h.e[r].v, 1);
+        h.z[r] = 0;
+      }
+    }
+    h.refresh_abs();
+    const std::size_t d = x.z.size();
+    Tracked out;
+    out.z.assign(d, Rational(0));
+    out.e.resize(d);
+    Up own_rounding, tmp;
+    std::shared_ptr<const LinearPart> lin;
+    for (std::size_t c = 0; c < d; ++c) {
+      DotBound db(ar);
+      Rational s(0);
+      if (!pb.eta.zero) {
+        add_product(s, pb.eta, x.z[c]);
+        db.term(pb.eta.abs, pb.eta.err, x.az[c], x.e[c], pb.eta.unit, &pb.eta.hat, &x.z[c]);
+      }
+      for (std::size_t r = 0; r < w; ++r) {
+        const Weight& wt = pb.W(c, r);
+        if (wt.zero) continue;
+        if (h.z[r] != 0) add_product(s, wt, h.z[r]);
+        db.term(wt.abs, wt.err, h.az[r], h.e[r], wt.unit, &wt.hat, &h.z[r]);
+      }
+      out.z[c] = std::move(s);
+      db.finish(out.e[c], "feed-forward output", &own_rounding, &out.z[c]);
+      if (!signs_known || n_active == 0) continue;
+      // Lemma S: float out_c = L.zhat + c0 + sum_active What_cr rho_r + (rounding of this dot).
+      if (!lin) lin = linear_part(pb, active);
+      const LinearPart::Coord& lc = lin->coord[c];
+      Up alt = own_rounding;
+      for (std::size_t r : pb.W_hat_nonzero[c]) {
+        if (!active[r]) continue;
+        mpfr_mul(tmp.v, pb.W_abs_err[c * w + r].v, rnd[r].v, MPFR_RNDU);
+        add_to(alt, tmp);
+      }
+      Rational dev = lc.c0 - out.z[c];
+      Up t2;
+      for (std::size_t i = 0; i < lc.k.size(); ++i) {
+        const std::size_t k = lc.k[i];
+        dev += lc.L[i] * x.z[k];
+        mpfr_mul(t2.v, lc.abs_L[i].v, x.e[k].v, MPFR_RNDU);
+        add_to(alt, t2);
+      }
+      abs_up(tmp, dev);
+      add_to(alt, tmp);
+      if (mpfr_cmp(alt.v, out.e[c].v) < 0) out.e[c] = alt;
+    }
+    out.refresh_abs();
+    return out;
+  }
+
+  // Lemma S's linear part of block pb for the active set `active` (1 = active): per output
+  // coordinate c, L_c = eta_hat e_c + sum_{r active, What_cr != 0} What_cr Uhat_r and
+  // c0_c = sum What_cr bhat_r: the exact values feed_forward_plain forms, formed with less work.
+  // A run of equal rows of U (WMatrix::same_as; a hat's U = 1 u^T) contributes
+  // (sum over its active r of What_cr) Uhat_run: by distributivity the same rationals, with d
+  // products per run instead of d per neuron; and What_cr bhat_r comes from
+  // PreparedBlock::Wb_hat. Cached per block (the first kMaxCachedSets sets met; a later one is
+  // formed for the token and dropped).
+  std::shared_ptr<const LinearPart> linear_part(const PreparedBlock& pb, const std::string& active) const {
+    LinearCache& cache = *pb.linear;
+    {
+      std::lock_guard<std::mutex> lock(cache.mu);
+      auto it = cache.parts.find(active);
+      if (it != cache.parts.end()) return it->second;
+    }
+    const std::size_t d = pb.W.rows, w = pb.W.cols;
+    auto part = std::make_shared<LinearPart>();
+    part->coord.resize(d);
+    Rational run_weight;  // 0 at the start of every run
+    for (std::size_t c = 0; c < d; ++c) {
+      Vec L(d, Rational(0));
+      L[c] = pb.eta.hat;
+      Rational c0(0);
+      for (std::size_t r = 0; r < w; ++r) {
+        if (active[r] && pb.W(c, r).hat != 0) {
+          run_weight += pb.W(c, r).hat;
+          c0 += pb.Wb_hat[c * w + r];
+        }
+        if (r + 1 < w && pb.U.same_as[r + 1] != r + 1) continue;  // the run goes on
+        if (run_weight == 0) continue;
+        const std::size_t first = pb.U.same_as[r];
+        for (std::size_t k = 0; k < d; ++k)
+          if (pb.U(first, k).hat != 0) L[k] += run_weight * pb.U(first, k).hat;
+        run_weight = 0;
+      }
+      LinearPart::Coord& lc = part->coord[c];
+      lc.c0 = std::move(c0);
+      for (std::size_t k = 0; k < d; ++k) {
+        if (L[k] == 0) continue;
+        lc.k.push_back(k);
+        lc.abs_L.emplace_back();
+        abs_up(lc.abs_L.back(), L[k]);
+        lc.L.push_back(std::move(L[k]));
+      }
+    }
+    std::lock_guard<std::mutex> lock(cache.mu);
+    if (cache.parts.size() < kMaxCachedSets) cache.parts.emplace(active, part);  // a racing twin is equal
+    return part;
+  }
+
+  // feed_forward as first written: Lemma S's linear part formed anew for every token. The
+  // reference of the differential test (tests/float_bound_test.cpp).
+  Tracked feed_forward_plain(const FeedForward& ff, const PreparedBlock& pb, const Tracked& x) const {
+    const Arith& ar = *arith_;
+    std::vector<Up> rnd;
+    Tracked h = apply_matrix(ar, ff.U, pb.U, x, &ff.b, &pb.b, "pre-activation", &rnd, true);
     const std::size_t w = h.z.size();
     std::vector<char> active(w, 0);
     bool signs_known = true;
@@ -675,14 +903,17 @@ class Analysis {
 
   const Model& m_;
   const FloatFormat& f_;
+  bool plain_ = false;
   std::vector<PreparedBlock> blocks_;
   std::unique_ptr<Arith> arith_;
 };
 
 }  // namespace
 
-FloatBound float_error_bound(const Model& model, const Dataset& ds, const FloatFormat& format, long p,
-                             unsigned threads, long exp_ulps) {
+namespace {
+
+FloatBound hardmax_or_softmax_bound(const Model& model, const Dataset& ds, const FloatFormat& format, long p,
+                                    unsigned threads, long exp_ulps, bool plain) {
   if (p < 2) throw std::invalid_argument("float_error_bound: precision must be >= 2 bits");
   FloatBound out;
   out.precision = p;
@@ -696,7 +927,7 @@ FloatBound float_error_bound(const Model& model, const Dataset& ds, const FloatF
   for (const auto& s : ds.sequences) max_len = std::max(max_len, s.input.size());
   std::unique_ptr<Analysis> an;
   try {
-    an = std::make_unique<Analysis>(model, format, p, max_len);
+    an = std::make_unique<Analysis>(model, format, p, max_len, plain);
   } catch (const Overflow& e) {
     out.status = FloatBound::Status::Overflow;
     out.why = e.what();
@@ -740,6 +971,18 @@ FloatBound float_error_bound(const Model& model, const Dataset& ds, const FloatF
   return out;
 }
 
+}  // namespace
+
+FloatBound float_error_bound(const Model& model, const Dataset& ds, const FloatFormat& format, long p,
+                             unsigned threads, long exp_ulps) {
+  return hardmax_or_softmax_bound(model, ds, format, p, threads, exp_ulps, false);
+}
+
+FloatBound float_error_bound_plain(const Model& model, const Dataset& ds, const FloatFormat& format, long p,
+                                   unsigned threads) {
+  return hardmax_or_softmax_bound(model, ds, format, p, threads, 2, true);
+}
+
 namespace {
 
 // The precision search's question only: does float_error_bound(p) give ok() and a bound <= epsilon?
@@ -779,25 +1022,29 @@ std::optional<bool> certifies_early(const Model& model, const Dataset& ds, const
 
 PrecisionNeeded float_precision_needed(const Model& model, const Dataset& ds, const FloatFormat& format,
                                        const Rational& epsilon, bool relative, unsigned threads, long max_bits,
-                                       long exp_ulps) {
-  return float_precision_search(model, ds, format, epsilon, relative, threads, max_bits, exp_ulps, true);
+                                       long exp_ulps, const FloatBound* known, const PrecisionProbe& probe) {
+  return float_precision_search(model, ds, format, epsilon, relative, threads, max_bits, exp_ulps, true, known, probe);
 }
 
 PrecisionNeeded float_precision_search(const Model& model, const Dataset& ds, const FloatFormat& format,
                                        const Rational& epsilon, bool relative, unsigned threads, long max_bits,
-                                       long exp_ulps, bool early_exit) {
+                                       long exp_ulps, bool early_exit, const FloatBound* known,
+                                       const PrecisionProbe& probe) {
   PrecisionNeeded out;
   out.max_bits = max_bits;
   std::string last_why;
   bool why_pending = false;  // last_why not known yet: the last "no" came from certifies_early
-  auto certifies = [&](long p, bool plain = false) {
-    if (early_exit && !plain)
+  auto decide = [&](long p, bool plain) {
+    if (early_exit && !plain && !(known && known->precision == p))
       if (auto yes = certifies_early(model, ds, format, p, epsilon, relative, threads)) {
         why_pending = !*yes;
         return *yes;
       }
     why_pending = false;
-    FloatBound b = float_error_bound(model, ds, format, p, threads, exp_ulps);
+    // The caller's float_error_bound at this precision is the plain search's own question.
+    FloatBound computed = known && known->precision == p ? FloatBound{}
+                                                         : float_error_bound(model, ds, format, p, threads, exp_ulps);
+    const FloatBound& b = known && known->precision == p ? *known : computed;
     if (!b.ok()) {
       last_why = b.why;
       return false;
@@ -805,6 +1052,11 @@ PrecisionNeeded float_precision_search(const Model& model, const Dataset& ds, co
     bool ok = (relative ? b.relative : b.bound) <= epsilon;
     if (!ok) last_why = "bound " + rational_approx(relative ? b.relative : b.bound) + " > epsilon";
     return ok;
+  };
+  auto certifies = [&](long p, bool plain = false) {
+    bool yes = decide(p, plain);
+    if (probe) probe(p, yes);
+    return yes;
   };
   long lo = 1, hi = format.p;  // lo: not certified (or below the minimum), hi: certified
   if (!certifies(hi)) {

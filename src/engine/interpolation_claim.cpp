@@ -183,7 +183,7 @@ std::optional<FloatBounded> FloatBounded::establish(const Model& weights, const 
   }
   log << format << ": certified max |fl(output) - target| <= " << rational_approx(round_up_3_digits(b.bound))
       << " for every round-to-nearest evaluation (proofs/float-bound.md, outward rounding)\n";
-  PrecisionNeeded need = float_precision_needed(m, ds, *fmt, epsilon, false, threads, 4096, exp_ulps);
+  PrecisionNeeded need = float_precision_needed(m, ds, *fmt, epsilon, false, threads, 4096, exp_ulps, &b);
   log << "precision needed for epsilon = " << rational_to_string(epsilon) << ": "
       << (need.bits ? std::to_string(*need.bits) + " bits" : "more than " + std::to_string(need.max_bits) + " bits")
       << " (" << format << " has " << fmt->p << ")\n";
