@@ -10,19 +10,19 @@
 namespace interpcert::cli {
 
 /// Reserves `bytes` of heap as one free block and, on a thread of its own, asks the kernel to map
-/// its pages (madvise MADV_POPULATE_WRITE, 64 MiB at a time, front to back) while the calling
-/// thread goes on reading its input. The block is freed before the thread starts, so the
-/// allocations that follow (the document's text, then the dataset's tokens) are carved out of it
-/// and find their pages already there.
+/// its pages (huge pages advised, then madvise MADV_POPULATE_WRITE, 64 MiB at a time, front to
+/// back) while the calling thread goes on reading its input. The block is freed before the thread
+/// starts, so the allocations that follow (the document's text, then the dataset's tokens) are
+/// carved out of it and find their pages already there.
 ///
-/// Why: a page's first touch costs a fault and the zeroing of the page; on the benchmark machine
-/// (a virtual machine) ~0.5 s per GB at 4 KiB a fault, i.e. ~1.5 s of the single-threaded
-/// reading of a 10^7-token dataset (1.7 GB of text, 1.4 GB of tokens) while the second core is
-/// idle; populating a range in one call costs less per page, and off the reading thread. Only
-/// where pages come from changes, never a value: MADV_POPULATE_WRITE maps pages as a write would
-/// but writes nothing, so it may run while the block is in use. Needs malloc_policy.hpp's
-/// keep_freed_memory() first (no block gets a mapping of its own, the heap is not trimmed);
-/// without MADV_POPULATE_WRITE (Linux < 5.14), or with `bytes` == 0, it maps nothing.
+/// Why: a page's first touch costs a fault and the zeroing of the page; on the benchmark machine (a
+/// virtual machine that returns freed memory to its host) 0.5 to 1.4 s per GB (4 KiB or 2 MiB
+/// pages), i.e. seconds of the single-threaded reading of a 10^7-token dataset (1.7 GB of text,
+/// 1.4 GB of tokens) while the second core is idle; here the other core pays it. Only where pages
+/// come from changes, never a value: MADV_POPULATE_WRITE maps pages as a write would but writes
+/// nothing, so it may run while the block is in use. Needs malloc_policy.hpp's keep_freed_memory()
+/// first (no block gets a mapping of its own, the heap is not trimmed); without
+/// MADV_POPULATE_WRITE (Linux < 5.14), or with `bytes` == 0, it maps nothing.
 class HeapPrefault {
  public:
   explicit HeapPrefault(std::size_t bytes);
