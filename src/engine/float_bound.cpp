@@ -695,6 +695,26 @@ class Analysis {
     toks = std::move(out);
   }
 
+  // The ReLU on the pre-activations h (both feed_forward paths): active[r] = 1 where the float
+  // pre-activation is surely >= 0 (e <= a, a >= 0); signs_known false where a sign is not decided;
+  // negative exact values become 0, and their error too when e < -a (the float is negative as well).
+  static void rectify(Tracked& h, std::string& active, bool& signs_known, std::size_t& n_active) {
+    for (std::size_t r = 0; r < h.z.size(); ++r) {
+      if (h.z[r] >= 0 && mpfr_cmp_q(h.e[r].v, h.z[r].backend().data()) <= 0) {
+        active[r] = 1;
+        ++n_active;
+      } else {
+        Rational neg = -h.z[r];
+        if (mpfr_cmp_q(h.e[r].v, neg.backend().data()) > 0) signs_known = false;
+      }
+      if (h.z[r] < 0) {
+        if (rational_gt(-h.z[r], h.e[r])) mpfr_set_zero(h.e[r].v, 1);
+        h.z[r] = 0;
+      }
+    }
+    h.refresh_abs();
+  }
+
   // Lemma F: out = eta z + W relu(U z + b); ReLU: exact zero when provably negative, else
   // 1-Lipschitz. Lemma S: when every neuron's sign is known, the layer is one affine map of the
   // float state, and the input error enters only through its (rounded) linear part.
@@ -711,21 +731,7 @@ class Analysis {
     std::string active(w, '\0');  // also the LinearCache key
     bool signs_known = true;
     std::size_t n_active = 0;
-    for (std::size_t r = 0; r < w; ++r) {
-      if (h.z[r] >= 0 && mpfr_cmp_q(h.e[r].v, h.z[r].backend().data()) <= 0) {
-        active[r] = 1;
-        ++n_active;
-      } else {
-        Rational neg = -h.z[r];
-        if (mpfr_cmp_q(h.e[r].v, neg.backend().data()) > 0) signs_known = false;
-      }
-      if (h.z[r] < 0) {
-        // e < -a: the float pre-activation is negative too, both outputs are exactly 0.
-        if (rational_gt(-h.z[r], h.e[r])) mpfr_set_zero(h.e[r].v, 1);
-        h.z[r] = 0;
-      }
-    }
-    h.refresh_abs();
+    rectify(h, active, signs_known, n_active);
     const std::size_t d = x.z.size();
     Tracked out;
     out.z.assign(d, Rational(0));
@@ -830,24 +836,10 @@ class Analysis {
     std::vector<Up> rnd;
     Tracked h = apply_matrix(ar, ff.U, pb.U, x, &ff.b, &pb.b, "pre-activation", &rnd, true);
     const std::size_t w = h.z.size();
-    std::vector<char> active(w, 0);
+    std::string active(w, '\0');
     bool signs_known = true;
     std::size_t n_active = 0;
-    for (std::size_t r = 0; r < w; ++r) {
-      if (h.z[r] >= 0 && mpfr_cmp_q(h.e[r].v, h.z[r].backend().data()) <= 0) {
-        active[r] = 1;
-        ++n_active;
-      } else {
-        Rational neg = -h.z[r];
-        if (mpfr_cmp_q(h.e[r].v, neg.backend().data()) > 0) signs_known = false;
-      }
-      if (h.z[r] < 0) {
-        // e < -a: the float pre-activation is negative too, both outputs are exactly 0.
-        if (rational_gt(-h.z[r], h.e[r])) mpfr_set_zero(h.e[r].v, 1);
-        h.z[r] = 0;
-      }
-    }
-    h.refresh_abs();
+    rectify(h, active, signs_known, n_active);
     const std::size_t d = x.z.size();
     Tracked out;
     out.z.assign(d, Rational(0));
