@@ -150,19 +150,7 @@ void add_column_machine(std::vector<RunningSum>& acc, const Matrix& W, const Sma
 
 // An integer of at most 127 bits (|z| <= 2^127 - 1: any __int128 but -2^127, which the checked
 // operations of machine_rational.hpp refuse) as an __int128.
-bool i128_of(mpz_srcptr z, machine::i128& out) {
-  if (mpz_fits_slong_p(z)) {
-    out = mpz_get_si(z);
-    return true;
-  }
-  if (mpz_sizeinbase(z, 2) > 127) return false;
-  std::uint64_t limbs[2] = {0, 0};
-  std::size_t count = 0;
-  mpz_export(limbs, &count, -1, sizeof(std::uint64_t), 0, 0, z);
-  const auto m = static_cast<machine::i128>((static_cast<machine::u128>(limbs[1]) << 64) | limbs[0]);
-  out = mpz_sgn(z) < 0 ? -m : m;
-  return true;
-}
+bool i128_of(mpz_srcptr z, machine::i128& out) { return machine::int_of(z, out, 127); }
 
 // The plain conversion (the tests' reference): a piece's canonical GMP coordinates over their least
 // common denominator (mpz_lcm), kept as a row when den and every numerator fit (i128_of).

@@ -171,13 +171,14 @@ inline int sign(const Q& a) { return a.n < 0 ? -1 : a.n > 0; }
 
 // --- conversions ------------------------------------------------------------------------------
 
-// An integer of at most 126 bits as an __int128.
-inline bool int_of(mpz_srcptr z, i128& out) {
+// An integer of at most `max_bits` bits (<= 127) as an __int128: 126 by default (q_of's values),
+// 127 for feed_forward_plan.cpp's rows (|z| <= 2^127 - 1: any __int128 but -2^127).
+inline bool int_of(mpz_srcptr z, i128& out, std::size_t max_bits = 126) {
   if (mpz_fits_slong_p(z)) {
     out = mpz_get_si(z);
     return true;
   }
-  if (mpz_sizeinbase(z, 2) > 126) return false;
+  if (mpz_sizeinbase(z, 2) > max_bits) return false;
   std::uint64_t limbs[2] = {0, 0};
   std::size_t count = 0;
   mpz_export(limbs, &count, -1, sizeof(std::uint64_t), 0, 0, z);
