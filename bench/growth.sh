@@ -41,8 +41,13 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/interpcert-growth.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 # "wall<TAB>cpu<TAB>peak KB" (CPU = user + system) of one command, its output discarded.
+# Its standard error goes to $work/err (shown if it fails).
 measure() {
-  /usr/bin/time -f '%e %U %S %M' -o "$work/t" "$@" >/dev/null
+  if ! /usr/bin/time -f '%e %U %S %M' -o "$work/t" "$@" >/dev/null 2>"$work/err"; then
+    cat "$work/err" >&2
+    echo "failed: $*" >&2
+    exit 1
+  fi
   awk '{printf "%.2f\t%.2f\t%d\n", $1, $2 + $3, $4}' "$work/t"
 }
 
@@ -53,16 +58,19 @@ record() {
   local m
   m=$(measure "$@")
   printf '%s\t%s\t%s\t%s\n' "$name" "$N" "$r" "$m" >> "$work/rows"
+  # certify's phases (INTERPCERT_PHASE_TIMES): "size<TAB>phase<TAB>wall seconds"
+  perl -ne "print \"$N\t\$1\t\$2\n\" if /^phase (.+?)\s+([0-9.]+) s wall/" "$work/err" >> "$work/phases"
   printf '%s\t%s\t%s\t%s\n' "floor-$name" "$N" "$r" \
     "$(measure "$B/bench/bench_memory_floor" $(($(cut -f3 <<<"$m") * 1024)))" >> "$work/rows"
 }
 
 : > "$work/rows"  # command size round wall cpu peak-KB
+: > "$work/phases"
 for ((r = 1; r <= ROUNDS; ++r)); do
   for N in 10000 100000; do
     f=$DATA/hub-$N-100/dataset.json
     echo "round $r/$ROUNDS: certify, $((N * 100)) tokens" >&2
-    record certify "$N" "$r" "$BIN/interpcert" certify -q "$f" -o "$work/cert-$N.json"
+    record certify "$N" "$r" env INTERPCERT_PHASE_TIMES=1 "$BIN/interpcert" certify -q "$f" -o "$work/cert-$N.json"
     echo "round $r/$ROUNDS: check --fast, $((N * 100)) tokens" >&2
     record check "$N" "$r" "$BIN/interpcert-check" --fast -q "$work/cert-$N.json" "$f"
   done
@@ -100,6 +108,28 @@ for cmd in certify floor-certify check floor-check; do
              w6, w7, median(wb, n7) / median(ws, n6), k6, k7, median(cb, n7) / median(cs, n6), rounds
     }' "$work/rows"
 done
+echo
+echo "certify's phases (INTERPCERT_PHASE_TIMES=1; wall seconds, median over the rounds):"
+echo
+echo "| phase | 10^6 | 10^7 | ratio |"
+echo "|---|---:|---:|---:|"
+awk -F'\t' '
+  function median(a, n,   i, j, t) {
+    for (i = 2; i <= n; ++i) for (j = i; j > 1 && a[j - 1] > a[j]; --j) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }
+  !($2 in seen) { seen[$2] = 1; order[++phases] = $2 }
+  { k = $1 SUBSEP $2; v[k, ++n[k]] = $3 }
+  END {
+    for (p = 1; p <= phases; ++p) {
+      name = order[p]; split("", a); split("", b)
+      for (i = 1; i <= n[10000, name]; ++i) a[i] = v[10000, name, i]
+      for (i = 1; i <= n[100000, name]; ++i) b[i] = v[100000, name, i]
+      m6 = median(a, n[10000, name]); m7 = median(b, n[100000, name])
+      if (m6 == 0 && m7 == 0) continue  # phases that take no time
+      printf "| %s | %.3f | %.3f | %s |\n", name, m6, m7, (m6 > 0 ? sprintf("x%.1f", m7 / m6) : "-")
+    }
+  }' "$work/phases"
 } > "$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
 cat "$OUT"
