@@ -4,6 +4,7 @@
 // 2: unreadable input or an unknown major version.
 #include "claims.hpp"
 #include "phase_times.hpp"
+#include "../cli/malloc_policy.hpp"  // allocator settings only: no result depends on them
 
 #include "interpcert/atomic_file.hpp"
 #include "interpcert/errors.hpp"
@@ -102,6 +103,10 @@ int run(const Options& o) {
   using namespace interpcert;
   unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   check_output_paths({{"--verdict-out", o.verdict_out}}, {o.cert_file, o.dataset_file});
+  // As certify: the dataset's document (1.8 GB at 10^7 tokens) is freed after reading and its
+  // memory reused by what follows instead of unmapped and faulted in again (10^6 tokens: 81,733
+  // -> 36,519 minor faults, peak 362 -> 370 MB).
+  cli::keep_freed_memory();
   JsonDocument cert = json_load(o.cert_file);
   checker::phase_done("read certificate");
   Dataset ds = dataset_load(o.dataset_file);
