@@ -129,9 +129,10 @@ Runner add_certify_command(CommandLine& app) {
     o->pipe.construct.staircase = o->exact;
     check_output_paths({{"--output", o->output}, {"--model-out", o->model_out}}, {o->dataset});
     keep_freed_memory();  // large temporaries reused, not faulted in again (malloc_policy.hpp)
+    // The pages of the text, of the tokens and of the construction's first temporaries faulted in
+    // on the other core while the input is read (heap_prefault.hpp); done long before the end.
+    HeapPrefault prefault(prefault_bytes_for_input(o->dataset));
     Dataset ds = [&] {  // dataset_load, in two phases
-      // The pages of the text and of the tokens faulted in on the other core (heap_prefault.hpp).
-      HeapPrefault prefault(prefault_bytes_for_input(o->dataset));
       JsonDocument doc = json_load(o->dataset);
       phase_done("read json");
       Dataset read = dataset_from_json(JsonNode::root_of(doc));

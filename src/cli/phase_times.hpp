@@ -4,8 +4,8 @@
 
 namespace interpcert::cli {
 
-/// Prints "phase NAME: W s wall, C s cpu" for the time since the previous call (or the first
-/// call's own start); CPU is the whole process's (every thread), then the calling (main) thread's
+/// Prints "phase NAME: W s wall, C s cpu" for the time since the previous call (or the process's
+/// start); CPU is the whole process's (every thread), then the calling (main) thread's
 /// own. No-op unless enabled.
 void phase_done(const char* name);
 
