@@ -34,7 +34,7 @@ struct PathCounts {
 };
 
 // Every entry point of the structured pass against forward_hardmax, with the tokens stored both
-// ways (int64 when they fit, rationals).
+// three ways (the narrowest integers that hold them, int64, rationals).
 void require_agreement(const Model& m, const checker::StructuredModel& fast, const std::vector<Vec>& seq,
                        std::mt19937_64& rng, PathCounts& counts) {
   const std::vector<Vec> plain = checker::forward_hardmax(m, seq);
@@ -42,9 +42,10 @@ void require_agreement(const Model& m, const checker::StructuredModel& fast, con
   const std::vector<std::size_t> pos = random_positions(rng, seq.size());
   std::vector<Vec> expected;
   for (std::size_t p : pos) expected.push_back(plain[p]);
-  Tokens compact(seq), rationals(seq);
+  Tokens compact(seq), wide(seq), rationals(seq);
+  wide.store_as(Tokens::Storage::int64);
   rationals.store_as_rationals();
-  for (const Tokens* x : {&compact, &rationals}) {
+  for (const Tokens* x : {&compact, &wide, &rationals}) {
     REQUIRE(fast.forward_gmp(*x, pos) == expected);
     REQUIRE(fast.forward(*x, pos) == expected);
     if (auto machine = fast.forward_machine(*x, pos)) {

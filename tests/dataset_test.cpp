@@ -1,6 +1,7 @@
 #include "interpcert/dataset.hpp"
 #include "interpcert/errors.hpp"
 #include "interpcert/sha256.hpp"
+#include "interpcert/text_util.hpp"
 
 #include <algorithm>
 #include <random>
@@ -253,6 +254,168 @@ TEST_CASE("dataset::compact tokens: int64 and rational storage agree (values, ca
   MESSAGE("seed " << seed << ": " << compact << " compact and " << fallback << " fallback sequences");
   CHECK(compact > 100);
   CHECK(fallback > 100);
+}
+
+// A coordinate for the storage tests: the int32 and int64 boundaries (and one past them), random
+// values of each width, and (unless ints_only) values beyond int64 and fractions.
+Rational storage_test_value(std::mt19937_64& rng, int width) {
+  const long i32_max = INT32_MAX, i32_min = INT32_MIN;
+  switch (width == 0 ? rng() % 6 : width == 1 ? rng() % 10 : rng() % 13) {
+    case 0: return Rational(i32_max);
+    case 1: return Rational(i32_min);
+    case 2: return Rational(static_cast<long>(static_cast<std::int32_t>(rng())));
+    case 3: return Rational(static_cast<long>(rng() % 2000001) - 1000000);
+    case 4: return Rational(static_cast<long>(rng() % 5) - 2);
+    case 5: return Rational(i32_max - static_cast<long>(rng() % 3));
+    case 6: return Rational(i32_max + 1);
+    case 7: return Rational(i32_min - 1);
+    case 8: return Rational(rng() % 2 ? INT64_MAX : INT64_MIN);
+    case 9: return Rational(static_cast<long>(rng()));
+    case 10: return Rational(Integer(Integer(INT64_MAX) + 1));
+    case 11: return Rational(Integer(Integer(INT64_MIN) - 1));
+    default: return Rational(static_cast<long>(rng() % 7) - 3, 2);
+  }
+}
+
+// The storage the values need: the narrowest that holds every coordinate.
+Tokens::Storage storage_needed(const std::vector<Vec>& rows) {
+  Tokens::Storage need = Tokens::Storage::int32;
+  for (const Vec& z : rows)
+    for (const Rational& x : z) {
+      if (denominator(x) != 1 || numerator(x) < Integer(INT64_MIN) || numerator(x) > Integer(INT64_MAX))
+        return Tokens::Storage::rational;
+      if (numerator(x) < Integer(INT32_MIN) || numerator(x) > Integer(INT32_MAX)) need = Tokens::Storage::int64;
+    }
+  return need;
+}
+
+TEST_CASE("dataset::compact tokens: int32, int64 and rational storage of the same values agree on every operation") {
+  const unsigned seed = 20261129;
+  std::mt19937_64 rng(seed);
+  MESSAGE("tokens storage: seed " << seed);
+  std::size_t seen[3] = {0, 0, 0};
+  for (int round = 0; round < 300; ++round) {
+    INFO("round " << round);
+    // Sequences of each width (int32 values only; some beyond int32; some beyond int64 or
+    // fractions), the wider values anywhere in the sequence (so it widens midway or at once).
+    const std::size_t d = 1 + rng() % 4, N = 3;
+    std::vector<std::vector<Vec>> rows(N);
+    std::vector<Tokens> narrow(N), pushed(N), wide(N), rats(N);
+    for (std::size_t j = 0; j < N; ++j) {
+      const int width = static_cast<int>(rng() % 3);
+      const std::size_t n = 1 + rng() % 6;
+      for (std::size_t i = 0; i < n; ++i) {
+        Vec z;
+        for (std::size_t c = 0; c < d; ++c) z.push_back(storage_test_value(rng, rng() % 2 == 0 ? width : 0));
+        if (i > 0 && rng() % 4 == 0) z = rows[j][rng() % i];  // repeats: equal tokens
+        rows[j].push_back(z);
+      }
+      narrow[j] = rows[j];
+      // The parser's path: int64 rows through push_back_ints (after a reserve), others as Vecs.
+      for (const Vec& z : rows[j]) {
+        std::vector<std::int64_t> ints;
+        for (const Rational& x : z)
+          if (storage_needed(std::vector<Vec>{Vec{x}}) != Tokens::Storage::rational) ints.push_back(static_cast<long>(numerator(x)));
+        if (ints.size() == d) pushed[j].push_back_ints(ints.data(), d);
+        else pushed[j].push_back(z);
+        if (pushed[j].size() == 1) pushed[j].reserve(n);
+      }
+      const Tokens::Storage need = storage_needed(rows[j]);
+      ++seen[static_cast<int>(need)];
+      REQUIRE(narrow[j].storage() == need);  // a function of the values alone
+      REQUIRE(pushed[j].storage() == need);
+      CHECK(narrow[j].is_integer() == (need != Tokens::Storage::rational));
+      wide[j] = narrow[j];
+      wide[j].store_as(Tokens::Storage::int64);
+      rats[j] = narrow[j];
+      rats[j].store_as_rationals();
+      CHECK(wide[j].storage() == std::max(need, Tokens::Storage::int64));
+      CHECK(rats[j].storage() == Tokens::Storage::rational);
+    }
+    // Every operation, on every storage of every sequence, against the expected values.
+    for (std::size_t j = 0; j < N; ++j) {
+      const std::vector<const Tokens*> mine = {&narrow[j], &pushed[j], &wide[j], &rats[j]};
+      for (const Tokens* a : mine) {
+        REQUIRE(a->size() == rows[j].size());
+        CHECK(a->dim() == d);
+        CHECK(a->to_vecs() == rows[j]);
+        for (const Tokens* b : mine) CHECK(*a == *b);
+      }
+      for (std::size_t i = 0; i < rows[j].size(); ++i) {
+        std::string line;
+        append_numbers_line(line, rows[j][i].data(), d);
+        const std::size_t hash = narrow[j].token_hash(i);
+        for (const Tokens* a : mine) {
+          CHECK((*a)[i] == rows[j][i]);
+          for (std::size_t c = 0; c < d; ++c) CHECK(a->coordinate(i, c) == rows[j][i][c]);
+          CHECK(a->token_equal(i, rows[j][i]));
+          CHECK(a->token_hash(i) == hash);  // equal tokens hash equally, whatever the storage
+          std::string got;
+          a->append_line(got, i);
+          CHECK(got == line);
+        }
+        for (std::size_t k = 0; k < N; ++k)
+          for (std::size_t l = 0; l < rows[k].size(); ++l) {
+            const Vec &x = rows[j][i], &y = rows[k][l];
+            const int want = lex_less(x, y) ? -1 : lex_less(y, x) ? 1 : 0;
+            if (x.size() == y.size() && x == y) CHECK(narrow[j].token_hash(i) == narrow[k].token_hash(l));
+            for (const Tokens* a : mine)
+              for (const Tokens* b : {&narrow[k], &pushed[k], &wide[k], &rats[k]}) {
+                CHECK(a->token_compare(i, *b, l) == want);
+                CHECK(a->token_equal(i, *b, l) == (want == 0));
+                CHECK(a->token_equal(i, y) == (want == 0));
+              }
+          }
+      }
+    }
+    // integer_projections: the same sums from int32 and int64 storage (equal to dot), declined
+    // for rationals; keys small (unchecked sums) or at the int64 extremes (checked).
+    Vec key;
+    for (std::size_t c = 0; c < d; ++c)
+      key.push_back(round % 2 ? Rational(static_cast<long>(rng() % 2001) - 1000) : storage_test_value(rng, 1));
+    for (std::size_t j = 0; j < N; ++j) {
+      auto refs = [&](const Tokens& t) {
+        std::vector<TokenRef> r;
+        for (std::size_t i = 0; i < t.size(); ++i) r.push_back({&t, i});
+        return r;
+      };
+      const auto a = integer_projections(key, refs(narrow[j]));
+      const auto b = integer_projections(key, refs(wide[j]));
+      CHECK_FALSE(integer_projections(key, refs(rats[j])).has_value());
+      if (!narrow[j].is_integer()) {
+        CHECK_FALSE(a.has_value());
+        continue;
+      }
+      CHECK(a == b);
+      if (a)
+        for (std::size_t i = 0; i < rows[j].size(); ++i) CHECK(rational_from_int128((*a)[i]) == dot(key, rows[j][i]));
+    }
+  }
+  MESSAGE("sequences needing int32 / int64 / rationals: " << seen[0] << " / " << seen[1] << " / " << seen[2]);
+  CHECK(seen[0] > 100);
+  CHECK(seen[1] > 100);
+  CHECK(seen[2] > 100);
+}
+
+TEST_CASE("dataset::compact tokens: a sequence widens int32 -> int64 -> rational as its values need, keeping them") {
+  const long big = static_cast<long>(INT32_MAX) + 1;
+  Tokens t;
+  t.push_back({Rational(1), Rational(INT32_MIN)});
+  t.reserve(10);
+  CHECK(t.storage() == Tokens::Storage::int32);
+  const std::int64_t row[2] = {big, -3};
+  t.push_back_ints(row, 2);
+  CHECK(t.storage() == Tokens::Storage::int64);
+  t.push_back({Rational(2), Rational(5)});
+  CHECK(t.storage() == Tokens::Storage::int64);  // never narrows back
+  t.push_back({Rational(1, 3), Rational(0)});
+  CHECK(t.storage() == Tokens::Storage::rational);
+  t.push_back_ints(row, 2);
+  CHECK(t.to_vecs() == std::vector<Vec>{{Rational(1), Rational(INT32_MIN)}, {Rational(big), Rational(-3)},
+                                        {Rational(2), Rational(5)}, {Rational(1, 3), Rational(0)},
+                                        {Rational(big), Rational(-3)}});
+  Tokens empty;
+  CHECK(empty.storage() == Tokens::Storage::int32);
 }
 
 TEST_CASE("dataset::compact tokens: integer_projections on int64 rows equals dot; declines rationals") {
@@ -657,7 +820,7 @@ TEST_CASE("dataset::token rows read in one scan give the plain reader's tokens (
     REQUIRE(ds.sequences.size() == plain.size());
     for (std::size_t j = 0; j < plain.size(); ++j) {
       CHECK(ds.sequences[j].input == plain[j]);
-      CHECK(ds.sequences[j].input.is_integer() == plain[j].is_integer());  // the same representation
+      CHECK(ds.sequences[j].input.storage() == plain[j].storage());  // the same representation
       CHECK(ds.sequences[j].output == plain_outputs[j]);
       (plain[j].is_integer() ? compact : fallback)++;
     }

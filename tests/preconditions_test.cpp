@@ -110,7 +110,10 @@ TEST_CASE("preconditions::token ids (hash partitions) equal a hash map's, first 
       std::vector<Vec> in;
       for (std::size_t i = 0; i < n; ++i) in.push_back(values[rng() % pool]);
       s.input = in;
-      if (rng() % 3 == 0) s.input.store_as_rationals();
+      // Stored three ways: as read (int32 for these small values), widened to int64, rationals.
+      const auto storage = rng() % 3;
+      if (storage == 0) s.input.store_as_rationals();
+      else if (storage == 1) s.input.store_as(Tokens::Storage::int64);
       s.output = {in[0]};
       s.positions = {0};
       ds.sequences.push_back(std::move(s));

@@ -1,13 +1,16 @@
-// The input tokens of one sequence, stored compactly (issue 13): one contiguous array of int64
-// numerators when every coordinate of the sequence is an integer that fits in int64 (8 bytes per
-// coordinate instead of ~48 for a GMP rational), otherwise one contiguous array of exact
-// rationals. The representation is a function of the values alone (an integer-valued "1.0" is
-// stored as the integer 1), and every value is exact either way: nothing a claim rests on depends
-// on which one a sequence uses.
+// The input tokens of one sequence, stored compactly (issue 13): one contiguous array of machine
+// integers when every coordinate of the sequence is an integer that fits -- int32 when all fit in
+// int32 (4 bytes per coordinate: the scale datasets' coordinates, +-10^6, halve the 1.28 GB of
+// int64 at 10^7 tokens), else int64 when all fit in int64 (8 bytes instead of ~48 for a GMP
+// rational) -- otherwise one contiguous array of exact rationals. The representation is a
+// function of the values alone (the narrowest that holds every coordinate; an integer-valued
+// "1.0" is stored as the integer 1), and every value is exact whichever it is: nothing a claim
+// rests on depends on which one a sequence uses.
 //
 // Reading a token, tokens[i], returns it as a `const Vec` VALUE (built on demand), so read-only
 // code written for std::vector<Vec> compiles unchanged and cannot write through a temporary. Hot
-// paths use the rows directly (is_integer(), int_row(), rational_row()).
+// paths use the rows directly: visit_rows(f) calls f once with the array's element type (one
+// instantiation per representation, so the loops stay tight).
 #pragma once
 
 #include "interpcert/linalg.hpp"
@@ -47,14 +50,27 @@ class Tokens {
   /// Appends a token given as d int64 values.
   void push_back_ints(const std::int64_t* z, std::size_t d);
   void clear() { *this = Tokens(); }
-  /// Stores the tokens as rationals even if they are all int64 (the same values): the other
-  /// representation, for differential tests of the fast paths.
-  void store_as_rationals() { to_rationals(); }
 
-  /// True when the tokens are stored as int64 (then int_row is valid, else rational_row).
-  bool is_integer() const { return ints_; }
-  const std::int64_t* int_row(std::size_t i) const { return ints_data_.data() + i * d_; }
-  const Rational* rational_row(std::size_t i) const { return rats_.data() + i * d_; }
+  /// How the coordinates are stored, narrowest first (the order is used: a sequence only widens).
+  enum class Storage : std::uint8_t { int32, int64, rational };
+  Storage storage() const { return storage_; }
+  /// True when the tokens are stored as machine integers (int32 or int64).
+  bool is_integer() const { return storage_ != Storage::rational; }
+  /// Calls f(data) with the coordinates as one array, token i at data + i * dim(): data is a
+  /// const std::int32_t*, const std::int64_t* or const Rational*, as storage() says.
+  template <class F>
+  decltype(auto) visit_rows(F&& f) const {
+    switch (storage_) {
+      case Storage::int32: return f(static_cast<const std::int32_t*>(int32_.data()));
+      case Storage::int64: return f(static_cast<const std::int64_t*>(int64_.data()));
+      case Storage::rational: break;
+    }
+    return f(static_cast<const Rational*>(rats_.data()));
+  }
+  /// Stores the same values in a wider representation than theirs (int64 or rationals), for
+  /// differential tests of the narrower fast paths; never narrows.
+  void store_as(Storage s) { widen_to(s); }
+  void store_as_rationals() { widen_to(Storage::rational); }
 
   /// Coordinate c of token i, exact (a copy).
   Rational coordinate(std::size_t i, std::size_t c) const;
@@ -97,11 +113,12 @@ class Tokens {
   iterator end() const { return {this, n_}; }
 
  private:
-  void to_rationals();  // switches the storage to rationals (a token that is not an int64)
+  void widen_to(Storage s);  // converts the stored values to s when s is wider (else nothing)
   std::size_t n_ = 0, d_ = 0;
-  bool ints_ = true;
-  std::vector<std::int64_t> ints_data_;  // n_ * d_ when ints_
-  std::vector<Rational> rats_;           // n_ * d_ otherwise
+  Storage storage_ = Storage::int32;  // an empty sequence is the narrowest
+  std::vector<std::int32_t> int32_;   // n_ * d_ when storage_ is int32, else empty
+  std::vector<std::int64_t> int64_;   // n_ * d_ when int64
+  std::vector<Rational> rats_;        // n_ * d_ when rational
 };
 
 /// Token i of a Tokens array, by reference to the array (which must outlive it): a token of the
@@ -120,8 +137,9 @@ struct TokenRefHash {
 };
 
 /// k.x for every token x, in machine integers: when every entry of k fits in int64 and every
-/// token is stored as int64, and no partial sum leaves the __int128 range (checked), the exact
-/// values (equal to dot(k, *x)); nullopt otherwise (the caller takes the mpq path).
+/// token is stored as machine integers (int32 or int64), and no partial sum leaves the __int128
+/// range (checked), the exact values (equal to dot(k, *x)); nullopt otherwise (the caller takes
+/// the mpq path).
 std::optional<std::vector<__int128>> integer_projections(const Vec& k, const std::vector<TokenRef>& xs);
 
 /// True when the values are pairwise distinct. Linear time when max - min < 2^64 (a radix sort of

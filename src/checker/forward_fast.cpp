@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <mutex>
 #include <numeric>
+#include <type_traits>
 
 namespace interpcert::checker {
 
@@ -377,9 +378,14 @@ void feed_forward(const FeedForward& ff, Token<T>& t) {
 template <class T>
 std::vector<Vec> pass(const StructuredModel::Net<T>& net, const Tokens& x, const std::vector<std::size_t>& out) {
   std::vector<Token<T>> z(x.size(), Token<T>(x.dim()));
-  for (std::size_t i = 0; i < x.size(); ++i)
-    for (std::size_t c = 0; c < x.dim(); ++c)
-      z[i][c] = x.is_integer() ? T(x.int_row(i)[c]) : from_rational<T>(x.rational_row(i)[c]);
+  x.visit_rows([&](const auto* data) {
+    for (std::size_t i = 0; i < x.size(); ++i)
+      for (std::size_t c = 0; c < x.dim(); ++c) {
+        const auto& v = data[i * x.dim() + c];
+        if constexpr (std::is_integral_v<std::remove_cvref_t<decltype(v)>>) z[i][c] = T(static_cast<std::int64_t>(v));
+        else z[i][c] = from_rational<T>(v);
+      }
+  });
   std::vector<std::size_t> every(x.size());
   std::iota(every.begin(), every.end(), std::size_t{0});
   if (net.last_sa == net.sa.size()) {  // no attention: keep the asked tokens only

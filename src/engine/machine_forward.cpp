@@ -5,6 +5,7 @@
 
 #include <climits>
 #include <cstdlib>
+#include <type_traits>
 
 namespace interpcert {
 namespace {
@@ -335,19 +336,17 @@ bool MachineForward::run(const Tokens& input, const std::vector<std::size_t>& po
   if (n == 0 || input.dim() != d) return false;
   thread_local Scratch s;
   s.z.resize(n * d);
-  if (input.is_integer()) {
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::int64_t* row = input.int_row(i);
-      for (std::size_t c = 0; c < d; ++c) s.z[i * d + c] = Q{row[c], 1};
-    }
-  } else {
-    for (std::size_t i = 0; i < n; ++i) {
-      const Rational* row = input.rational_row(i);
-      for (std::size_t c = 0; c < d; ++c) {
-        if (!q_of(row[c], s.z[i * d + c])) return false;
+  const bool exact = input.visit_rows([&](const auto* data) {
+    for (std::size_t k = 0; k < n * d; ++k) {
+      if constexpr (std::is_integral_v<std::remove_cv_t<std::remove_pointer_t<decltype(data)>>>) {
+        s.z[k] = Q{data[k], 1};
+      } else if (!q_of(data[k], s.z[k])) {
+        return false;
       }
     }
-  }
+    return true;
+  });
+  if (!exact) return false;
   // After the last attention layer tokens evolve independently: only those at `positions` are
   // carried on (10^6-token hubs: 2 of 100 per sequence through the hat layer).
   std::size_t last_attention = 0;

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <memory>
 #include <stdexcept>
+#include <type_traits>
 
 namespace interpcert {
 namespace {
@@ -22,7 +23,53 @@ inline bool as_int64(const Rational& q, std::int64_t& v) {
   return true;
 }
 
-inline Rational from_int64(std::int64_t v) { return Rational(static_cast<long long>(v)); }
+inline bool fits_int32(std::int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; }
+
+// A stored coordinate (int32, int64 or Rational) as the type it is: the row loops below are
+// templates over the element types of both operands, one instantiation per pair.
+template <class A>
+constexpr bool is_int = std::is_integral_v<A>;
+// The element type of visit_rows's data pointer P.
+template <class P>
+using element_t = std::remove_cv_t<std::remove_pointer_t<P>>;
+
+template <class A>
+Rational as_rational(const A& a) {
+  if constexpr (is_int<A>) return Rational(static_cast<long long>(a));
+  else return a;
+}
+
+template <class A, class B>
+bool coord_equal(const A& a, const B& b) {
+  if constexpr (is_int<A> && is_int<B>) {
+    return static_cast<std::int64_t>(a) == static_cast<std::int64_t>(b);
+  } else if constexpr (is_int<A>) {
+    return coord_equal(b, a);
+  } else if constexpr (is_int<B>) {
+    std::int64_t v;
+    return as_int64(a, v) && v == b;
+  } else {
+    return a == b;
+  }
+}
+
+// Exact order of two coordinates: -1, 0 or 1.
+template <class A, class B>
+int coord_compare(const A& a, const B& b) {
+  int r;
+  if constexpr (is_int<A> && is_int<B>) {
+    const std::int64_t x = a, y = b;
+    r = x < y ? -1 : x > y ? 1 : 0;
+  } else if constexpr (is_int<A>) {  // an integer against a rational: -(q - a)
+    const int q = mpq_cmp_si(b.backend().data(), a, 1);
+    r = q > 0 ? -1 : q < 0 ? 1 : 0;
+  } else if constexpr (is_int<B>) {
+    r = mpq_cmp_si(a.backend().data(), b, 1);
+  } else {
+    r = mpq_cmp(a.backend().data(), b.backend().data());
+  }
+  return r < 0 ? -1 : r > 0 ? 1 : 0;
+}
 
 inline std::uint64_t mix(std::uint64_t h, std::uint64_t x) {
   h ^= x + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
@@ -30,11 +77,17 @@ inline std::uint64_t mix(std::uint64_t h, std::uint64_t x) {
 }
 
 // One coordinate's hash: from its int64 value when it is an integer that fits (whatever the
-// storage), from rational_hash otherwise, so equal values hash equally.
+// storage: an int32 is hashed as the int64 of the same value), from rational_hash otherwise, so
+// equal values hash equally.
 inline std::uint64_t int_hash(std::int64_t v) { return static_cast<std::uint64_t>(v) * 0x9e3779b97f4a7c15ULL; }
-inline std::uint64_t coord_hash(const Rational& q) {
-  std::int64_t v;
-  return as_int64(q, v) ? int_hash(v) : static_cast<std::uint64_t>(rational_hash(q));
+template <class A>
+std::uint64_t coord_hash(const A& a) {
+  if constexpr (is_int<A>) {
+    return int_hash(a);
+  } else {
+    std::int64_t v;
+    return as_int64(a, v) ? int_hash(v) : static_cast<std::uint64_t>(rational_hash(a));
+  }
 }
 
 }  // namespace
@@ -50,16 +103,13 @@ Tokens::Tokens(const std::vector<Vec>& rows) {
 }
 
 const Vec Tokens::operator[](std::size_t i) const {
-  Vec z;
-  z.reserve(d_);
-  if (ints_) {
-    const std::int64_t* r = int_row(i);
-    for (std::size_t c = 0; c < d_; ++c) z.push_back(from_int64(r[c]));
-  } else {
-    const Rational* r = rational_row(i);
-    z.assign(r, r + d_);
-  }
-  return z;
+  return visit_rows([&](const auto* data) {
+    const auto* r = data + i * d_;
+    Vec z;
+    z.reserve(d_);
+    for (std::size_t c = 0; c < d_; ++c) z.push_back(as_rational(r[c]));
+    return z;
+  });
 }
 
 std::vector<Vec> Tokens::to_vecs() const {
@@ -72,127 +122,146 @@ std::vector<Vec> Tokens::to_vecs() const {
 void Tokens::reserve(std::size_t n) {
   // d is unknown before the first token; the parser reserves after it knows d (push_back_ints).
   if (d_ == 0) return;
-  if (ints_) ints_data_.reserve(n * d_);
-  else rats_.reserve(n * d_);
+  switch (storage_) {
+    case Storage::int32: int32_.reserve(n * d_); break;
+    case Storage::int64: int64_.reserve(n * d_); break;
+    case Storage::rational: rats_.reserve(n * d_); break;
+  }
 }
 
-void Tokens::to_rationals() {
-  if (!ints_) return;
-  rats_.reserve(ints_data_.capacity());
-  for (std::int64_t v : ints_data_) rats_.push_back(from_int64(v));
-  ints_data_ = std::vector<std::int64_t>();
-  ints_ = false;
+void Tokens::widen_to(Storage s) {
+  if (s <= storage_) return;
+  const std::size_t capacity = std::max({int32_.capacity(), int64_.capacity(), rats_.capacity()});
+  if (s == Storage::int64) {  // from int32
+    int64_.reserve(capacity);
+    int64_.assign(int32_.begin(), int32_.end());
+  } else {
+    rats_.reserve(capacity);
+    visit_rows([&](const auto* data) {
+      for (std::size_t k = 0; k < n_ * d_; ++k) rats_.push_back(as_rational(data[k]));
+    });
+    int64_ = std::vector<std::int64_t>();
+  }
+  int32_ = std::vector<std::int32_t>();
+  storage_ = s;
 }
 
 void Tokens::push_back(const Vec& z) {
   if (n_ == 0 && d_ == 0) d_ = z.size();
   if (z.size() != d_) throw std::logic_error("Tokens::push_back: tokens of different lengths");
-  if (ints_) {
-    const std::size_t at = ints_data_.size();
-    ints_data_.resize(at + d_);
-    for (std::size_t c = 0; c < d_; ++c)
-      if (!as_int64(z[c], ints_data_[at + c])) {
-        ints_data_.resize(at);
-        to_rationals();
-        break;
-      }
+  // The narrowest storage that holds this token; the sequence widens to it if needed.
+  Storage need = Storage::int32;
+  std::int64_t v = 0;
+  for (const Rational& q : z) {
+    if (!as_int64(q, v)) {
+      need = Storage::rational;
+      break;
+    }
+    if (!fits_int32(v)) need = Storage::int64;
   }
-  if (!ints_) rats_.insert(rats_.end(), z.begin(), z.end());
+  widen_to(need);
+  switch (storage_) {
+    case Storage::int32:
+      for (const Rational& q : z) {
+        as_int64(q, v);  // true: checked above
+        int32_.push_back(static_cast<std::int32_t>(v));
+      }
+      break;
+    case Storage::int64:
+      for (const Rational& q : z) {
+        as_int64(q, v);
+        int64_.push_back(v);
+      }
+      break;
+    case Storage::rational:
+      rats_.insert(rats_.end(), z.begin(), z.end());
+      break;
+  }
   ++n_;
 }
 
 void Tokens::push_back_ints(const std::int64_t* z, std::size_t d) {
   if (n_ == 0 && d_ == 0) d_ = d;
   if (d != d_) throw std::logic_error("Tokens::push_back_ints: tokens of different lengths");
-  if (ints_) {
-    ints_data_.insert(ints_data_.end(), z, z + d);
-  } else {
-    for (std::size_t c = 0; c < d; ++c) rats_.push_back(from_int64(z[c]));
+  if (storage_ == Storage::int32 && !std::all_of(z, z + d, fits_int32)) widen_to(Storage::int64);
+  switch (storage_) {
+    case Storage::int32: {
+      const std::size_t at = int32_.size();
+      int32_.resize(at + d);
+      for (std::size_t c = 0; c < d; ++c) int32_[at + c] = static_cast<std::int32_t>(z[c]);
+      break;
+    }
+    case Storage::int64:
+      int64_.insert(int64_.end(), z, z + d);
+      break;
+    case Storage::rational:
+      for (std::size_t c = 0; c < d; ++c) rats_.push_back(as_rational(z[c]));
+      break;
   }
   ++n_;
 }
 
 Rational Tokens::coordinate(std::size_t i, std::size_t c) const {
-  return ints_ ? from_int64(int_row(i)[c]) : rational_row(i)[c];
+  return visit_rows([&](const auto* data) { return as_rational(data[i * d_ + c]); });
 }
 
 bool Tokens::token_equal(std::size_t i, const Tokens& o, std::size_t j) const {
   if (d_ != o.d_) return false;
-  if (ints_ && o.ints_) {
-    const std::int64_t *a = int_row(i), *b = o.int_row(j);
-    for (std::size_t c = 0; c < d_; ++c)
-      if (a[c] != b[c]) return false;
-    return true;
-  }
-  if (!ints_ && !o.ints_) {
-    const Rational *a = rational_row(i), *b = o.rational_row(j);
-    for (std::size_t c = 0; c < d_; ++c)
-      if (a[c] != b[c]) return false;
-    return true;
-  }
-  // One of each: compare exact values.
-  const Tokens& in = ints_ ? *this : o;
-  const Tokens& qs = ints_ ? o : *this;
-  const std::int64_t* a = in.int_row(ints_ ? i : j);
-  const Rational* b = qs.rational_row(ints_ ? j : i);
-  for (std::size_t c = 0; c < d_; ++c) {
-    std::int64_t v;
-    if (!as_int64(b[c], v) || v != a[c]) return false;
-  }
-  return true;
+  return visit_rows([&](const auto* a) {
+    return o.visit_rows([&](const auto* b) {
+      const auto *x = a + i * d_, *y = b + j * d_;
+      for (std::size_t c = 0; c < d_; ++c)
+        if (!coord_equal(x[c], y[c])) return false;
+      return true;
+    });
+  });
 }
 
 bool Tokens::token_equal(std::size_t i, const Vec& z) const {
   if (z.size() != d_) return false;
-  for (std::size_t c = 0; c < d_; ++c) {
-    if (ints_) {
-      std::int64_t v;
-      if (!as_int64(z[c], v) || v != int_row(i)[c]) return false;
-    } else if (rational_row(i)[c] != z[c]) {
-      return false;
-    }
-  }
-  return true;
+  return visit_rows([&](const auto* a) {
+    const auto* x = a + i * d_;
+    for (std::size_t c = 0; c < d_; ++c)
+      if (!coord_equal(x[c], z[c])) return false;
+    return true;
+  });
 }
 
 int Tokens::token_compare(std::size_t i, const Tokens& o, std::size_t j) const {
-  for (std::size_t c = 0; c < d_; ++c) {
-    int r;
-    if (ints_ && o.ints_) {
-      const std::int64_t a = int_row(i)[c], b = o.int_row(j)[c];
-      r = a < b ? -1 : a > b ? 1 : 0;
-    } else if (!ints_ && !o.ints_) {
-      r = mpq_cmp(rational_row(i)[c].backend().data(), o.rational_row(j)[c].backend().data());
-    } else if (ints_) {  // int64 against a rational: -(q - a)
-      const int q = mpq_cmp_si(o.rational_row(j)[c].backend().data(), int_row(i)[c], 1);
-      r = q > 0 ? -1 : q < 0 ? 1 : 0;
-    } else {
-      r = mpq_cmp_si(rational_row(i)[c].backend().data(), o.int_row(j)[c], 1);
-    }
-    if (r != 0) return r < 0 ? -1 : 1;
-  }
-  return 0;
+  return visit_rows([&](const auto* a) {
+    return o.visit_rows([&](const auto* b) {
+      const auto *x = a + i * d_, *y = b + j * o.d_;
+      for (std::size_t c = 0; c < d_; ++c)
+        if (const int r = coord_compare(x[c], y[c])) return r;
+      return 0;
+    });
+  });
 }
 
 std::size_t Tokens::token_hash(std::size_t i) const {
-  std::uint64_t h = d_;
-  for (std::size_t c = 0; c < d_; ++c) h = mix(h, ints_ ? int_hash(int_row(i)[c]) : coord_hash(rational_row(i)[c]));
-  return static_cast<std::size_t>(h);
+  return visit_rows([&](const auto* a) {
+    const auto* x = a + i * d_;
+    std::uint64_t h = d_;
+    for (std::size_t c = 0; c < d_; ++c) h = mix(h, coord_hash(x[c]));
+    return static_cast<std::size_t>(h);
+  });
 }
 
 void Tokens::append_line(std::string& out, std::size_t i) const {
-  if (!ints_) {
-    append_numbers_line(out, rational_row(i), d_);
-    return;
-  }
-  const std::int64_t* r = int_row(i);
-  char buf[24];
-  for (std::size_t c = 0; c < d_; ++c) {
-    if (c) out += ' ';
-    char* p = std::to_chars(buf, buf + sizeof buf, r[c]).ptr;  // the digits of mpz_get_str
-    out.append(buf, static_cast<std::size_t>(p - buf));
-  }
-  out += '\n';
+  visit_rows([&](const auto* a) {
+    const auto* x = a + i * d_;
+    if constexpr (!is_int<element_t<decltype(a)>>) {
+      append_numbers_line(out, x, d_);
+    } else {
+      char buf[24];
+      for (std::size_t c = 0; c < d_; ++c) {
+        if (c) out += ' ';
+        char* p = std::to_chars(buf, buf + sizeof buf, x[c]).ptr;  // the digits of mpz_get_str
+        out.append(buf, static_cast<std::size_t>(p - buf));
+      }
+      out += '\n';
+    }
+  });
 }
 
 bool operator==(const Tokens& a, const Tokens& b) {
@@ -218,16 +287,24 @@ std::optional<std::vector<__int128>> integer_projections(const Vec& k, const std
   for (std::size_t j = 0; j < xs.size(); ++j) {
     const Tokens& t = *xs[j].tokens;
     if (!t.is_integer() || t.dim() != d) return std::nullopt;
-    const std::int64_t* x = t.int_row(xs[j].index);
-    __int128 s = 0;
-    if (unchecked) {
-      for (std::size_t i = 0; i < d; ++i) s += static_cast<__int128>(kk[i]) * x[i];
-    } else {
-      for (std::size_t i = 0; i < d; ++i)
-        // |k_i x_i| <= 2^126: the product fits; only the sum can overflow.
-        if (__builtin_add_overflow(s, static_cast<__int128>(kk[i]) * x[i], &s)) return std::nullopt;
-    }
-    out.push_back(s);
+    const bool fits = t.visit_rows([&](const auto* data) {
+      if constexpr (!is_int<element_t<decltype(data)>>) {
+        return false;  // not reached: is_integer() above
+      } else {
+        const auto* x = data + xs[j].index * d;
+        __int128 s = 0;
+        if (unchecked) {
+          for (std::size_t i = 0; i < d; ++i) s += static_cast<__int128>(kk[i]) * x[i];
+        } else {
+          for (std::size_t i = 0; i < d; ++i)
+            // |k_i x_i| <= 2^126: the product fits; only the sum can overflow.
+            if (__builtin_add_overflow(s, static_cast<__int128>(kk[i]) * x[i], &s)) return false;
+        }
+        out.push_back(s);
+        return true;
+      }
+    });
+    if (!fits) return std::nullopt;
   }
   return out;
 }
