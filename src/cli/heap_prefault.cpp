@@ -78,7 +78,7 @@ HeapPrefault::~HeapPrefault() { stop(); }
 std::size_t prefault_bytes(std::size_t file_bytes, std::size_t available) {
   constexpr std::size_t kMin = std::size_t{64} << 20;
   if (file_bytes < kMin) return 0;
-  return std::min(file_bytes / 5 * 13, available / 2);
+  return std::min(file_bytes / 5 * 11, available / 2);
 }
 
 std::size_t prefault_bytes_for_input(const std::string& path) {

@@ -52,12 +52,12 @@ class HeapPrefault {
 };
 
 /// How much heap to prefault for a `file_bytes` JSON input when `available` bytes of memory are
-/// free: 2.6 times the file (its text; about as much again for what is parsed from it, a
-/// 10^7-token dataset's tokens taking 0.8 of its text; then most of what the construction adds
-/// once the text is freed: 1 GB of fresh pages at 10^7 tokens, 248,000 faults, without this),
-/// none below 64 MiB (nothing to gain), and at most half of what is available. Not more: at 10^7
-/// tokens certify's heap reaches ~2.68 times the file, and the prefault must not raise the peak
-/// (2.7 raised it by 43 MB).
+/// free: 2.2 times the file (its text; then what is parsed from it, a 10^7-token dataset's int32
+/// tokens taking 0.4 of its text; then part of what the construction adds once the text is freed),
+/// none below 64 MiB (nothing to gain), and at most half of what is available. Not more: the
+/// prefault must not raise the peak, and certify's peak is ~2.4 times the file at 10^6 and 10^7
+/// tokens (402 and 3,899 MiB); 2.6 times, right for int64 tokens (peak ~2.68 times), raised it
+/// to 460 and 4,379 MiB.
 std::size_t prefault_bytes(std::size_t file_bytes, std::size_t available);
 
 /// prefault_bytes for the file at `path` (0 if it is not a regular file) and the system's
