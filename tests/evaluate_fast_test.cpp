@@ -11,6 +11,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <climits>
 #include <iostream>
@@ -360,6 +361,56 @@ TEST_CASE("feed_forward_plan::machine running sums equal the GMP ones (seeded ra
     const bool edges = t % 2 == 1;
     expect_same_plan(random_rank_one_layer(rng, d, w, edges), "layer " + std::to_string(t));
   }
+}
+
+TEST_CASE("feed_forward_plan::the breakpoint order by machine keys (int64 edges, equal values, ties) equals the GMP sort") {
+  const std::uint64_t seed = 20261201;
+  MESSAGE("feed_forward_plan breakpoint order: seed " << seed);
+  std::mt19937_64 rng(seed);
+  // Breakpoints -b_j / c_j: many distinct fractions with numerators and denominators up to int64's
+  // extremes (the keys' cross products near 2^126), the same value reached from different (b_j, c_j),
+  // integers like the construction's, and in some layers one breakpoint just beyond int64 (the
+  // GMP sort for that layer).
+  auto beta = [&]() -> Rational {
+    const Integer top(LONG_MAX), bottom(LONG_MIN);
+    switch (rng() % 7) {
+      case 0: return Rational(top - Integer(static_cast<long>(rng() % 3))) / Rational(static_cast<long>(1 + rng() % 4));
+      case 1: return Rational(bottom + Integer(static_cast<long>(rng() % 3))) / Rational(static_cast<long>(1 + rng() % 4));
+      case 2: return Rational(static_cast<long>(rng() % 7) - 3) / Rational(top - Integer(static_cast<long>(rng() % 4)));
+      case 3: return Rational(static_cast<long>(rng() >> 14) - (1L << 49));  // ~50-bit integers
+      case 4: return Rational(static_cast<long>(rng() % 5) - 2, static_cast<long>(1 + rng() % 6));
+      default: return testing::random_small(rng);
+    }
+  };
+  std::size_t machine_layers = 0, gmp_layers = 0;
+  for (int t = 0; t < 300; ++t) {
+    const std::size_t d = 1 + rng() % 3, w = 1 + rng() % 60;
+    FeedForward ff = random_rank_one_layer(rng, d, w, /*edges=*/false);
+    Vec u(d);
+    u[0] = 1;
+    for (std::size_t i = 1; i < d; ++i) u[i] = testing::random_small(rng);
+    const bool beyond = t % 5 == 0;
+    std::vector<Rational> used;
+    for (std::size_t j = 0; j < w; ++j) {
+      const Rational c = Rational(static_cast<long>(1 + rng() % 9)) * (rng() % 2 ? 1 : -1);
+      Rational b = !used.empty() && rng() % 4 == 0 ? used[rng() % used.size()] : beta();
+      if (beyond && j == w / 2) b = Rational(Integer(LONG_MAX) + Integer(1)) / Rational(static_cast<long>(1 + 2 * (rng() % 3)));
+      used.push_back(b);
+      for (std::size_t i = 0; i < d; ++i) ff.U(j, i) = c * u[i];
+      ff.b[j] = -b * c;
+    }
+    bool all_fit = true;
+    for (const auto& b : used)
+      all_fit = all_fit && mpz_fits_slong_p(mpq_numref(b.backend().data())) && mpz_fits_slong_p(mpq_denref(b.backend().data()));
+    ++(all_fit ? machine_layers : gmp_layers);
+    expect_same_plan(ff, "layer " + std::to_string(t));
+    const FeedForwardPlan plan = plan_feed_forward(ff);
+    REQUIRE(std::is_sorted(plan.breaks.begin(), plan.breaks.end()));
+    REQUIRE(std::adjacent_find(plan.breaks.begin(), plan.breaks.end()) == plan.breaks.end());
+  }
+  MESSAGE("breakpoint order: " << machine_layers << " layers by machine keys, " << gmp_layers << " by GMP");
+  CHECK(machine_layers >= 200);
+  CHECK(gmp_layers >= 40);
 }
 
 TEST_CASE("feed_forward_plan::the sweep's column table of W (blocks of 32 columns, int64 edges) gives the GMP plan") {

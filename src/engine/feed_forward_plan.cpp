@@ -211,6 +211,36 @@ bool machine_row_of(const std::vector<RunningSum>& A, const std::vector<RunningS
   return true;
 }
 
+// Sorts the neurons `order` by their breakpoints beta (equal ones in any order: a piece's values are
+// exact sums, the same in any order). `plain` (the tests' reference): a comparison sort of the GMP
+// rationals. Otherwise, when every beta is a fraction of int64s (the construction's are integers
+// of ~50 bits), a sort of machine keys compared by cross-multiplication in __int128: the GMP sort
+// was 5.0 G instructions at 10^7 tokens, x17 its 10^6 count for x10 the neurons.
+void sort_by_breakpoint(std::vector<std::size_t>& order, const std::vector<Rational>& beta, bool plain) {
+  struct Key {
+    std::int64_t n, d;  // beta = n / d, d >= 1
+    std::size_t j;
+  };
+  std::vector<Key> keys;
+  if (!plain) {
+    keys.reserve(order.size());
+    for (std::size_t j : order) {
+      mpq_srcptr q = beta[j].backend().data();
+      if (!mpz_fits_slong_p(mpq_numref(q)) || !mpz_fits_slong_p(mpq_denref(q))) break;
+      keys.push_back(Key{mpz_get_si(mpq_numref(q)), mpz_get_si(mpq_denref(q)), j});
+    }
+  }
+  if (plain || keys.size() < order.size()) {
+    std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return beta[x] < beta[y]; });
+    return;
+  }
+  std::sort(keys.begin(), keys.end(), [](const Key& x, const Key& y) {
+    if (x.d == y.d) return x.n < y.n;
+    return static_cast<machine::i128>(x.n) * y.d < static_cast<machine::i128>(y.n) * x.d;
+  });
+  for (std::size_t k = 0; k < keys.size(); ++k) order[k] = keys[k].j;
+}
+
 }  // namespace
 
 FeedForwardPlan plan_feed_forward(const FeedForward& ff, bool gmp_sums) {
@@ -234,7 +264,7 @@ FeedForwardPlan plan_feed_forward(const FeedForward& ff, bool gmp_sums) {
       beta[j] = -ff.b[j] / c[j];
       order.push_back(j);
     }
-  std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return beta[x] < beta[y]; });
+  sort_by_breakpoint(order, beta, gmp_sums);
   for (auto j : order)
     if (plan.breaks.empty() || plan.breaks.back() != beta[j]) plan.breaks.push_back(beta[j]);
 
