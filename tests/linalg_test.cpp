@@ -4,7 +4,9 @@
 #include <doctest/doctest.h>
 #include <gmp.h>
 
+#include <algorithm>
 #include <random>
+#include <vector>
 
 using namespace interpcert;
 
@@ -208,6 +210,59 @@ TEST_CASE("linalg::SquareSum::add_strided (a column over its shared denominator)
     CHECK(same_mpq(by_columns.total(), plain));
     CHECK(same_mpq(by_entries.total(), plain));
   }
+}
+
+TEST_CASE("linalg::SquareSum over word denominators that share prime factors (the lcm tree) equals the running sum") {
+  // total() sums the word-size groups in a tree of lcms, reducing only at the root: denominators
+  // built from shared small and medium primes (shared gcds, equal rough parts in different groups),
+  // word edges (2^63, 3^40, 2^64 - 1 = 3 5 17 257 641 65537 6700417, the prime 2^64 - 59), group
+  // counts around powers of two (an odd node at every level), numerators sharing factors with q.
+  const std::uint64_t seed = 20261202;
+  std::mt19937_64 rng(seed);
+  MESSAGE("SquareSum lcm tree: seed " << seed);
+  const unsigned long small[] = {2, 3, 5, 7, 11, 13, 17};
+  const unsigned long medium[] = {1, 1, 10007, 10009, 65537, 1000003, 2147483647};
+  const unsigned long edges[] = {1UL << 63, 12157665459056928801UL, ~0UL, 18446744073709551557UL};
+  auto denominator = [&]() -> unsigned long {
+    if (rng() % 40 == 0) return edges[rng() % 4];
+    unsigned long q = medium[rng() % 7];
+    if (rng() % 3 == 0 && q < (1UL << 31)) q *= medium[rng() % 5];
+    for (int k = 0; k < 4; ++k)
+      if (rng() % 2 && q < (1UL << 56)) q *= small[rng() % 7];
+    return q;
+  };
+  const std::size_t counts[] = {1, 2, 3, 7, 8, 9, 31, 33, 64, 65, 600};
+  for (int it = 0; it < 60; ++it) {
+    const std::size_t n = counts[it % 11];
+    Rational plain(0);
+    SquareSum fast;
+    std::size_t distinct = 0;
+    std::vector<unsigned long> seen;
+    for (std::size_t i = 0; i < n; ++i) {
+      const unsigned long q = denominator();
+      Rational x(static_cast<long>(rng() % 2000001) - 1000000);
+      if (rng() % 4 == 0) x *= Rational(Integer(static_cast<unsigned long>(small[rng() % 7])));
+      x /= Rational(Integer(q));
+      plain += x * x;
+      fast.add(x);
+      if (std::find(seen.begin(), seen.end(), q) == seen.end()) seen.push_back(q), ++distinct;
+    }
+    INFO("iteration " << it << ": " << n << " terms, " << distinct << " denominators");
+    CHECK(same_mpq(fast.total(), plain));
+  }
+  // By hand: 1/2^2 + 1/2^2 = 1/2 (the root's reduction), 1/6^2 + 1/10^2 = 34/900 = 17/450 (the
+  // lcm 30, not the product 60), and 1/3^2 + 1/5^2 + 1/15^2 = 35/225 = 7/45.
+  SquareSum halves, shared, three;
+  halves.add(Rational(1, 2));
+  halves.add(Rational(-1, 2));
+  CHECK(same_mpq(halves.total(), Rational(1, 2)));
+  shared.add(Rational(1, 6));
+  shared.add(Rational(1, 10));
+  CHECK(same_mpq(shared.total(), Rational(17, 450)));
+  three.add(Rational(1, 3));
+  three.add(Rational(1, 5));
+  three.add(Rational(1, 15));
+  CHECK(same_mpq(three.total(), Rational(7, 45)));
 }
 
 TEST_CASE("linalg::SquareSum with hashed word denominators and ordered large ones equals the running sum") {

@@ -174,22 +174,80 @@ void SquareSum::add_strided(const Rational* first, std::size_t count, std::size_
   add_group(den, sum.backend().data());
 }
 
+namespace {
+
+// q without its factors 2, 3, 5, 7, 11 and 13: the part of a denominator few others share. Groups
+// with equal rough parts share most of their denominators' bits, so total() puts them next to each
+// other in its tree (at 10^7 tokens, 337,175 groups: the lcms of the tree's nodes, and with them its
+// multiplications, ~2x smaller than in increasing order of q).
+unsigned long rough_part(unsigned long q) {
+  q >>= __builtin_ctzl(q);  // q >= 1
+  for (unsigned long p : {3UL, 5UL, 7UL, 11UL, 13UL})
+    while (q % p == 0) q /= p;
+  return q;
+}
+
+}  // namespace
+
 Rational SquareSum::total() const {
-  std::vector<Rational> parts;
-  parts.reserve(by_small_den_.size() + by_den_.size() + 1);
-  parts.emplace_back(integers_);
-  // Small denominators in increasing order (as the ordered map had them; any order gives the same
-  // exact sum), then the large ones.
-  std::vector<unsigned long> small;
-  small.reserve(by_small_den_.size());
-  for (const auto& entry : by_small_den_) small.push_back(entry.first);
-  std::sort(small.begin(), small.end());
-  for (unsigned long q : small) {
-    Integer den(q);
-    parts.emplace_back(by_small_den_.at(q), den * den);
+  // The word-size groups s / q^2 (and the integers, q = 1), summed in a balanced tree whose node
+  // holds num / l^2 with l the lcm of its leaves' q: merging a and b, l = l_a (l_b / g) with
+  // g = gcd(l_a, l_b), and num = num_a (l_b / g)^2 + num_b (l_a / g)^2. num is never reduced on
+  // the way (one gcd per merge, of the l's only, where mpq_add takes two of the squares); the one
+  // reduction is at the root. The exact value does not depend on the order.
+  struct Leaf {
+    unsigned long rough, q;
+    const Integer* sum;
+  };
+  std::vector<Leaf> leaves;
+  leaves.reserve(by_small_den_.size() + 1);
+  leaves.push_back(Leaf{1, 1, &integers_});
+  for (const auto& [q, sum] : by_small_den_) leaves.push_back(Leaf{rough_part(q), q, &sum});
+  std::sort(leaves.begin(), leaves.end(),
+            [](const Leaf& a, const Leaf& b) { return a.rough != b.rough ? a.rough < b.rough : a.q < b.q; });
+  std::vector<Integer> num(leaves.size()), lcm(leaves.size());
+  for (std::size_t i = 0; i < leaves.size(); ++i) {
+    num[i] = *leaves[i].sum;
+    mpz_set_ui(lcm[i].backend().data(), leaves[i].q);
   }
+  Integer g, ca, cb;
+  for (std::size_t n = leaves.size(); n > 1;) {
+    std::size_t half = 0;
+    for (std::size_t i = 0; i < n; i += 2, ++half) {
+      if (i + 1 < n) {
+        mpz_ptr na = num[i].backend().data(), la = lcm[i].backend().data();
+        mpz_srcptr nb = num[i + 1].backend().data(), lb = lcm[i + 1].backend().data();
+        mpz_gcd(g.backend().data(), la, lb);
+        mpz_divexact(ca.backend().data(), lb, g.backend().data());  // a's scale: l / l_a
+        mpz_divexact(cb.backend().data(), la, g.backend().data());  // b's scale: l / l_b
+        mpz_mul(la, la, ca.backend().data());
+        mpz_mul(ca.backend().data(), ca.backend().data(), ca.backend().data());
+        mpz_mul(cb.backend().data(), cb.backend().data(), cb.backend().data());
+        mpz_mul(na, na, ca.backend().data());
+        mpz_addmul(na, nb, cb.backend().data());
+      }
+      if (half != i) {
+        mpz_swap(num[half].backend().data(), num[i].backend().data());
+        mpz_swap(lcm[half].backend().data(), lcm[i].backend().data());
+      }
+    }
+    n = half;
+  }
+  // The root: num / l^2 in lowest terms (l >= 1, so the denominator is positive).
+  Rational words;
+  {
+    mpz_ptr n = num[0].backend().data(), l = lcm[0].backend().data();
+    mpz_mul(l, l, l);
+    mpz_gcd(g.backend().data(), n, l);
+    mpz_divexact(mpq_numref(words.backend().data()), n, g.backend().data());
+    mpz_divexact(mpq_denref(words.backend().data()), l, g.backend().data());
+  }
+  if (by_den_.empty()) return words;
+  // Denominators beyond a word (none in the construction's models): pairwise, in the map's order.
+  std::vector<Rational> parts;
+  parts.reserve(by_den_.size() + 1);
+  parts.push_back(std::move(words));
   for (const auto& [den, sum] : by_den_) parts.emplace_back(sum, den * den);
-  // Pairwise: operands of similar size, O(log) levels instead of one ever-growing sum.
   while (parts.size() > 1) {
     std::size_t half = 0;
     for (std::size_t i = 0; i < parts.size(); i += 2)
