@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <memory>
 #include <string>
 
 int main(int argc, char** argv) {
@@ -21,7 +20,7 @@ int main(int argc, char** argv) {
   const std::size_t words = bytes / 8;
   // Plain malloc with glibc's default policy (a block this large is a fresh mapping of 4 KiB
   // pages), as an ordinary program would get.
-  std::unique_ptr<std::uint64_t[]> a(static_cast<std::uint64_t*>(std::malloc(words * 8)));
+  auto* a = static_cast<std::uint64_t*>(std::malloc(words * 8));
   if (!a) {
     std::fprintf(stderr, "bench_memory_floor: cannot allocate %llu bytes\n", bytes);
     return 1;
@@ -30,6 +29,6 @@ int main(int argc, char** argv) {
   std::uint64_t sum = 0;
   for (std::size_t i = 0; i < words; ++i) sum += a[i];  // one read pass
   std::printf("%llu\n", static_cast<unsigned long long>(sum));
-  std::free(a.release());
+  std::free(a);
   return 0;
 }

@@ -150,7 +150,7 @@ TEST_CASE("checker::sharding covers every sequence exactly once") {
       CHECK(sum == total);
     }
   };
-  float_shards_cover_all(FloatBounded{"binary64", Rational(1)}, "float claim");
+  float_shards_cover_all(FloatBounded{"binary64", Rational(1), std::nullopt, std::nullopt}, "float claim");
   float_shards_cover_all(FloatBounded{"binary64", Rational(1000000), Rational(4), 2}, "softmax float claim");
   // exp_ulps = 0 (a correctly rounded exp that no library has) is checked as exp_ulps = 1: Lemma AV's
   // overflow argument needs K >= 1, and a bound for K = 1 holds for K = 0 a fortiori. A claim at the

@@ -31,7 +31,7 @@ void phase_done(const char* name) {
   long rss_kb = 0;
   if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
     long pages = 0;
-    if (std::fscanf(f, "%*ld %ld", &pages) == 1) rss_kb = pages * 4;
+    if (std::fscanf(f, "%*s %ld", &pages) == 1) rss_kb = pages * 4;
     std::fclose(f);
   }
   // The process's CPU includes other threads' (certify's dataset digest runs beside the

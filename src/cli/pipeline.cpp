@@ -194,21 +194,21 @@ std::optional<BuiltModel> build_and_verify(const Dataset& ds, const std::string&
     const bool progress = !opt.quiet && isatty(STDERR_FILENO);
     for (int k = 0; k < 2; ++k) {
       const Model& m = k ? b.construction.model : before;
-      const char* which = k ? "float construction" : "plain construction";
+      const char* label = k ? "float construction" : "plain construction";
       auto t_probe = std::chrono::steady_clock::now();
-      if (progress) std::cerr << "  [" << which << ": bound in " << ffmt->name << " ...]\n";
+      if (progress) std::cerr << "  [" << label << ": bound in " << ffmt->name << " ...]\n";
       FloatBound fb = float_error_bound(m, ds, *ffmt, ffmt->p, opt.threads);
       if (fb.status == FloatBound::Status::Unsupported) {  // causal models: no analysis, say so once
         os << "  not analysed: " << fb.why << "\n";
         break;
       }
       if (progress) {
-        std::cerr << "  [" << which << ": bound computed, " << since(t_probe) << " s; searching the precision needed]\n";
+        std::cerr << "  [" << label << ": bound computed, " << since(t_probe) << " s; searching the precision needed]\n";
         t_probe = std::chrono::steady_clock::now();
       }
       auto probe = [&](long bits, bool yes) {
         if (!progress) return;
-        std::cerr << "  [" << which << ": " << bits << " bits " << (yes ? "certify" : "do not certify") << ", "
+        std::cerr << "  [" << label << ": " << bits << " bits " << (yes ? "certify" : "do not certify") << ", "
                   << since(t_probe) << " s]\n";
         t_probe = std::chrono::steady_clock::now();
       };

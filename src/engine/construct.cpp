@@ -595,7 +595,7 @@ std::optional<HatPlan> plan_interpolation(const std::vector<Move>& moves, std::s
     for (std::size_t n = 0; dirs.size() < 16 && n < 64; ++n) {
       Vec u = n == 0 ? plan.u : more.next();
       if (n > 0 && u == plan.u) continue;
-      Dir dir{u, {}, {}, {}, nullptr};
+      Dir dir{u, {}, {}, {}, nullptr, {}};
       for (const Vec* q : points) dir.proj.push_back(dot(u, *q));
       std::sort(dir.proj.begin(), dir.proj.end());
       dir.all = with_others(u, dir.proj);
