@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <random>
+#include <type_traits>
 #include <vector>
 
 using namespace interpcert;
@@ -172,6 +173,8 @@ TEST_CASE("linalg::SquareSum equals the plain running sum of squares") {
     CHECK(same_mpq(fast.total(), plain));
   }
   CHECK(SquareSum{}.total() == 0);
+  // It points into its own table (the group used last): a copy would add to the original's.
+  static_assert(!std::is_copy_constructible_v<SquareSum> && !std::is_copy_assignable_v<SquareSum>);
 }
 
 TEST_CASE("linalg::SquareSum::add_strided (a column over its shared denominator) equals the running sum") {

@@ -52,6 +52,9 @@ void axpy(Vec& y, const Rational& s, const Vec& x);
 /// at the end. total() equals the plain running sum (exact; tested against it).
 class SquareSum {
  public:
+  SquareSum() = default;
+  SquareSum(const SquareSum&) = delete;  // it points into its own table (last_small_sum_)
+  SquareSum& operator=(const SquareSum&) = delete;
   void add(const Rational& x);
   /// Adds x^2 for every x of first[0], first[stride], ..., first[(count - 1) stride] (a matrix
   /// column when stride is the row length). When they share one denominator q (a column of the
@@ -69,6 +72,10 @@ class SquareSum {
   // ordered otherwise.
   std::unordered_map<unsigned long, Integer> by_small_den_;
   std::map<Integer, Integer> by_den_;
+  // The small group used last: a hat's columns share their denominator, and a lookup in the
+  // table (337,175 groups at 10^7 tokens: 16 MB) is a cache miss.
+  unsigned long last_small_den_ = 0;
+  Integer* last_small_sum_ = nullptr;
 };
 /// Hash of an exact vector (equal vectors hash equally).
 struct VecHash {

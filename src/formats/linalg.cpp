@@ -145,7 +145,14 @@ void SquareSum::add(const Rational& x) {
 
 Integer& SquareSum::group(mpz_srcptr den) {
   if (mpz_cmp_ui(den, 1) == 0) return integers_;
-  if (mpz_fits_ulong_p(den)) return by_small_den_[mpz_get_ui(den)];
+  if (mpz_fits_ulong_p(den)) {
+    const unsigned long q = mpz_get_ui(den);
+    if (last_small_sum_ == nullptr || q != last_small_den_) {
+      last_small_sum_ = &by_small_den_[q];  // unordered_map elements stay where they are
+      last_small_den_ = q;
+    }
+    return *last_small_sum_;
+  }
   return by_den_[Integer(den)];
 }
 
