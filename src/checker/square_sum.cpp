@@ -35,8 +35,8 @@ namespace {
 
 // q without its factors 2, 3, 5, 7, 11 and 13 (a word's worth of q; larger q sort last). Groups
 // whose denominators share this part are added next to each other: the sums' denominators then
-// share most of their factors, and the pairwise sums stay small (at 10^7 tokens, 337,175 groups:
-// ~2.5x fewer instructions than in the hash table's order).
+// share most of their factors, and the pairwise sums stay small (the 337,175 groups of the 10^7-token
+// hub model, in a prototype: 2.2 s in increasing order of q, 0.8 s in this order).
 unsigned long rough_part(mpz_srcptr q) {
   if (!mpz_fits_ulong_p(q)) return ~0UL;
   unsigned long r = mpz_get_ui(q);

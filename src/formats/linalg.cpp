@@ -185,8 +185,9 @@ namespace {
 
 // q without its factors 2, 3, 5, 7, 11 and 13: the part of a denominator few others share. Groups
 // with equal rough parts share most of their denominators' bits, so total() puts them next to each
-// other in its tree (at 10^7 tokens, 337,175 groups: the lcms of the tree's nodes, and with them its
-// multiplications, ~2x smaller than in increasing order of q).
+// other in its tree, whose nodes' lcms, and with them its multiplications, stay smaller (the 337,175
+// groups of the 10^7-token hub model, in a prototype: 1.07 s in increasing order of q, 0.56 s in this
+// order; pairwise mpq sums in increasing order of q, as before: 2.2 s).
 unsigned long rough_part(unsigned long q) {
   q >>= __builtin_ctzl(q);  // q >= 1
   for (unsigned long p : {3UL, 5UL, 7UL, 11UL, 13UL})
