@@ -7,7 +7,8 @@ Format: records separated by blank lines; '#' lines are comments.
     find: if (std::adjacent_find(t.begin(), t.end()) != t.end()) {
     replace: if (false) {
     tests: checker hypotheses_diff        (optional: quick tests run first)
-`find` must occur exactly once in `file`; a snippet not found (or found twice) is an ERROR.
+`find` must occur exactly once in `file`; a snippet not found (or found twice) is an ERROR
+(`apply.py check mutants.txt ROOT`, the meson test mutant_snippets, checks every record).
 In `find` and `replace`, the character U+21B5 (a return arrow) stands for a newline, for
 snippets that need their neighbouring line to be unique.
 """
@@ -60,6 +61,21 @@ def main():
             sys.exit(3)
         open(path, "w", encoding="utf-8").write(text.replace(r["find"], r["replace"]))
         return
+    if cmd == "check":  # check ROOT: every snippet occurs exactly once (a meson test: code that moves
+        root = sys.argv[3]  # leaves its mutants matching nothing, and run.sh would only say ERROR)
+        bad = 0
+        for r in records:
+            try:
+                n = open(f"{root}/{r['file']}", encoding="utf-8").read().count(r["find"])
+            except OSError as e:
+                n, why = 0, f"cannot read it: {e.strerror}"
+            else:
+                why = f"snippet found {n} times"
+            if n != 1:
+                bad += 1
+                print(f"mutant {r['id']}: {r['file']}: {why}: {r['find']!r}")
+        print(f"{len(records)} mutants, {bad} whose snippet does not occur exactly once in its file")
+        sys.exit(1 if bad else 0)
     if cmd == "targets":  # targets BUILD TEST...: the programs those tests run (ninja targets)
         import json, os, subprocess
         build, names = os.path.realpath(sys.argv[2]), set(sys.argv[3:])
